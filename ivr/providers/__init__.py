@@ -1,1 +1,32 @@
-"""Package."""
+"""Lookup providers: the data behind the flow language's `lookup` node.
+
+Rules:
+- A provider answers `await lookup(name, params) -> (result_key, data)`; names, params,
+  result keys and data fields follow the catalogue (`docs/flows.md`, `ivr/engine/providers.py`).
+- A provider never raises into a call: any failure is the result key `error` with empty data.
+- Providers are per call (`for_call(call_id)`), because some answers depend on what happened
+  earlier in the same call (`verify_account` returns `locked` from the third failure on).
+- Data values are strings ready for TTS templates; account numbers only ever leave masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+LookupData = Mapping[str, object]
+
+
+class LookupProvider(Protocol):
+    """The lookups of one call."""
+
+    async def lookup(self, name: str, params: Mapping[str, str]) -> tuple[str, LookupData]: ...
+
+
+class LookupProviders(Protocol):
+    """A back office: hands out the lookup provider of each call."""
+
+    def for_call(self, call_id: str) -> LookupProvider: ...
+
+
+__all__ = ["LookupData", "LookupProvider", "LookupProviders"]

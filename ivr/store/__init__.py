@@ -1,1 +1,19 @@
-"""Package."""
+"""Call records in SQL (SQLAlchemy 2 async, Alembic migrations): SQLite by default,
+PostgreSQL by URL. Public API: `CallStore`, `migrate`, `StoreError`, the row types."""
+
+from ivr.store.calls import CallDetail, CallStore, CallSummary, TraceLike, TraceRecord
+from ivr.store.engine import StoreError, create_engine, migrate, migrate_engine
+from ivr.store.models import CallId
+
+__all__ = [
+    "CallDetail",
+    "CallId",
+    "CallStore",
+    "CallSummary",
+    "StoreError",
+    "TraceLike",
+    "TraceRecord",
+    "create_engine",
+    "migrate",
+    "migrate_engine",
+]

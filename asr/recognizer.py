@@ -1,0 +1,286 @@
+"""Recognizer port, the Vosk adapter, and the pool that bounds how many run at once.
+
+Rules:
+- The port: `await feed(pcm16)` returns the events that audio produced (`SpeechStarted`,
+  `Final`, `NoInput`), `await finish()` flushes at end of stream, `reset()` listens anew (next
+  menu). One utterance per listen: after `Final`/`NoInput` further audio is ignored.
+- Times are audio time (frames of `EndpointConfig.frame_ms`), so tests are deterministic.
+- Vosk calls block; they run in a worker thread (`asyncio.to_thread`, vosk releases the GIL),
+  batched to about `batch_ms` of audio per hop. At most one hop per recognizer at a time: the
+  caller awaits `feed()` before feeding again.
+- Capacity: `RecognizerPool(max_active).try_acquire()` returns None when full; the menu then
+  runs DTMF-only instead of waiting for a recognizer.
+- `ivr` is never imported here; audio is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
+
+from asr.endpoint import DEFAULT_ENDPOINT, EndpointConfig, Endpointer, Mark, frame_dbfs
+from asr.intent import Transcript, Word
+from asr.vosk import VoskModel, VoskStream
+
+log = logging.getLogger(__name__)
+
+BYTES_PER_SAMPLE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """Speech began at `at_ms` of audio time: a barge-in signal (stop the prompt)."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """The utterance's result. `freeform` is the parallel free-form pass, when enabled."""
+
+    transcript: Transcript
+    end_ms: int
+    grammar_mode: bool
+    freeform: Transcript | None = None
+    truncated: bool = False  # ended by max utterance length, not by silence
+
+    @property
+    def text(self) -> str:
+        return self.transcript.text
+
+    @property
+    def confidence(self) -> float:
+        return self.transcript.confidence
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return self.transcript.words
+
+
+@dataclass(frozen=True, slots=True)
+class NoInput:
+    at_ms: int
+
+
+RecognizerEvent = SpeechStarted | Final | NoInput
+
+
+class Recognizer(Protocol):
+    """One call's speech recognizer (the port the session drives)."""
+
+    async def feed(self, pcm16: bytes) -> list[RecognizerEvent]: ...
+
+    async def finish(self) -> list[RecognizerEvent]: ...
+
+    def reset(self) -> None: ...
+
+
+class VoskRecognizer:
+    """`Recognizer` over a shared Vosk model: grammar mode when `grammar` is given.
+
+    With `freeform_pass=True` (grammar mode only) a free-form recognizer hears the same audio
+    and its transcript rides on `Final.freeform` for `asr.intent.decide` to corroborate with
+    (about 6x the CPU of grammar mode). Audio before speech starts is dropped except the last
+    `preroll_ms`, so a recognizer costs little while a prompt plays.
+    """
+
+    def __init__(
+        self,
+        model: VoskModel,
+        *,
+        grammar: Sequence[str] | None,
+        sample_rate_hz: int = 16000,
+        freeform_pass: bool = False,
+        endpoint: EndpointConfig = DEFAULT_ENDPOINT,
+        batch_ms: int = 100,
+        preroll_ms: int = 300,
+    ) -> None:
+        self._model = model
+        self._grammar = list(grammar) if grammar is not None else None
+        self._freeform_pass = freeform_pass and grammar is not None
+        self._rate = sample_rate_hz
+        self._endpoint = endpoint
+        bytes_per_ms = sample_rate_hz * BYTES_PER_SAMPLE // 1000
+        self._frame_bytes = bytes_per_ms * endpoint.frame_ms
+        self._batch_bytes = bytes_per_ms * batch_ms
+        self._preroll_bytes = bytes_per_ms * preroll_ms
+        self._streams: list[VoskStream] = []
+        self._needs_reset = False
+        self.reset()
+
+    def reset(self) -> None:
+        self._endpointer = Endpointer(self._endpoint)
+        self._carry = bytearray()  # less than one frame, not yet seen by the endpointer
+        self._pending = bytearray()  # frames seen but not yet given to Vosk
+        self._needs_reset = bool(self._streams)
+
+    async def feed(self, pcm16: bytes) -> list[RecognizerEvent]:
+        if self._endpointer.done:
+            return []
+        self._carry += pcm16
+        events: list[RecognizerEvent] = []
+        marks: list[Mark] = []
+        while len(self._carry) >= self._frame_bytes and not self._endpointer.done:
+            frame = bytes(self._carry[: self._frame_bytes])
+            del self._carry[: self._frame_bytes]
+            marks += self._push_frame(frame)
+        for mark in marks:
+            events += await self._on_mark(mark)
+        listening = self._endpointer.speech_start_frame is not None and not self._endpointer.done
+        if listening and len(self._pending) >= self._batch_bytes:
+            await self._flush()
+        return events
+
+    async def finish(self) -> list[RecognizerEvent]:
+        """End of the audio stream: the utterance in progress, if any, becomes `Final`."""
+        if self._endpointer.done or self._endpointer.speech_start_frame is None:
+            return []
+        self._endpointer.done = True
+        return [await self._final(truncated=False)]
+
+    def _push_frame(self, frame: bytes) -> list[Mark]:
+        voiced = frame_dbfs(frame) >= self._endpoint.speech_threshold_dbfs
+        marks = self._endpointer.push(voiced)
+        self._pending += frame
+        if self._endpointer.speech_start_frame is None and Mark.SPEECH_STARTED not in marks:
+            del self._pending[: max(0, len(self._pending) - self._preroll_bytes)]
+        return marks
+
+    async def _on_mark(self, mark: Mark) -> list[RecognizerEvent]:
+        ep = self._endpointer
+        match mark:
+            case Mark.SPEECH_STARTED:
+                assert ep.speech_start_frame is not None
+                return [SpeechStarted(ep.speech_start_frame * self._endpoint.frame_ms)]
+            case Mark.NO_INPUT:
+                self._pending.clear()
+                return [NoInput(ep.now_ms)]
+            case _:
+                return [await self._final(truncated=mark is Mark.MAX_LENGTH)]
+
+    async def _flush(self) -> None:
+        data = bytes(self._pending)
+        self._pending.clear()
+        await asyncio.to_thread(self._accept, data)
+
+    async def _final(self, *, truncated: bool) -> Final:
+        data = bytes(self._pending)
+        self._pending.clear()
+        heard = await asyncio.to_thread(self._accept_and_finish, data)
+        return Final(
+            heard[0],
+            self._endpointer.now_ms,
+            grammar_mode=self._grammar is not None,
+            freeform=heard[1] if len(heard) > 1 else None,
+            truncated=truncated,
+        )
+
+    # --- worker thread side --------------------------------------------------------------
+
+    def _ready_streams(self) -> list[VoskStream]:
+        if not self._streams:
+            self._streams = [self._model.new_recognizer(self._rate, self._grammar)]
+            if self._freeform_pass:
+                self._streams.append(self._model.new_recognizer(self._rate, None))
+        elif self._needs_reset:
+            for stream in self._streams:
+                stream.reset()
+        self._needs_reset = False
+        return self._streams
+
+    def _accept(self, data: bytes) -> None:
+        for stream in self._ready_streams():
+            stream.accept(data)
+
+    def _accept_and_finish(self, data: bytes) -> list[Transcript]:
+        self._accept(data)
+        return [stream.final() for stream in self._streams]
+
+
+class PoolLease:
+    """A slot of a `RecognizerPool`; release it (or use `with`) when the menu stops listening."""
+
+    def __init__(self, pool: RecognizerPool) -> None:
+        self._pool: RecognizerPool | None = pool
+
+    def release(self) -> None:
+        if self._pool is not None:
+            self._pool._release()
+            self._pool = None
+
+    def __enter__(self) -> PoolLease:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class RecognizerPool:
+    """Bounded concurrency of active recognizers; full means "fall back to DTMF-only"."""
+
+    def __init__(self, max_active: int) -> None:
+        if max_active < 0:
+            raise ValueError("max_active must be >= 0")
+        self.max_active = max_active
+        self._active = 0
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    def try_acquire(self) -> PoolLease | None:
+        """A lease when a slot is free, else None (never waits)."""
+        with self._lock:
+            if self._active >= self.max_active:
+                log.warning(
+                    "recognizer pool full max_active=%d: menu runs DTMF-only", self.max_active
+                )
+                return None
+            self._active += 1
+        return PoolLease(self)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._active -= 1
+
+
+class FakeRecognizer:
+    """Test double: emits scripted events once the fed audio reaches their time.
+
+    `script` is (audio time in ms, event) pairs; audio is counted at `sample_rate_hz`.
+    """
+
+    def __init__(
+        self, script: Sequence[tuple[int, RecognizerEvent]], *, sample_rate_hz: int = 16000
+    ) -> None:
+        self._script = sorted(script, key=lambda item: item[0])
+        self._bytes_per_ms = sample_rate_hz * BYTES_PER_SAMPLE // 1000
+        self.fed_bytes = 0
+        self._next = 0
+
+    async def feed(self, pcm16: bytes) -> list[RecognizerEvent]:
+        self.fed_bytes += len(pcm16)
+        now_ms = self.fed_bytes // self._bytes_per_ms
+        due: list[RecognizerEvent] = []
+        while self._next < len(self._script) and self._script[self._next][0] <= now_ms:
+            due.append(self._script[self._next][1])
+            self._next += 1
+        return due
+
+    async def finish(self) -> list[RecognizerEvent]:
+        return []
+
+    def reset(self) -> None:
+        self.fed_bytes = 0
+        self._next = 0

@@ -1,0 +1,320 @@
+"""Wiring: settings in, a running ARI application out.
+
+`App.start(settings, root)` builds everything once and passes it down: the flows, SQL call
+records (+ demo back office), the TTS renderer, the HTTP server (prompts, /healthz, /metrics),
+the ARI client and its events websocket, the per-call dispatcher and the call sessions. With
+no ARI URL configured it starts the embedded sandbox switch; with no Redis URL, a local
+redis-server. Nothing below this module reads the environment.
+
+Event routing: every ARI event goes to the dispatcher; an event no call owns that is a
+`StasisStart` opens a new call (its channel id is the call key). Related channels and playbacks
+are bound to their call. After a websocket reconnect, calls are resynced: survivors go on, the
+others are ended with cause `lost`. `ApplicationReplaced` stops consumption and marks the app
+unhealthy (`/healthz` 503): another process owns the app name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from ivr import ari
+from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
+from ivr.clock import Clock
+from ivr.engine.loader import load_flow_set
+from ivr.engine.model import FlowSet
+from ivr.handoff import HoldingHandoff, QueueHandoff
+from ivr.metrics import Metrics
+from ivr.prompt_media import HttpPromptMedia
+from ivr.providers.sql import SqlDemoProviders, seed_demo
+from ivr.recorder import StoreRecorder
+from ivr.redis_local import LocalRedis, start_local_redis
+from ivr.sandbox import SandboxConfig, SandboxSwitch
+from ivr.session import CallSession, SessionDeps
+from ivr.settings import Settings
+from ivr.store import CallStore
+from ivr.tts import PromptRenderer
+from ivr.web.prompts import add_prompt_routes
+
+log = logging.getLogger(__name__)
+
+SANDBOX_STATE_FILE = "sandbox.json"
+
+
+class _MetricsObserver(AriObserver):
+    def __init__(self, metrics: Metrics) -> None:
+        self.m = metrics
+
+    def request_done(self, method: str, route: str, status: int | None, elapsed_s: float) -> None:
+        self.m.ari_request_latency.observe(elapsed_s)
+
+    def request_failed(self, method: str, route: str, error: str) -> None:
+        self.m.ari_errors.labels(error).inc()
+
+    def event_received(self, event_type: str) -> None:
+        self.m.events_total.labels(event_type).inc()
+
+    def connected(self, reconnect: bool) -> None:
+        if reconnect:
+            self.m.reconnects.inc()
+
+
+@dataclass
+class App:
+    settings: Settings
+    root: Path
+    metrics: Metrics = field(default_factory=Metrics)
+    sessions: dict[str, CallSession] = field(default_factory=dict)
+    healthy: bool = True
+    switch: SandboxSwitch | None = None
+    redis: LocalRedis | None = None
+    redis_url: str | None = None
+    http_url: str = ""
+    _flows: FlowSet | None = None
+    _closers: list[Callable[[], object]] = field(default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    # ------------------------------------------------------------------ start / stop
+
+    @classmethod
+    async def start(cls, settings: Settings, root: Path, *, clock: Clock | None = None) -> App:
+        app = cls(settings=settings, root=root)
+        try:
+            await app._start(clock or Clock(speed=settings.sandbox.speed))
+        except BaseException:
+            await app.stop()
+            raise
+        return app
+
+    def path(self, p: Path) -> Path:
+        return p if p.is_absolute() else self.root / p
+
+    async def _start(self, clock: Clock) -> None:
+        s = self.settings
+        self.clock = clock
+        self._flows = self.load_flows()
+        await self._start_store()
+        await self._start_redis()
+        self.renderer = PromptRenderer(self.path(s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
+        self._closers.append(self.renderer.close)
+        await self._start_http()
+        ari_url, username, password = await self._start_switch()
+        self.rest = AriRest(ari_url, username, password, observer=_MetricsObserver(self.metrics))
+        self._closers.append(self.rest.close)
+        self.handoff: QueueHandoff = HoldingHandoff(self.rest, clock)
+        self._closers.append(self.handoff.aclose)
+        self.deps = SessionDeps(
+            rest=self.rest,
+            flows=self.flows,
+            prompts=HttpPromptMedia(self.renderer, self.http_url),
+            providers=self.providers,
+            handoff=self.handoff,
+            recorder=self.recorder,
+            clock=clock,
+            metrics=self.metrics,
+            app_name=s.ari.app,
+        )
+        self.dispatcher = Dispatcher(self._lane, on_overflow=self._overflow)
+        self.events = AriEvents(
+            ari_url,
+            username,
+            password,
+            s.ari.app,
+            on_connected=self._on_connected,
+            observer=_MetricsObserver(self.metrics),
+        )
+        self._spawn(self._consume(), "ari-events")
+        async with asyncio.timeout(10):
+            await self.events.connected.wait()
+        log.info("ARI application %s connected to %s", s.ari.app, ari_url)
+
+    async def _start_store(self) -> None:
+        url = self.settings.database_url
+        if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:"):
+            db_path = Path(url.split(":///", 1)[1])
+            self.path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            if not db_path.is_absolute():
+                url = url.split(":///", 1)[0] + ":///" + str(self.path(db_path))
+        self.store = await CallStore.open(url)
+        self._closers.append(self.store.close)
+        await seed_demo(self.store.engine)
+        self.providers = SqlDemoProviders(self.store.engine)
+        self.recorder = StoreRecorder(self.store)
+        self.recorder.start()
+        self._closers.append(self.recorder.aclose)
+
+    async def _start_redis(self) -> None:
+        if self.settings.redis_url:
+            self.redis_url = self.settings.redis_url
+            return
+        self.redis = await start_local_redis(self.path(Path("var/redis")))
+        self._closers.append(self.redis.stop)
+        self.redis_url = self.redis.url
+
+    async def _start_http(self) -> None:
+        s = self.settings
+        web_app = web.Application()
+        add_prompt_routes(
+            web_app,
+            tts_cache=self.path(s.paths.tts_cache),
+            prompt_root=self.path(s.paths.prompt_root),
+        )
+        web_app.router.add_get("/healthz", self._healthz)
+        web_app.router.add_get("/metrics", self._metrics)
+        self.web_app = web_app
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, s.http.host, s.http.port)
+        await site.start()
+        self._closers.append(runner.cleanup)
+        port = runner.addresses[0][1]
+        self.http_url = s.http.public_base_url or f"http://{s.http.host}:{port}"
+
+    async def _start_switch(self) -> tuple[str, str, str]:
+        s = self.settings
+        if s.ari.url is not None:
+            if not s.ari.password:
+                from ivr.errors import ConfigError
+
+                raise ConfigError("IVR_ARI_URL is set but IVR_ARI_PASSWORD is not: set it")
+            return s.ari.url, s.ari.username, s.ari.password
+        password = s.ari.password or secrets.token_urlsafe(18)
+        config = SandboxConfig(
+            username=s.ari.username,
+            password=password,
+            speed=s.sandbox.speed,
+            recordings_dir=self.path(s.paths.recordings) / "sandbox",
+        )
+        self.switch = SandboxSwitch(config)
+        await self.switch.start()
+        self._closers.append(self.switch.stop)
+        self._write_sandbox_state(self.switch.ari_url, s.ari.username, password)
+        return self.switch.ari_url, s.ari.username, password
+
+    def _write_sandbox_state(self, url: str, username: str, password: str) -> None:
+        """For `ivr call`: where the running sandbox is (credentials in a 0600 file)."""
+        state = self.path(Path("var")) / SANDBOX_STATE_FILE
+        state.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"ari_url": url, "username": username, "password": password,
+                       "http_url": self.http_url, "pid": os.getpid()}, f)
+        self._closers.append(lambda: state.unlink(missing_ok=True))
+
+    async def stop(self) -> None:
+        events = getattr(self, "events", None)
+        if events is not None:
+            await events.close()
+        dispatcher = getattr(self, "dispatcher", None)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        if dispatcher is not None:
+            await dispatcher.aclose()
+        for close in reversed(self._closers):
+            try:
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("error while stopping")
+        self._closers.clear()
+
+    # ------------------------------------------------------------------ flows
+
+    def load_flows(self) -> FlowSet:
+        s = self.settings
+        return load_flow_set(
+            self.path(s.paths.flows_dir),
+            queues_path=self.path(s.paths.config_dir) / "queues.yaml",
+            prompt_root=self.path(s.paths.prompt_root),
+        )
+
+    def flows(self) -> FlowSet:
+        assert self._flows is not None
+        return self._flows
+
+    # ------------------------------------------------------------------ events
+
+    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _consume(self) -> None:
+        try:
+            await self.events.run(self._on_event)
+        except AriAppReplaced:
+            self.healthy = False
+            log.error("ARI app replaced by another process: no longer consuming events")
+        except AriError as exc:
+            self.healthy = False
+            log.error("ARI events stopped: %s", exc)
+
+    def _on_event(self, event: ari.AriEvent) -> None:
+        key = self.dispatcher.dispatch(event)
+        if key is None and isinstance(event, ari.StasisStart):
+            self._open_call(event)
+
+    def _open_call(self, event: ari.StasisStart) -> None:
+        session = CallSession(self.deps, event.channel)
+        key = session.key
+        self.sessions[key] = session
+        self.dispatcher.open_call(key)
+        task = self._spawn(session.run(), f"call-{key}")
+        task.add_done_callback(lambda _t: self._call_done(key))
+        self.dispatcher.dispatch(event, key)
+
+    def _call_done(self, key: str) -> None:
+        self.sessions.pop(key, None)
+        self.dispatcher.finish(key)
+
+    async def _lane(self, key: str, event: ari.AriEvent) -> None:
+        session = self.sessions.get(key)
+        if session is not None:
+            session.deliver(event)
+
+    async def _overflow(self, key: str) -> None:
+        session = self.sessions.get(key)
+        if session is not None:
+            session.channel_lost("overflow")
+
+    async def _on_connected(self) -> None:
+        if self.events.connections <= 1:
+            return
+        try:
+            _alive, gone = await ari.resync(self.rest, self.settings.ari.app, list(self.sessions))
+        except AriError as exc:
+            log.error("resync failed: %s", exc)
+            return
+        for key in gone:
+            session = self.sessions.get(key)
+            if session is not None:
+                session.channel_lost("lost")
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        body = {"status": "ok" if self.healthy else "unhealthy", "active_calls": len(self.sessions)}
+        return web.json_response(body, status=200 if self.healthy else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.metrics.render(), content_type="text/plain")
+
+
+async def run_until_stopped(app: App, stop: asyncio.Event) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        await stop.wait()
+    await app.stop()

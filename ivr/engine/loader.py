@@ -1,0 +1,162 @@
+"""YAML flow files -> typed model (`ivr.engine.model`), with every error located.
+
+Rules:
+- Only `yaml` SafeLoader parsing/composing (libyaml when available); no object construction.
+- Hostile input ends in `FlowError`s, never a traceback or a hang: size limit, UTF-8 check,
+  aliases refused and nesting depth bounded before composing, node count bounded.
+- All errors of a file are collected (`parse_flow` returns them); `load_flows` raises them together
+  as an `ErrorList`. Positions come from the composed nodes' marks (0-based, so +1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import Node
+
+from ivr.engine import model as m
+from ivr.engine.build import build_flow
+from ivr.engine.errors import FlowError
+from ivr.engine.yamlread import Reader
+from ivr.errors import ErrorList
+
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 64
+
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    path: Path
+    flow: m.Flow | None
+    errors: list[FlowError] = field(default_factory=list)
+    broken: bool = False  # some node could not be built: skip graph-wide checks
+
+
+def read_text(path: Path, reader: Reader) -> str | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            reader.error(
+                m.NOWHERE, f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})"
+            )
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        reader.error(m.NOWHERE, f"cannot read the file ({exc.strerror or exc})")
+        return None
+    return decode(data, reader)
+
+
+def decode(data: bytes, reader: Reader) -> str | None:
+    if len(data) > MAX_FILE_BYTES:
+        reader.error(
+            m.NOWHERE, f"file is too large ({len(data)} bytes; the limit is {MAX_FILE_BYTES})"
+        )
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        bad = data[exc.start]
+        reader.error(m.Pos(line, column), f"file is not UTF-8 text (byte 0x{bad:02x})")
+        return None
+
+
+def compose(text: str, reader: Reader) -> Node | None:
+    """Compose after an event scan that refuses aliases and bounds nesting (no bombs, no deep
+    recursion). YAML syntax errors become located errors."""
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                reader.error(
+                    _event_pos(event), f"YAML aliases are not allowed (found '*{event.anchor}')"
+                )
+                return None
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    reader.error(
+                        _event_pos(event), f"nesting is too deep (more than {MAX_DEPTH} levels)"
+                    )
+                    return None
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        node: Node | None = yaml.compose(text, Loader=_SafeLoader)
+        return node
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = m.Pos(mark.line + 1, mark.column + 1) if mark else m.NOWHERE
+        reader.error(at, f"YAML syntax error: {exc.problem or exc.context}")
+    except yaml.YAMLError as exc:  # reader errors: control characters, ...
+        reader.error(m.NOWHERE, f"YAML error: {exc}")
+    return None
+
+
+def _event_pos(event: yaml.Event) -> m.Pos:
+    mark = event.start_mark
+    return m.Pos(mark.line + 1, mark.column + 1) if mark is not None else m.NOWHERE
+
+
+def parse_flow(path: Path, data: bytes | None = None) -> ParsedFile:
+    """Parse one flow file (or `data` as if read from `path`). Never raises for bad input."""
+    reader = Reader(path)
+    text = read_text(path, reader) if data is None else decode(data, reader)
+    root = compose(text, reader) if text is not None else None
+    if text is not None and root is None and not reader.errors:
+        reader.error(m.NOWHERE, "the flow file is empty")
+    if root is None:
+        return ParsedFile(path, None, reader.errors, broken=True)
+    flow, broken = build_flow(root, reader)
+    return ParsedFile(path, flow, reader.errors, broken)
+
+
+def flow_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand directories into their `*.yaml`/`*.yml` files (sorted); keep files as given."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            out.append(path)
+    return out
+
+
+def parse_files(paths: Sequence[Path]) -> list[ParsedFile]:
+    return [parse_flow(path) for path in flow_files(paths)]
+
+
+def load_flows(paths: Sequence[Path]) -> m.FlowSet:
+    """Load flow files/directories into a `FlowSet`; raise `ErrorList` with every load error.
+
+    Only syntax/type checks: run `ivr.engine.validate.check_files` for the semantic checks.
+    """
+    parsed = parse_files(paths)
+    errors = [e for p in parsed for e in p.errors]
+    errors.extend(duplicate_names(parsed))
+    if errors:
+        raise ErrorList(list(errors))
+    return m.FlowSet({p.flow.name: p.flow for p in parsed if p.flow is not None})
+
+
+def duplicate_names(parsed: Sequence[ParsedFile]) -> list[FlowError]:
+    seen: dict[str, Path] = {}
+    errors = []
+    for p in parsed:
+        if p.flow is None:
+            continue
+        if p.flow.name in seen:
+            at = p.flow.marks.get("flow", p.flow.pos)
+            message = f"flow '{p.flow.name}' is also defined in {seen[p.flow.name]}"
+            errors.append(FlowError(message, path=p.path, line=at.line, column=at.column))
+        else:
+            seen[p.flow.name] = p.path
+    return errors

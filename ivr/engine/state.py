@@ -1,0 +1,78 @@
+"""Per-call engine state (`CallState`) and the call's end result (`Outcome`). Frozen data.
+
+Rules: the runtime keeps the state between events and never edits it; only
+`ivr.engine.interpreter` makes new states. Masked variables (`masked`) keep their clear value in
+`variables` (lookups need it) but are shown masked everywhere else (`shown_variables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, TypeAlias
+
+from ivr.engine.events import PlaybackId, RequestId, TimerName
+from ivr.engine.masking import MaskMode, mask
+
+Phase: TypeAlias = Literal["idle", "prompt", "input", "lookup", "record", "queued", "ending"]
+OutcomeKind: TypeAlias = Literal[
+    "queued", "answered", "abandoned", "hangup", "transferred", "caller_hangup", "error", "waiting"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: OutcomeKind
+    flow: str
+    node: str
+    queue: str | None = None
+    priority: str | None = None
+    skills: Mapping[str, int] | None = None
+    agent_id: str | None = None
+    reason: str | None = None
+    target: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: `{"outcome": kind, ...}` without the unset keys."""
+        out: dict[str, object] = {"outcome": self.kind}
+        for name in ("queue", "priority", "skills", "agent_id", "reason", "target", "flow", "node"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = dict(value) if isinstance(value, Mapping) else value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CallState:
+    flow: str
+    node: str
+    language: str
+    caller: str = ""
+    dialed: str = ""
+    started_at: datetime | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    phase: Phase = "idle"
+    retries: int = 0
+    variables: Mapping[str, str] = field(default_factory=dict)
+    masked: Mapping[str, MaskMode] = field(default_factory=dict)
+    playing: tuple[PlaybackId, ...] = ()
+    timers: frozenset[TimerName] = frozenset()
+    recognizing: bool = False
+    digits: str = ""
+    request_id: RequestId | None = None
+    recording: str | None = None
+    queue: str | None = None
+    seq: int = 0
+    path: tuple[str, ...] = ()
+    finished: bool = False
+    outcome: Outcome | None = None
+
+    def shown(self, name: str) -> str:
+        """A variable as it may appear outside the engine (masked if secret)."""
+        value = self.variables.get(name, "")
+        mode = self.masked.get(name)
+        return mask(value, mode) if mode else value
+
+    def shown_variables(self) -> dict[str, str]:
+        return {name: self.shown(name) for name in self.variables}

@@ -1,0 +1,65 @@
+"""Logging with call ids, and redaction helpers.
+
+Rules:
+- Every record carries the current call's id: `call_id` is a ContextVar set by the task that
+  owns a call (children inherit it); `CallIdFilter` sits on the handler, so records of
+  libraries get it too ("-" outside a call).
+- Format: `%(asctime)s %(levelname)s %(name)s call=%(call_id)s %(message)s`; modules use
+  `logging.getLogger(__name__)` and %-args.
+- Audio, PINs, account digits and credentials are never logged: mask them first with
+  `mask_account` ("1234****78") or `mask_digits` ("****").
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+from typing import TextIO
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s call=%(call_id)s %(message)s"
+
+call_id: ContextVar[str] = ContextVar("call_id", default="-")
+
+
+class CallIdFilter(logging.Filter):
+    """Stamp `record.call_id` from the context of the task that logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.call_id = call_id.get()
+        return True
+
+
+def setup_logging(level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:
+    """Install one stream handler with the call-id format on the root logger; return it.
+
+    Idempotent: a handler installed by an earlier call is replaced, not duplicated.
+    """
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_ivr_handler", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(CallIdFilter())
+    handler._ivr_handler = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    return handler
+
+
+def mask_account(account: str) -> str:
+    """Keep the first 4 and last 2 characters of an account number: '12345678' -> '1234****78'.
+
+    Shorter values (7 characters or fewer) are fully masked, since showing 6 of them would
+    reveal almost everything.
+    """
+    text = account.strip()
+    if len(text) <= 7:
+        return "****"
+    return f"{text[:4]}****{text[-2:]}"
+
+
+def mask_digits(digits: str) -> str:
+    """Hide a PIN or any secret digits entirely (the length is not revealed either)."""
+    del digits
+    return "****"

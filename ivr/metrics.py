@@ -1,0 +1,51 @@
+"""Prometheus metrics of the call path, on a registry of our own (one per app instance).
+
+Rules: no label carries a caller number, account or any free text; only bounded label sets
+(event type, ARI method, outcome). `/metrics` serves `Metrics.render()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS_S = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.active_calls = Gauge("ivr_active_calls", "Calls in progress", registry=r)
+        self.calls_total = Counter(
+            "ivr_calls_total", "Calls ended, by outcome", ["outcome"], registry=r
+        )
+        self.events_total = Counter(
+            "ivr_ari_events_total", "ARI events received, by type", ["type"], registry=r
+        )
+        self.event_latency = Histogram(
+            "ivr_event_to_action_seconds",
+            "Time from an ARI event's arrival to the first ARI request it causes",
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.ari_errors = Counter(
+            "ivr_ari_errors_total", "ARI requests that failed, by kind", ["kind"], registry=r
+        )
+        self.ari_request_latency = Histogram(
+            "ivr_ari_request_seconds",
+            "ARI REST request latency",
+            buckets=LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.reconnects = Counter(
+            "ivr_ari_reconnects_total",
+            "Events websocket (re)connections after the first",
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

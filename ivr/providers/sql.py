@@ -1,0 +1,263 @@
+"""`SqlDemoProviders`: the lookup catalogue answered from the demo SQL tables.
+
+Rules:
+- Follows the catalogue of `docs/flows.md` ("Lookup providers"): names, params, result keys
+  and data fields. Data values are strings (ready for TTS templates).
+- Never raises into a call: unknown provider, missing param, database failure -> `error`.
+  Params are never logged (they may hold a PIN); account numbers leave only masked.
+- `verify_account` counts failures per call: the third failure and every attempt after it
+  answer `locked`. PIN hashes are checked off the event loop.
+- `market_status` uses the local (Asia/Shanghai) wall clock, injectable for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
+from ivr.log import mask_account
+from ivr.providers import LookupData
+from ivr.providers.demo_data import check_pin
+from ivr.providers.market import market_status
+from ivr.store.models import Callback, DemoAccount, DemoTrade, Ticket
+
+log = logging.getLogger(__name__)
+
+MARKET_TZ = ZoneInfo("Asia/Shanghai")
+HIGH_RISK_RATIO_PCT = Decimal("80")
+MARGIN_CALL_RATIO_PCT = Decimal("100")
+
+Result = tuple[str, LookupData]
+
+
+class _MissingParam(Exception):
+    pass
+
+
+def _param(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name, "").strip()
+    if not value:
+        raise _MissingParam(name)
+    return value
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _risk_level(ratio_pct: Decimal) -> str:
+    if ratio_pct >= MARGIN_CALL_RATIO_PCT:
+        return "margin_call"
+    return "high" if ratio_pct >= HIGH_RISK_RATIO_PCT else "normal"
+
+
+_DIRECTION = {
+    "zh-CN": {("buy", "open"): "买入开仓", ("sell", "open"): "卖出开仓",
+              ("buy", "close"): "买入平仓", ("sell", "close"): "卖出平仓"},
+    "en": {("buy", "open"): "buy to open", ("sell", "open"): "sell to open",
+           ("buy", "close"): "buy to close", ("sell", "close"): "sell to close"},
+}  # fmt: skip
+
+
+_PRODUCT = {"rb": ("螺纹钢", "rebar"), "au": ("黄金", "gold"), "cu": ("沪铜", "copper")}
+
+
+def _contract(code: str, language: str) -> str:
+    """'rb2510' -> '螺纹钢2510合约' / 'rebar 2510' (unknown products keep their code)."""
+    letters = code.rstrip("0123456789")
+    names = _PRODUCT.get(letters.lower())
+    month = code[len(letters) :]
+    if language.startswith("en"):
+        return f"{names[1]} {month}" if names else code
+    return f"{names[0] if names else letters}{month}合约"
+
+
+def _price(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def trades_text(trades: list[DemoTrade], language: str) -> str:
+    """A short readable summary of trades for TTS, in `language` (zh-CN or en)."""
+    if language.startswith("en"):
+        parts = [
+            f"{_DIRECTION['en'][(t.direction, t.offset)]} {t.lots} lots of "
+            f"{_contract(t.contract, 'en')} at {_price(t.price)}"
+            for t in trades
+        ]
+        return f"{len(trades)} trades: " + "; ".join(parts) + "."
+    parts = [
+        f"{_DIRECTION['zh-CN'][(t.direction, t.offset)]}{_contract(t.contract, 'zh-CN')}，"
+        f"{t.lots}手，价格{_price(t.price)}元"
+        for t in trades
+    ]
+    return f"共成交{len(trades)}笔：" + "；".join(parts) + "。"
+
+
+class SqlDemoProviders:
+    """The demo back office over an AsyncEngine; `for_call(call_id)` gives a call's provider."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._now = now
+
+    def for_call(self, call_id: str) -> SqlDemoLookup:
+        return SqlDemoLookup(self, call_id)
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+    def utcnow(self) -> datetime:
+        return self._now()
+
+    def local_now(self) -> datetime:
+        return self._now().astimezone(MARKET_TZ)
+
+
+class SqlDemoLookup:
+    """The lookups of one call (implements `LookupProvider`)."""
+
+    def __init__(self, back_office: SqlDemoProviders, call_id: str) -> None:
+        self._office = back_office
+        self.call_id = call_id
+        self.pin_failures = 0
+        self._handlers: dict[str, Callable[[Mapping[str, str]], Awaitable[Result]]] = {
+            "caller_profile": self._caller_profile,
+            "verify_account": self._verify_account,
+            "account_status": self._account_status,
+            "trade_query": self._trade_query,
+            "market_status": self._market_status,
+            "create_ticket": self._create_ticket,
+            "request_callback": self._request_callback,
+        }
+
+    async def lookup(self, name: str, params: Mapping[str, str]) -> Result:
+        handler, spec = self._handlers.get(name), CATALOGUE.get(name)
+        if handler is None or spec is None:
+            log.warning("lookup provider=%s: unknown provider", name)
+            return "error", {}
+        try:
+            for required in spec.params:
+                _param(params, required)
+            result, data = await handler(params)
+        except _MissingParam as missing:
+            log.warning("lookup provider=%s: missing param %s", name, missing)
+            return "error", {}
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("lookup provider=%s failed: %s", name, type(exc).__name__)
+            return "error", {}
+        log.info("lookup provider=%s result=%s", name, result)
+        return result, data
+
+    async def _account(self, session: AsyncSession, account: str) -> DemoAccount | None:
+        return await session.get(DemoAccount, account)
+
+    async def _caller_profile(self, params: Mapping[str, str]) -> Result:
+        caller = _param(params, "caller")
+        async with self._office.session() as session:
+            row = await session.scalar(
+                select(DemoAccount).where(DemoAccount.caller == caller).limit(1)
+            )
+        if row is None:
+            return "unknown", {}
+        data = {
+            "vip_tier": row.vip_tier or "",
+            "account_masked": mask_account(row.account),
+            "language": row.language,
+        }
+        return ("vip" if row.vip_tier else "known"), data
+
+    async def _verify_account(self, params: Mapping[str, str]) -> Result:
+        account, pin = _param(params, "account"), _param(params, "pin")
+        if self.pin_failures >= MAX_PIN_FAILURES:
+            return "locked", {"account_masked": mask_account(account)}
+        async with self._office.session() as session:
+            row = await self._account(session, account)
+        ok = row is not None and await asyncio.to_thread(check_pin, pin, row.pin_salt, row.pin_hash)
+        if row is None or not ok:
+            self.pin_failures += 1
+            locked = self.pin_failures >= MAX_PIN_FAILURES
+            return ("locked" if locked else "fail"), {"account_masked": mask_account(account)}
+        return "ok", {
+            "account_masked": mask_account(row.account),
+            "name": row.name,
+            "vip_tier": row.vip_tier or "",
+        }
+
+    async def _account_status(self, params: Mapping[str, str]) -> Result:
+        async with self._office.session() as session:
+            row = await self._account(session, _param(params, "account"))
+        if row is None:
+            return "not_found", {}
+        ratio_pct = (row.margin_used * 100 / row.balance).quantize(Decimal("0.1"))
+        return "ok", {
+            "balance": _money(row.balance),
+            "available": _money(row.available),
+            "margin_used": _money(row.margin_used),
+            "margin_ratio": f"{ratio_pct}",
+            "risk_level": _risk_level(ratio_pct),
+        }
+
+    async def _trade_query(self, params: Mapping[str, str]) -> Result:
+        account = _param(params, "account")
+        language = params.get("language") or "zh-CN"
+        async with self._office.session() as session:
+            last = await session.scalar(
+                select(func.max(DemoTrade.traded_at)).where(DemoTrade.account == account)
+            )
+            if last is None:
+                return "none", {"trade_count": "0", "trades_text": ""}
+            day_start = last.astimezone(MARKET_TZ).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            )
+            trades = list(
+                await session.scalars(
+                    select(DemoTrade)
+                    .where(DemoTrade.account == account, DemoTrade.traded_at >= day_start)
+                    .order_by(DemoTrade.traded_at)
+                )
+            )
+        return "ok", {"trade_count": str(len(trades)), "trades_text": trades_text(trades, language)}
+
+    async def _market_status(self, params: Mapping[str, str]) -> Result:
+        status = market_status(self._office.local_now())
+        next_open = status.next_open.strftime("%Y-%m-%d %H:%M") if status.next_open else ""
+        return ("open" if status.open else "closed"), {
+            "session": status.session,
+            "next_open": next_open,
+        }
+
+    async def _create_ticket(self, params: Mapping[str, str]) -> Result:
+        account = params.get("account", "").strip()
+        ticket = Ticket(
+            created_at=self._office.utcnow(),
+            kind=_param(params, "kind"),
+            caller=params.get("caller", ""),
+            account_masked=mask_account(account) if account else None,
+            note=params.get("note", ""),
+        )
+        async with self._office.session() as session, session.begin():
+            session.add(ticket)
+        return "ok", {"ticket_id": f"T{ticket.id:06d}"}
+
+    async def _request_callback(self, params: Mapping[str, str]) -> Result:
+        callback = Callback(
+            created_at=self._office.utcnow(),
+            caller=params.get("caller", ""),
+            queue=params.get("queue", "general"),
+            reason=params.get("reason", ""),
+            status="pending",
+        )
+        async with self._office.session() as session, session.begin():
+            session.add(callback)
+        return "ok", {"callback_id": f"C{callback.id:06d}"}

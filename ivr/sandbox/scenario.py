@@ -1,0 +1,424 @@
+"""Scenario calls: a scripted caller dialling into the sandbox switch, and its transcript.
+
+Role: `load_scenario(path)` / `scenario_from_dict(data)` read the YAML documented in
+`docs/scenarios.md` (errors name file:line:col); `ScenarioCall` runs the steps against the
+switch as the far end of a dialplan call (press -> ChannelDtmfReceived, speak -> real audio
+frames into any snoop/external media, hangup -> the dialplan hangup sequence) and keeps the
+caller's `Transcript`: what it heard (prompts played to completion or stopped, with switch
+times), what it pressed and said, and how the call ended.
+
+Rules: all times are switch seconds. The call ends when the caller hangs up, when the app
+hangs up or continues the channel, or after `max_duration_s`; `finished()` never waits
+forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ivr.sandbox import audio
+from ivr.sandbox.config import EndpointBehavior, SandboxError, ScenarioError
+
+if TYPE_CHECKING:
+    from ivr.sandbox.switch import SandboxSwitch
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+DTMF_DIGITS = frozenset("0123456789*#ABCD")
+WAIT_FOR = ("prompt_end", "prompt_start", "answer")
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class Speak:
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class WaitFor:
+    what: str
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    pass
+
+
+Step = Wait | Press | Speak | WaitFor | Hangup
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    dialed: str
+    caller: str = ""
+    caller_name: str = ""
+    language: str = ""
+    steps: tuple[Step, ...] = ()
+    endpoints: dict[str, EndpointBehavior] = field(default_factory=dict)
+    max_duration_s: float = 600.0
+
+
+# ---- loading -----------------------------------------------------------------------------
+
+_TOP_KEYS = {"dialed", "caller", "caller_name", "language", "steps", "endpoints", "max_duration_s"}
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read a scenario YAML file; `speak:` paths are relative to the file's folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SandboxError(f"cannot read scenario {path}: {exc.strerror}") from exc
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ScenarioError(f"invalid YAML: {exc}", path=path, line=line, column=col) from exc
+    return scenario_from_dict(data, source=path, base_dir=path.parent, root=root)
+
+
+def scenario_from_dict(
+    data: Any,
+    *,
+    source: Path | str = "<scenario>",
+    base_dir: Path | None = None,
+    root: yaml.Node | None = None,
+) -> Scenario:
+    """Build a Scenario from parsed YAML/JSON; `root` (yaml.compose) gives line numbers."""
+    where = _Locator(Path(source), root)
+    if not isinstance(data, dict):
+        raise where.error("a scenario is a mapping with at least 'dialed'", ())
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise where.error(
+            f"unknown key '{unknown[0]}' (known: {', '.join(sorted(_TOP_KEYS))})", (unknown[0],)
+        )
+    if "dialed" not in data:
+        raise where.error("missing 'dialed' (the number the caller dials)", ())
+    steps = data.get("steps") or []
+    if not isinstance(steps, list):
+        raise where.error("'steps' must be a list", ("steps",))
+    return Scenario(
+        dialed=str(data["dialed"]),
+        caller=str(data.get("caller", "")),
+        caller_name=str(data.get("caller_name", "")),
+        language=str(data.get("language", "")),
+        steps=tuple(_step(s, i, where, base_dir or Path.cwd()) for i, s in enumerate(steps)),
+        endpoints=_endpoints(data.get("endpoints") or {}, where, base_dir or Path.cwd()),
+        max_duration_s=float(data.get("max_duration_s", 600.0)),
+    )
+
+
+class _Locator:
+    """Turns a key path into `file:line:col` using the composed YAML node tree."""
+
+    def __init__(self, path: Path, root: yaml.Node | None) -> None:
+        self.path, self.root = path, root
+
+    def error(self, message: str, keys: tuple[str | int, ...]) -> ScenarioError:
+        node = self.root
+        for key in keys:
+            node = _child(node, key)
+        mark = node.start_mark if node is not None else None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return ScenarioError(message, path=self.path, line=line, column=col)
+
+
+def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == key), node)
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        child: yaml.Node = node.value[key]
+        return child
+    return node
+
+
+def _step(raw: Any, index: int, where: _Locator, base_dir: Path) -> Step:
+    at = ("steps", index)
+    if not isinstance(raw, dict) or not raw:
+        raise where.error("a step is a mapping such as {press: '1'} or {wait: 2.5}", at)
+    kind = next(iter(raw))
+    value = raw[kind]
+    if kind == "wait" and isinstance(value, int | float) and value >= 0:
+        return Wait(float(value))
+    if kind == "press" and str(value) and set(str(value)) <= DTMF_DIGITS:
+        return Press(str(value))
+    if kind == "speak" and isinstance(value, str):
+        path = (base_dir / value).resolve()
+        if not path.is_file():
+            raise where.error(f"speak: no such WAV file '{value}'", at)
+        return Speak(path)
+    if kind == "wait_for" and value in WAIT_FOR:
+        return WaitFor(str(value), float(raw.get("timeout", 60.0)))
+    if kind == "hangup" and value is True:
+        return Hangup()
+    expected = {
+        "wait": "a number of seconds >= 0",
+        "press": "DTMF digits 0-9 * # A-D",
+        "speak": "a WAV file path",
+        "wait_for": " | ".join(WAIT_FOR),
+        "hangup": "true",
+    }
+    if kind in expected:
+        raise where.error(f"{kind}: expected {expected[kind]}, got {value!r}", at)
+    raise where.error(f"unknown step '{kind}' (known: {', '.join(expected)})", at)
+
+
+def _endpoints(raw: Any, where: _Locator, base_dir: Path) -> dict[str, EndpointBehavior]:
+    if not isinstance(raw, dict):
+        raise where.error(
+            "'endpoints' maps an endpoint like PJSIP/8001 to its behaviour", ("endpoints",)
+        )
+    return {str(name): endpoint_behavior(spec or {}, base_dir) for name, spec in raw.items()}
+
+
+def endpoint_behavior(spec: dict[str, Any], base_dir: Path | None = None) -> EndpointBehavior:
+    """`{answer_after: 2}` | `{never_answer: true}` | `{busy: true}` (+ `speak: file.wav`)."""
+    speak = spec.get("speak")
+    return EndpointBehavior(
+        answer_after_s=float(spec.get("answer_after", 0.0)),
+        never_answer=bool(spec.get("never_answer", False)),
+        busy=bool(spec.get("busy", False)),
+        speak=((base_dir or Path.cwd()) / speak) if speak else None,
+    )
+
+
+# ---- transcript --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class HeardPrompt:
+    media_uri: str
+    start_s: float
+    end_s: float | None = None
+    outcome: str = "playing"  # done | stopped | failed | playing
+
+
+@dataclass(slots=True)
+class Transcript:
+    call_id: str
+    channel_id: str
+    dialed: str
+    caller: str
+    language: str
+    started_s: float
+    answered_s: float | None = None
+    ended_s: float | None = None
+    ended_by: str | None = None  # caller | app | dialplan | switch | timeout
+    cause: int | None = None
+    outcome: str = "in progress"
+    prompts: list[HeardPrompt] = field(default_factory=list)
+    pressed: list[Json] = field(default_factory=list)
+    said: list[Json] = field(default_factory=list)
+    dtmf_sent: list[Json] = field(default_factory=list)
+    events: list[Json] = field(default_factory=list)
+
+    @property
+    def heard(self) -> list[str]:
+        """Media URIs the caller heard to completion or until stopped, in order."""
+        return [p.media_uri for p in self.prompts if p.outcome in ("done", "stopped")]
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_s is not None
+
+    def to_dict(self) -> Json:
+        data = asdict(self)
+        data["heard"] = self.heard
+        data["finished"] = self.finished
+        return data
+
+
+# ---- the running call --------------------------------------------------------------------
+
+
+class ScenarioCall:
+    """One scenario call: runs its steps as the caller and records the transcript."""
+
+    def __init__(self, switch: SandboxSwitch, scenario: Scenario, channel_id: str) -> None:
+        self.switch = switch
+        self.scenario = scenario
+        self.channel_id = channel_id
+        self.call_id = channel_id
+        self.transcript = Transcript(
+            call_id=channel_id,
+            channel_id=channel_id,
+            dialed=scenario.dialed,
+            caller=scenario.caller,
+            language=scenario.language,
+            started_s=switch.clock.now_s(),
+        )
+        self._done = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[Any] | None = None
+        self._prompts_ended = 0
+        self._prompts_started = 0
+        switch.hub.listeners.append(self._on_event)
+
+    def start(self) -> None:
+        self._task = self.switch._spawn(self._run(), name=f"scenario-{self.call_id}")
+
+    async def finished(self, timeout_s: float = 30.0) -> Transcript:
+        """Wait (real seconds) until the call has ended; return the caller's transcript."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._done.wait()
+        except TimeoutError:
+            raise SandboxError(
+                f"scenario call {self.call_id} still running after {timeout_s} s "
+                f"(heard so far: {self.transcript.heard})"
+            ) from None
+        return self.transcript
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    # -- steps --
+
+    async def _run(self) -> None:
+        for step in self.scenario.steps:
+            if self.done:
+                return
+            await self._step(step)
+        if self.done:
+            return
+        remaining_s = (
+            self.scenario.max_duration_s - self.switch.clock.now_s() + self.transcript.started_s
+        )
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.switch.clock.wall_s(remaining_s)):
+                await self._done.wait()
+                return
+        log.info("sandbox scenario call timed out call=%s", self.call_id)
+        self._caller_hangup(by="timeout")
+
+    async def _step(self, step: Step) -> None:
+        match step:
+            case Wait(seconds):
+                await self.switch.clock.sleep(seconds)
+            case Press(digits):
+                await self._press(digits)
+            case Speak(path):
+                await self._speak(path)
+            case WaitFor(what, timeout_s):
+                await self._wait_for(what, timeout_s)
+            case Hangup():
+                self._caller_hangup(by="caller")
+
+    async def _press(self, digits: str) -> None:
+        cfg = self.switch.config
+        self.transcript.pressed.append({"digits": digits, "at_s": self.switch.clock.now_s()})
+        for digit in digits:
+            await self.switch.clock.sleep(cfg.dtmf_duration_ms / 1000)
+            channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
+            if channel is None or self.done:
+                return
+            self.switch.press(channel, digit)
+            await self.switch.clock.sleep(cfg.dtmf_gap_ms / 1000)
+
+    async def _speak(self, path: Path) -> None:
+        channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
+        if channel is None:
+            return
+        frames = audio.frames_of(path.read_bytes())
+        entry: Json = {"file": str(path), "start_s": self.switch.clock.now_s(), "end_s": None}
+        self.transcript.said.append(entry)
+        await self.switch._stream(channel, frames)
+        entry["end_s"] = self.switch.clock.now_s()
+
+    async def _wait_for(self, what: str, timeout_s: float) -> None:
+        ended, started = self._prompts_ended, self._prompts_started
+
+        def reached() -> bool:
+            if what == "answer":
+                return self.transcript.answered_s is not None
+            if what == "prompt_start":
+                return self._prompts_started > started
+            return self._prompts_ended > ended and self._prompts_started == self._prompts_ended
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.switch.clock.wall_s(timeout_s)):
+                while not reached() and not self.done:
+                    self._changed.clear()
+                    await self._changed.wait()
+
+    def _caller_hangup(self, *, by: str) -> None:
+        channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
+        if channel is not None:
+            self.switch._hangup(channel, cause=16, soft=False, by=by)
+        else:
+            self.end(by, 16)
+
+    # -- callbacks from the switch --
+
+    def _on_event(self, event: Json) -> None:
+        ids = {
+            (event.get("channel") or {}).get("id"),
+            (event.get("peer") or {}).get("id"),
+            (event.get("playback") or {}).get("target_uri", "").partition(":")[2],
+        }
+        if self.channel_id in ids:
+            self.transcript.events.append(event)
+
+    def on_answer(self) -> None:
+        self.transcript.answered_s = self.switch.clock.now_s()
+        self._changed.set()
+
+    def heard_start(self, media_uri: str, at_s: float) -> None:
+        self.transcript.prompts.append(HeardPrompt(media_uri, at_s))
+        if not media_uri.startswith("moh:"):
+            self._prompts_started += 1
+        self._changed.set()
+
+    def heard_end(self, media_uri: str, at_s: float, outcome: str) -> None:
+        for prompt in reversed(self.transcript.prompts):
+            if prompt.media_uri == media_uri and prompt.end_s is None:
+                prompt.end_s, prompt.outcome = at_s, outcome
+                break
+        if not media_uri.startswith("moh:"):
+            self._prompts_ended += 1
+        self._changed.set()
+
+    def note_dtmf_sent(self, digits: str, at_s: float) -> None:
+        self.transcript.dtmf_sent.append({"digits": digits, "at_s": at_s})
+
+    def end(self, by: str, cause: int, *, outcome: str | None = None) -> None:
+        if self.done:
+            return
+        t = self.transcript
+        t.ended_s, t.ended_by, t.cause = self.switch.clock.now_s(), by, cause
+        t.outcome = outcome or {
+            "caller": "caller hung up",
+            "app": "app hung up",
+            "dialplan": "continued in dialplan",
+            "timeout": "caller gave up (max_duration_s)",
+        }.get(by, f"ended by {by}")
+        self._done.set()
+        self._changed.set()
+        with contextlib.suppress(ValueError):
+            self.switch.hub.listeners.remove(self._on_event)
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+        log.info("sandbox scenario call ended call=%s by=%s cause=%s", self.call_id, by, cause)

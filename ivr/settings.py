@@ -1,0 +1,400 @@
+"""Settings: one frozen dataclass tree, built once at start-up and passed down.
+
+Rules:
+- Precedence: defaults < YAML file (`config/settings.yaml`) < `IVR_*` environment variables.
+  `load_settings(path, environ)` takes the environment as an argument; nothing else in the
+  project reads `os.environ`.
+- Secrets (passwords, tokens, a URL with a password in it) come from the environment only. A
+  secret in the YAML file is a `ConfigError` naming `file:line`; secret fields are
+  `field(repr=False)` so they never appear in a repr or a log line.
+- Every bad value is a `ConfigError` naming where it came from (`file:line` or the environment
+  variable) and what would fix it. All problems of a load are reported together.
+- Relative paths are kept as written: they are relative to the working directory of `ivr`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ivr.errors import ConfigError
+
+DEFAULT_SETTINGS_PATH = Path("config/settings.yaml")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_SECRET_KEY = re.compile(r"password|passwd|secret|token|api_key", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:]*:[^/@]+@", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class AriSettings:
+    """Asterisk ARI. `url` None means: start the embedded sandbox switch."""
+
+    url: str | None = None
+    username: str = "ivr"
+    password: str | None = field(default=None, repr=False)
+    app: str = "futures-ivr"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str | None = None  # base of prompt URLs Asterisk fetches; None: derived
+
+
+@dataclass(frozen=True, slots=True)
+class PathSettings:
+    flows_dir: Path = Path("flows")
+    config_dir: Path = Path("config")
+    prompt_root: Path = Path("prompts")
+    tts_cache: Path = Path("var/tts-cache")
+    recordings: Path = Path("var/recordings")
+
+
+def _default_voices() -> Mapping[str, str]:
+    return {"zh-CN": "cmn-latn-pinyin", "en": "en"}
+
+
+@dataclass(frozen=True, slots=True)
+class TtsSettings:
+    rate_wpm: int = 160  # espeak-ng speaking rate, words per minute
+    voices: Mapping[str, str] = field(default_factory=_default_voices)  # language -> voice
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSettings:
+    models: Mapping[str, Path] = field(default_factory=dict)  # language -> Vosk model dir
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEndpoint:
+    """A simulated agent phone on the sandbox switch."""
+
+    answer_after_s: float | None = 2.0
+    never_answer: bool = False
+    busy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSettings:
+    speed: float = 1.0  # 1.0 real time; 50 plays a 2 s prompt in 40 ms
+    endpoints: Mapping[str, AgentEndpoint] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    ari: AriSettings = field(default_factory=AriSettings)
+    database_url: str = field(default="sqlite+aiosqlite:///var/ivr.db", repr=False)
+    redis_url: str | None = None  # None: start a local redis-server
+    http: HttpSettings = field(default_factory=HttpSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    log_level: str = "INFO"
+
+
+# --- value parsers: text in, value out, or _Bad(problem, fix) --------------------------------
+
+
+class _Bad(Exception):
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
+
+
+Parser = Callable[[str | None], Any]
+
+
+def _text(value: str | None) -> str:
+    if value is None or not value.strip():
+        raise _Bad("is empty", "give a value or remove the key")
+    return value.strip()
+
+
+def _optional(parser: Parser) -> Parser:
+    def parse(value: str | None) -> Any:
+        return None if value is None or not value.strip() else parser(value)
+
+    return parse
+
+
+def _port(value: str | None) -> int:
+    text = _text(value)
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise _Bad(f"{text!r} is not a TCP port", "use a whole number from 1 to 65535, e.g. 8080")
+    return int(text)
+
+
+def _positive_int(value: str | None) -> int:
+    text = _text(value)
+    if not text.isdigit() or int(text) == 0:
+        raise _Bad(f"{text!r} is not a positive whole number", "use e.g. 160")
+    return int(text)
+
+
+def _positive_float(value: str | None) -> float:
+    text = _text(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not number > 0:
+        raise _Bad(f"{text!r} is not a positive number", "use e.g. 1.0 (real time) or 50")
+    return number
+
+
+def _bool(value: str | None) -> bool:
+    text = _text(value).lower()
+    if text not in ("true", "false", "yes", "no", "1", "0"):
+        raise _Bad(f"{text!r} is not a yes/no value", "use true or false")
+    return text in ("true", "yes", "1")
+
+
+def _url(*schemes: str) -> Parser:
+    def parse(value: str | None) -> str:
+        text = _text(value)
+        if not text.lower().startswith(tuple(f"{s}://" for s in schemes)):
+            wanted = " or ".join(f"{s}://..." for s in schemes)
+            raise _Bad(f"{text!r} is not a {wanted} URL", f"write it as {wanted}")
+        return text
+
+    return parse
+
+
+def _db_url(value: str | None) -> str:
+    text = _text(value)
+    if not re.match(r"^[a-z][a-z0-9+]*://", text):
+        raise _Bad(
+            f"{text!r} is not a database URL",
+            "use e.g. sqlite+aiosqlite:///var/ivr.db or postgresql+asyncpg://user@host/ivr",
+        )
+    return text
+
+
+def _level(value: str | None) -> str:
+    text = _text(value).upper()
+    if text not in LOG_LEVELS:
+        raise _Bad(f"{text!r} is not a log level", f"use one of {', '.join(LOG_LEVELS)}")
+    return text
+
+
+# --- the schema: dotted key -> (parser, environment variable) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    parser: Parser
+    env: str | None
+    secret: bool = False
+
+
+_KEYS: dict[str, _Key] = {
+    "ari.url": _Key(_optional(_url("http", "https")), "IVR_ARI_URL"),
+    "ari.username": _Key(_text, "IVR_ARI_USERNAME"),
+    "ari.password": _Key(_optional(_text), "IVR_ARI_PASSWORD", secret=True),
+    "ari.app": _Key(_text, "IVR_ARI_APP"),
+    "database_url": _Key(_db_url, "IVR_DATABASE_URL"),
+    "redis_url": _Key(_optional(_url("redis", "rediss", "unix")), "IVR_REDIS_URL"),
+    "http.host": _Key(_text, "IVR_HTTP_HOST"),
+    "http.port": _Key(_port, "IVR_HTTP_PORT"),
+    "http.public_base_url": _Key(_optional(_url("http", "https")), "IVR_HTTP_PUBLIC_BASE_URL"),
+    "paths.flows_dir": _Key(lambda v: Path(_text(v)), "IVR_FLOWS_DIR"),
+    "paths.config_dir": _Key(lambda v: Path(_text(v)), "IVR_CONFIG_DIR"),
+    "paths.prompt_root": _Key(lambda v: Path(_text(v)), "IVR_PROMPT_ROOT"),
+    "paths.tts_cache": _Key(lambda v: Path(_text(v)), "IVR_TTS_CACHE"),
+    "paths.recordings": _Key(lambda v: Path(_text(v)), "IVR_RECORDINGS_DIR"),
+    "tts.rate_wpm": _Key(_positive_int, "IVR_TTS_RATE_WPM"),
+    "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
+    "log_level": _Key(_level, "IVR_LOG_LEVEL"),
+}
+# Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`,
+# `sandbox.endpoints.<endpoint>.<answer_after_s|never_answer|busy>` (YAML only).
+_MAPS: dict[str, Parser] = {"tts.voices": _text, "asr.models": lambda v: Path(_text(v))}
+_ENDPOINT_KEYS: dict[str, Parser] = {
+    "answer_after_s": _optional(_positive_float),
+    "never_answer": _bool,
+    "busy": _bool,
+}
+ENV_VARS: tuple[str, ...] = tuple(k.env for k in _KEYS.values() if k.env)
+
+
+# --- YAML: flatten the composed tree into (dotted key, text, line) leaves --------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    key: str
+    text: str | None  # None for YAML null
+    line: int
+
+
+def _flatten(node: yaml.Node, prefix: str, path: Path) -> Iterator[_Leaf | ConfigError]:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            yield from _flatten(value_node, key, path)
+    elif isinstance(node, yaml.ScalarNode):
+        null = node.tag == "tag:yaml.org,2002:null"
+        yield _Leaf(prefix, None if null else str(node.value), node.start_mark.line + 1)
+    else:
+        line = node.start_mark.line + 1
+        yield ConfigError(f"{path}:{line}: {prefix}: a list is not allowed here; write a value")
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: settings file not found; create it or pass another path"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings file ({exc})") from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from None
+
+
+def _yaml_leaves(path: Path) -> tuple[list[_Leaf], list[str]]:
+    root = _compose(path)
+    if root is None:
+        return [], []
+    if not isinstance(root, yaml.MappingNode):
+        line = root.start_mark.line + 1
+        return [], [
+            f"{path}:{line}: settings must be a mapping of keys such as 'http: {{port: 8080}}'"
+        ]
+    leaves: list[_Leaf] = []
+    errors: list[str] = []
+    for item in _flatten(root, "", path):
+        if isinstance(item, ConfigError):
+            errors.append(str(item))
+        else:
+            leaves.append(item)
+    return leaves, errors
+
+
+# --- assembling ---------------------------------------------------------------------------------
+
+
+def _known_keys() -> list[str]:
+    return [*_KEYS, *(f"{m}.<language>" for m in _MAPS), "sandbox.endpoints.<endpoint>.busy"]
+
+
+def _unknown_key(key: str) -> str:
+    close = difflib.get_close_matches(key, list(_KEYS), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(_known_keys())
+    return f"unknown key '{key}' ({hint})"
+
+
+def _secret_problem(key: str, text: str | None, spec: _Key | None) -> str | None:
+    secret_name = (spec is not None and spec.secret) or _SECRET_KEY.search(key.rsplit(".", 1)[-1])
+    env = spec.env if spec is not None and spec.env else "an IVR_* environment variable"
+    if secret_name:
+        return f"{key} is a secret and must not be in a file: remove it and set {env}"
+    if text is not None and _URL_PASSWORD.match(text.strip()):
+        return f"{key} contains a password: remove it from the URL and set the whole URL in {env}"
+    return None
+
+
+def _parse_leaf(leaf: _Leaf) -> Any:
+    """Parse one YAML leaf; raises _Bad or KeyError (unknown key)."""
+    if leaf.key in _KEYS:
+        return _KEYS[leaf.key].parser(leaf.text)
+    head, _, name = leaf.key.rpartition(".")
+    if head in _MAPS and name:
+        return _MAPS[head](leaf.text)
+    parts = leaf.key.split(".")
+    if len(parts) == 4 and parts[:2] == ["sandbox", "endpoints"] and parts[3] in _ENDPOINT_KEYS:
+        return _ENDPOINT_KEYS[parts[3]](leaf.text)
+    raise KeyError(leaf.key)
+
+
+def _from_yaml(path: Path, values: dict[str, Any], errors: list[str]) -> None:
+    leaves, structure_errors = _yaml_leaves(path)
+    errors.extend(structure_errors)
+    for leaf in leaves:
+        where = f"{path}:{leaf.line}"
+        secret = _secret_problem(leaf.key, leaf.text, _KEYS.get(leaf.key))
+        if secret:
+            errors.append(f"{where}: {secret}")
+            continue
+        try:
+            values[leaf.key] = _parse_leaf(leaf)
+        except KeyError:
+            errors.append(f"{where}: {_unknown_key(leaf.key)}")
+        except _Bad as bad:
+            errors.append(f"{where}: {leaf.key}: {bad.problem}; {bad.fix}")
+
+
+def _from_env(environ: Mapping[str, str], values: dict[str, Any], errors: list[str]) -> None:
+    for key, spec in _KEYS.items():
+        if spec.env is None or spec.env not in environ:
+            continue
+        try:
+            values[key] = spec.parser(environ[spec.env])
+        except _Bad as bad:
+            problem = "is not valid" if spec.secret else bad.problem
+            errors.append(f"environment variable {spec.env}: {problem}; {bad.fix}")
+
+
+def _section(values: Mapping[str, Any], name: str) -> dict[str, Any]:
+    prefix = f"{name}."
+    tails = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+    return {k: v for k, v in tails.items() if "." not in k}
+
+
+def _endpoints(values: Mapping[str, Any]) -> dict[str, AgentEndpoint]:
+    fields: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        parts = key.split(".")
+        if len(parts) == 4 and parts[:2] == ["sandbox", "endpoints"]:
+            fields.setdefault(parts[2], {})[parts[3]] = value
+    return {name: AgentEndpoint(**kw) for name, kw in fields.items()}
+
+
+def _build(values: Mapping[str, Any]) -> Settings:
+    base = Settings()
+    voices = {**base.tts.voices, **_section(values, "tts.voices")}
+    return Settings(
+        ari=replace(base.ari, **_section(values, "ari")),
+        database_url=values.get("database_url", base.database_url),
+        redis_url=values.get("redis_url", base.redis_url),
+        http=replace(base.http, **_section(values, "http")),
+        paths=replace(base.paths, **_section(values, "paths")),
+        tts=TtsSettings(rate_wpm=values.get("tts.rate_wpm", base.tts.rate_wpm), voices=voices),
+        asr=AsrSettings(models=_section(values, "asr.models")),
+        sandbox=SandboxSettings(
+            speed=values.get("sandbox.speed", base.sandbox.speed), endpoints=_endpoints(values)
+        ),
+        log_level=values.get("log_level", base.log_level),
+    )
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str]) -> Settings:
+    """Build the settings: defaults < YAML at `path` < `IVR_*` variables of `environ`.
+
+    `path` None reads `config/settings.yaml` when it exists (defaults and env otherwise).
+    Raises `ConfigError` listing every problem, each with its file:line or variable name.
+    """
+    if path is None and DEFAULT_SETTINGS_PATH.is_file():
+        path = DEFAULT_SETTINGS_PATH
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    if path is not None:
+        _from_yaml(path, values, errors)
+    _from_env(environ, values, errors)
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return _build(values)

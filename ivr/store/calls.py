@@ -1,0 +1,245 @@
+"""`CallStore`: the call records (one row per call) and their IVR traces, in SQL.
+
+Rules:
+- Async only (SQLAlchemy 2 asyncio); every method is one short transaction.
+- The trace is appended in batches: `append_trace(call_id, entries)` writes a list of entries
+  in one INSERT, numbered by `seq` in arrival order. One task owns a call, so appends of one
+  call never race.
+- Details arrive masked by the engine. As a second line of defence, values under keys that
+  name a secret (pin, password, ...) are replaced by "****" before they are stored.
+- Times are aware UTC datetimes; `now` is injectable for tests.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, Self
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from ivr.store.engine import create_engine, migrate_engine
+from ivr.store.models import CallId, CallRecord, TraceRow
+
+_SECRET_DETAIL = re.compile(r"(^|_)(pin|password|passwd|secret)(_|$)", re.IGNORECASE)
+
+
+class TraceLike(Protocol):
+    """What `append_trace` stores: the engine's TraceEntry fits (flow, node, kind, detail).
+
+    Optional attributes read when present: `flow: str`, `at: datetime`.
+    """
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def detail(self) -> Mapping[str, object]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    """A stored trace entry."""
+
+    seq: int
+    at: datetime
+    flow: str | None
+    node: str
+    kind: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """A row of `calls`."""
+
+    id: CallId
+    channel_id: str
+    caller: str
+    dialed: str
+    language: str
+    flow: str
+    flow_version: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    hangup_cause: str | None
+    queue: str | None
+    priority: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallDetail:
+    call: CallSummary
+    trace: tuple[TraceRecord, ...]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _scrub(detail: Mapping[str, object]) -> dict[str, Any]:
+    """A JSON-ready copy of `detail` with secret-named values masked."""
+    clean: dict[str, Any] = {}
+    for key, value in detail.items():
+        if _SECRET_DETAIL.search(str(key)) and value not in (None, ""):
+            clean[str(key)] = "****"
+        elif isinstance(value, Mapping):
+            clean[str(key)] = _scrub(value)
+        elif isinstance(value, str | int | float | bool) or value is None:
+            clean[str(key)] = value
+        elif isinstance(value, list | tuple):
+            clean[str(key)] = [
+                v if isinstance(v, str | int | float | bool) else str(v) for v in value
+            ]
+        else:
+            clean[str(key)] = str(value)
+    return clean
+
+
+def _summary(row: CallRecord) -> CallSummary:
+    return CallSummary(
+        id=CallId(row.id),
+        channel_id=row.channel_id,
+        caller=row.caller,
+        dialed=row.dialed,
+        language=row.language,
+        flow=row.flow,
+        flow_version=row.flow_version,
+        started_at=row.started_at,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        outcome=row.outcome,
+        hangup_cause=row.hangup_cause,
+        queue=row.queue,
+        priority=row.priority,
+    )
+
+
+class CallStore:
+    """Call records and traces over an AsyncEngine. Open with `await CallStore.open(url)`."""
+
+    def __init__(self, engine: AsyncEngine, *, now: Callable[[], datetime] = _utcnow) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._now = now
+
+    @classmethod
+    async def open(
+        cls, url: str, *, migrate: bool = True, now: Callable[[], datetime] = _utcnow
+    ) -> Self:
+        """Connect to `url` and (by default) migrate the schema to the newest revision."""
+        engine = create_engine(url)
+        if migrate:
+            try:
+                await migrate_engine(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
+        return cls(engine, now=now)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def create_call(
+        self,
+        *,
+        channel_id: str,
+        caller: str,
+        dialed: str,
+        language: str,
+        flow: str,
+        flow_version: str | None = None,
+        call_id: str | None = None,
+        started_at: datetime | None = None,
+    ) -> CallId:
+        """Insert a new call row; returns its id (`call_id`, or a fresh uuid4 hex)."""
+        new_id = CallId(call_id or uuid.uuid4().hex)
+        row = CallRecord(
+            id=new_id,
+            channel_id=channel_id,
+            caller=caller,
+            dialed=dialed,
+            language=language,
+            flow=flow,
+            flow_version=flow_version,
+            started_at=started_at or self._now(),
+        )
+        async with self._sessions.begin() as session:
+            session.add(row)
+        return new_id
+
+    async def _update(self, call_id: CallId, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(CallRecord).where(CallRecord.id == call_id).values(**values)
+            )
+
+    async def mark_answered(self, call_id: CallId, at: datetime | None = None) -> None:
+        await self._update(call_id, answered_at=at or self._now())
+
+    async def set_queue(self, call_id: CallId, queue: str, priority: str) -> None:
+        """Record the queue hand-off of a call (queue name, priority class)."""
+        await self._update(call_id, queue=queue, priority=priority)
+
+    async def close_call(
+        self, call_id: CallId, outcome: str, cause: str | None, at: datetime | None = None
+    ) -> None:
+        """End a call: outcome (e.g. `queued`, `hangup`, `completed`) and the hangup cause."""
+        await self._update(call_id, ended_at=at or self._now(), outcome=outcome, hangup_cause=cause)
+
+    async def append_trace(
+        self, call_id: CallId, entries: Sequence[TraceLike], at: datetime | None = None
+    ) -> None:
+        """Append trace entries of one call in one statement, numbered after the last one."""
+        if not entries:
+            return
+        stamp = at or self._now()
+        async with self._sessions.begin() as session:
+            last = await session.scalar(
+                select(func.coalesce(func.max(TraceRow.seq), 0)).where(TraceRow.call_id == call_id)
+            )
+            rows = [
+                {
+                    "call_id": call_id,
+                    "seq": int(last or 0) + n,
+                    "at": getattr(entry, "at", None) or stamp,
+                    "flow": getattr(entry, "flow", None),
+                    "node": entry.node,
+                    "kind": entry.kind,
+                    "detail": _scrub(entry.detail),
+                }
+                for n, entry in enumerate(entries, start=1)
+            ]
+            await session.execute(insert(TraceRow), rows)
+
+    async def list_calls(self, limit: int = 50, since: datetime | None = None) -> list[CallSummary]:
+        """The newest calls first (at most `limit`); with `since`, only those started since."""
+        query = (
+            select(CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.id).limit(limit)
+        )
+        if since is not None:
+            query = query.where(CallRecord.started_at >= since)
+        async with self._sessions() as session:
+            return [_summary(row) for row in (await session.scalars(query)).all()]
+
+    async def get_call(self, call_id: str) -> CallDetail | None:
+        """One call with its trace in order, or None when there is no such call."""
+        async with self._sessions() as session:
+            row = await session.get(CallRecord, call_id)
+            if row is None:
+                return None
+            traces = await session.scalars(
+                select(TraceRow).where(TraceRow.call_id == call_id).order_by(TraceRow.seq)
+            )
+            trace = tuple(
+                TraceRecord(seq=t.seq, at=t.at, flow=t.flow, node=t.node, kind=t.kind, detail=t.detail)
+                for t in traces.all()
+            )
+        return CallDetail(call=_summary(row), trace=trace)

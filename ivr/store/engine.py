@@ -1,0 +1,85 @@
+"""Async engines and the programmatic migration runner (no alembic.ini).
+
+Rules:
+- One place turns a database URL into an `AsyncEngine`: SQLite files get their directory
+  created, foreign keys on, WAL and a busy timeout; PostgreSQL works by URL
+  (`postgresql+asyncpg://...`, the `postgres` extra).
+- `migrate(url)` / `migrate_engine(engine)` bring the schema to the newest Alembic revision;
+  `ivr serve` calls it at start-up. Bad URLs and missing drivers become `StoreError`s that say
+  what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from ivr.errors import IvrError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(IvrError):
+    """The call-record database cannot be used (bad URL, missing driver, unreachable)."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An AsyncEngine for `url`; raises StoreError with a fix for a bad URL or driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            "database URL is not valid; use e.g. sqlite+aiosqlite:///var/ivr.db"
+            " or postgresql+asyncpg://user@host/ivr"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_async_engine(parsed)
+    except ModuleNotFoundError as exc:
+        extra = " (pip install 'futures-ivr[postgres]')" if "asyncpg" in str(exc) else ""
+        raise StoreError(f"database driver missing for {parsed.drivername}: {exc}{extra}") from None
+    except (ArgumentError, SQLAlchemyError) as exc:
+        raise StoreError(f"cannot use database URL for {parsed.drivername}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def migrate_engine(engine: AsyncEngine) -> None:
+    """Upgrade the schema behind `engine` to the newest revision (idempotent)."""
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+    except (OSError, SQLAlchemyError) as exc:
+        raise StoreError(f"cannot migrate the database ({type(exc).__name__}: {exc})") from None
+
+
+async def migrate(url: str) -> None:
+    """Upgrade the database at `url` to the newest revision (idempotent)."""
+    engine = create_engine(url)
+    try:
+        await migrate_engine(engine)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the call-record store (run by `ivr.store.migrate`)."""

@@ -1,0 +1,261 @@
+"""`PromptRenderer`: TTS prompts as telephony WAV (8 kHz, mono, 16-bit), cached on disk.
+
+Rules:
+- Synthesis: pyttsx3's espeak driver (espeak-ng library), voices per language from settings
+  (zh-CN -> `cmn-latn-pinyin`: Debian 12's plain `cmn` misreads many characters; en -> `en`).
+  pyttsx3 exposes espeak-ng voices by file id (`sit/cmn-latn-pinyin`, `gmw/en`); a configured
+  name matches an id exactly or by its last path part. When pyttsx3 cannot start, the
+  renderer falls back to the `espeak-ng -w` command line (and logs that once).
+- pyttsx3 is not thread-safe: ONE dedicated worker thread creates and owns the engine; every
+  synthesis (and the soxr resampling after it) runs there. `await render(text, language)`
+  queues work to it and never blocks the loop.
+- Cache: file `<sha256 of (text, voice, rate)>.wav` in the cache dir, written atomically
+  (temp file + rename). A hit returns at once; concurrent requests for one key render once.
+- `timings_s` keeps the wall time of each fresh render (synthesis + resampling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+import wave
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soxr
+
+from ivr.errors import IvrError
+
+log = logging.getLogger(__name__)
+
+TELEPHONY_RATE_HZ = 8000
+ESPEAK_TIMEOUT_S = 30.0
+
+
+class TtsError(IvrError):
+    """A prompt cannot be rendered (unknown language or voice, synthesis failure)."""
+
+
+class Synthesizer(Protocol):
+    """Writes `text` spoken with `voice` at `rate_wpm` to `out` (a WAV at any rate).
+
+    Only ever called from the renderer's worker thread.
+    """
+
+    name: str
+
+    def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None: ...
+
+
+class Pyttsx3Synthesizer:
+    """pyttsx3 + espeak driver. Create it in the worker thread: it owns the engine."""
+
+    name = "pyttsx3"
+
+    def __init__(self) -> None:
+        import pyttsx3
+        import pyttsx3.drivers.espeak as espeak_driver
+
+        # The driver print()s "Audio saved to ..." after every file; silence that module only.
+        espeak_driver.print = lambda *args, **kwargs: None
+        self._engine: Any = pyttsx3.init("espeak")
+        self._voice_ids = [v.id for v in self._engine.getProperty("voices")]
+
+    def _voice_id(self, voice: str) -> str:
+        for voice_id in self._voice_ids:
+            if voice in (voice_id, voice_id.rsplit("/", 1)[-1]):
+                return str(voice_id)
+        short = [v.rsplit("/", 1)[-1] for v in self._voice_ids]
+        close = difflib.get_close_matches(voice, short, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise TtsError(f"espeak-ng has no voice {voice!r}{hint}; see `espeak-ng --voices`")
+
+    def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None:
+        self._engine.setProperty("voice", self._voice_id(voice))
+        self._engine.setProperty("rate", rate_wpm)
+        self._engine.save_to_file(text, str(out))
+        self._engine.runAndWait()
+        if not out.exists():
+            raise TtsError(f"pyttsx3 produced no audio for voice {voice!r}")
+
+
+class EspeakCliSynthesizer:
+    """The `espeak-ng` command line (fallback when pyttsx3 cannot run)."""
+
+    name = "espeak-ng"
+
+    def __init__(self) -> None:
+        exe = shutil.which("espeak-ng")
+        if exe is None:
+            raise TtsError("espeak-ng is not installed; apt-get install espeak-ng")
+        self._exe = exe
+
+    def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None:
+        command = [self._exe, "-v", voice, "-s", str(rate_wpm), "-w", str(out), "--", text]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, timeout=ESPEAK_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise TtsError(f"espeak-ng took longer than {ESPEAK_TIMEOUT_S:g} s") from None
+        if done.returncode != 0 or not out.exists():
+            problem = done.stderr.decode(errors="replace").strip() or f"exit {done.returncode}"
+            raise TtsError(f"espeak-ng failed for voice {voice!r}: {problem}")
+
+
+def default_synthesizer() -> Synthesizer:
+    """pyttsx3 when it starts here, otherwise the espeak-ng command line."""
+    try:
+        return Pyttsx3Synthesizer()
+    except (ImportError, RuntimeError, OSError) as exc:
+        log.warning("pyttsx3 unavailable (%s): using the espeak-ng command line", exc)
+        return EspeakCliSynthesizer()
+
+
+def to_telephony_wav(source: Path, target: Path) -> None:
+    """Resample a 16-bit WAV (any rate, mono or stereo) to 8 kHz mono 16-bit with soxr."""
+    with wave.open(str(source), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise TtsError(f"{source}: expected 16-bit audio, got {8 * wav.getsampwidth()}-bit")
+        rate_hz, channels = wav.getframerate(), wav.getnchannels()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    samples = pcm.reshape(-1, channels).mean(axis=1).astype(np.float32) / 32768.0
+    if rate_hz != TELEPHONY_RATE_HZ:
+        samples = soxr.resample(samples, rate_hz, TELEPHONY_RATE_HZ, quality="HQ")
+    out = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(target), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(TELEPHONY_RATE_HZ)
+        wav.writeframes(out.tobytes())
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    text: str
+    voice: str
+    rate_wpm: int
+    target: Path
+
+
+class PromptRenderer:
+    """Renders prompt texts to cached telephony WAVs on one dedicated worker thread."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        voices: Mapping[str, str],
+        rate_wpm: int = 160,
+        synthesizer: str | Callable[[], Synthesizer] = "auto",
+    ) -> None:
+        """`synthesizer`: "auto" (pyttsx3, else espeak-ng), "pyttsx3", "espeak-ng", or a
+        factory called once in the worker thread."""
+        self.cache_dir = cache_dir
+        self.voices = dict(voices)
+        self.rate_wpm = rate_wpm
+        self.timings_s: list[float] = []
+        self._choice = synthesizer
+        self._synth: Synthesizer | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        self._pending: dict[str, asyncio.Future[Path]] = {}
+
+    @property
+    def backend(self) -> str | None:
+        """The synthesizer in use (`pyttsx3` or `espeak-ng`), None before the first render."""
+        return self._synth.name if self._synth is not None else None
+
+    def voice_for(self, language: str, voice: str | None = None) -> str:
+        if voice:
+            return voice
+        try:
+            return self.voices[language]
+        except KeyError:
+            known = ", ".join(sorted(self.voices))
+            raise TtsError(
+                f"no TTS voice for language {language!r} (configured: {known});"
+                " add it under tts.voices in config/settings.yaml"
+            ) from None
+
+    def cache_key(self, text: str, voice: str) -> str:
+        blob = json.dumps([text, voice, self.rate_wpm], ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def cache_path(self, text: str, language: str, voice: str | None = None) -> Path:
+        voice_name = self.voice_for(language, voice)
+        return self.cache_dir / f"{self.cache_key(text, voice_name)}.wav"
+
+    def is_cached(self, text: str, language: str, voice: str | None = None) -> bool:
+        return self.cache_path(text, language, voice).is_file()
+
+    async def render(self, text: str, language: str, voice: str | None = None) -> Path:
+        """The path of `text` spoken in `language` as 8 kHz mono 16-bit WAV (cached)."""
+        if not text.strip():
+            raise TtsError("cannot render an empty prompt text")
+        voice_name = self.voice_for(language, voice)
+        key = self.cache_key(text, voice_name)
+        target = self.cache_dir / f"{key}.wav"
+        if target.is_file():
+            return target
+        pending = self._pending.get(key)
+        if pending is None:
+            job = RenderJob(text, voice_name, self.rate_wpm, target)
+            loop = asyncio.get_running_loop()
+            pending = asyncio.ensure_future(loop.run_in_executor(self._worker, self._run, job))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def close(self) -> None:
+        """Finish queued renders and stop the worker thread."""
+        await asyncio.to_thread(self._worker.shutdown, wait=True)
+
+    # --- worker thread only -------------------------------------------------------------------
+
+    def _synthesizer(self) -> Synthesizer:
+        if self._synth is None:
+            factories: dict[str, Callable[[], Synthesizer]] = {
+                "auto": default_synthesizer,
+                "pyttsx3": Pyttsx3Synthesizer,
+                "espeak-ng": EspeakCliSynthesizer,
+            }
+            choice = self._choice
+            factory = factories.get(choice) if isinstance(choice, str) else choice
+            if factory is None:
+                raise TtsError(f"unknown synthesizer {choice!r}; use auto, pyttsx3 or espeak-ng")
+            self._synth = factory()
+        return self._synth
+
+    def _run(self, job: RenderJob) -> Path:
+        assert threading.current_thread().name.startswith("tts")
+        if job.target.is_file():  # rendered by a previous queued job
+            return job.target
+        started = time.perf_counter()
+        job.target.parent.mkdir(parents=True, exist_ok=True)
+        stem = f".{job.target.stem}.{uuid.uuid4().hex}"
+        raw, tmp = job.target.with_name(f"{stem}.raw.wav"), job.target.with_name(f"{stem}.wav")
+        try:
+            self._synthesizer().synthesize(job.text, job.voice, job.rate_wpm, raw)
+            to_telephony_wav(raw, tmp)
+            os.replace(tmp, job.target)
+        finally:
+            for leftover in (raw, tmp):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+        elapsed_s = time.perf_counter() - started
+        self.timings_s.append(elapsed_s)
+        log.debug("tts rendered voice=%s chars=%d in %.3f s", job.voice, len(job.text), elapsed_s)
+        return job.target

@@ -1,0 +1,55 @@
+"""Prompt audio over HTTP for `media=sound:http://...` playback (res_http_media_cache).
+
+Routes: `GET /prompts/tts/{key}.wav` (content-addressed TTS cache: immutable) and
+`GET /prompts/files/{path}` (audio files under the prompt root). Rules from ARI-NOTES:
+`Content-Type: audio/wav`, `Cache-Control: max-age=...` so Asterisk does not fetch a file again
+on every play, 8 kHz mono 16-bit WAV only, and URLs of 40+ characters (Asterisk 22.10.1 fails
+shorter ones). Paths are resolved strictly inside their root: `..` or a symlink out is a 404.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+TTS_MAX_AGE_S = 7 * 24 * 3600
+FILE_MAX_AGE_S = 300
+_KEY = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+def _inside(root: Path, relative: str) -> Path | None:
+    candidate = (root / relative).resolve()
+    try:
+        candidate.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def add_prompt_routes(app: web.Application, *, tts_cache: Path, prompt_root: Path) -> None:
+    async def tts(request: web.Request) -> web.StreamResponse:
+        key = request.match_info["key"]
+        path = _inside(tts_cache, f"{key}.wav") if _KEY.match(key) else None
+        if path is None:
+            raise web.HTTPNotFound(text="no such prompt")
+        return web.FileResponse(
+            path,
+            headers={
+                "Content-Type": "audio/wav",
+                "Cache-Control": f"public, max-age={TTS_MAX_AGE_S}, immutable",
+            },
+        )
+
+    async def files(request: web.Request) -> web.StreamResponse:
+        path = _inside(prompt_root, request.match_info["path"])
+        if path is None or path.suffix.lower() != ".wav":
+            raise web.HTTPNotFound(text="no such prompt")
+        return web.FileResponse(
+            path,
+            headers={"Content-Type": "audio/wav", "Cache-Control": f"max-age={FILE_MAX_AGE_S}"},
+        )
+
+    app.router.add_get("/prompts/tts/{key}.wav", tts)
+    app.router.add_get("/prompts/files/{path:.+}", files)

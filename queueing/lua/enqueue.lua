@@ -1,0 +1,11 @@
+-- ARGV: prefix, now, maxlen, call_id, queue, priority, enqueued_at_s, rank, day, info_json
+local c, q, prio, rk, day = ARGV[4], ARGV[5], ARGV[6], ARGV[8], ARGV[9]
+local ck = kcall(c)
+if redis.call('EXISTS', ck) == 1 then return 0 end
+redis.call('HSET', ck, 'call_id', c, 'queue', q, 'priority', prio, 'enqueued_at_s', ARGV[7],
+  'order_at_s', ARGV[7], 'state', 'waiting', 'agent_id', '', 'info', ARGV[10])
+redis.call('ZADD', kclass(q, prio), rk, c)
+redis.call('ZADD', ksince(q), ARGV[7], c)
+stat(q, day, 'entered', 1)
+event('call_queued', 'call_id', c, 'queue', q, 'priority', prio)
+return 1

@@ -1,0 +1,531 @@
+"""Redis queue store: waiting calls, agents, atomic reservations, events, stats.
+
+Rules: all state lives in Redis (an app restart loses nothing; with AOF on, a Redis restart
+neither). Every change that must not race runs in ONE Lua script (`queueing/lua/*.lua`, each
+prefixed by `lib.lua`), so any number of app processes can share a store: a reservation wins
+only if the call is still waiting and the agent still ready. Time is injected (`now_s`
+arguments, passed to Lua as ARGV; no clock is read here or in Lua). Decisions come from the
+pure `queueing.policy`; this module fetches the facts, applies the decision, and reports the
+reservations actually won (a stale pair simply loses and the caller routes again).
+
+Keys (prefix `P`, default `ivr:`; tests use one prefix per test):
+  P call:<id>            hash  call_id queue priority state enqueued_at_s order_at_s agent_id
+                               offered_at_s answered_at_s info(json)
+  P q:<queue>:<class>    zset  waiting calls of one class, score = policy.queue_rank()
+  P q:<queue>:since      zset  waiting calls by first enqueue time (longest wait, count)
+  P agent:<id>           hash  agent_id name endpoint skills(json) state reason state_since_s
+                               calls_handled last_call_end_s last_offer_s call_id unanswered
+  P agents / agents:ready set  every agent / agents in state ready
+  P offers / wrapups     zset  call -> ring deadline / agent -> wrap-up end (the reaper's work)
+  P handle_times:<queue> list  recent handle times (estimated wait)
+  P stats:<queue>:<day>  hash  entered answered answered_in_sl answered_wait_s abandoned ...
+  P events               stream  every queue and agent change (XADD MAXLEN ~)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, tzinfo
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from queueing import policy
+from queueing.config import PriorityClass, QueueConfig, QueueDef, did_you_mean
+from queueing.errors import StoreError
+from queueing.model import (
+    AgentProfile,
+    AgentRecord,
+    AgentState,
+    CallerView,
+    CallRecord,
+    CallState,
+    Offer,
+    Outcome,
+    QueueEvent,
+    QueueStats,
+    ReapResult,
+)
+from queueing.policy import AgentId, Assignment, CallId, FreeAgent, WaitingCall
+
+log = logging.getLogger(__name__)
+
+_SCRIPTS = ("enqueue", "reserve", "answer", "release", "end_call", "remove", "agent_state", "reap")
+_CALL_FIELDS = ("call_id", "queue", "priority", "state", "enqueued_at_s", "order_at_s", "agent_id")
+_AGENT_FIELDS = (
+    "agent_id",
+    "name",
+    "endpoint",
+    "skills",
+    "state",
+    "reason",
+    "state_since_s",
+    "calls_handled",
+    "last_call_end_s",
+    "last_offer_s",
+    "call_id",
+    "unanswered",
+)
+
+
+class StoreUnavailable(StoreError):
+    """Redis could not be reached or answered with an error."""
+
+
+@contextlib.asynccontextmanager
+async def _redis_errors(what: str) -> AsyncIterator[None]:
+    """Translate redis-py errors at the boundary into `StoreUnavailable`."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreUnavailable(f"queue store: {what} failed: {exc}") from exc
+
+
+def day_of(now_s: float, zone: tzinfo) -> str:
+    """The statistics day (`YYYY-MM-DD`) of `now_s` in `zone`."""
+    return datetime.fromtimestamp(now_s, zone).date().isoformat()
+
+
+def _load_scripts(client: aioredis.Redis) -> dict[str, AsyncScript]:
+    lua = resources.files("queueing") / "lua"
+    lib = (lua / "lib.lua").read_text(encoding="utf-8")
+    return {
+        name: client.register_script(lib + "\n" + (lua / f"{name}.lua").read_text(encoding="utf-8"))
+        for name in _SCRIPTS
+    }
+
+
+class RedisQueueStore:
+    """The queue store on one Redis (see the module docstring for keys and rules)."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        config: QueueConfig,
+        *,
+        prefix: str = "ivr:",
+        events_maxlen: int = 10_000,
+        day_zone: tzinfo = UTC,
+        handle_times_kept: int = 50,
+    ) -> None:
+        self.client = client
+        self.config = config
+        self.prefix = prefix
+        self.events_maxlen = events_maxlen
+        self.day_zone = day_zone
+        self.handle_times_kept = handle_times_kept
+        self._scripts = _load_scripts(client)
+
+    @classmethod
+    def from_url(
+        cls, url: str, config: QueueConfig, *, socket_timeout_s: float = 5.0, **options: Any
+    ) -> RedisQueueStore:
+        """A store on a new client for `url` (`redis://`, `unix://`), with a socket deadline."""
+        client = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=socket_timeout_s
+        )
+        return cls(client, config, **options)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    # -- plumbing --------------------------------------------------------------------------
+    def key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    async def _run(self, name: str, now_s: float, *args: str | float | int) -> Any:
+        base: list[str | float | int] = [self.prefix, repr(float(now_s)), self.events_maxlen]
+        async with _redis_errors(name):
+            return await self._scripts[name](keys=[self.key("events")], args=[*base, *args])
+
+    def _rules_args(self) -> list[float]:
+        rules = self.config.routing
+        points = rules.class_points
+        return [rules.aging_weight, points[PriorityClass.VIP], points[PriorityClass.NORMAL]]
+
+    def _queue(self, name: str) -> QueueDef:
+        queue = self.config.queues.get(name)
+        if queue is None:
+            hint = did_you_mean(name, sorted(self.config.queues))
+            raise StoreError(f"unknown queue '{name}'{hint}")
+        return queue
+
+    # -- agents ----------------------------------------------------------------------------
+    async def add_agent(self, profile: AgentProfile, now_s: float) -> None:
+        """Create or update an agent's profile; a new agent starts `logged_out`."""
+        key = self.key("agent", profile.agent_id)
+        skills = json.dumps(dict(profile.skills), sort_keys=True)
+        fields = ["agent_id", profile.agent_id, "name", profile.name]
+        fields += ["endpoint", profile.endpoint, "skills", skills]
+        async with _redis_errors("add_agent"), self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(key, items=fields)
+            pipe.hsetnx(key, "state", AgentState.LOGGED_OUT.value)
+            pipe.hsetnx(key, "state_since_s", repr(float(now_s)))
+            pipe.sadd(self.key("agents"), profile.agent_id)
+            pipe.xadd(
+                self.key("events"),
+                {"type": "agent_saved", "at": repr(float(now_s)), "agent_id": profile.agent_id},
+                maxlen=self.events_maxlen,
+                approximate=True,
+            )
+            await pipe.execute()
+
+    async def get_agent(self, agent_id: AgentId) -> AgentRecord | None:
+        async with _redis_errors("get_agent"):
+            values = await self.client.hmget(self.key("agent", agent_id), list(_AGENT_FIELDS))
+        return _agent_record(_texts(values))
+
+    async def list_agents(self) -> list[AgentRecord]:
+        """Every agent, ordered by id."""
+        async with _redis_errors("list_agents"):
+            ids = sorted(str(i) for i in await self.client.smembers(self.key("agents")))
+            records = await self._agents(ids)
+        return [r for r in records if r is not None]
+
+    async def _agents(self, ids: Sequence[str]) -> list[AgentRecord | None]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for agent_id in ids:
+                pipe.hmget(self.key("agent", agent_id), list(_AGENT_FIELDS))
+            rows = await pipe.execute()
+        return [_agent_record(_texts(row)) for row in rows]
+
+    async def login(self, agent_id: AgentId, now_s: float, *, ready: bool = False) -> None:
+        """Log in: `not_ready(login)`, or `ready` at once."""
+        if ready:
+            await self.set_state(agent_id, AgentState.READY, "", now_s)
+        else:
+            await self.set_state(agent_id, AgentState.NOT_READY, "login", now_s)
+
+    async def logout(self, agent_id: AgentId, now_s: float) -> None:
+        await self.set_state(agent_id, AgentState.LOGGED_OUT, "", now_s)
+
+    async def set_ready(self, agent_id: AgentId, now_s: float) -> None:
+        await self.set_state(agent_id, AgentState.READY, "", now_s)
+
+    async def set_not_ready(self, agent_id: AgentId, reason: str, now_s: float) -> None:
+        await self.set_state(agent_id, AgentState.NOT_READY, reason, now_s)
+
+    async def set_state(
+        self, agent_id: AgentId, state: AgentState, reason: str, now_s: float
+    ) -> None:
+        """Change an agent's own state; refused while it is reserved or on a call."""
+        if state not in (AgentState.LOGGED_OUT, AgentState.READY, AgentState.NOT_READY):
+            raise StoreError(f"agent state '{state}' is set by the queues, not by hand")
+        answer = await self._run("agent_state", now_s, agent_id, state.value, reason)
+        if answer == "unknown":
+            raise StoreError(f"no agent '{agent_id}'")
+        if answer == "busy":
+            raise StoreError(f"agent '{agent_id}' is busy with a call; try after it ends")
+        log.info("agent state agent=%s state=%s reason=%s", agent_id, state.value, reason)
+
+    async def ready_agents(self) -> list[AgentRecord]:
+        """Agents in state ready, ordered by id."""
+        async with _redis_errors("ready_agents"):
+            ready = await self.client.smembers(self.key("agents:ready"))
+            ids = sorted(str(i) for i in ready)
+            records = await self._agents(ids)
+        return [r for r in records if r is not None and r.state is AgentState.READY]
+
+    # -- calls -----------------------------------------------------------------------------
+    async def enqueue(
+        self,
+        call_id: CallId,
+        queue: str,
+        priority: PriorityClass,
+        now_s: float,
+        info: Mapping[str, str] | None = None,
+    ) -> WaitingCall:
+        """Put a call in line; `info` (screen-pop facts, no secrets) rides with it."""
+        self._queue(queue)
+        rank = policy.queue_rank(priority, now_s, self.config.routing)
+        day = day_of(now_s, self.day_zone)
+        args = (call_id, queue, priority.value, repr(float(now_s)), repr(rank), day)
+        done = await self._run("enqueue", now_s, *args, json.dumps(dict(info or {})))
+        if done != 1:
+            raise StoreError(f"call '{call_id}' is already queued")
+        log.info("queued call=%s queue=%s priority=%s", call_id, queue, priority.value)
+        return WaitingCall(call_id, queue, priority, now_s)
+
+    async def get_call(self, call_id: CallId) -> CallRecord | None:
+        async with _redis_errors("get_call"):
+            values = await self.client.hmget(self.key("call", call_id), [*_CALL_FIELDS, "info"])
+        return _call_record(_texts(values))
+
+    async def waiting_calls(
+        self, queues: Iterable[str] | None = None, *, limit_per_class: int = 50
+    ) -> list[WaitingCall]:
+        """The first `limit_per_class` waiting calls of each class of each queue, best first."""
+        names = list(self.config.queues if queues is None else queues)
+        async with _redis_errors("waiting_calls"):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for name in names:
+                    for cls in PriorityClass:
+                        pipe.zrange(self.key("q", name, cls.value), 0, limit_per_class - 1)
+                heads = await pipe.execute()
+            ids = [c for head in heads for c in head]
+            async with self.client.pipeline(transaction=False) as pipe:
+                for call_id in ids:
+                    pipe.hmget(self.key("call", call_id), list(_CALL_FIELDS))
+                rows = await pipe.execute()
+        calls = [_waiting(_texts(row)) for row in rows]
+        found = [c for c in calls if c is not None]
+        return policy.call_order(found, self.config.routing)
+
+    # -- routing ---------------------------------------------------------------------------
+    async def route(self, now_s: float, *, limit_per_class: int = 50) -> list[Offer]:
+        """Decide with `policy.pick` on fresh facts and reserve atomically; the offers won."""
+        calls = await self.waiting_calls(limit_per_class=limit_per_class)
+        if not calls:
+            return []
+        agents = await self.ready_agents()
+        free = [_free_agent(a) for a in agents]
+        endpoints = {a.agent_id: a.profile.endpoint for a in agents}
+        by_id = {c.call_id: c for c in calls}
+        proposals = [
+            self._offer(by_id[pair.call_id], pair, endpoints[pair.agent_id], now_s)
+            for pair in policy.pick(self.config, calls, free, now_s)
+        ]
+        return await self.reserve(proposals, now_s)
+
+    def _offer(self, call: WaitingCall, pair: Assignment, endpoint: str, now_s: float) -> Offer:
+        ring_s = self.config.queues[call.queue].ring_timeout_s
+        return Offer(pair.call_id, pair.agent_id, endpoint, call.queue, now_s + ring_s)
+
+    async def reserve(self, proposals: Sequence[Offer], now_s: float) -> list[Offer]:
+        """Reserve each proposed agent for its call in one atomic script; the ones won."""
+        if not proposals:
+            return []
+        args: list[str] = []
+        for offer in proposals:
+            args += [offer.call_id, offer.agent_id, repr(float(offer.deadline_s))]
+        results = await self._run("reserve", now_s, *args)
+        won = [offer for offer, ok in zip(proposals, results, strict=True) if ok == 1]
+        for offer in won:
+            log.info("offered call=%s agent=%s", offer.call_id, offer.agent_id)
+        return won
+
+    async def answer(self, call_id: CallId, agent_id: AgentId, now_s: float) -> None:
+        """The agent answered its offer: call connected, agent on_call, stats counted."""
+        record = await self.get_call(call_id)
+        if record is None:
+            raise StoreError(f"no call '{call_id}' in the queues")
+        within_s = self.config.queues[record.queue].service_level.within_s
+        day = day_of(now_s, self.day_zone)
+        outcome = await self._run("answer", now_s, call_id, agent_id, within_s, day)
+        if outcome != "ok":
+            raise StoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
+        log.info("answered call=%s agent=%s", call_id, agent_id)
+
+    async def no_answer(
+        self, call_id: CallId, agent_id: AgentId, now_s: float, *, reason: str = "no_answer"
+    ) -> None:
+        """The offer failed: the call goes back to the head of its class (same wait)."""
+        max_missed = self.config.routing.max_unanswered_offers
+        args = self._rules_args()
+        answer = await self._run("release", now_s, call_id, agent_id, max_missed, *args, reason)
+        if answer != "ok":
+            raise StoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
+        log.info("requeued call=%s agent=%s reason=%s", call_id, agent_id, reason)
+
+    async def end_call(self, call_id: CallId, now_s: float) -> None:
+        """A connected call ended: handle time recorded, agent to wrap-up (or ready)."""
+        record = await self.get_call(call_id)
+        if record is None or record.state is not CallState.CONNECTED:
+            raise StoreError(f"call '{call_id}' is not connected to an agent")
+        wrap_s = self.config.queues[record.queue].wrap_up_s
+        done = await self._run("end_call", now_s, call_id, wrap_s, self.handle_times_kept)
+        if done != "ok":
+            raise StoreError(f"call '{call_id}' is not connected to an agent")
+        log.info("call ended call=%s", call_id)
+
+    async def remove_call(
+        self, call_id: CallId, outcome: Outcome, now_s: float
+    ) -> CallState | None:
+        """A call left unanswered (hangup, timeout, exit). Its former state, None if unknown.
+
+        A connected call is left as is (returns CONNECTED): end it with `end_call`.
+        """
+        day = day_of(now_s, self.day_zone)
+        state = await self._run("remove", now_s, call_id, outcome.value, day)
+        if not state:
+            return None
+        log.info("left queue call=%s outcome=%s was=%s", call_id, outcome.value, state)
+        return CallState(state)
+
+    async def reap(self, now_s: float, *, limit: int = 100) -> ReapResult:
+        """Release offers past their ring deadline; end wrap-ups that are over."""
+        max_missed = self.config.routing.max_unanswered_offers
+        args = (max_missed, *self._rules_args(), limit)
+        released, readied = await self._run("reap", now_s, *args)
+        if released:
+            log.warning("unanswered offers released calls=%s", ",".join(released))
+        return ReapResult(tuple(map(CallId, released)), tuple(map(AgentId, readied)))
+
+    # -- caller and supervisor views -------------------------------------------------------
+    async def caller_view(self, call_id: CallId, now_s: float) -> CallerView | None:
+        """Position (1-based, in its own queue), wait, estimated wait, exits; None if gone."""
+        call = await self.get_call(call_id)
+        if call is None or call.state is not CallState.WAITING:
+            return None
+        queue = self.config.queues[call.queue]
+        rank = policy.queue_rank(call.priority, call.order_at_s, self.config.routing)
+        async with _redis_errors("caller_view"):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for cls in PriorityClass:
+                    pipe.zcount(self.key("q", call.queue, cls.value), "-inf", f"({rank!r}")
+                pipe.lrange(self.key("handle_times", call.queue), 0, -1)
+                *ahead, times = await pipe.execute()
+            agents = await self.list_agents()
+        position = 1 + sum(int(n) for n in ahead)
+        serving = sum(1 for a in agents if _serves(a, queue.skills))
+        waited_s = now_s - call.enqueued_at_s
+        estimate = policy.estimated_wait_s(position, [float(t) for t in times], serving)
+        return CallerView(position, waited_s, estimate, policy.exit_options(queue, waited_s))
+
+    async def queue_stats(self, queue: str, now_s: float) -> QueueStats:
+        """Live figures and today's counters of one queue."""
+        definition = self._queue(queue)
+        day = day_of(now_s, self.day_zone)
+        async with _redis_errors("queue_stats"):
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.zcard(self.key("q", queue, "since"))
+                pipe.zrange(self.key("q", queue, "since"), 0, 0, withscores=True)
+                pipe.hgetall(self.key("stats", queue, day))
+                size, oldest, counters = await pipe.execute()
+            agents = await self.list_agents()
+        by_state = {s: 0 for s in AgentState}
+        for agent in agents:
+            if policy.has_skills(agent.profile.skills, definition.skills):
+                by_state[agent.state] += 1
+        longest_s = now_s - float(oldest[0][1]) if oldest else 0.0
+        return _stats(queue, int(size), longest_s, by_state, counters)
+
+    async def events(self, *, after: str = "0", count: int = 100) -> list[QueueEvent]:
+        """Stream entries after id `after` (exclusive), oldest first."""
+        start = "-" if after == "0" else f"({after}"
+        async with _redis_errors("events"):
+            rows = await self.client.xrange(self.key("events"), min=start, count=count)
+        out: list[QueueEvent] = []
+        for event_id, raw in rows or []:
+            fields = {str(_text(k)): str(_text(v)) for k, v in (raw or {}).items()}
+            out.append(
+                QueueEvent(str(_text(event_id)), fields.get("type", ""), MappingProxyType(fields))
+            )
+        return out
+
+
+def _serves(agent: AgentRecord, skills: Mapping[str, int]) -> bool:
+    logged_in = agent.state is not AgentState.LOGGED_OUT
+    return logged_in and policy.has_skills(agent.profile.skills, skills)
+
+
+def _text(value: object) -> str | None:
+    """A reply value as text (the client decodes; bytes only if configured otherwise)."""
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _texts(values: Iterable[object]) -> list[str | None]:
+    return [_text(v) for v in values]
+
+
+def _float(value: str | None, default: float = 0.0) -> float:
+    return float(value) if value else default
+
+
+def _agent_record(values: Sequence[str | None]) -> AgentRecord | None:
+    row = dict(zip(_AGENT_FIELDS, values, strict=True))
+    if not row["agent_id"] or not row["state"]:
+        return None
+    skills = {k: int(v) for k, v in json.loads(row["skills"] or "{}").items()}
+    profile = AgentProfile(
+        AgentId(row["agent_id"]),
+        row["name"] or "",
+        row["endpoint"] or "",
+        MappingProxyType(skills),
+    )
+    return AgentRecord(
+        profile=profile,
+        state=AgentState(row["state"]),
+        reason=row["reason"] or "",
+        state_since_s=_float(row["state_since_s"]),
+        calls_handled=int(row["calls_handled"] or 0),
+        last_call_end_s=_float(row["last_call_end_s"]),
+        last_offer_s=_float(row["last_offer_s"]),
+        call_id=CallId(row["call_id"]) if row["call_id"] else None,
+        unanswered=int(row["unanswered"] or 0),
+    )
+
+
+def _free_agent(agent: AgentRecord) -> FreeAgent:
+    idle_since_s = max(agent.last_call_end_s, agent.state_since_s)
+    return FreeAgent(
+        agent.agent_id,
+        agent.profile.skills,
+        idle_since_s=idle_since_s,
+        calls_handled=agent.calls_handled,
+        last_offer_s=agent.last_offer_s,
+    )
+
+
+def _call_record(values: Sequence[str | None]) -> CallRecord | None:
+    row = dict(zip((*_CALL_FIELDS, "info"), values, strict=True))
+    if not row["call_id"] or not row["queue"] or not row["state"]:
+        return None
+    info = {str(k): str(v) for k, v in json.loads(row["info"] or "{}").items()}
+    return CallRecord(
+        call_id=CallId(row["call_id"]),
+        queue=row["queue"],
+        priority=PriorityClass(row["priority"] or PriorityClass.NORMAL.value),
+        state=CallState(row["state"]),
+        enqueued_at_s=_float(row["enqueued_at_s"]),
+        order_at_s=_float(row["order_at_s"]),
+        agent_id=AgentId(row["agent_id"]) if row["agent_id"] else None,
+        info=MappingProxyType(info),
+    )
+
+
+def _waiting(values: Sequence[str | None]) -> WaitingCall | None:
+    record = _call_record([*values, None])
+    if record is None or record.state is not CallState.WAITING:
+        return None
+    return WaitingCall(
+        record.call_id, record.queue, record.priority, record.enqueued_at_s, record.order_at_s
+    )
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return None if whole <= 0 else 100.0 * part / whole
+
+
+def _stats(
+    queue: str,
+    waiting: int,
+    longest_s: float,
+    by_state: dict[AgentState, int],
+    counters: Mapping[str, str],
+) -> QueueStats:
+    def count(field: str) -> int:
+        return int(float(counters.get(field, "0")))
+
+    answered, abandoned = count("answered"), count("abandoned")
+    return QueueStats(
+        queue=queue,
+        waiting=waiting,
+        longest_wait_s=longest_s,
+        agents_by_state=MappingProxyType(by_state),
+        entered=count("entered"),
+        answered=answered,
+        abandoned=abandoned,
+        timed_out=count("timed_out"),
+        service_level_pct=_pct(count("answered_in_sl"), answered),
+        abandon_rate_pct=_pct(abandoned, answered + abandoned),
+    )

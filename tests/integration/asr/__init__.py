@@ -1,0 +1,1 @@
+"""Integration tests of the speech package (real Vosk Korean model, real sockets)."""

@@ -1,0 +1,152 @@
+"""SqlDemoProviders on a real SQLite file, seeded with the simulator's sample data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from ivr.providers import LookupProvider, LookupProviders
+from ivr.providers.demo_data import seed_demo
+from ivr.providers.sql import SqlDemoProviders
+from ivr.store import CallStore
+from ivr.store.models import Callback, DemoAccount, Ticket
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai: day session
+
+
+@pytest.fixture
+async def office(tmp_path: Path) -> AsyncIterator[SqlDemoProviders]:
+    store = await CallStore.open(f"sqlite+aiosqlite:///{tmp_path}/ivr.db", now=lambda: NOW)
+    async with store.engine.begin() as conn:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        async with AsyncSession(bind=conn) as session:
+            assert await seed_demo(session, now=NOW) is True
+            assert await seed_demo(session, now=NOW) is False  # idempotent
+    yield SqlDemoProviders(store.engine, now=lambda: NOW)
+    await store.close()
+
+
+@pytest.fixture
+def call(office: SqlDemoProviders) -> LookupProvider:
+    providers: LookupProviders = office
+    return providers.for_call("call-1")
+
+
+async def test_caller_profile(call: LookupProvider) -> None:
+    assert await call.lookup("caller_profile", {"caller": "13800000001"}) == (
+        "vip",
+        {"vip_tier": "gold", "account_masked": "1234****78", "language": "zh-CN"},
+    )
+    assert await call.lookup("caller_profile", {"caller": "13800000002"}) == (
+        "known",
+        {"vip_tier": "", "account_masked": "8765****21", "language": "zh-CN"},
+    )
+    assert await call.lookup("caller_profile", {"caller": "13900000000"}) == ("unknown", {})
+
+
+async def test_verify_account_ok_and_fail(call: LookupProvider) -> None:
+    assert await call.lookup("verify_account", {"account": "12345678", "pin": "123456"}) == (
+        "ok",
+        {"account_masked": "1234****78", "name": "张伟", "vip_tier": "gold"},
+    )
+    assert await call.lookup("verify_account", {"account": "87654321", "pin": "654321"}) == (
+        "ok",
+        {"account_masked": "8765****21", "name": "李娜", "vip_tier": ""},
+    )
+    assert await call.lookup("verify_account", {"account": "12345678", "pin": "000000"}) == (
+        "fail",
+        {"account_masked": "1234****78"},
+    )
+
+
+async def test_locked_from_the_third_failure_in_a_call(office: SqlDemoProviders) -> None:
+    call = office.for_call("call-2")
+    bad = {"account": "12345678", "pin": "111111"}
+    results = [(await call.lookup("verify_account", bad))[0] for _ in range(3)]
+    assert results == ["fail", "fail", "locked"]
+    good = {"account": "12345678", "pin": "123456"}
+    assert (await call.lookup("verify_account", good))[0] == "locked"
+    other_call = office.for_call("call-3")
+    assert (await other_call.lookup("verify_account", good))[0] == "ok"
+
+
+async def test_pin_is_stored_as_salted_hash(office: SqlDemoProviders) -> None:
+    async with office.session() as session:
+        rows = list(await session.scalars(select(DemoAccount).order_by(DemoAccount.account)))
+    assert [r.account for r in rows] == ["12345678", "87654321"]
+    for row, pin in zip(rows, ["123456", "654321"], strict=True):
+        assert pin not in row.pin_hash
+        assert row.pin_hash != pin
+        assert len(row.pin_hash) == 128  # 64-byte scrypt digest, hex
+        assert len(row.pin_salt) == 32
+    assert rows[0].pin_salt != rows[1].pin_salt
+
+
+async def test_account_status_and_risk(call: LookupProvider) -> None:
+    assert await call.lookup("account_status", {"account": "12345678"}) == (
+        "ok",
+        {
+            "balance": "1250000.00",
+            "available": "810000.00",
+            "margin_used": "440000.00",
+            "margin_ratio": "35.2",
+            "risk_level": "normal",
+        },
+    )
+    result, data = await call.lookup("account_status", {"account": "87654321"})
+    assert (result, data["margin_ratio"], data["risk_level"]) == ("ok", "92.5", "high")
+    assert await call.lookup("account_status", {"account": "99999999"}) == ("not_found", {})
+
+
+async def test_trade_query_in_the_call_language(call: LookupProvider) -> None:
+    assert await call.lookup("trade_query", {"account": "12345678"}) == (
+        "ok",
+        {
+            "trade_count": "2",
+            "trades_text": "共成交2笔：买入开仓螺纹钢2510合约，2手，价格3250元；"
+            "卖出平仓黄金2512合约，1手，价格612.5元。",
+        },
+    )
+    _, data = await call.lookup("trade_query", {"account": "12345678", "language": "en"})
+    assert data["trades_text"] == (
+        "2 trades: buy to open 2 lots of rebar 2510 at 3250;"
+        " sell to close 1 lots of gold 2512 at 612.5."
+    )
+    assert await call.lookup("trade_query", {"account": "87654321"}) == (
+        "none",
+        {"trade_count": "0", "trades_text": ""},
+    )
+
+
+async def test_market_status(call: LookupProvider) -> None:
+    assert await call.lookup("market_status", {}) == ("open", {"session": "day", "next_open": ""})
+
+
+async def test_ticket_and_callback_rows(office: SqlDemoProviders, call: LookupProvider) -> None:
+    params = {"kind": "complaint", "caller": "13800000001", "account": "12345678", "note": "slow"}
+    assert await call.lookup("create_ticket", params) == ("ok", {"ticket_id": "T000001"})
+    assert await call.lookup(
+        "request_callback", {"caller": "13800000001", "queue": "vip", "reason": "margin"}
+    ) == ("ok", {"callback_id": "C000001"})
+    async with office.session() as session:
+        ticket = (await session.scalars(select(Ticket))).one()
+        callback = (await session.scalars(select(Callback))).one()
+    assert (ticket.kind, ticket.caller, ticket.account_masked, ticket.note) == (
+        "complaint", "13800000001", "1234****78", "slow",
+    )  # fmt: skip
+    assert (callback.queue, callback.reason, callback.status) == ("vip", "margin", "pending")
+
+
+async def test_errors_become_the_error_result(
+    office: SqlDemoProviders, call: LookupProvider
+) -> None:
+    assert await call.lookup("no_such_provider", {}) == ("error", {})
+    assert await call.lookup("verify_account", {"account": "12345678"}) == ("error", {})
+    async with office.session() as session, session.begin():
+        await session.execute(text("DROP TABLE demo_trades"))
+    assert await call.lookup("trade_query", {"account": "12345678"}) == ("error", {})
