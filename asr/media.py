@@ -47,9 +47,22 @@ def _ulaw_table() -> np.ndarray[Any, np.dtype[np.int16]]:
 ULAW_TO_PCM16 = _ulaw_table()
 
 
+_ULAW_ORDER = np.argsort(ULAW_TO_PCM16.astype(np.int32), kind="stable")
+_ULAW_SORTED = ULAW_TO_PCM16.astype(np.int32)[_ULAW_ORDER]
+
+
 def ulaw_to_pcm16(data: bytes) -> bytes:
     """G.711 µ-law bytes -> 16-bit little-endian PCM (same sample rate)."""
     return ULAW_TO_PCM16[np.frombuffer(data, dtype=np.uint8)].astype("<i2").tobytes()
+
+
+def pcm16_to_ulaw(pcm16: bytes) -> bytes:
+    """16-bit LE PCM -> G.711 µ-law, each sample to the nearest code (for audio sent back)."""
+    samples = np.frombuffer(pcm16, dtype="<i2").astype(np.int32)
+    pos = np.clip(np.searchsorted(_ULAW_SORTED, samples), 1, 255)
+    left, right = _ULAW_SORTED[pos - 1], _ULAW_SORTED[pos]
+    nearest = np.where(samples - left <= right - samples, pos - 1, pos)
+    return _ULAW_ORDER[nearest].astype(np.uint8).tobytes()
 
 
 class Resampler:

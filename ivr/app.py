@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
@@ -35,7 +36,8 @@ from ivr.engine.model import FlowSet
 from ivr.handoff import HoldingHandoff, QueueHandoff
 from ivr.metrics import Metrics
 from ivr.prompt_media import HttpPromptMedia
-from ivr.providers.sql import SqlDemoProviders, seed_demo
+from ivr.providers.demo_data import seed_demo
+from ivr.providers.sql import SqlDemoProviders
 from ivr.recorder import StoreRecorder
 from ivr.redis_local import LocalRedis, start_local_redis
 from ivr.sandbox import SandboxConfig, SandboxSwitch
@@ -146,7 +148,8 @@ class App:
                 url = url.split(":///", 1)[0] + ":///" + str(self.path(db_path))
         self.store = await CallStore.open(url)
         self._closers.append(self.store.close)
-        await seed_demo(self.store.engine)
+        async with AsyncSession(self.store.engine) as db, db.begin():
+            await seed_demo(db)
         self.providers = SqlDemoProviders(self.store.engine)
         self.recorder = StoreRecorder(self.store)
         self.recorder.start()
@@ -206,8 +209,16 @@ class App:
         state.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump({"ari_url": url, "username": username, "password": password,
-                       "http_url": self.http_url, "pid": os.getpid()}, f)
+            json.dump(
+                {
+                    "ari_url": url,
+                    "username": username,
+                    "password": password,
+                    "http_url": self.http_url,
+                    "pid": os.getpid(),
+                },
+                f,
+            )
         self._closers.append(lambda: state.unlink(missing_ok=True))
 
     async def stop(self) -> None:

@@ -8,10 +8,18 @@ our URLs are always 40+ characters (Asterisk 22.10.1 fails shorter ones).
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 from ivr.engine.commands import AudioPrompt, Prompt, TtsPrompt
 from ivr.tts import PromptRenderer
+
+
+def prompt_text(tts_cache: Path, media_uri: str) -> str | None:
+    """The text of a TTS prompt URI (from its sidecar `<key>.txt`), for transcripts."""
+    key = media_uri.rsplit("/", 1)[-1].removesuffix(".wav")
+    sidecar = tts_cache / f"{key}.txt"
+    return sidecar.read_text(encoding="utf-8") if sidecar.is_file() else None
 
 
 class HttpPromptMedia:
@@ -20,11 +28,22 @@ class HttpPromptMedia:
     def __init__(self, renderer: PromptRenderer, base_url: str) -> None:
         self._renderer = renderer
         self._base = base_url.rstrip("/")
+        self._known: set[str] = set()
 
     async def media_uri(self, prompt: Prompt) -> str:
         match prompt:
             case TtsPrompt(text=text, language=language, voice=voice):
                 path = await self._renderer.render(text, language, voice)
+                self._remember(path, text)
                 return f"sound:{self._base}/prompts/tts/{path.stem}.wav"
             case AudioPrompt(path=path):
                 return f"sound:{self._base}/prompts/files/{quote(path)}"
+
+    def _remember(self, wav: Path, text: str) -> None:
+        """Keep the text beside its audio once, so transcripts can say what was heard."""
+        if wav.stem in self._known:
+            return
+        sidecar = wav.with_suffix(".txt")
+        if not sidecar.exists():
+            sidecar.write_text(text, encoding="utf-8")
+        self._known.add(wav.stem)

@@ -6,7 +6,8 @@ Rules:
   pyttsx3 exposes espeak-ng voices by file id (`sit/cmn-latn-pinyin`, `gmw/en`); a configured
   name matches an id exactly or by its last path part. When pyttsx3 cannot start, the
   renderer falls back to the `espeak-ng -w` command line (and logs that once).
-- pyttsx3 is not thread-safe: ONE dedicated worker thread creates and owns the engine; every
+- pyttsx3 is not thread-safe and espeak-ng's library state is process-wide: ONE dedicated
+  worker thread per process (shared by every renderer) creates and owns the engine; every
   synthesis (and the soxr resampling after it) runs there. `await render(text, language)`
   queues work to it and never blocks the loop.
 - Cache: file `<sha256 of (text, voice, rate)>.wav` in the cache dir, written atomically
@@ -44,6 +45,20 @@ log = logging.getLogger(__name__)
 
 TELEPHONY_RATE_HZ = 8000
 ESPEAK_TIMEOUT_S = 30.0
+
+
+_worker_lock = threading.Lock()
+_worker: ThreadPoolExecutor | None = None
+_synthesizers: dict[str, Synthesizer] = {}  # by choice; touched only in the worker thread
+
+
+def speech_worker() -> ThreadPoolExecutor:
+    """The process-wide TTS worker (one thread, created on first use)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
+        return _worker
 
 
 class TtsError(IvrError):
@@ -170,7 +185,6 @@ class PromptRenderer:
         self.timings_s: list[float] = []
         self._choice = synthesizer
         self._synth: Synthesizer | None = None
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts")
         self._pending: dict[str, asyncio.Future[Path]] = {}
 
     @property
@@ -214,14 +228,14 @@ class PromptRenderer:
         if pending is None:
             job = RenderJob(text, voice_name, self.rate_wpm, target)
             loop = asyncio.get_running_loop()
-            pending = asyncio.ensure_future(loop.run_in_executor(self._worker, self._run, job))
+            pending = asyncio.ensure_future(loop.run_in_executor(speech_worker(), self._run, job))
             self._pending[key] = pending
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(pending)
 
     async def close(self) -> None:
-        """Finish queued renders and stop the worker thread."""
-        await asyncio.to_thread(self._worker.shutdown, wait=True)
+        """Wait for this renderer's queued renders (the shared worker thread stays)."""
+        await asyncio.gather(*self._pending.values(), return_exceptions=True)
 
     # --- worker thread only -------------------------------------------------------------------
 
@@ -233,10 +247,14 @@ class PromptRenderer:
                 "espeak-ng": EspeakCliSynthesizer,
             }
             choice = self._choice
-            factory = factories.get(choice) if isinstance(choice, str) else choice
-            if factory is None:
+            if not isinstance(choice, str):
+                self._synth = choice()
+            elif choice in _synthesizers:
+                self._synth = _synthesizers[choice]
+            elif choice in factories:
+                self._synth = _synthesizers[choice] = factories[choice]()
+            else:
                 raise TtsError(f"unknown synthesizer {choice!r}; use auto, pyttsx3 or espeak-ng")
-            self._synth = factory()
         return self._synth
 
     def _run(self, job: RenderJob) -> Path:

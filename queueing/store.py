@@ -38,7 +38,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from queueing import policy
-from queueing.config import PriorityClass, QueueConfig, QueueDef, did_you_mean
+from queueing.config import PriorityClass, QueueConfig, QueueDef, RoutingRules, did_you_mean
 from queueing.errors import StoreError
 from queueing.model import (
     AgentProfile,
@@ -57,7 +57,17 @@ from queueing.policy import AgentId, Assignment, CallId, FreeAgent, WaitingCall
 
 log = logging.getLogger(__name__)
 
-_SCRIPTS = ("enqueue", "reserve", "answer", "release", "end_call", "remove", "agent_state", "reap")
+_SCRIPTS = (
+    "snapshot",
+    "enqueue",
+    "reserve",
+    "answer",
+    "release",
+    "end_call",
+    "remove",
+    "agent_state",
+    "reap",
+)
 _CALL_FIELDS = ("call_id", "queue", "priority", "state", "enqueued_at_s", "order_at_s", "agent_id")
 _AGENT_FIELDS = (
     "agent_id",
@@ -243,11 +253,13 @@ class RedisQueueStore:
         info: Mapping[str, str] | None = None,
     ) -> WaitingCall:
         """Put a call in line; `info` (screen-pop facts, no secrets) rides with it."""
-        self._queue(queue)
+        definition = self._queue(queue)
         rank = policy.queue_rank(priority, now_s, self.config.routing)
         day = day_of(now_s, self.day_zone)
         args = (call_id, queue, priority.value, repr(float(now_s)), repr(rank), day)
-        done = await self._run("enqueue", now_s, *args, json.dumps(dict(info or {})))
+        settings = (definition.service_level.within_s, definition.wrap_up_s)
+        info_json = json.dumps(dict(info or {}))
+        done = await self._run("enqueue", now_s, *args, info_json, *settings)
         if done != 1:
             raise StoreError(f"call '{call_id}' is already queued")
         log.info("queued call=%s queue=%s priority=%s", call_id, queue, priority.value)
@@ -280,19 +292,37 @@ class RedisQueueStore:
 
     # -- routing ---------------------------------------------------------------------------
     async def route(self, now_s: float, *, limit_per_class: int = 50) -> list[Offer]:
-        """Decide with `policy.pick` on fresh facts and reserve atomically; the offers won."""
-        calls = await self.waiting_calls(limit_per_class=limit_per_class)
-        if not calls:
+        """Decide with `policy.pick` on fresh facts and reserve atomically; the offers won.
+
+        Two round trips: one read-only snapshot script, one reservation script. A pair made
+        stale meanwhile by another process simply loses; call `route` again.
+        """
+        calls, agents = await self.snapshot(now_s, limit_per_class=limit_per_class)
+        if not calls or not agents:
             return []
-        agents = await self.ready_agents()
-        free = [_free_agent(a) for a in agents]
-        endpoints = {a.agent_id: a.profile.endpoint for a in agents}
+        endpoints = {a.agent_id: endpoint for a, endpoint in agents}
         by_id = {c.call_id: c for c in calls}
         proposals = [
             self._offer(by_id[pair.call_id], pair, endpoints[pair.agent_id], now_s)
-            for pair in policy.pick(self.config, calls, free, now_s)
+            for pair in policy.pick(self.config, calls, [a for a, _ in agents], now_s)
         ]
         return await self.reserve(proposals, now_s)
+
+    async def snapshot(
+        self, now_s: float, *, limit_per_class: int = 50
+    ) -> tuple[list[WaitingCall], list[tuple[FreeAgent, str]]]:
+        """The first waiting calls of each class of each queue, and every ready agent with
+        its endpoint, read in one atomic script."""
+        queues = list(self.config.queues)
+        raw_calls, raw_agents = await self._run("snapshot", now_s, limit_per_class, *queues)
+        rules = self.config.routing
+        calls = [
+            _snapshot_call(rules, _texts(raw_calls[i : i + 5])) for i in range(0, len(raw_calls), 5)
+        ]
+        agents = [
+            _snapshot_agent(_texts(raw_agents[i : i + 7])) for i in range(0, len(raw_agents), 7)
+        ]
+        return calls, agents
 
     def _offer(self, call: WaitingCall, pair: Assignment, endpoint: str, now_s: float) -> Offer:
         ring_s = self.config.queues[call.queue].ring_timeout_s
@@ -313,12 +343,10 @@ class RedisQueueStore:
 
     async def answer(self, call_id: CallId, agent_id: AgentId, now_s: float) -> None:
         """The agent answered its offer: call connected, agent on_call, stats counted."""
-        record = await self.get_call(call_id)
-        if record is None:
-            raise StoreError(f"no call '{call_id}' in the queues")
-        within_s = self.config.queues[record.queue].service_level.within_s
         day = day_of(now_s, self.day_zone)
-        outcome = await self._run("answer", now_s, call_id, agent_id, within_s, day)
+        outcome = await self._run("answer", now_s, call_id, agent_id, day)
+        if outcome == "unknown":
+            raise StoreError(f"no call '{call_id}' in the queues")
         if outcome != "ok":
             raise StoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
         log.info("answered call=%s agent=%s", call_id, agent_id)
@@ -336,11 +364,7 @@ class RedisQueueStore:
 
     async def end_call(self, call_id: CallId, now_s: float) -> None:
         """A connected call ended: handle time recorded, agent to wrap-up (or ready)."""
-        record = await self.get_call(call_id)
-        if record is None or record.state is not CallState.CONNECTED:
-            raise StoreError(f"call '{call_id}' is not connected to an agent")
-        wrap_s = self.config.queues[record.queue].wrap_up_s
-        done = await self._run("end_call", now_s, call_id, wrap_s, self.handle_times_kept)
+        done = await self._run("end_call", now_s, call_id, self.handle_times_kept)
         if done != "ok":
             raise StoreError(f"call '{call_id}' is not connected to an agent")
         log.info("call ended call=%s", call_id)
@@ -465,15 +489,26 @@ def _agent_record(values: Sequence[str | None]) -> AgentRecord | None:
     )
 
 
-def _free_agent(agent: AgentRecord) -> FreeAgent:
-    idle_since_s = max(agent.last_call_end_s, agent.state_since_s)
-    return FreeAgent(
-        agent.agent_id,
-        agent.profile.skills,
-        idle_since_s=idle_since_s,
-        calls_handled=agent.calls_handled,
-        last_offer_s=agent.last_offer_s,
+def _snapshot_call(rules: RoutingRules, row: list[str | None]) -> WaitingCall:
+    queue, cls, call_id, rank, enqueued = (v or "0" for v in row)
+    priority = PriorityClass(cls)
+    offset = policy.EMERGENCY_RANK_OFFSET if priority is PriorityClass.EMERGENCY else None
+    points = offset if offset is not None else rules.class_points[priority]
+    order_at_s = (float(rank) + points) / rules.aging_weight
+    return WaitingCall(CallId(call_id), queue, priority, float(enqueued), order_at_s)
+
+
+def _snapshot_agent(row: list[str | None]) -> tuple[FreeAgent, str]:
+    agent_id, endpoint, skills, since, last_end, handled, last_offer = (v or "" for v in row)
+    levels = {k: int(v) for k, v in json.loads(skills or "{}").items()}
+    agent = FreeAgent(
+        AgentId(agent_id),
+        MappingProxyType(levels),
+        idle_since_s=max(_float(since), _float(last_end)),
+        calls_handled=int(handled or 0),
+        last_offer_s=_float(last_offer),
     )
+    return agent, endpoint
 
 
 def _call_record(values: Sequence[str | None]) -> CallRecord | None:

@@ -64,6 +64,7 @@ class CallState:
     recording: str | None = None
     queue: str | None = None
     seq: int = 0
+    auto_hops: int = 0  # nodes entered in a row without caller input (loop guard)
     path: tuple[str, ...] = ()
     finished: bool = False
     outcome: Outcome | None = None

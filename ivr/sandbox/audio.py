@@ -84,7 +84,8 @@ def resample(samples: Samples, rate_in: int, rate_out: int) -> Samples:
     if rate_in == rate_out:
         return samples
     out = soxr.resample(samples.astype(np.float32), rate_in, rate_out)
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+    result: Samples = np.clip(np.round(out), -32768, 32767).astype(np.int16)
+    return result
 
 
 def frames_of(data: bytes) -> list[AudioFrame]:
@@ -111,7 +112,8 @@ def wav_bytes(samples: Samples, rate: int = RATE_8K) -> bytes:
 
 def mix(frames: list[Samples]) -> Samples:
     total = np.sum([f.astype(np.int32) for f in frames], axis=0)
-    return np.clip(total, -32768, 32767).astype(np.int16)
+    result: Samples = np.clip(total, -32768, 32767).astype(np.int16)
+    return result
 
 
 def ulaw_encode(samples: Samples) -> bytes:
@@ -123,7 +125,8 @@ def ulaw_encode(samples: Samples) -> bytes:
     exponent = np.clip(exponent, 0, 7)
     mantissa = (mag >> (exponent + 3)) & 0x0F
     byte = ~(sign | (exponent << 4) | mantissa) & 0xFF
-    return byte.astype(np.uint8).tobytes()
+    encoded: bytes = byte.astype(np.uint8).tobytes()
+    return encoded
 
 
 def encode_frame(frame: AudioFrame, fmt: str, *, big_endian: bool = False) -> bytes:

@@ -1,7 +1,7 @@
 """Prompt media of the sandbox switch: what a `media=` URI plays and for how long.
 
 Role: the switch's res_stasis_playback + res_http_media_cache. `sound:NAME` is looked up in the
-sounds dir (`<lang>/NAME.wav`, then `NAME.wav`); `sound:http(s)://...` is fetched over HTTP,
+sounds dir (`<lang>/NAME.wav`, `en/NAME.wav`, `NAME.wav`); `sound:http(s)://...` is fetched over HTTP,
 honouring `Cache-Control: max-age` (a cacheable URL is not fetched again while fresh; without
 it every play fetches again); `recording:NAME` plays a stored recording. Asterisk 22.10.1 facts
 reproduced (ARI-NOTES.md): a URL shorter than `http_media_min_url_len` fails ("does not exist in
@@ -96,10 +96,9 @@ class MediaResolver:
     def _sound_path(self, name: str, language: str) -> Path | None:
         if self.sounds_dir is None:
             return None
-        for candidate in (
-            self.sounds_dir / language / f"{name}.wav",
-            self.sounds_dir / f"{name}.wav",
-        ):
+        # Asterisk's fileexists_core: the preferred language, then "en", then no language.
+        for lang in (language, "en", ""):
+            candidate = self.sounds_dir / lang / f"{name}.wav"
             if candidate.is_file():
                 return candidate
         return None

@@ -250,6 +250,10 @@ class Transcript:
         return data
 
 
+def _load_frames(path: Path) -> list[audio.AudioFrame]:
+    return audio.frames_of(path.read_bytes())
+
+
 # ---- the running call --------------------------------------------------------------------
 
 
@@ -274,6 +278,7 @@ class ScenarioCall:
         self._task: asyncio.Task[Any] | None = None
         self._prompts_ended = 0
         self._prompts_started = 0
+        self._frames: dict[Path, list[audio.AudioFrame]] = {}
         switch.hub.listeners.append(self._on_event)
 
     def start(self) -> None:
@@ -298,6 +303,9 @@ class ScenarioCall:
     # -- steps --
 
     async def _run(self) -> None:
+        speak_paths = {s.path for s in self.scenario.steps if isinstance(s, Speak)}
+        for path in speak_paths:  # decode before the call runs: speaking must not lag
+            self._frames[path] = await asyncio.to_thread(_load_frames, path)
         for step in self.scenario.steps:
             if self.done:
                 return
@@ -342,7 +350,7 @@ class ScenarioCall:
         channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
         if channel is None:
             return
-        frames = audio.frames_of(path.read_bytes())
+        frames = self._frames[path]
         entry: Json = {"file": str(path), "start_s": self.switch.clock.now_s(), "end_s": None}
         self.transcript.said.append(entry)
         await self.switch._stream(channel, frames)

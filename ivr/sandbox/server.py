@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,7 @@ Result = tuple[int, Any]
 P = dict[str, str]
 L = dict[str, list[str]]
 Handler = Callable[["SandboxSwitch", P, P, L], Result]
+Action = Callable[["SandboxSwitch", P, P, L], None]
 
 
 def build_app(switch: SandboxSwitch) -> web.Application:
@@ -139,11 +141,14 @@ async def _parameters(request: web.Request) -> tuple[L | web.Response, P]:
 def _dispatch(
     switch: SandboxSwitch, route: routes.Route, path_params: P, checked: L, variables: P
 ) -> web.Response:
-    handler = HANDLERS[(route.method, route.path)]
+    key = (route.method, route.path)
     p = {k: ",".join(v) for k, v in checked.items()}
     p["__variables__"] = json.dumps(variables)
     try:
-        status, body = handler(switch, path_params, p, checked)
+        if key in ACTIONS:
+            ACTIONS[key](switch, path_params, p, checked)
+            return _json(204, None)
+        status, body = HANDLERS[key](switch, path_params, p, checked)
     except ApiError as exc:
         return _message(exc.status, exc.message)
     if isinstance(body, web.Response):
@@ -166,10 +171,6 @@ def _vars(p: P) -> P:
 
 def _ok(body: Any) -> Result:
     return 200, body
-
-
-def _no_content(_: Any = None) -> Result:
-    return 204, None
 
 
 def _play_channel(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
@@ -198,9 +199,8 @@ def _recording_file(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
     return 200, web.Response(body=path.read_bytes(), content_type="audio/wav")
 
 
-def _delete_stored(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
+def _delete_stored(s: SandboxSwitch, pp: P, p: P, lists: L) -> None:
     s.stored_path(pp["recordingName"]).unlink()
-    return 204, None
 
 
 def _create_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
@@ -225,44 +225,11 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/channels/{channelId}"): lambda s, pp, p, lists: _ok(
         _channel_json(s, pp["channelId"])
     ),
-    ("DELETE", "/channels/{channelId}"): lambda s, pp, p, lists: _no_content(
-        s.hangup_rest(pp["channelId"], p.get("reason"), p.get("reason_code"))
-    ),
-    ("POST", "/channels/{channelId}/answer"): lambda s, pp, p, lists: _no_content(
-        s.answer(pp["channelId"])
-    ),
-    ("POST", "/channels/{channelId}/ring"): lambda s, pp, p, lists: _no_content(
-        s.ring(pp["channelId"])
-    ),
-    ("DELETE", "/channels/{channelId}/ring"): lambda s, pp, p, lists: _no_content(
-        s.ring(pp["channelId"])
-    ),
     ("POST", "/channels/{channelId}/play"): _play_channel,
     ("POST", "/channels/{channelId}/play/{playbackId}"): _play_channel,
-    ("POST", "/channels/{channelId}/moh"): lambda s, pp, p, lists: _no_content(
-        s.moh(pp["channelId"], p.get("mohClass"))
-    ),
-    ("DELETE", "/channels/{channelId}/moh"): lambda s, pp, p, lists: _no_content(
-        s.stop_moh(pp["channelId"])
-    ),
-    ("POST", "/channels/{channelId}/hold"): lambda s, pp, p, lists: _no_content(
-        s.hold(pp["channelId"], True)
-    ),
-    ("DELETE", "/channels/{channelId}/hold"): lambda s, pp, p, lists: _no_content(
-        s.hold(pp["channelId"], False)
-    ),
     ("POST", "/channels/{channelId}/record"): _record_channel,
-    ("POST", "/channels/{channelId}/dtmf"): lambda s, pp, p, lists: _no_content(
-        s.send_dtmf(pp["channelId"], p.get("dtmf"))
-    ),
     ("GET", "/channels/{channelId}/variable"): lambda s, pp, p, lists: _ok(
         s.get_variable(pp["channelId"], p["variable"])
-    ),
-    ("POST", "/channels/{channelId}/variable"): lambda s, pp, p, lists: _no_content(
-        s.set_variable(pp["channelId"], p["variable"], p.get("value", ""))
-    ),
-    ("POST", "/channels/{channelId}/continue"): lambda s, pp, p, lists: _no_content(
-        s.continue_in_dialplan(pp["channelId"])
     ),
     ("POST", "/channels/{channelId}/snoop"): lambda s, pp, p, lists: _ok(
         s.snoop(pp["channelId"], p, p.get("snoopId"))
@@ -271,49 +238,74 @@ HANDLERS: dict[tuple[str, str], Handler] = {
         s.snoop(pp["channelId"], p, pp["snoopId"])
     ),
     ("POST", "/channels/externalMedia"): lambda s, pp, p, lists: _ok(s.external_media(p)),
-    ("POST", "/channels/{channelId}/dial"): lambda s, pp, p, lists: _no_content(
-        s.dial(pp["channelId"], int(p.get("timeout", "0") or 0))
-    ),
     ("GET", "/playbacks/{playbackId}"): lambda s, pp, p, lists: _ok(
         s.get_playback(pp["playbackId"])
-    ),
-    ("DELETE", "/playbacks/{playbackId}"): lambda s, pp, p, lists: _no_content(
-        s.stop_playback(pp["playbackId"])
     ),
     ("GET", "/bridges"): lambda s, pp, p, lists: _ok([b.to_json() for b in s.bridges.values()]),
     ("POST", "/bridges"): _create_bridge,
     ("GET", "/bridges/{bridgeId}"): lambda s, pp, p, lists: _ok(s.bridge(pp["bridgeId"]).to_json()),
-    ("DELETE", "/bridges/{bridgeId}"): lambda s, pp, p, lists: _no_content(
-        s.destroy_bridge(pp["bridgeId"])
-    ),
-    ("POST", "/bridges/{bridgeId}/addChannel"): lambda s, pp, p, lists: _no_content(
-        s.add_to_bridge(pp["bridgeId"], lists["channel"])
-    ),
-    ("POST", "/bridges/{bridgeId}/removeChannel"): lambda s, pp, p, lists: _no_content(
-        s.remove_from_bridge(pp["bridgeId"], lists["channel"])
-    ),
     ("POST", "/bridges/{bridgeId}/record"): _record_bridge,
-    ("POST", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: _no_content(
-        s.bridge_moh(pp["bridgeId"], p.get("mohClass"))
-    ),
-    ("DELETE", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: _no_content(
-        s.bridge_stop_moh(pp["bridgeId"])
-    ),
     ("POST", "/bridges/{bridgeId}/play"): _play_bridge,
     ("GET", "/recordings/stored"): lambda s, pp, p, lists: _ok(s.stored_recordings()),
     ("GET", "/recordings/stored/{recordingName}"): lambda s, pp, p, lists: _ok(
         {"name": s.stored_path(pp["recordingName"]).stem, "format": "wav"}
     ),
-    ("DELETE", "/recordings/stored/{recordingName}"): _delete_stored,
     ("GET", "/recordings/stored/{recordingName}/file"): _recording_file,
     ("GET", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: _ok(
         s.live_recording(pp["recordingName"]).to_json()
     ),
-    ("DELETE", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: _no_content(
-        s.stop_recording(pp["recordingName"], cancel=True)
+}
+
+# Routes answering 204 No Content.
+ACTIONS: dict[tuple[str, str], Action] = {
+    ("DELETE", "/recordings/stored/{recordingName}"): _delete_stored,
+    ("DELETE", "/channels/{channelId}"): lambda s, pp, p, lists: s.hangup_rest(
+        pp["channelId"], p.get("reason"), p.get("reason_code")
     ),
-    ("POST", "/recordings/live/{recordingName}/stop"): lambda s, pp, p, lists: _no_content(
-        s.stop_recording(pp["recordingName"])
+    ("POST", "/channels/{channelId}/answer"): lambda s, pp, p, lists: s.answer(pp["channelId"]),
+    ("POST", "/channels/{channelId}/ring"): lambda s, pp, p, lists: s.ring(pp["channelId"]),
+    ("DELETE", "/channels/{channelId}/ring"): lambda s, pp, p, lists: s.ring(pp["channelId"]),
+    ("POST", "/channels/{channelId}/moh"): lambda s, pp, p, lists: s.moh(
+        pp["channelId"], p.get("mohClass")
+    ),
+    ("DELETE", "/channels/{channelId}/moh"): lambda s, pp, p, lists: s.stop_moh(pp["channelId"]),
+    ("POST", "/channels/{channelId}/hold"): lambda s, pp, p, lists: s.hold(pp["channelId"], True),
+    ("DELETE", "/channels/{channelId}/hold"): lambda s, pp, p, lists: s.hold(
+        pp["channelId"], False
+    ),
+    ("POST", "/channels/{channelId}/dtmf"): lambda s, pp, p, lists: s.send_dtmf(
+        pp["channelId"], p.get("dtmf")
+    ),
+    ("POST", "/channels/{channelId}/variable"): lambda s, pp, p, lists: s.set_variable(
+        pp["channelId"], p["variable"], p.get("value", "")
+    ),
+    ("POST", "/channels/{channelId}/continue"): lambda s, pp, p, lists: s.continue_in_dialplan(
+        pp["channelId"]
+    ),
+    ("POST", "/channels/{channelId}/dial"): lambda s, pp, p, lists: s.dial(
+        pp["channelId"], int(p.get("timeout", "0") or 0)
+    ),
+    ("DELETE", "/playbacks/{playbackId}"): lambda s, pp, p, lists: s.stop_playback(
+        pp["playbackId"]
+    ),
+    ("DELETE", "/bridges/{bridgeId}"): lambda s, pp, p, lists: s.destroy_bridge(pp["bridgeId"]),
+    ("POST", "/bridges/{bridgeId}/addChannel"): lambda s, pp, p, lists: s.add_to_bridge(
+        pp["bridgeId"], lists["channel"]
+    ),
+    ("POST", "/bridges/{bridgeId}/removeChannel"): lambda s, pp, p, lists: s.remove_from_bridge(
+        pp["bridgeId"], lists["channel"]
+    ),
+    ("POST", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridge_moh(
+        pp["bridgeId"], p.get("mohClass")
+    ),
+    ("DELETE", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridge_stop_moh(
+        pp["bridgeId"]
+    ),
+    ("DELETE", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: s.stop_recording(
+        pp["recordingName"], cancel=True
+    ),
+    ("POST", "/recordings/live/{recordingName}/stop"): lambda s, pp, p, lists: s.stop_recording(
+        pp["recordingName"]
     ),
 }
 
@@ -425,8 +417,7 @@ async def get_call(request: web.Request, switch: SandboxSwitch) -> web.Response:
     except ValueError:
         return _api_error(400, "bad-wait", "wait must be a number of seconds")
     if wait_s > 0 and not call.done:
-        try:
+        # A long-poll that ends returns the transcript so far (finished: false).
+        with contextlib.suppress(IvrError):
             await call.finished(min(wait_s, 600.0))
-        except IvrError:
-            pass  # long-poll ended: return the transcript so far (finished: false)
     return _json(200, call.transcript.to_dict())

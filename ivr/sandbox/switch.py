@@ -467,9 +467,10 @@ class SandboxSwitch:
         if reason_code:
             cause = int(reason_code) if reason_code.isdigit() else 16
         else:
-            cause = HANGUP_REASONS.get(reason or "normal")
-            if cause is None:
+            found = HANGUP_REASONS.get(reason or "normal")
+            if found is None:
                 raise ApiError(400, "Invalid reason for hangup provided")
+            cause = found
         self._hangup(channel, cause=cause, soft=True, by="app")
 
     def _hangup(self, channel: Channel, *, cause: int, soft: bool, by: str) -> None:
@@ -733,15 +734,17 @@ class SandboxSwitch:
     async def _stream(self, channel: Channel, frames: list[audio.AudioFrame]) -> None:
         """Produce `frames` on `channel` in real time (switch time), 50 per second."""
         start = self.clock.now_s()
+        first_slot = round(start / audio.FRAME_S)
         for i, frame in enumerate(frames):
             if channel.hung_up:
                 return
-            self.deliver_audio(channel, frame)
+            self.deliver_audio(channel, frame, first_slot + i)
             await self.clock.sleep(start + (i + 1) * audio.FRAME_S - self.clock.now_s())
 
-    def deliver_audio(self, source: Channel, frame: audio.AudioFrame) -> None:
-        """Audio `source` produced: to its recordings, its snoops, its bridge mates."""
-        slot = round(self.clock.now_s() / audio.FRAME_S)
+    def deliver_audio(self, source: Channel, frame: audio.AudioFrame, slot: int) -> None:
+        """Audio `source` produced in frame `slot` (switch time / 20 ms): to its recordings,
+        its snoops, its bridge mates. Slots keep a stream's frames in sequence even when the
+        event loop delivers them in bursts; equal slots of different sources are mixed."""
         self._record_frame(f"channel:{source.id}", slot, frame)
         listeners = [source] + [
             c
@@ -813,7 +816,7 @@ class SandboxSwitch:
         target_uri = (
             f"channel:{target.id}" if isinstance(target, Channel) else f"bridge:{target.id}"
         )
-        app = target.app if isinstance(target, Channel) else target.app
+        app = target.app
         language = lang or (
             target.language if isinstance(target, Channel) else self.config.language
         )

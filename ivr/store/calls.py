@@ -239,7 +239,20 @@ class CallStore:
                 select(TraceRow).where(TraceRow.call_id == call_id).order_by(TraceRow.seq)
             )
             trace = tuple(
-                TraceRecord(seq=t.seq, at=t.at, flow=t.flow, node=t.node, kind=t.kind, detail=t.detail)
+                TraceRecord(
+                    seq=t.seq, at=t.at, flow=t.flow, node=t.node, kind=t.kind, detail=t.detail
+                )
                 for t in traces.all()
             )
         return CallDetail(call=_summary(row), trace=trace)
+
+    async def find_by_channel(self, channel_id: str) -> CallDetail | None:
+        """The newest call of a caller channel (with its trace), or None."""
+        async with self._sessions() as session:
+            call_id = await session.scalar(
+                select(CallRecord.id)
+                .where(CallRecord.channel_id == channel_id)
+                .order_by(CallRecord.started_at.desc())
+                .limit(1)
+            )
+        return None if call_id is None else await self.get_call(call_id)

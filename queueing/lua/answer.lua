@@ -1,8 +1,10 @@
--- The agent answered an offered call. ARGV: prefix, now, maxlen, call_id, agent_id,
--- service_level_within_s, day. Returns 'ok' or the reason it cannot ('not_offered').
-local c, a, within, day = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+-- The agent answered an offered call. ARGV: prefix, now, maxlen, call_id, agent_id, day.
+-- Returns 'ok' or the reason it cannot ('unknown', 'not_offered').
+local c, a, day = ARGV[4], ARGV[5], ARGV[6]
 local ck, ak = kcall(c), kagent(a)
-local f = redis.call('HMGET', ck, 'state', 'agent_id', 'queue', 'enqueued_at_s')
+local f = redis.call('HMGET', ck, 'state', 'agent_id', 'queue', 'enqueued_at_s', 'sl_within_s')
+if not f[1] then return 'unknown' end
+local within = tonumber(f[5])
 if f[1] ~= 'offered' or f[2] ~= a or redis.call('HGET', ak, 'call_id') ~= c then
   return 'not_offered'
 end

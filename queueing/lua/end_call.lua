@@ -1,10 +1,11 @@
--- A connected call ended. ARGV: prefix, now, maxlen, call_id, wrap_up_s, handle_times_kept.
+-- A connected call ended. ARGV: prefix, now, maxlen, call_id, handle_times_kept.
 -- Records the handle time for estimated waits, puts the agent in wrap_up (or ready).
 -- Returns 'ok' or 'not_connected'.
-local c, wrap, kept = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local c, kept = ARGV[4], tonumber(ARGV[5])
 local ck = kcall(c)
-local f = redis.call('HMGET', ck, 'state', 'agent_id', 'queue', 'answered_at_s')
+local f = redis.call('HMGET', ck, 'state', 'agent_id', 'queue', 'answered_at_s', 'wrap_up_s')
 if f[1] ~= 'connected' then return 'not_connected' end
+local wrap = tonumber(f[5])
 local a, q = f[2], f[3]
 local handled = NOW - tonumber(f[4])
 redis.call('LPUSH', P .. 'handle_times:' .. q, num(handled))

@@ -19,6 +19,7 @@ from ivr.ari import (
     ChannelId,
     NotInStasis,
     Playback,
+    PlaybackId,
 )
 from ivr.errors import ConfigError
 from tests.integration.ari.ari_fake import HANG, PASSWORD, USERNAME, FakeAri, channel_json
@@ -47,10 +48,13 @@ async def test_sends_basic_auth_header_and_never_credentials_in_url_or_logs(
     async with client(fake_ari) as ari:
         await ari.answer(CH)
     [seen] = fake_ari.seen
-    assert seen.authorization is not None and seen.authorization.startswith("Basic ")
+    assert seen.authorization is not None
+    assert seen.authorization.startswith("Basic ")
     assert "api_key" not in seen.query_string
-    assert USERNAME not in seen.query_string and PASSWORD not in seen.query_string
-    assert PASSWORD not in caplog.text and USERNAME not in caplog.text
+    assert USERNAME not in seen.query_string
+    assert PASSWORD not in seen.query_string
+    assert PASSWORD not in caplog.text
+    assert USERNAME not in caplog.text
     assert "ARI POST /channels/caller-1/answer -> 204 in" in caplog.text
 
 
@@ -67,7 +71,7 @@ async def test_play_sends_camelcase_params_and_returns_a_typed_playback(fake_ari
     async with client(fake_ari) as ari:
         playback = await ari.play(CH, "sound:hello-world", playback_id="pb-1", lang="en")
     assert playback == Playback(
-        id="pb-1",
+        id=PlaybackId("pb-1"),
         media_uri="sound:hello-world",
         target_uri="channel:caller-1",
         state="queued",
@@ -91,7 +95,8 @@ async def test_originate_puts_variables_in_the_body_and_ids_in_the_query(fake_ar
             other_channel_id="agent-1-2",
             variables={"CALL_KEY": "caller-1"},
         )
-    assert channel.id == "agent-1" and channel.state == "Down"
+    assert channel.id == "agent-1"
+    assert channel.state == "Down"
     [seen] = fake_ari.seen
     assert seen.query == {
         "endpoint": "PJSIP/8001",

@@ -18,7 +18,6 @@ import pytest
 import soxr
 from aiohttp import WSMsgType, web
 
-from asr.media import ulaw_to_pcm16
 from asr.models import ModelRegistry
 from asr.vosk import VoskModel
 
@@ -52,17 +51,6 @@ def espeak_pcm16(text: str, rate_hz: int, voice_args: tuple[str, ...] = ()) -> b
     speech = soxr.resample(samples, source_hz, rate_hz).astype("<i2")
     lead, tail = np.zeros(rate_hz // 2, "<i2"), np.zeros(rate_hz * 6 // 5, "<i2")
     return np.concatenate([lead, speech, tail]).tobytes()
-
-
-def pcm16_to_ulaw(pcm16: bytes) -> bytes:
-    """G.711 µ-law encode by nearest table entry (test side; the product only decodes)."""
-    table = np.frombuffer(ulaw_to_pcm16(bytes(range(256))), dtype="<i2").astype(np.int32)
-    order = np.argsort(table)
-    samples = np.frombuffer(pcm16, dtype="<i2").astype(np.int32)
-    pos = np.clip(np.searchsorted(table[order], samples), 1, 255)
-    left, right = table[order][pos - 1], table[order][pos]
-    nearest = np.where(samples - left <= right - samples, pos - 1, pos)
-    return order[nearest].astype(np.uint8).tobytes()
 
 
 @dataclass
@@ -131,4 +119,3 @@ async def media_server() -> AsyncIterator[MediaServer]:
         yield MediaServer(f"ws://127.0.0.1:{port}", app[SCRIPTS])
     finally:
         await runner.cleanup()
-

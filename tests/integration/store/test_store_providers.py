@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr.providers import LookupProvider, LookupProviders
 from ivr.providers.demo_data import seed_demo
@@ -21,12 +22,9 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai: d
 @pytest.fixture
 async def office(tmp_path: Path) -> AsyncIterator[SqlDemoProviders]:
     store = await CallStore.open(f"sqlite+aiosqlite:///{tmp_path}/ivr.db", now=lambda: NOW)
-    async with store.engine.begin() as conn:
-        from sqlalchemy.ext.asyncio import AsyncSession
-
-        async with AsyncSession(bind=conn) as session:
-            assert await seed_demo(session, now=NOW) is True
-            assert await seed_demo(session, now=NOW) is False  # idempotent
+    async with store.engine.begin() as conn, AsyncSession(bind=conn) as session:
+        assert await seed_demo(session, now=NOW) is True
+        assert await seed_demo(session, now=NOW) is False  # idempotent
     yield SqlDemoProviders(store.engine, now=lambda: NOW)
     await store.close()
 

@@ -19,6 +19,7 @@ from ivr.ari import (
     Dispatcher,
     Playback,
     PlaybackFinished,
+    PlaybackId,
     StasisEnd,
     StasisStart,
 )
@@ -97,7 +98,9 @@ async def test_related_ids_are_routed_to_the_owning_call() -> None:
     dispatcher = Dispatcher(rec)
     dispatcher.open_call("caller")
     dispatcher.bind("agent-leg", "caller")
-    playback = Playback(id="pb-1", media_uri="sound:x", target_uri="channel:caller", state="done")
+    playback = Playback(
+        id=PlaybackId("pb-1"), media_uri="sound:x", target_uri="channel:caller", state="done"
+    )
     assert dispatcher.dispatch(PlaybackFinished(playback=playback)) == "caller"
     assert dispatcher.dispatch(dtmf("agent-leg", "9")) == "caller"
     assert dispatcher.dispatch(dtmf("stranger", "5")) is None

@@ -15,10 +15,12 @@ from ivr.ari import (
     KNOWN_EVENT_TYPES,
     ApplicationReplaced,
     Bridge,
+    BridgeId,
     CallerId,
     Channel,
     ChannelDestroyed,
     ChannelDtmfReceived,
+    ChannelId,
     ChannelLeftBridge,
     Dial,
     DialplanCEP,
@@ -81,7 +83,7 @@ def test_stasis_start_is_fully_typed() -> None:
         asterisk_id="02:fc:00:00:00:01",
         args=("agent", "8001"),
         channel=Channel(
-            id="main-213023-l2",
+            id=ChannelId("main-213023-l2"),
             name="Local/100@ivr-in-00000000;2",
             state="Ring",
             caller=CallerId(name="Smoke main", number="5550100"),
@@ -152,19 +154,22 @@ def test_destroyed_dial_bridge_recording_fields() -> None:
     destroyed = parse_event(
         ev("ChannelDestroyed", cause=16, cause_txt="Normal Clearing", channel=CHANNEL)
     )
-    assert isinstance(destroyed, ChannelDestroyed) and destroyed.cause == 16
+    assert isinstance(destroyed, ChannelDestroyed)
+    assert destroyed.cause == 16
     dial = parse_event(ev("Dial", dialstatus="", dialstring="8001", peer=CHANNEL))
-    assert isinstance(dial, Dial) and dial.peer.id == "main-213023-l2" and dial.caller is None
+    assert isinstance(dial, Dial)
+    assert dial.peer.id == "main-213023-l2"
+    assert dial.caller is None
     left = parse_event(ev("ChannelLeftBridge", bridge=BRIDGE, channel=CHANNEL))
     assert isinstance(left, ChannelLeftBridge)
     assert left.bridge == Bridge(
-        id="br-213023",
+        id=BridgeId("br-213023"),
         technology="simple_bridge",
         bridge_type="mixing",
         bridge_class="stasis",
         creator="Stasis",
         name="smoke",
-        channels=("agent-213023",),
+        channels=(ChannelId("agent-213023"),),
         creationtime=datetime(2026, 11, 25, 21, 30, 32, 28000, tzinfo=UTC),
         video_mode="talker",
     )
@@ -191,13 +196,16 @@ def test_routing_ids_name_the_channel_first() -> None:
     assert isinstance(finished, PlaybackFinished)
     assert routing_ids(finished) == ("c1", "pb-1")
     left = parse_event(ev("ChannelLeftBridge", bridge=BRIDGE, channel=CHANNEL))
-    assert left is not None and routing_ids(left) == ("main-213023-l2", "br-213023")
+    assert left is not None
+    assert routing_ids(left) == ("main-213023-l2", "br-213023")
     dial = parse_event(
         ev("Dial", dialstatus="ANSWER", peer=CHANNEL, caller={**CHANNEL, "id": "c0"})
     )
-    assert dial is not None and routing_ids(dial) == ("main-213023-l2", "c0")
+    assert dial is not None
+    assert routing_ids(dial) == ("main-213023-l2", "c0")
     destroyed = parse_event(ev("BridgeDestroyed", bridge=BRIDGE))
-    assert destroyed is not None and routing_ids(destroyed) == ("br-213023",)
+    assert destroyed is not None
+    assert routing_ids(destroyed) == ("br-213023",)
 
 
 def test_backoff_is_capped_and_jittered() -> None:
@@ -237,6 +245,6 @@ def test_every_captured_event_of_a_real_asterisk_parses(caplog: pytest.LogCaptur
     events += [parse_event(json.loads(p.read_text())) for p in folder.glob("[A-Z]*.json")]
     assert None not in events
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
-    modelled = {e.type for e in events if not isinstance(e, UnknownEvent)}
+    modelled = {e.type for e in events if e is not None and not isinstance(e, UnknownEvent)}
     assert modelled <= KNOWN_EVENT_TYPES
     assert {"StasisStart", "ChannelDtmfReceived", "PlaybackFinished"} <= modelled

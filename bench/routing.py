@@ -1,0 +1,196 @@
+"""Routing benchmark: K app processes reserve agents for N waiting calls on one Redis.
+
+Rules: a benchmark, not a test: it reads the wall clock and prints figures. It starts its own
+redis-server (AOF on, unix socket, temp dir) unless `--redis-url` is given, fills a unique key
+prefix with N waiting calls (5 % vip) and M ready agents, then runs K worker processes that
+loop `RedisQueueStore.route()` (fresh facts -> pure `policy.pick` -> one atomic Lua
+reservation) and serve each won offer (answer, end, ready again) until no call waits.
+Afterwards it replays the event stream and counts double bookings (an agent offered a call
+while still holding one, or a call offered twice): must be 0.
+
+The LAST line printed is one JSON object: decisions_per_s, p50_ms, p99_ms (latency of one
+route() call: snapshot, decision and reservation), double_bookings, and the parameters.
+
+    .venv/bin/python -m bench.routing --calls 20000 --agents 50 --workers 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from queueing.config import PriorityClass, QueueConfig, load_queues
+from queueing.model import AgentProfile, Offer
+from queueing.policy import AgentId, CallId
+from queueing.store import RedisQueueStore
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUES = ROOT / "config" / "queues.yaml"
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway redis-server with AOF on; yields its unix:// URL."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise SystemExit("redis-server is not installed (apt install redis-server)")
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as workdir:
+        sock = Path(workdir) / "redis.sock"
+        args = ["--port", "0", "--unixsocket", str(sock), "--dir", workdir]
+        args += ["--appendonly", "yes", "--save", ""]
+        proc = subprocess.Popen([exe, *args], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("redis-server did not start within 10 s")
+            time.sleep(0.01)
+        try:
+            yield f"unix://{sock}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+async def fill(url: str, config: QueueConfig, prefix: str, calls: int, agents: int) -> None:
+    store = RedisQueueStore.from_url(url, config, prefix=prefix, events_maxlen=10_000_000)
+    now = time.time()
+    try:
+        for i in range(agents):
+            profile = AgentProfile(
+                AgentId(f"a{i:03d}"),
+                f"Agent {i}",
+                f"PJSIP/{8000 + i}",
+                {"mandarin": 1, "general": 2},
+            )
+            await store.add_agent(profile, now)
+            await store.login(profile.agent_id, now, ready=True)
+        for i in range(calls):
+            priority = PriorityClass.VIP if i % 20 == 0 else PriorityClass.NORMAL
+            await store.enqueue(CallId(f"c{i:06d}"), "general", priority, now + i * 1e-4)
+    finally:
+        await store.close()
+
+
+async def serve(store: RedisQueueStore, offer: Offer) -> None:
+    """What the app does once the agent picks up: answer, hang up, ready again."""
+    now = time.time()
+    await store.answer(offer.call_id, offer.agent_id, now)
+    await store.end_call(offer.call_id, now)
+    await store.set_ready(offer.agent_id, now)
+
+
+async def work(url: str, config: QueueConfig, prefix: str) -> tuple[int, list[float]]:
+    store = RedisQueueStore.from_url(url, config, prefix=prefix, events_maxlen=10_000_000)
+    won, latencies_ms = 0, []
+    try:
+        while True:
+            start = time.perf_counter()
+            offers = await store.route(time.time(), limit_per_class=64)
+            latencies_ms.append((time.perf_counter() - start) * 1000)
+            if offers:
+                won += len(offers)
+                await asyncio.gather(*(serve(store, o) for o in offers))
+            elif not await store.waiting_calls(limit_per_class=1):
+                return won, latencies_ms
+    finally:
+        await store.close()
+
+
+def worker(url: str, prefix: str, barrier: Barrier, results: Any) -> None:
+    config = load_queues(QUEUES)
+    barrier.wait()
+    results.put(asyncio.run(work(url, config, prefix)))
+
+
+async def double_bookings(url: str, prefix: str) -> tuple[int, int]:
+    """Replay the event stream: (double bookings, offers seen)."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    holding: dict[str, str] = {}
+    offered: set[str] = set()
+    doubles = 0
+    start = "-"
+    try:
+        while rows := await client.xrange(prefix + "events", min=start, count=10_000):
+            for event_id, fields in rows:
+                start = f"({event_id}"
+                kind, agent = fields.get("type"), fields.get("agent_id", "")
+                if kind == "call_offered":
+                    doubles += agent in holding or fields["call_id"] in offered
+                    holding[agent] = fields["call_id"]
+                    offered.add(fields["call_id"])
+                elif kind == "agent_state" and fields["state"] in ("ready", "wrap_up"):
+                    holding.pop(agent, None)
+    finally:
+        await client.aclose()
+    return doubles, len(offered)
+
+
+def run(url: str, calls: int, agents: int, workers: int) -> dict[str, Any]:
+    config = load_queues(QUEUES)
+    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
+    asyncio.run(fill(url, config, prefix, calls, agents))
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(workers + 1), ctx.Queue()
+    procs = [
+        ctx.Process(target=worker, args=(url, prefix, barrier, results)) for _ in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    start = time.perf_counter()
+    outcomes = [results.get() for _ in procs]
+    elapsed_s = time.perf_counter() - start
+    for proc in procs:
+        proc.join()
+    latencies = sorted(ms for _, lat in outcomes for ms in lat)
+    decisions = sum(won for won, _ in outcomes)
+    doubles, offered = asyncio.run(double_bookings(url, prefix))
+    return {
+        "decisions_per_s": round(decisions / elapsed_s, 1),
+        "reservations_per_s": round(decisions / elapsed_s, 1),
+        "p50_ms": round(statistics.median(latencies), 3),
+        "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 3),
+        "double_bookings": doubles,
+        "decisions": decisions,
+        "calls_offered": offered,
+        "route_calls": len(latencies),
+        "calls": calls,
+        "agents": agents,
+        "workers": workers,
+        "elapsed_s": round(elapsed_s, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--redis-url", default=None, help="use this Redis instead of a fresh one")
+    args = parser.parse_args()
+    if args.redis_url:
+        figures = run(args.redis_url, args.calls, args.agents, args.workers)
+    else:
+        with redis_server() as url:
+            figures = run(url, args.calls, args.agents, args.workers)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Deterministic fake lookup providers with the documented sample data (pure, no I/O).
+
+Used by `ivr flows simulate` and unit tests. The SQL demo providers (`ivr.providers`) seed the
+SAME data (see `SAMPLE_CALLERS`, `SAMPLE_ACCOUNTS`, docs/flows.md "Lookup providers"):
+- caller 13800000001: VIP (tier gold), account 12345678; caller 13800000002: known, 87654321.
+- account 12345678 / PIN 123456 (张伟, gold, margin ratio 35.2 %, 2 trades today);
+  account 87654321 / PIN 654321 (李娜, margin ratio 92.5 % -> risk high, no trades).
+- any other PIN fails; the `MAX_PIN_FAILURES`-th failure in one call (and later) -> `locked`.
+- market_status -> open (day session); create_ticket / request_callback -> numbered ids.
+One `FakeProviders` instance serves one call (it counts that call's PIN failures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ivr.engine.masking import mask_account
+from ivr.engine.providers import CATALOGUE, ERROR_RESULT, MAX_PIN_FAILURES
+
+
+@dataclass(frozen=True, slots=True)
+class SampleAccount:
+    account: str
+    pin: str
+    name: str
+    vip_tier: str
+    balance: str
+    available: str
+    margin_used: str
+    margin_ratio: str
+    risk_level: str
+    trades_zh: str
+    trades_en: str
+    trade_count: int
+
+
+SAMPLE_ACCOUNTS: dict[str, SampleAccount] = {
+    a.account: a
+    for a in (
+        SampleAccount(
+            "12345678", "123456", "张伟", "gold", "1250000.00", "810000.00", "440000.00",
+            "35.2", "normal",
+            "今日成交2笔：买入开仓螺纹钢2505合约3手，成交价3580；卖出平仓沪铜2503合约1手，成交价75230。",
+            "2 trades today: bought to open 3 lots of rebar 2505 at 3580; "
+            "sold to close 1 lot of copper 2503 at 75230.",
+            2,
+        ),
+        SampleAccount(
+            "87654321", "654321", "李娜", "", "200000.00", "15000.00", "185000.00",
+            "92.5", "high", "", "", 0,
+        ),
+    )
+}  # fmt: skip
+
+# caller number -> (result, account, language)
+SAMPLE_CALLERS: dict[str, tuple[str, str, str]] = {
+    "13800000001": ("vip", "12345678", "zh-CN"),
+    "13800000002": ("known", "87654321", "zh-CN"),
+}
+
+Answer = tuple[str, dict[str, object]]
+
+
+@dataclass(slots=True)
+class FakeProviders:
+    """The sample data behind the provider catalogue, for one call."""
+
+    language: str = "zh-CN"
+    pin_failures: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def lookup(self, provider: str, params: Mapping[str, str]) -> Answer:
+        if provider not in CATALOGUE:
+            return ERROR_RESULT, {}
+        handler = getattr(self, f"_{provider}")
+        answer: Answer = handler(params)
+        return answer
+
+    def _caller_profile(self, params: Mapping[str, str]) -> Answer:
+        known = SAMPLE_CALLERS.get(params.get("caller", ""))
+        if known is None:
+            return "unknown", {}
+        result, account, language = known
+        tier = SAMPLE_ACCOUNTS[account].vip_tier
+        return result, {
+            "vip_tier": tier,
+            "account_masked": mask_account(account),
+            "language": language,
+        }
+
+    def _verify_account(self, params: Mapping[str, str]) -> Answer:
+        if self.pin_failures >= MAX_PIN_FAILURES:
+            return "locked", {}
+        account = SAMPLE_ACCOUNTS.get(params.get("account", ""))
+        if account is None or params.get("pin") != account.pin:
+            self.pin_failures += 1
+            return ("locked" if self.pin_failures >= MAX_PIN_FAILURES else "fail"), {}
+        data = {"account_masked": mask_account(account.account), "name": account.name}
+        return "ok", {**data, "vip_tier": account.vip_tier}
+
+    def _account_status(self, params: Mapping[str, str]) -> Answer:
+        a = SAMPLE_ACCOUNTS.get(params.get("account", ""))
+        if a is None:
+            return "not_found", {}
+        return "ok", {
+            "balance": a.balance,
+            "available": a.available,
+            "margin_used": a.margin_used,
+            "margin_ratio": a.margin_ratio,
+            "risk_level": a.risk_level,
+        }
+
+    def _trade_query(self, params: Mapping[str, str]) -> Answer:
+        a = SAMPLE_ACCOUNTS.get(params.get("account", ""))
+        if a is None or a.trade_count == 0:
+            return "none", {"trade_count": 0, "trades_text": ""}
+        english = params.get("language", self.language).startswith("en")
+        return "ok", {
+            "trade_count": a.trade_count,
+            "trades_text": a.trades_en if english else a.trades_zh,
+        }
+
+    def _market_status(self, params: Mapping[str, str]) -> Answer:
+        return "open", {"session": "day", "next_open": ""}
+
+    def _numbered(self, prefix: str) -> str:
+        self.counters[prefix] = self.counters.get(prefix, 0) + 1
+        return f"{prefix}{self.counters[prefix]:04d}"
+
+    def _create_ticket(self, params: Mapping[str, str]) -> Answer:
+        return "ok", {"ticket_id": self._numbered("T")}
+
+    def _request_callback(self, params: Mapping[str, str]) -> Answer:
+        return "ok", {"callback_id": self._numbered("CB")}

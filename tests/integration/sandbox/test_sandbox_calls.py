@@ -1,0 +1,158 @@
+"""Scenario calls through the sandbox switch: event order as a real Asterisk 22 sends it."""
+
+from __future__ import annotations
+
+from ivr.sandbox import SandboxSwitch, scenario_from_dict
+from tests.integration.sandbox.conftest import Ari
+
+
+async def test_dialplan_call_event_order_matches_asterisk(switch: SandboxSwitch, ari: Ari) -> None:
+    events = await ari.events()
+    call = await switch.place_call(
+        scenario_from_dict(
+            {
+                "dialed": "95555",
+                "caller": "13800000001",
+                "caller_name": "Zhang",
+                "language": "zh-CN",
+                "steps": [{"wait_for": "prompt_end"}, {"press": "12#"}, {"hangup": True}],
+            }
+        )
+    )
+    start = await events.next("StasisStart")
+    channel = start["channel"]
+    assert start["args"] == []
+    assert channel["state"] == "Ring"
+    assert channel["name"] == "Local/95555@ivr-in-00000000;2"
+    assert channel["caller"] == {"name": "Zhang", "number": "13800000001"}
+    assert channel["dialplan"] == {
+        "context": "ivr-in",
+        "exten": "95555",
+        "priority": 2,
+        "app_name": "Stasis",
+        "app_data": "futures-ivr",
+    }
+    assert channel["language"] == "zh-CN"
+    assert start["application"] == "futures-ivr"
+    assert start["asterisk_id"] == "02:fc:00:00:00:01"
+    assert (await ari.req("POST", f"/channels/{channel['id']}/answer"))[0] == 204
+    status, playback = await ari.req(
+        "POST", f"/channels/{channel['id']}/play", media="sound:hello-world", playbackId="pb-1"
+    )
+    assert (status, playback["state"], playback["target_uri"]) == (
+        201,
+        "queued",
+        f"channel:{channel['id']}",
+    )
+    transcript = await call.finished(5)
+    await events.next("StasisEnd")
+    assert events.types() == [
+        "StasisStart",
+        "ChannelStateChange",
+        "PlaybackStarted",
+        "PlaybackFinished",
+        "ChannelDtmfReceived",
+        "ChannelDtmfReceived",
+        "ChannelDtmfReceived",
+        "ChannelHangupRequest",
+        "StasisEnd",
+    ]
+    finished = events.received[3]["playback"]
+    assert (finished["id"], finished["state"], finished["language"]) == ("pb-1", "done", "zh-CN")
+    digits = [(e["digit"], e["duration_ms"]) for e in events.received[4:7]]
+    assert digits == [("1", 100), ("2", 100), ("#", 100)]
+    hangup = events.received[7]
+    assert hangup["cause"] == 16 and "soft" not in hangup
+    assert transcript.heard == ["sound:hello-world"]
+    prompt = transcript.prompts[0]
+    assert prompt.end_s is not None and 1.45 <= prompt.end_s - prompt.start_s <= 1.8
+    assert [p["digits"] for p in transcript.pressed] == ["12#"]
+    assert (transcript.ended_by, transcript.cause, transcript.outcome) == (
+        "caller",
+        16,
+        "caller hung up",
+    )
+    assert (await ari.req("GET", f"/channels/{channel['id']}"))[0] == 404
+
+
+async def test_rest_hangup_mid_prompt_stops_playback_no_destroyed(
+    switch: SandboxSwitch, ari: Ari
+) -> None:
+    events = await ari.events()
+    call = await switch.place_call(scenario_from_dict({"dialed": "95555", "caller": "1"}))
+    channel_id = (await events.next("StasisStart"))["channel"]["id"]
+    await ari.req("POST", f"/channels/{channel_id}/answer")
+    await ari.req("POST", f"/channels/{channel_id}/play", media="sound:hello-world")
+    await events.next("PlaybackStarted")
+    assert (await ari.req("DELETE", f"/channels/{channel_id}"))[0] == 204
+    transcript = await call.finished(5)
+    await events.next("PlaybackFinished")
+    tail = events.types()[3:]
+    assert tail == ["ChannelHangupRequest", "StasisEnd", "PlaybackFinished"]
+    request = events.received[3]
+    assert (request["cause"], request["soft"]) == (32, True)
+    assert "ChannelDestroyed" not in events.types()
+    assert transcript.heard == ["sound:hello-world"]
+    assert transcript.prompts[0].outcome == "stopped"
+    assert (transcript.ended_by, transcript.outcome) == ("app", "app hung up")
+    assert switch.playbacks == {}
+
+
+async def test_originated_agent_gets_channel_destroyed(switch: SandboxSwitch, ari: Ari) -> None:
+    events = await ari.events()
+    status, body = await ari.req(
+        "POST",
+        "/channels",
+        endpoint="Local/1234@agent-auto",
+        app="futures-ivr",
+        appArgs="agent,1234",
+        channelId="agent-1",
+        timeout=30,
+    )
+    assert (status, body["id"], body["state"], body["name"]) == (
+        200,
+        "agent-1",
+        "Down",
+        "Local/1234@agent-auto-00000000;1",
+    )
+    start = await events.next("StasisStart")
+    assert (start["args"], start["channel"]["state"]) == (["agent", "1234"], "Up")
+    assert events.types() == ["Dial", "ChannelStateChange", "Dial", "ChannelVarset", "StasisStart"]
+    assert [e.get("dialstatus") for e in events.received if e["type"] == "Dial"] == ["", "ANSWER"]
+    await ari.req("DELETE", "/channels/agent-1")
+    await events.next("ChannelDestroyed")
+    assert events.types()[5:] == [
+        "ChannelHangupRequest",
+        "StasisEnd",
+        "ChannelVarset",
+        "ChannelDestroyed",
+    ]
+    destroyed = events.received[-1]
+    assert (destroyed["cause"], destroyed["cause_txt"]) == (16, "Normal Clearing")
+
+
+async def test_bridge_enter_leave_and_destroy(switch: SandboxSwitch, ari: Ari) -> None:
+    events = await ari.events()
+    await switch.place_call(scenario_from_dict({"dialed": "100", "caller": "5550100"}))
+    caller = (await events.next("StasisStart"))["channel"]["id"]
+    await ari.req("POST", "/channels", endpoint="PJSIP/8001", app="futures-ivr", channelId="ag")
+    await events.next("StasisStart")
+    status, bridge = await ari.req("POST", "/bridges", type="mixing", bridgeId="br-1", name="q")
+    assert (status, bridge["technology"], bridge["channels"]) == (200, "simple_bridge", [])
+    assert (await ari.req("POST", "/bridges/br-1/addChannel", channel=f"{caller},ag"))[0] == 204
+    assert (await ari.req("GET", "/bridges/br-1"))[1]["channels"] == [caller, "ag"]
+    switch.hangup(caller)  # the caller hangs up while bridged
+    await events.next("StasisEnd")
+    names = [e["type"] for e in events.received if e.get("channel", {}).get("id") == caller]
+    assert names[-4:] == ["ChannelHangupRequest", "ChannelVarset", "ChannelLeftBridge", "StasisEnd"]
+    assert (await ari.req("DELETE", "/bridges/br-1"))[0] == 204
+    destroyed = await events.next("BridgeDestroyed")
+    assert destroyed["bridge"]["channels"] == []
+    assert "BridgeCreated" not in events.types()
+
+
+async def test_scenario_call_fails_while_app_disconnected(switch: SandboxSwitch, ari: Ari) -> None:
+    call = await switch.place_call(scenario_from_dict({"dialed": "100", "caller": "1"}))
+    transcript = await call.finished(1)
+    assert transcript.outcome == "failed: application not connected"
+    assert (await ari.req("GET", "/channels"))[1] == []
