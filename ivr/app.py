@@ -21,7 +21,8 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +34,12 @@ from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, D
 from ivr.clock import Clock
 from ivr.engine.loader import load_flow_set
 from ivr.engine.model import FlowSet
-from ivr.handoff import HoldingHandoff, QueueHandoff
+from ivr.handoff import QueueHandoff
 from ivr.metrics import Metrics
 from ivr.prompt_media import HttpPromptMedia
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
+from ivr.queue_runtime import RedisQueueHandoff
 from ivr.recorder import StoreRecorder
 from ivr.redis_local import LocalRedis, start_local_redis
 from ivr.sandbox import SandboxConfig, SandboxSwitch
@@ -46,6 +48,8 @@ from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.tts import PromptRenderer
 from ivr.web.prompts import add_prompt_routes
+from queueing.config import load_queues
+from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +116,8 @@ class App:
         ari_url, username, password = await self._start_switch()
         self.rest = AriRest(ari_url, username, password, observer=_MetricsObserver(self.metrics))
         self._closers.append(self.rest.close)
-        self.handoff: QueueHandoff = HoldingHandoff(self.rest, clock)
+        self.dispatcher = Dispatcher(self._lane, on_overflow=self._overflow)
+        self.handoff: QueueHandoff = await self._start_queueing(clock)
         self._closers.append(self.handoff.aclose)
         self.deps = SessionDeps(
             rest=self.rest,
@@ -125,7 +130,6 @@ class App:
             metrics=self.metrics,
             app_name=s.ari.app,
         )
-        self.dispatcher = Dispatcher(self._lane, on_overflow=self._overflow)
         self.events = AriEvents(
             ari_url,
             username,
@@ -162,6 +166,22 @@ class App:
         self.redis = await start_local_redis(self.path(Path("var/redis")))
         self._closers.append(self.redis.stop)
         self.redis_url = self.redis.url
+
+    async def _start_queueing(self, clock: Clock) -> QueueHandoff:
+        assert self.redis_url is not None
+        config = load_queues(self.path(self.settings.paths.config_dir) / "queues.yaml")
+        self.queue_store = RedisQueueStore.from_url(self.redis_url, config)
+        self._closers.append(self.queue_store.close)
+        handoff = RedisQueueHandoff(
+            self.queue_store,
+            self.rest,
+            clock,
+            app=self.settings.ari.app,
+            bind=self.dispatcher.bind,
+            unbind=self.dispatcher.unbind,
+        )
+        handoff.start()
+        return handoff
 
     async def _start_http(self) -> None:
         s = self.settings
@@ -257,9 +277,8 @@ class App:
 
     # ------------------------------------------------------------------ events
 
-    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
-        task.set_name(name)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -293,6 +312,9 @@ class App:
         self.dispatcher.finish(key)
 
     async def _lane(self, key: str, event: ari.AriEvent) -> None:
+        if isinstance(self.handoff, RedisQueueHandoff) and self.handoff.owns(event):
+            await self.handoff.handle(event)
+            return
         session = self.sessions.get(key)
         if session is not None:
             session.deliver(event)
@@ -306,7 +328,7 @@ class App:
         if self.events.connections <= 1:
             return
         try:
-            _alive, gone = await ari.resync(self.rest, self.settings.ari.app, list(self.sessions))
+            _alive, gone = await ari.resync(self.rest, self.settings.ari.app, [ari.ChannelId(k) for k in self.sessions])
         except AriError as exc:
             log.error("resync failed: %s", exc)
             return

@@ -13,11 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+_EPOCH_ANCHOR = time.time()
+_MONO_ANCHOR = time.monotonic()
+
 
 @dataclass(frozen=True, slots=True)
 class Clock:
     speed: float = 1.0
     timezone: str = "Asia/Shanghai"
+
+    def now_s(self) -> float:
+        """Epoch seconds in clock time: real time at speed 1; runs `speed` times faster
+        from the process's first reading otherwise (queue deadlines, waits, wrap-up)."""
+        if self.speed == 1.0:
+            return time.time()
+        return _EPOCH_ANCHOR + (time.monotonic() - _MONO_ANCHOR) * self.speed
 
     def monotonic(self) -> float:
         """Seconds in clock time (wall seconds x speed), for durations."""

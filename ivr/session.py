@@ -32,7 +32,8 @@ from ivr.ari import AriError, AriRest, AriUnavailable, ChannelGone, ChannelId
 from ivr.clock import Clock
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
-from ivr.engine.interpreter import CallState, start, step
+from ivr.engine.interpreter import start, step
+from ivr.engine.state import CallState
 from ivr.engine.model import FlowSet
 from ivr.handoff import QueuedCall, QueueHandoff
 from ivr.log import call_id as call_id_var
@@ -150,7 +151,7 @@ class CallSession:
                     log.warning("playback failed media=%s", pb.media_uri)
                 return ev.PromptFinished(self._playbacks.pop(pb.id))
             case ari.RecordingFinished(recording=rec) if rec.name in self._recordings:
-                duration = float(rec.duration or 0)
+                duration = float(rec.duration_s or 0)
                 return ev.RecordingDone(self._recordings.pop(rec.name), duration, "finished")
             case ari.RecordingFailed(recording=rec) if rec.name in self._recordings:
                 return ev.RecordingDone(self._recordings.pop(rec.name), 0.0, "failed")
@@ -210,6 +211,14 @@ class CallSession:
             self._arrived = pending.arrived
             state, commands = step(flows, state, pending.event)
             await self._apply(state, commands)
+        if self.outcome == "answered":
+            await self._connected()
+
+    async def _connected(self) -> None:
+        """Caller and agent are bridged: the flow is done; wait for either side to hang up."""
+        log.info("connected to an agent")
+        while not isinstance((await self._mailbox.get()).event, ev.CallerHungUp):
+            pass
 
     async def _apply(self, state: CallState, commands: list[cmd.Command]) -> None:
         self.state = state
@@ -441,9 +450,4 @@ def _cause_text(cause: int | None) -> str:
 
 
 def _outcome_name(state: CallState) -> str:
-    outcome = state.outcome
-    if outcome is None:
-        return "unknown"
-    if isinstance(outcome, dict):
-        return str(outcome.get("outcome", "unknown"))
-    return str(getattr(outcome, "outcome", outcome))
+    return state.outcome.kind if state.outcome is not None else "unknown"

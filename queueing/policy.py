@@ -176,10 +176,8 @@ def best_agent(
 ) -> FreeAgent | None:
     """The agent the call's queue strategy prefers among those able to take it, or None."""
     queue = config.queues[call.queue]
-    able = [a for a in agents if can_take(config, a, call, now_s)]
-    if not able:
-        return None
-    return min(able, key=lambda a: _strategy_key(queue.strategy, a, queue))
+    able = _able_ranked(config, queue, now_s - call.enqueued_at_s, agents)
+    return able[0] if able else None
 
 
 def pick(
@@ -190,19 +188,58 @@ def pick(
 ) -> list[Assignment]:
     """Pair waiting calls with free agents, best call first; each call and agent at most once.
 
-    Calls of queues unknown to `config` are skipped (a stale entry must not stop routing).
+    Same answer as giving each call, in `call_order`, its `best_agent` among those still free;
+    able agents are ranked once per (queue, overflow steps passed), so the cost stays near
+    O(calls + agents x rankings). Calls of queues unknown to `config` are skipped (a stale
+    entry must not stop routing).
     """
-    free: dict[AgentId, FreeAgent] = {a.agent_id: a for a in agents}
-    known = [c for c in calls if c.queue in config.queues]
+    everyone = sorted(agents, key=lambda a: a.agent_id)
+    free = {a.agent_id for a in everyone}
+    ranked: dict[tuple[str, int], _Ranking] = {}
     out: list[Assignment] = []
+    known = [c for c in calls if c.queue in config.queues]
     for call in call_order(_unique(known), config.routing):
         if not free:
             break
-        agent = best_agent(config, call, free.values(), now_s)
+        queue = config.queues[call.queue]
+        waited_s = now_s - call.enqueued_at_s
+        key = (call.queue, steps_passed(queue, waited_s))
+        if key not in ranked:
+            ranked[key] = _Ranking(_able_ranked(config, queue, waited_s, everyone))
+        agent = ranked[key].first_free(free)
         if agent is not None:
-            del free[agent.agent_id]
+            free.discard(agent.agent_id)
             out.append(Assignment(call.call_id, agent.agent_id))
     return out
+
+
+def steps_passed(queue: QueueDef, waited_s: float) -> int:
+    """How many of the queue's overflow steps apply after `waited_s` (steps grow in after_s)."""
+    return sum(1 for step in queue.overflow if waited_s >= step.after_s)
+
+
+def _able_ranked(
+    config: QueueConfig, queue: QueueDef, waited_s: float, agents: Iterable[FreeAgent]
+) -> list[FreeAgent]:
+    needs = requirements(config, queue, waited_s)
+    able = [a for a in agents if any(has_skills(a.skills, req) for req in needs)]
+    return sorted(able, key=lambda a: _strategy_key(queue.strategy, a, queue))
+
+
+class _Ranking:
+    """Able agents in preference order, with a cursor past those already taken."""
+
+    def __init__(self, agents: list[FreeAgent]) -> None:
+        self.agents = agents
+        self.cursor = 0
+
+    def first_free(self, free: set[AgentId]) -> FreeAgent | None:
+        while self.cursor < len(self.agents):
+            agent = self.agents[self.cursor]
+            if agent.agent_id in free:
+                return agent
+            self.cursor += 1
+        return None
 
 
 def pick_call(

@@ -314,7 +314,8 @@ class RedisQueueStore:
         """The first waiting calls of each class of each queue, and every ready agent with
         its endpoint, read in one atomic script."""
         queues = list(self.config.queues)
-        raw_calls, raw_agents = await self._run("snapshot", now_s, limit_per_class, *queues)
+        facts = json.loads(await self._run("snapshot", now_s, limit_per_class, *queues))
+        raw_calls, raw_agents = facts["calls"] or [], facts["agents"] or []  # {} when empty
         rules = self.config.routing
         calls = [
             _snapshot_call(rules, _texts(raw_calls[i : i + 5])) for i in range(0, len(raw_calls), 5)

@@ -36,7 +36,7 @@ from ivr.ari.rest import AriRest
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[AriEvent], None]
+EventHandler = Callable[[AriEvent], object]  # sync; e.g. Dispatcher.dispatch
 ConnectedHook = Callable[[], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -183,7 +183,9 @@ class AriEvents:
 
     async def _open(self) -> aiohttp.ClientWebSocketResponse:
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession()
+            # no total deadline on the session: the socket lives for hours; the handshake is
+            # bounded below by asyncio.timeout, liveness by the heartbeat
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         timeout = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=self._close_timeout_s)
         try:
             async with asyncio.timeout(self._connect_timeout_s):

@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -46,6 +46,7 @@ from ivr.ari.models import (
     BridgeId,
     Channel,
     ChannelId,
+    Json,
     LiveRecording,
     ModelError,
     Playback,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int | float | bool | None]
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,8 @@ class AriRest:
             try:
                 return await self._attempt(req, path)
             except _Transient as exc:
-                if attempt == self._retries or not (req.retry or not exc.sent):
+                repeatable = req.retry or not exc.sent  # nothing sent: always safe
+                if attempt == self._retries or not repeatable:
                     self._observer.request_failed(req.method, req.route, "AriUnavailable")
                     raise exc.error from None
                 log.debug("ARI %s %s: %s; retrying", req.method, path, exc.error.detail)
@@ -235,7 +238,7 @@ class AriRest:
             path = _path(req.route, req.ids)
             raise AriError("response is not JSON", method=req.method, path=path) from None
 
-    async def _model(self, req: _Req, parse: Callable[[Any], Any]) -> Any:
+    async def _model(self, req: _Req, parse: Callable[[Json], T]) -> T:
         body = await self._json(req)
         try:
             if not isinstance(body, dict):
@@ -292,8 +295,7 @@ class AriRest:
         req = _Req(
             "POST", "/channels/{channelId}/play", (ch,), params, retry=True, gone_on_404=True
         )
-        playback: Playback = await self._model(req, Playback.from_json)
-        return playback
+        return await self._model(req, Playback.from_json)
 
     async def stop_playback(self, pb: PlaybackId | str) -> None:
         await self._call(
@@ -315,8 +317,7 @@ class AriRest:
 
     async def get_channel(self, ch: ChannelId) -> Channel:
         req = _Req("GET", "/channels/{channelId}", (ch,), retry=True, gone_on_404=True)
-        channel: Channel = await self._model(req, Channel.from_json)
-        return channel
+        return await self._model(req, Channel.from_json)
 
     async def list_channels(self) -> list[Channel]:
         req = _Req("GET", "/channels", retry=True)
@@ -397,8 +398,7 @@ class AriRest:
         }
         body = {"variables": dict(variables)} if variables else None
         req = _Req("POST", "/channels", (), params, body, retry=channel_id is not None)
-        channel: Channel = await self._model(req, Channel.from_json)
-        return channel
+        return await self._model(req, Channel.from_json)
 
     async def snoop(
         self,
@@ -425,8 +425,7 @@ class AriRest:
             retry=snoop_id is not None,
             gone_on_404=True,
         )
-        channel: Channel = await self._model(req, Channel.from_json)
-        return channel
+        return await self._model(req, Channel.from_json)
 
     async def external_media(
         self,
@@ -456,8 +455,7 @@ class AriRest:
         req = _Req(
             "POST", "/channels/externalMedia", (), params, body, retry=channel_id is not None
         )
-        channel: Channel = await self._model(req, Channel.from_json)
-        return channel
+        return await self._model(req, Channel.from_json)
 
     # ------------------------------------------------------------ recordings
 
@@ -477,8 +475,7 @@ class AriRest:
             name, format, max_duration_s, max_silence_s, beep, if_exists, terminate_on
         )
         req = _Req("POST", "/channels/{channelId}/record", (ch,), params, gone_on_404=True)
-        recording: LiveRecording = await self._model(req, LiveRecording.from_json)
-        return recording
+        return await self._model(req, LiveRecording.from_json)
 
     async def record_bridge(
         self,
@@ -496,16 +493,14 @@ class AriRest:
             name, format, max_duration_s, max_silence_s, beep, if_exists, terminate_on
         )
         req = _Req("POST", "/bridges/{bridgeId}/record", (bridge,), params)
-        recording: LiveRecording = await self._model(req, LiveRecording.from_json)
-        return recording
+        return await self._model(req, LiveRecording.from_json)
 
     async def stop_recording(self, name: RecordingName | str) -> None:
         await self._call(_Req("POST", "/recordings/live/{recordingName}/stop", (name,), retry=True))
 
     async def get_stored_recording(self, name: RecordingName | str) -> StoredRecording:
         req = _Req("GET", "/recordings/stored/{recordingName}", (name,), retry=True)
-        stored: StoredRecording = await self._model(req, StoredRecording.from_json)
-        return stored
+        return await self._model(req, StoredRecording.from_json)
 
     async def get_stored_recording_file(self, name: RecordingName | str) -> bytes:
         return await self._call(
@@ -522,8 +517,7 @@ class AriRest:
     ) -> Bridge:
         params = {"type": type, "bridgeId": bridge_id, "name": name}
         req = _Req("POST", "/bridges", (), params, retry=bridge_id is not None)
-        bridge: Bridge = await self._model(req, Bridge.from_json)
-        return bridge
+        return await self._model(req, Bridge.from_json)
 
     async def add_channel(
         self, bridge: BridgeId | str, ch: ChannelId, *, role: str | None = None
@@ -546,20 +540,13 @@ class AriRest:
 
     async def get_application(self, app: str) -> Application:
         req = _Req("GET", "/applications/{applicationName}", (app,), retry=True)
-        application: Application = await self._model(req, Application.from_json)
-        return application
+        return await self._model(req, Application.from_json)
 
     async def ping(self) -> AsteriskPing:
-        ping: AsteriskPing = await self._model(
-            _Req("GET", "/asterisk/ping", retry=True), AsteriskPing.from_json
-        )
-        return ping
+        return await self._model(_Req("GET", "/asterisk/ping", retry=True), AsteriskPing.from_json)
 
     async def info(self) -> AsteriskInfo:
-        info: AsteriskInfo = await self._model(
-            _Req("GET", "/asterisk/info", retry=True), AsteriskInfo.from_json
-        )
-        return info
+        return await self._model(_Req("GET", "/asterisk/info", retry=True), AsteriskInfo.from_json)
 
 
 def _record_params(

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 
+from ivr.ari._http import auth_header
 from ivr.errors import ConfigError, IvrError
 from ivr.settings import Settings, load_settings
 
@@ -123,10 +124,10 @@ def _read_scenario(path: Path) -> dict[str, Any]:
 async def _place(
     state: dict[str, Any], scenario: dict[str, Any], timeout_s: float
 ) -> dict[str, Any]:
-    auth = aiohttp.BasicAuth(state["username"], state["password"])
+    headers = auth_header(state["username"], state["password"])
     timeout = aiohttp.ClientTimeout(total=timeout_s + 10)
     base = state["ari_url"].rstrip("/")
-    async with aiohttp.ClientSession(auth=auth, timeout=timeout) as http:
+    async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
         async with http.post(f"{base}/sandbox/calls", json=scenario) as resp:
             body = await resp.json()
             if resp.status >= 400:

@@ -306,16 +306,17 @@ def p_options(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Option, ...] 
         r.fail(where, n, fld, "a non-empty list of options")
         return None
     options: list[m.Option] = []
-    for item in n.value:
+    for item in n.value:  # a bad option is reported and left out; the others are still checked
         read = read_fields(r, item, where, OPTION_FIELDS, what="an option mapping")
-        if read is None or not read[2]:
-            return None
+        if read is None or "next" not in read[0]:
+            continue
         values, marks, _ = read
-        if "key" not in values and not values.get("phrases"):
+        named = {str(k.value) for k, _ in item.value} if isinstance(item, MappingNode) else set()
+        if not named & {"key", "phrases"}:
             r.error(item, f"{where}: an option needs a 'key' or 'phrases'")
-            return None
+            continue
         options.append(m.Option(pos=pos_of(item), marks=marks, **values))
-    return tuple(options)
+    return tuple(options) or None
 
 
 def p_cases(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Case, ...] | None:
@@ -326,10 +327,10 @@ def p_cases(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Case, ...] | No
     for item in n.value:
         read = read_fields(r, item, where, CASE_FIELDS, what="a case mapping")
         if read is None or not read[2]:
-            return None
+            continue
         values, marks, _ = read
         cases.append(m.Case(values["when"], values["next"], pos_of(item), marks))
-    return tuple(cases)
+    return tuple(cases) or None
 
 
 def p_condition(r: Reader, n: Node, where: str, fld: str) -> m.Condition | None:

@@ -290,29 +290,29 @@ def local_targets(node: Node) -> Iterator[tuple[str, str, Pos]]:
     m = node.marks
     match node:
         case SayNode() | SetNode() | LanguageNode() | RecordNode() | CollectNode():
-            yield "next", node.next, m.get("next", node.pos)
+            yield "'next'", node.next, m.get("next", node.pos)
             if isinstance(node, CollectNode):
-                yield "fallback", node.fallback, m.get("fallback", node.pos)
+                yield "'fallback'", node.fallback, m.get("fallback", node.pos)
         case MenuNode():
             for opt in node.options:
                 yield "option 'next'", opt.next, opt.marks.get("next", opt.pos)
-            yield "fallback", node.fallback, m.get("fallback", node.pos)
+            yield "'fallback'", node.fallback, m.get("fallback", node.pos)
         case BranchNode():
             for case in node.cases:
                 yield "case 'next'", case.next, case.marks.get("next", case.pos)
-            yield "otherwise", node.otherwise, m.get("otherwise", node.pos)
+            yield "'otherwise'", node.otherwise, m.get("otherwise", node.pos)
         case LookupNode():
             for key, target in node.results.items():
                 yield f"result '{key}'", target, m.get(f"results.{key}", node.pos)
             if node.default is not None:
-                yield "default", node.default, m.get("default", node.pos)
+                yield "'default'", node.default, m.get("default", node.pos)
         case QueueNode():
             for name in ("on_timeout", "on_overflow"):
                 target = getattr(node, name)
                 if target is not None:
-                    yield name, target, m.get(name, node.pos)
+                    yield f"'{name}'", target, m.get(name, node.pos)
         case GotoNode() if node.flow is None and node.node is not None:
-            yield "node", node.node, m.get("node", node.pos)
+            yield "'node'", node.node, m.get("node", node.pos)
         case _:
             return
 

@@ -27,6 +27,28 @@ log = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
+# Every event type the switch emits (the contract test drives the switch to produce each one).
+EMITTED_EVENT_TYPES = frozenset(
+    {
+        "ApplicationReplaced",
+        "BridgeDestroyed",
+        "ChannelDestroyed",
+        "ChannelDtmfReceived",
+        "ChannelEnteredBridge",
+        "ChannelHangupRequest",
+        "ChannelLeftBridge",
+        "ChannelStateChange",
+        "ChannelVarset",
+        "Dial",
+        "PlaybackFinished",
+        "PlaybackStarted",
+        "RecordingFinished",
+        "RecordingStarted",
+        "StasisEnd",
+        "StasisStart",
+    }
+)
+
 
 @dataclass(slots=True)
 class EventSocket:

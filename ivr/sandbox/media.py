@@ -1,12 +1,13 @@
 """Prompt media of the sandbox switch: what a `media=` URI plays and for how long.
 
-Role: the switch's res_stasis_playback + res_http_media_cache. `sound:NAME` is looked up in the
-sounds dir (`<lang>/NAME.wav`, `en/NAME.wav`, `NAME.wav`); `sound:http(s)://...` is fetched over HTTP,
-honouring `Cache-Control: max-age` (a cacheable URL is not fetched again while fresh; without
-it every play fetches again); `recording:NAME` plays a stored recording. Asterisk 22.10.1 facts
-reproduced (ARI-NOTES.md): a URL shorter than `http_media_min_url_len` fails ("does not exist in
-any format"), a 404 fails, a bare `http://` URI (no `sound:`) starts and never finishes, a
-`.wav` that is not 8 kHz mono 16-bit fails.
+Role: the switch's res_stasis_playback + res_http_media_cache.
+- `sound:NAME`: `<sounds_dir>/<lang>/NAME.wav`, then `en/NAME.wav`, then `NAME.wav`.
+- `sound:http(s)://...`: fetched over HTTP; `Cache-Control: max-age` makes it cacheable (not
+  fetched again while fresh), otherwise every play fetches again.
+- `recording:NAME`: a stored recording.
+Asterisk 22.10.1 facts reproduced (ARI-NOTES.md): a URL shorter than `http_media_min_url_len`
+fails ("does not exist in any format"), an HTTP 404 fails, a bare `http://` URI (no `sound:`)
+starts and never finishes, a `.wav` that is not 8 kHz mono 16-bit fails.
 
 Rules: every fetch has a deadline; failures are results (`Unplayable`), never exceptions.
 """

@@ -283,25 +283,27 @@ def validate(
 
 def _check_values(route: Route, param: Param, items: Sequence[str]) -> ParamError | None:
     for item in items:
-        problem = _check_one(param, item)
-        if problem is not None:
-            return ParamError(400, INVALID_MESSAGES.get(param.name, problem))
+        bad_type = _type_problem(param, item)
+        if bad_type is not None:
+            return ParamError(400, bad_type)
+        if _out_of_range(param, item):
+            text = INVALID_MESSAGES.get(param.name, f"Invalid value for '{param.name}': '{item}'")
+            return ParamError(400, text)
     return None
 
 
-def _check_one(param: Param, item: str) -> str | None:
-    if param.data_type in ("int", "long"):
-        try:
-            number = int(item)
-        except ValueError:
-            return f"Invalid value for '{param.name}': '{item}' is not an integer"
-        if param.minimum is not None and number < param.minimum:
-            return f"Invalid value for '{param.name}': must be >= {param.minimum}"
-    elif param.data_type == "boolean" and item.lower() not in TRUE_WORDS | FALSE_WORDS:
+def _type_problem(param: Param, item: str) -> str | None:
+    if param.data_type in ("int", "long") and not re.fullmatch(r"-?\d+", item):
+        return f"Invalid value for '{param.name}': '{item}' is not an integer"
+    if param.data_type == "boolean" and item.lower() not in TRUE_WORDS | FALSE_WORDS:
         return f"Invalid value for '{param.name}': '{item}' is not a boolean"
-    if param.allowed and item not in param.allowed:
-        return f"Invalid value for '{param.name}': '{item}'"
     return None
+
+
+def _out_of_range(param: Param, item: str) -> bool:
+    if param.minimum is not None and int(item) < param.minimum:
+        return True
+    return bool(param.allowed) and item not in param.allowed
 
 
 def as_bool(value: str | None, default: bool = False) -> bool:

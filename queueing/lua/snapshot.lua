@@ -2,7 +2,7 @@
 -- then queue names. Returns {calls, agents}: calls is a flat list of
 -- (queue, class, call_id, rank, enqueued_at_s) for the first `limit` waiting calls of each
 -- class of each queue; agents is a flat list of (agent_id, endpoint, skills_json,
--- state_since_s, last_call_end_s, calls_handled, last_offer_s) for every ready agent.
+-- state_since_s, last_call_end_s, calls_handled, last_offer_s) for every ready agent (as JSON).
 local limit = tonumber(ARGV[4])
 local calls, agents = {}, {}
 for i = 5, #ARGV do
@@ -33,4 +33,5 @@ for _, a in ipairs(redis.call('SMEMBERS', K_READY)) do
     for j = 2, 7 do agents[#agents + 1] = f[j] or '' end
   end
 end
-return {calls, agents}
+-- one JSON string: a single bulk reply parses far faster than a thousand small ones
+return cjson.encode({calls = calls, agents = agents})

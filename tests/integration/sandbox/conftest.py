@@ -119,7 +119,8 @@ class Events:
                     return event
             return None
 
-        result: dict[str, Any] = await until(found, timeout_s=timeout_s, what=f"event {event_type}")
+        result = await until(found, timeout_s=timeout_s, what=f"event {event_type}")
+        assert result is not None
         return result
 
     def types(self) -> list[str]:

@@ -62,10 +62,12 @@ async def test_dialplan_call_event_order_matches_asterisk(switch: SandboxSwitch,
     digits = [(e["digit"], e["duration_ms"]) for e in events.received[4:7]]
     assert digits == [("1", 100), ("2", 100), ("#", 100)]
     hangup = events.received[7]
-    assert hangup["cause"] == 16 and "soft" not in hangup
+    assert hangup["cause"] == 16
+    assert "soft" not in hangup
     assert transcript.heard == ["sound:hello-world"]
     prompt = transcript.prompts[0]
-    assert prompt.end_s is not None and 1.45 <= prompt.end_s - prompt.start_s <= 1.8
+    assert prompt.end_s is not None
+    assert 1.45 <= prompt.end_s - prompt.start_s <= 1.8
     assert [p["digits"] for p in transcript.pressed] == ["12#"]
     assert (transcript.ended_by, transcript.cause, transcript.outcome) == (
         "caller",

@@ -296,3 +296,17 @@ def test_no_starvation_of_normal_calls_under_bounded_emergency_load(
     served = simulate(config, vip_per_tick, emergency_every, int(bound) + 2)
     assert "normal" in served
     assert served["normal"] <= bound
+
+
+@given(scenarios())
+def test_pick_equals_the_plain_greedy_definition(scenario) -> None:
+    """Each call, in serving order, gets the best able agent still free."""
+    calls, agents, now = scenario
+    free = list(agents)
+    expected = []
+    for c in call_order(calls, CONFIG.routing):
+        chosen = best_agent(CONFIG, c, free, now)
+        if chosen is not None:
+            free.remove(chosen)
+            expected.append(Assignment(c.call_id, chosen.agent_id))
+    assert pick(CONFIG, calls, agents, now) == expected
