@@ -261,7 +261,7 @@ def decide(
     top = spots[0]
     if top.similarity < thresholds.confirm_similarity:
         return Reject("no-match")
-    outside = [u for u in text[: top.start] + text[top.end :]]
+    outside = text[: top.start] + text[top.end :]
     capped = False
     if grammar_mode and outside:
         if any(u.text != UNK for u in outside):

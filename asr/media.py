@@ -172,8 +172,15 @@ def media_url(base_url: str, connection_id: str) -> str:
 class ChanWebsocketMedia:
     """Client side of one chan_websocket media connection (Asterisk in server mode)."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, started: MediaStarted, target_hz: int):
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        started: MediaStarted,
+        target_hz: int,
+        receive_timeout_s: float,
+    ) -> None:
         self._ws = ws
+        self._receive_timeout_s = receive_timeout_s
         self.started = started
         self._decoder = AudioDecoder(started.format, target_hz)
 
@@ -185,15 +192,25 @@ class ChanWebsocketMedia:
         *,
         target_hz: int = 16000,
         receive_timeout_s: float = 10.0,
+        connect_timeout_s: float = 5.0,
     ) -> ChanWebsocketMedia:
         """Connect, read MEDIA_START; raises `MediaProtocolError` on anything else."""
-        ws = await session.ws_connect(
-            url,
-            protocols=("media",),
-            timeout=aiohttp.ClientWSTimeout(ws_receive=receive_timeout_s, ws_close=2.0),
-        )
         try:
-            msg = await ws.receive()
+            async with asyncio.timeout(connect_timeout_s):
+                ws = await session.ws_connect(
+                    url,
+                    protocols=("media",),
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=receive_timeout_s, ws_close=2.0),
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise MediaProtocolError(f"media websocket {url}: cannot connect ({exc!r})") from None
+        try:
+            try:
+                msg = await ws.receive()
+            except TimeoutError:
+                raise MediaProtocolError(
+                    f"media websocket {url}: no MEDIA_START within {receive_timeout_s} s"
+                ) from None
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 raise MediaProtocolError(f"media websocket {url}: first message is {msg.type.name}")
             started = parse_media_start(json.loads(msg.data))
@@ -201,12 +218,17 @@ class ChanWebsocketMedia:
             await ws.close()
             raise
         log.info("media started channel=%s format=%s", started.channel_id, started.format)
-        return cls(ws, started, target_hz)
+        return cls(ws, started, target_hz, receive_timeout_s)
 
     async def events(self) -> AsyncIterator[MediaEvent]:
         """Audio and control events until the socket closes (a receive timeout raises)."""
         while True:
-            msg = await self._ws.receive()
+            try:
+                msg = await self._ws.receive()
+            except TimeoutError:
+                raise MediaProtocolError(
+                    f"no media on channel {self.started.channel_id} for {self._receive_timeout_s} s"
+                ) from None
             if msg.type is aiohttp.WSMsgType.BINARY:
                 yield AudioReceived(self._decoder.decode(msg.data))
             elif msg.type is aiohttp.WSMsgType.TEXT:

@@ -25,7 +25,6 @@ from typing import Protocol
 
 from asr.endpoint import DEFAULT_ENDPOINT, EndpointConfig, Endpointer, Mark, frame_dbfs
 from asr.intent import Transcript, Word
-from asr.vosk import VoskModel, VoskStream
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +79,22 @@ class Recognizer(Protocol):
     def reset(self) -> None: ...
 
 
+class DecoderStream(Protocol):
+    """One decoder (the Vosk adapter is `asr.vosk.VoskStream`)."""
+
+    def accept(self, pcm16: bytes) -> bool: ...
+
+    def reset(self) -> None: ...
+
+    def final(self) -> Transcript: ...
+
+
+class DecoderModel(Protocol):
+    """A loaded model that makes decoders (the Vosk adapter is `asr.vosk.VoskModel`)."""
+
+    def new_recognizer(self, sample_rate_hz: int, grammar: list[str] | None) -> DecoderStream: ...
+
+
 class VoskRecognizer:
     """`Recognizer` over a shared Vosk model: grammar mode when `grammar` is given.
 
@@ -91,7 +106,7 @@ class VoskRecognizer:
 
     def __init__(
         self,
-        model: VoskModel,
+        model: DecoderModel,
         *,
         grammar: Sequence[str] | None,
         sample_rate_hz: int = 16000,
@@ -109,7 +124,7 @@ class VoskRecognizer:
         self._frame_bytes = bytes_per_ms * endpoint.frame_ms
         self._batch_bytes = bytes_per_ms * batch_ms
         self._preroll_bytes = bytes_per_ms * preroll_ms
-        self._streams: list[VoskStream] = []
+        self._streams: list[DecoderStream] = []
         self._needs_reset = False
         self.reset()
 
@@ -182,7 +197,7 @@ class VoskRecognizer:
 
     # --- worker thread side --------------------------------------------------------------
 
-    def _ready_streams(self) -> list[VoskStream]:
+    def _ready_streams(self) -> list[DecoderStream]:
         if not self._streams:
             self._streams = [self._model.new_recognizer(self._rate, self._grammar)]
             if self._freeform_pass:

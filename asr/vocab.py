@@ -6,8 +6,8 @@ ourselves, at `ivr flows validate --asr` time, and report the unknown words with
 
 Sources of the vocabulary, in order: `graph/words.txt` in the model directory (most big models
 ship it), else the word symbols of the loaded model's decoding graph (`Gr.fst`/`HCLG.fst`,
-looked up through vosk's `vosk_model_find_word`; this is how small lookahead models such as
-vosk-model-small-cn-0.22 and the Korean model, which have no words.txt, are checked).
+looked up through vosk's `vosk_model_find_word`; this is how small lookahead models that keep
+their vocabulary only inside `graph/Gr.fst`, such as the Korean test model, are checked).
 Rules: pure except `WordsFile.load`; phrases split on whitespace exactly as Vosk does.
 """
 

@@ -37,7 +37,7 @@ import redis.asyncio as aioredis
 from queueing.config import PriorityClass, QueueConfig, load_queues
 from queueing.model import AgentProfile, Offer
 from queueing.policy import AgentId, CallId
-from queueing.store import RedisQueueStore
+from queueing.store import RedisQueueStore, day_of
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUES = ROOT / "config" / "queues.yaml"
@@ -87,12 +87,26 @@ async def fill(url: str, config: QueueConfig, prefix: str, calls: int, agents: i
         await store.close()
 
 
-async def serve(store: RedisQueueStore, offer: Offer) -> None:
-    """What the app does once the agent picks up: answer, hang up, ready again."""
+async def serve(store: RedisQueueStore, offers: list[Offer]) -> None:
+    """What the app does once each agent picks up: answer, hang up, ready again.
+
+    The same Lua scripts as `store.answer`, `store.end_call` and `store.set_ready`, sent in one
+    pipeline: on this sandbox one socket round trip costs ~0.4 ms of CPU, which would
+    otherwise dwarf the routing being measured (the app answers calls one by one, seconds
+    apart, so it has no such need).
+    """
     now = time.time()
-    await store.answer(offer.call_id, offer.agent_id, now)
-    await store.end_call(offer.call_id, now)
-    await store.set_ready(offer.agent_id, now)
+    base: list[str | float | int] = [store.prefix, repr(now), store.events_maxlen]
+    events, day = [store.key("events")], day_of(now, store.day_zone)
+    scripts = store._scripts  # bench-only access to the registered scripts
+    async with store.client.pipeline(transaction=False) as pipe:
+        for o in offers:
+            await scripts["answer"](events, [*base, o.call_id, o.agent_id, day], client=pipe)
+            await scripts["end_call"](events, [*base, o.call_id, 50], client=pipe)
+            await scripts["agent_state"](events, [*base, o.agent_id, "ready", ""], client=pipe)
+        replies = await pipe.execute()
+    if any(reply != "ok" for reply in replies):
+        raise SystemExit(f"serving offers failed: {replies}")
 
 
 async def work(url: str, config: QueueConfig, prefix: str) -> tuple[int, list[float]]:
@@ -105,9 +119,11 @@ async def work(url: str, config: QueueConfig, prefix: str) -> tuple[int, list[fl
             latencies_ms.append((time.perf_counter() - start) * 1000)
             if offers:
                 won += len(offers)
-                await asyncio.gather(*(serve(store, o) for o in offers))
-            elif not await store.waiting_calls(limit_per_class=1):
+                await serve(store, offers)
+            elif await store.client.zcard(store.key("q", "general", "since")) == 0:
                 return won, latencies_ms
+            else:  # every agent is held by another worker: the app would wait for an event
+                await asyncio.sleep(0.001)
     finally:
         await store.close()
 
@@ -118,27 +134,40 @@ def worker(url: str, prefix: str, barrier: Barrier, results: Any) -> None:
     results.put(asyncio.run(work(url, config, prefix)))
 
 
-async def double_bookings(url: str, prefix: str) -> tuple[int, int]:
-    """Replay the event stream: (double bookings, offers seen)."""
-    client = aioredis.Redis.from_url(url, decode_responses=True)
+async def double_bookings(url: str, config: QueueConfig, prefix: str) -> tuple[int, int]:
+    """Replay the event stream: (double bookings, calls offered)."""
+    store = RedisQueueStore.from_url(url, config, prefix=prefix)
     holding: dict[str, str] = {}
     offered: set[str] = set()
-    doubles = 0
-    start = "-"
+    doubles, after = 0, "0"
     try:
-        while rows := await client.xrange(prefix + "events", min=start, count=10_000):
-            for event_id, fields in rows:
-                start = f"({event_id}"
-                kind, agent = fields.get("type"), fields.get("agent_id", "")
-                if kind == "call_offered":
-                    doubles += agent in holding or fields["call_id"] in offered
-                    holding[agent] = fields["call_id"]
-                    offered.add(fields["call_id"])
-                elif kind == "agent_state" and fields["state"] in ("ready", "wrap_up"):
+        while events := await store.events(after=after, count=10_000):
+            for event in events:
+                agent, call = event.fields.get("agent_id", ""), event.fields.get("call_id", "")
+                if event.type == "call_offered":
+                    doubles += agent in holding or call in offered
+                    holding[agent] = call
+                    offered.add(call)
+                elif event.type == "agent_state" and event.fields["state"] in ("ready", "wrap_up"):
                     holding.pop(agent, None)
+            after = events[-1].event_id
+    finally:
+        await store.close()
+    return doubles, len(offered)
+
+
+async def round_trip_ms(url: str, pings: int = 200) -> float:
+    """Median PING time: the floor under every Redis call on this machine."""
+    client = aioredis.Redis.from_url(url)
+    times = []
+    try:
+        for _ in range(pings):
+            start = time.perf_counter()
+            await client.ping()
+            times.append((time.perf_counter() - start) * 1000)
     finally:
         await client.aclose()
-    return doubles, len(offered)
+    return statistics.median(times)
 
 
 def run(url: str, calls: int, agents: int, workers: int) -> dict[str, Any]:
@@ -160,13 +189,14 @@ def run(url: str, calls: int, agents: int, workers: int) -> dict[str, Any]:
         proc.join()
     latencies = sorted(ms for _, lat in outcomes for ms in lat)
     decisions = sum(won for won, _ in outcomes)
-    doubles, offered = asyncio.run(double_bookings(url, prefix))
+    doubles, offered = asyncio.run(double_bookings(url, config, prefix))
     return {
         "decisions_per_s": round(decisions / elapsed_s, 1),
         "reservations_per_s": round(decisions / elapsed_s, 1),
         "p50_ms": round(statistics.median(latencies), 3),
         "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 3),
         "double_bookings": doubles,
+        "redis_ping_ms": round(asyncio.run(round_trip_ms(url)), 3),
         "decisions": decisions,
         "calls_offered": offered,
         "route_calls": len(latencies),

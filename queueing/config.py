@@ -264,8 +264,8 @@ class _Reader:
         wrong_bool = kind is not bool and isinstance(value, bool)
         if isinstance(value, kind) and not wrong_bool and check(value):
             return value
-        shown = node.value if isinstance(node, yaml.ScalarNode) else "a list or mapping"
-        self.error(node, f"{what} must be {need}, got '{shown}'")
+        shown = f"'{node.value}'" if isinstance(node, yaml.ScalarNode) else "a list or mapping"
+        self.error(node, f"{what} must be {need}, got {shown}")
         return None
 
     def seconds(self, node: _Node, what: str) -> float | None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
 
 from queueing.config import ExitOption, PriorityClass
 from queueing.policy import AgentId, CallId
@@ -38,10 +37,6 @@ class Outcome(enum.StrEnum):
     TIMED_OUT = "timed_out"
     CALLBACK = "callback"
     VOICE_MESSAGE = "voice_message"
-
-
-def _no_info() -> Mapping[str, str]:
-    return MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +70,11 @@ class AgentRecord:
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
-    """A call known to the queues (waiting, offered to an agent, or connected)."""
+    """A call known to the queues (waiting, offered to an agent, or connected).
+
+    `callback_number` is set when the caller left a callback request keeping the place in
+    line: once offered, the app rings the agent, then calls that number.
+    """
 
     call_id: CallId
     queue: str
@@ -84,7 +83,8 @@ class CallRecord:
     enqueued_at_s: float
     order_at_s: float
     agent_id: AgentId | None
-    info: Mapping[str, str] = field(default_factory=_no_info)
+    info: Mapping[str, str]
+    callback_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

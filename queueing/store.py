@@ -67,8 +67,10 @@ _SCRIPTS = (
     "remove",
     "agent_state",
     "reap",
+    "callback",
 )
 _CALL_FIELDS = ("call_id", "queue", "priority", "state", "enqueued_at_s", "order_at_s", "agent_id")
+_RECORD_FIELDS = (*_CALL_FIELDS, "info", "callback_number")
 _AGENT_FIELDS = (
     "agent_id",
     "name",
@@ -267,7 +269,7 @@ class RedisQueueStore:
 
     async def get_call(self, call_id: CallId) -> CallRecord | None:
         async with _redis_errors("get_call"):
-            values = await self.client.hmget(self.key("call", call_id), [*_CALL_FIELDS, "info"])
+            values = await self.client.hmget(self.key("call", call_id), list(_RECORD_FIELDS))
         return _call_record(_texts(values))
 
     async def waiting_calls(
@@ -369,6 +371,12 @@ class RedisQueueStore:
         if done != "ok":
             raise StoreError(f"call '{call_id}' is not connected to an agent")
         log.info("call ended call=%s", call_id)
+
+    async def request_callback(self, call_id: CallId, number: str, now_s: float) -> None:
+        """The caller hangs up but keeps the place in line: call `number` back when offered."""
+        if await self._run("callback", now_s, call_id, number) != 1:
+            raise StoreError(f"call '{call_id}' is not waiting in a queue")
+        log.info("callback requested call=%s", call_id)
 
     async def remove_call(
         self, call_id: CallId, outcome: Outcome, now_s: float
@@ -513,7 +521,7 @@ def _snapshot_agent(row: list[str | None]) -> tuple[FreeAgent, str]:
 
 
 def _call_record(values: Sequence[str | None]) -> CallRecord | None:
-    row = dict(zip((*_CALL_FIELDS, "info"), values, strict=True))
+    row = dict(zip(_RECORD_FIELDS, values, strict=True))
     if not row["call_id"] or not row["queue"] or not row["state"]:
         return None
     info = {str(k): str(v) for k, v in json.loads(row["info"] or "{}").items()}
@@ -526,11 +534,12 @@ def _call_record(values: Sequence[str | None]) -> CallRecord | None:
         order_at_s=_float(row["order_at_s"]),
         agent_id=AgentId(row["agent_id"]) if row["agent_id"] else None,
         info=MappingProxyType(info),
+        callback_number=row["callback_number"] or None,
     )
 
 
 def _waiting(values: Sequence[str | None]) -> WaitingCall | None:
-    record = _call_record([*values, None])
+    record = _call_record([*values, None, None])
     if record is None or record.state is not CallState.WAITING:
         return None
     return WaitingCall(

@@ -1,1 +1,58 @@
-"""Package."""
+"""Compliant call recordings: naming and retention (pure), the SQL index, storage and audit.
+
+Public API: `RecordingIndex` (open/seal/pick_up/search/verify/orphans/purge/holds/access),
+`load_recordings_config`, the row types and the errors (base `RecordingsError`). This package
+never imports `ivr`; the app wires it (see docs/recordings.md).
+"""
+
+from recordings.config import RecordingsConfig, load_recordings_config, parse_recordings_config
+from recordings.errors import (
+    AuditReasonMissing,
+    BadWav,
+    RecordingNotFound,
+    RecordingsConfigError,
+    RecordingsConfigErrors,
+    RecordingsError,
+    RecordingUnavailable,
+    UnknownPurpose,
+)
+from recordings.index import (
+    AuditAction,
+    AuditEntry,
+    Orphans,
+    PickUpResult,
+    Recording,
+    RecordingIndex,
+    VerifyProblem,
+)
+from recordings.models import metadata
+from recordings.naming import RecordingId, RecordingStatus, Source, mask_account
+from recordings.retention import RetentionPolicy, RetentionRule
+
+__all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "AuditReasonMissing",
+    "BadWav",
+    "Orphans",
+    "PickUpResult",
+    "Recording",
+    "RecordingId",
+    "RecordingIndex",
+    "RecordingNotFound",
+    "RecordingStatus",
+    "RecordingUnavailable",
+    "RecordingsConfig",
+    "RecordingsConfigError",
+    "RecordingsConfigErrors",
+    "RecordingsError",
+    "RetentionPolicy",
+    "RetentionRule",
+    "Source",
+    "UnknownPurpose",
+    "VerifyProblem",
+    "load_recordings_config",
+    "mask_account",
+    "metadata",
+    "parse_recordings_config",
+]

@@ -124,6 +124,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     name = pick_flow(flows, args.flow) if flows is not None else None
     if flows is None or name is None:
         return 1
+    entry = flows.flow_for_number(args.dialed) if args.dialed else None
+    if entry is not None and entry != name:  # like the runtime: the dialed number picks the flow
+        print(f"note: dialed number {args.dialed} enters flow '{entry}'", file=sys.stderr)
+        name = entry
     flow = flows.flows[name]
     dialed = args.dialed or (flow.numbers[0] if flow.numbers else DEFAULT_DIALED)
     result = simulate(

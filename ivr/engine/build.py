@@ -517,7 +517,11 @@ def build_node(r: Reader, node_id: str, key: Node, n: Node, defaults: m.Defaults
     if not isinstance(n, MappingNode):
         r.error(n, f"{where}: expected a mapping with a 'type' (got {describe(n)})")
         return None
-    type_node = next((v for k, v in n.value if k.value == "type"), None)
+    type_node = None
+    for k, v in n.value:
+        if k.value == "type":
+            type_node = v
+            break
     if type_node is None:
         r.error(n, f"{where}: missing required field 'type'")
         return None

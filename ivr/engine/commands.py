@@ -117,7 +117,7 @@ class Lookup:
 @dataclass(frozen=True, slots=True)
 class Enqueue:
     queue: str
-    skills: Mapping[str, int]
+    skills: Mapping[str, int]  # required on top of the queue's own skills (often empty)
     priority: Priority
     max_wait_s: float
     overflow_queue: str | None = None

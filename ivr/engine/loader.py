@@ -10,24 +10,50 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import Node
+from yaml.nodes import Node, ScalarNode
 
 from ivr.engine import model as m
 from ivr.engine.build import build_flow
 from ivr.engine.errors import FlowError
-from ivr.engine.yamlread import Reader
+from ivr.engine.yamlread import Reader, pos_of
 from ivr.errors import ErrorList
 
 MAX_FILE_BYTES = 2_000_000
 MAX_DEPTH = 64
 
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+_ANCHOR = re.compile(r"&[^\s,\[\]{}]")
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = frozenset(
+    {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+     "on", "On", "ON", "off", "Off", "OFF"}
+)  # fmt: skip
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """SafeLoader (libyaml) with the YAML 1.1 implicit tags of plain scalars decided in one go
+    (same result as SafeLoader's resolver; only numbers and `<<`/`=` go the slow way)."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            if value in _NULLS:
+                return "tag:yaml.org,2002:null"
+            if value in _BOOLS:
+                return "tag:yaml.org,2002:bool"
+            if value[0] not in "0123456789+-.<=":
+                return _STR
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
 
 
 @dataclass(slots=True)
@@ -70,34 +96,48 @@ def decode(data: bytes, reader: Reader) -> str | None:
         return None
 
 
-def compose(text: str, reader: Reader) -> Node | None:
-    """Compose after an event scan that refuses aliases and bounds nesting (no bombs, no deep
-    recursion). YAML syntax errors become located errors."""
-    try:
-        depth = 0
-        for event in yaml.parse(text, Loader=_SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
+def scan_events(text: str, reader: Reader) -> bool:
+    """Refuse aliases (no alias bombs) and bound nesting; only run when anchors may exist."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            reader.error(
+                _event_pos(event), f"YAML aliases are not allowed (found '*{event.anchor}')"
+            )
+            return False
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
                 reader.error(
-                    _event_pos(event), f"YAML aliases are not allowed (found '*{event.anchor}')"
+                    _event_pos(event), f"nesting is too deep (more than {MAX_DEPTH} levels)"
                 )
-                return None
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    reader.error(
-                        _event_pos(event), f"nesting is too deep (more than {MAX_DEPTH} levels)"
-                    )
-                    return None
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-        node: Node | None = yaml.compose(text, Loader=_SafeLoader)
+                return False
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return True
+
+
+def compose(text: str, reader: Reader) -> Node | None:
+    """Compose the YAML tree. Aliases are refused by `scan_events` first (libyaml itself bounds
+    nesting at 1000 levels). YAML syntax errors become located errors."""
+    try:
+        if _ANCHOR.search(text) is not None and not scan_events(text, reader):
+            return None
+        node: Node | None = yaml.compose(text, Loader=_Loader)
         return node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = m.Pos(mark.line + 1, mark.column + 1) if mark else m.NOWHERE
         reader.error(at, f"YAML syntax error: {exc.problem or exc.context}")
-    except yaml.YAMLError as exc:  # reader errors: control characters, ...
-        reader.error(m.NOWHERE, f"YAML error: {exc}")
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        at = m.Pos(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        )
+        reader.error(at, f"file contains a control character #x{code:04x} (not allowed in YAML)")
+    except yaml.YAMLError as exc:
+        reader.error(m.NOWHERE, f"YAML error: {str(exc).splitlines()[0]}")
     return None
 
 
@@ -115,8 +155,13 @@ def parse_flow(path: Path, data: bytes | None = None) -> ParsedFile:
         reader.error(m.NOWHERE, "the flow file is empty")
     if root is None:
         return ParsedFile(path, None, reader.errors, broken=True)
-    flow, broken = build_flow(root, reader)
-    return ParsedFile(path, flow, reader.errors, broken)
+    try:
+        flow, broken = build_flow(root, reader)
+    except RecursionError:  # conditions nested hundreds of levels deep
+        reader.error(pos_of(root), "nesting is too deep")
+        return ParsedFile(path, None, reader.errors, broken=True)
+    errors = sorted(reader.errors, key=lambda e: (e.line, e.column))
+    return ParsedFile(path, flow, errors, broken)
 
 
 def flow_files(paths: Iterable[Path]) -> list[Path]:

@@ -75,7 +75,7 @@ class Run:
     def emit(self, *commands: c.Command) -> None:
         self.commands.extend(commands)
 
-    def trace(self, kind: c.TraceKind, **detail: str) -> None:
+    def trace(self, kind: c.TraceKind, /, **detail: str) -> None:
         entry = c.TraceEntry(self.state.flow, self.state.node, kind, detail)
         self.commands.append(c.WriteTrace(entry))
 

@@ -50,6 +50,7 @@ class Checker:
         self.ctx = ctx
         self.errors: list[FlowError] = []
         self.variables = known_variables(flows)
+        self.bad_targets: set[str] = set()  # flows with unknown targets: skip graph checks
 
     def error(self, flow: m.Flow, at: m.Pos, message: str) -> None:
         self.errors.append(FlowError(message, path=flow.path, line=at.line, column=at.column))
@@ -61,6 +62,7 @@ class Checker:
             hint = did_you_mean(flow.start, flow.nodes)
             at = flow.marks.get("start", flow.pos)
             self.error(flow, at, f"'start' points to unknown node '{flow.start}'{hint}")
+            self.bad_targets.add(flow.name)
         for name in ("no_input_prompt", "no_match_prompt"):
             prompt = getattr(flow.defaults, name)
             if prompt is not None:
@@ -72,6 +74,7 @@ class Checker:
         where = f"node '{node.id}'"
         for label, target, at in m.local_targets(node):
             if target not in flow.nodes:
+                self.bad_targets.add(flow.name)
                 hint = did_you_mean(target, flow.nodes)
                 self.error(flow, at, f"{where}: {label} points to unknown node '{target}'{hint}")
         for name, prompt in m.prompts_of(node):
@@ -195,11 +198,13 @@ class Checker:
             hint = did_you_mean(node.flow, self.flows.flows)
             at = node.marks.get("flow", node.pos)
             self.error(flow, at, f"{where}: 'flow' points to unknown flow '{node.flow}'{hint}")
+            self.bad_targets.add(flow.name)
         elif node.node is not None and node.node not in target.nodes:
             hint = did_you_mean(node.node, target.nodes)
             at = node.marks.get("node", node.pos)
             message = f"'node' points to unknown node '{node.node}' in flow '{node.flow}'{hint}"
             self.error(flow, at, f"{where}: {message}")
+            self.bad_targets.add(flow.name)
 
     def check_lookup(self, flow: m.Flow, node: m.LookupNode, where: str) -> None:
         spec = CATALOGUE.get(node.provider)
@@ -317,7 +322,8 @@ def graph_errors(flows: m.FlowSet, skip: Collection[str]) -> list[FlowError]:
             else:
                 continue
             errors.append(FlowError(message, path=flow.path, line=at.line, column=at.column))
-    errors.extend(cycle_errors(flows, reached, skip))
+    everything = [(f.name, n) for f in flows.flows.values() for n in f.nodes]
+    errors.extend(cycle_errors(flows, everything, skip))
     return errors
 
 
@@ -345,7 +351,7 @@ def cycle_errors(flows: m.FlowSet, keys: Collection[Key], skip: Collection[str])
     state: dict[Key, int] = {}  # 1 on stack, 2 done
     errors: list[FlowError] = []
     reported: set[frozenset[Key]] = set()
-    for root in sorted(k for k in keys if isinstance(node_of(flows, k), NO_INPUT_TYPES)):
+    for root in [k for k in keys if isinstance(node_of(flows, k), NO_INPUT_TYPES)]:
         if root in state:
             continue
         path: list[Key] = [root]
@@ -387,7 +393,7 @@ def validate(
     checker = Checker(flows, ctx)
     for flow in flows.flows.values():
         checker.check_flow(flow)
-    return checker.errors + graph_errors(flows, skip_graph)
+    return checker.errors + graph_errors(flows, {*skip_graph, *checker.bad_targets})
 
 
 def check_files(

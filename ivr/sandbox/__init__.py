@@ -4,7 +4,13 @@ Public API: `SandboxSwitch(config)`, `SandboxConfig`, `EndpointBehavior`, scenar
 (`Scenario`, `load_scenario`, `scenario_from_dict`, `ScenarioCall`, `Transcript`).
 """
 
-from ivr.sandbox.config import EndpointBehavior, SandboxConfig, SandboxError, ScenarioError
+from ivr.sandbox.config import (
+    ApiError,
+    EndpointBehavior,
+    SandboxConfig,
+    SandboxError,
+    ScenarioError,
+)
 from ivr.sandbox.scenario import (
     Scenario,
     ScenarioCall,
@@ -13,7 +19,7 @@ from ivr.sandbox.scenario import (
     load_scenario,
     scenario_from_dict,
 )
-from ivr.sandbox.switch import ApiError, RequestRecord, SandboxSwitch
+from ivr.sandbox.switch import RequestRecord, SandboxSwitch
 
 __all__ = [
     "ApiError",

@@ -23,6 +23,15 @@ class SandboxError(IvrError):
     """A misuse of the sandbox switch (bad configuration, unknown call id, ...)."""
 
 
+class ApiError(Exception):
+    """An ARI error response: status and Asterisk's `message` (None: bare body)."""
+
+    def __init__(self, status: int, message: str | None) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.message = message
+
+
 class ScenarioError(LocatedError):
     """A scenario file that cannot be run: `path:line:col: what is wrong`."""
 
@@ -91,8 +100,10 @@ class SwitchClock:
         """Switch seconds since the clock started."""
         return (time.monotonic() - self._t0) * self.speed
 
-    def timestamp(self) -> str:
-        return format_timestamp(self._wall0 + timedelta(seconds=self.now_s()))
+    def timestamp(self, at_s: float | None = None) -> str:
+        """Asterisk timestamp of switch time `at_s` (default: now)."""
+        at_s = self.now_s() if at_s is None else at_s
+        return format_timestamp(self._wall0 + timedelta(seconds=at_s))
 
     def wall_s(self, switch_s: float) -> float:
         return switch_s / self.speed

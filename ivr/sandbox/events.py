@@ -65,7 +65,7 @@ class LoggedEvent:
 
 
 class EventHub:
-    def __init__(self, *, asterisk_id: str, timestamp: Callable[[], str]) -> None:
+    def __init__(self, *, asterisk_id: str, timestamp: Callable[[float | None], str]) -> None:
         self._asterisk_id = asterisk_id
         self._timestamp = timestamp
         self.registered: set[str] = set()
@@ -78,8 +78,12 @@ class EventHub:
         sock = self._sockets.get(app)
         return sock is not None and not sock.closed.is_set()
 
-    def emit(self, app: str | None, event_type: str, **fields: Any) -> Json:
-        event: Json = {"type": event_type, "timestamp": self._timestamp(), **fields}
+    def emit(
+        self, app: str | None, event_type: str, at_s: float | None = None, **fields: Any
+    ) -> Json:
+        """Send an event to `app`'s websocket (or count it lost); `at_s`: the switch time it
+        happened at, when scripted (default now)."""
+        event: Json = {"type": event_type, "timestamp": self._timestamp(at_s), **fields}
         event["asterisk_id"] = self._asterisk_id
         event["application"] = app or ""
         sock = self._sockets.get(app) if app else None
@@ -117,7 +121,7 @@ class EventHub:
             old.queue.put_nowait(
                 {
                     "type": "ApplicationReplaced",
-                    "timestamp": self._timestamp(),
+                    "timestamp": self._timestamp(None),
                     "application": app,
                     "asterisk_id": self._asterisk_id,
                 }

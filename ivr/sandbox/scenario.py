@@ -279,10 +279,9 @@ class ScenarioCall:
         self._prompts_ended = 0
         self._prompts_started = 0
         self._frames: dict[Path, list[audio.AudioFrame]] = {}
-        switch.hub.listeners.append(self._on_event)
 
     def start(self) -> None:
-        self._task = self.switch._spawn(self._run(), name=f"scenario-{self.call_id}")
+        self._task = self.switch.spawn(self._run(), name=f"scenario-{self.call_id}")
 
     async def finished(self, timeout_s: float = 30.0) -> Transcript:
         """Wait (real seconds) until the call has ended; return the caller's transcript."""
@@ -336,15 +335,18 @@ class ScenarioCall:
                 self._caller_hangup(by="caller")
 
     async def _press(self, digits: str) -> None:
-        cfg = self.switch.config
-        self.transcript.pressed.append({"digits": digits, "at_s": self.switch.clock.now_s()})
-        for digit in digits:
-            await self.switch.clock.sleep(cfg.dtmf_duration_ms / 1000)
+        cfg, clock = self.switch.config, self.switch.clock
+        self.transcript.pressed.append({"digits": digits, "at_s": clock.now_s()})
+        start_s = clock.now_s()
+        tone_s, gap_s = cfg.dtmf_duration_ms / 1000, cfg.dtmf_gap_ms / 1000
+        for i, digit in enumerate(digits):  # absolute schedule: loop lag does not accumulate
+            at_s = start_s + i * (tone_s + gap_s) + tone_s
+            await clock.sleep(at_s - clock.now_s())
             channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
             if channel is None or self.done:
                 return
-            self.switch.press(channel, digit)
-            await self.switch.clock.sleep(cfg.dtmf_gap_ms / 1000)
+            self.switch.press(channel, digit, at_s)
+        await clock.sleep(gap_s)
 
     async def _speak(self, path: Path) -> None:
         channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
@@ -353,7 +355,7 @@ class ScenarioCall:
         frames = self._frames[path]
         entry: Json = {"file": str(path), "start_s": self.switch.clock.now_s(), "end_s": None}
         self.transcript.said.append(entry)
-        await self.switch._stream(channel, frames)
+        await self.switch.router.stream(channel, frames)
         entry["end_s"] = self.switch.clock.now_s()
 
     async def _wait_for(self, what: str, timeout_s: float) -> None:
@@ -375,19 +377,15 @@ class ScenarioCall:
     def _caller_hangup(self, *, by: str) -> None:
         channel = self.switch.channels.get(self.channel_id)  # type: ignore[call-overload]
         if channel is not None:
-            self.switch._hangup(channel, cause=16, soft=False, by=by)
+            self.switch.hangup_channel(channel, cause=16, soft=False, by=by)
         else:
             self.end(by, 16)
 
     # -- callbacks from the switch --
 
-    def _on_event(self, event: Json) -> None:
-        ids = {
-            (event.get("channel") or {}).get("id"),
-            (event.get("peer") or {}).get("id"),
-            (event.get("playback") or {}).get("target_uri", "").partition(":")[2],
-        }
-        if self.channel_id in ids:
+    def on_event(self, event: Json) -> None:
+        """An ARI event about the caller's channel (delivered to the app or not)."""
+        if not self.done:
             self.transcript.events.append(event)
 
     def on_answer(self) -> None:
@@ -425,8 +423,6 @@ class ScenarioCall:
         }.get(by, f"ended by {by}")
         self._done.set()
         self._changed.set()
-        with contextlib.suppress(ValueError):
-            self.switch.hub.listeners.remove(self._on_event)
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
         log.info("sandbox scenario call ended call=%s by=%s cause=%s", self.call_id, by, cause)

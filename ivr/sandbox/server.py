@@ -26,7 +26,8 @@ from aiohttp import WSMsgType, web
 
 from ivr.errors import IvrError
 from ivr.sandbox import routes
-from ivr.sandbox.switch import ApiError, RequestRecord
+from ivr.sandbox.config import ApiError
+from ivr.sandbox.switch import RequestRecord
 
 if TYPE_CHECKING:
     from ivr.sandbox.switch import SandboxSwitch
@@ -106,15 +107,30 @@ async def ari_entry(request: web.Request) -> web.StreamResponse:
     record = RequestRecord(request.method, path, flat)
     switch.requests.append(record)
     if isinstance(checked, routes.ParamError):
+        record.status = checked.status
         return _message(checked.status, checked.message)
-    fault = switch.take_fault(request.method, path)
+    if route.path == "/events":
+        record.status = 101
+        return await events_socket(request, switch, checked)
+    response = await _answer(request, switch, route, path_params, checked, variables)
+    record.status = response.status
+    return response
+
+
+async def _answer(
+    request: web.Request,
+    switch: SandboxSwitch,
+    route: routes.Route,
+    path_params: P,
+    checked: L,
+    variables: P,
+) -> web.Response:
+    fault = switch.take_fault(request.method, "/" + request.match_info["tail"].strip("/"))
     if fault is not None:
         if fault.delay_s:
             await asyncio.sleep(fault.delay_s)
         if fault.status is not None:
             return _message(fault.status, "Injected failure (sandbox)")
-    if route.path == "/events":
-        return await events_socket(request, switch, checked)
     return _dispatch(switch, route, path_params, checked, variables)
 
 
@@ -174,42 +190,42 @@ def _ok(body: Any) -> Result:
 
 
 def _play_channel(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    channel = s._controllable(pp["channelId"])
+    channel = s.controllable(pp["channelId"])
     pid = pp.get("playbackId") or p.get("playbackId")
-    return 201, s.play(channel, lists["media"], p.get("lang"), pid)
+    return 201, s.player.play(channel, lists["media"], p.get("lang"), pid)
 
 
 def _play_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    bridge = s.bridge(pp["bridgeId"])
-    return 201, s.play(bridge, lists["media"], p.get("lang"), p.get("playbackId"))
+    bridge = s.bridging.bridge(pp["bridgeId"])
+    return 201, s.player.play(bridge, lists["media"], p.get("lang"), p.get("playbackId"))
 
 
 def _record_channel(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    channel = s._control(pp["channelId"])
-    return 201, s.record(f"channel:{channel.id}", channel.app or "", p)
+    channel = s.control(pp["channelId"])
+    return 201, s.recorder.record(f"channel:{channel.id}", channel.app or "", p)
 
 
 def _record_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    bridge = s.bridge(pp["bridgeId"])
-    return 201, s.record(f"bridge:{bridge.id}", bridge.app, p)
+    bridge = s.bridging.bridge(pp["bridgeId"])
+    return 201, s.recorder.record(f"bridge:{bridge.id}", bridge.app, p)
 
 
 def _recording_file(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    path = s.stored_path(pp["recordingName"])
+    path = s.recorder.stored_path(pp["recordingName"])
     return 200, web.Response(body=path.read_bytes(), content_type="audio/wav")
 
 
 def _delete_stored(s: SandboxSwitch, pp: P, p: P, lists: L) -> None:
-    s.stored_path(pp["recordingName"]).unlink()
+    s.recorder.stored_path(pp["recordingName"]).unlink()
 
 
 def _create_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
     apps = sorted(s.hub.registered)
-    return 200, s.create_bridge(p, apps[0] if apps else s.config.stasis_app)
+    return 200, s.bridging.create_bridge(p, apps[0] if apps else s.config.stasis_app)
 
 
 def _channel_json(s: SandboxSwitch, channel_id: str) -> Any:
-    return s._channel(channel_id).to_json()
+    return s.channel(channel_id).to_json()
 
 
 HANDLERS: dict[tuple[str, str], Handler] = {
@@ -237,22 +253,24 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", "/channels/{channelId}/snoop/{snoopId}"): lambda s, pp, p, lists: _ok(
         s.snoop(pp["channelId"], p, pp["snoopId"])
     ),
-    ("POST", "/channels/externalMedia"): lambda s, pp, p, lists: _ok(s.external_media(p)),
+    ("POST", "/channels/externalMedia"): lambda s, pp, p, lists: _ok(s.router.external_media(p)),
     ("GET", "/playbacks/{playbackId}"): lambda s, pp, p, lists: _ok(
-        s.get_playback(pp["playbackId"])
+        s.player.get_playback(pp["playbackId"])
     ),
     ("GET", "/bridges"): lambda s, pp, p, lists: _ok([b.to_json() for b in s.bridges.values()]),
     ("POST", "/bridges"): _create_bridge,
-    ("GET", "/bridges/{bridgeId}"): lambda s, pp, p, lists: _ok(s.bridge(pp["bridgeId"]).to_json()),
+    ("GET", "/bridges/{bridgeId}"): lambda s, pp, p, lists: _ok(
+        s.bridging.bridge(pp["bridgeId"]).to_json()
+    ),
     ("POST", "/bridges/{bridgeId}/record"): _record_bridge,
     ("POST", "/bridges/{bridgeId}/play"): _play_bridge,
-    ("GET", "/recordings/stored"): lambda s, pp, p, lists: _ok(s.stored_recordings()),
+    ("GET", "/recordings/stored"): lambda s, pp, p, lists: _ok(s.recorder.stored_recordings()),
     ("GET", "/recordings/stored/{recordingName}"): lambda s, pp, p, lists: _ok(
-        {"name": s.stored_path(pp["recordingName"]).stem, "format": "wav"}
+        {"name": s.recorder.stored_path(pp["recordingName"]).stem, "format": "wav"}
     ),
     ("GET", "/recordings/stored/{recordingName}/file"): _recording_file,
     ("GET", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: _ok(
-        s.live_recording(pp["recordingName"]).to_json()
+        s.recorder.live_recording(pp["recordingName"]).to_json()
     ),
 }
 
@@ -285,27 +303,29 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "/channels/{channelId}/dial"): lambda s, pp, p, lists: s.dial(
         pp["channelId"], int(p.get("timeout", "0") or 0)
     ),
-    ("DELETE", "/playbacks/{playbackId}"): lambda s, pp, p, lists: s.stop_playback(
+    ("DELETE", "/playbacks/{playbackId}"): lambda s, pp, p, lists: s.player.stop_playback(
         pp["playbackId"]
     ),
-    ("DELETE", "/bridges/{bridgeId}"): lambda s, pp, p, lists: s.destroy_bridge(pp["bridgeId"]),
-    ("POST", "/bridges/{bridgeId}/addChannel"): lambda s, pp, p, lists: s.add_to_bridge(
-        pp["bridgeId"], lists["channel"]
-    ),
-    ("POST", "/bridges/{bridgeId}/removeChannel"): lambda s, pp, p, lists: s.remove_from_bridge(
-        pp["bridgeId"], lists["channel"]
-    ),
-    ("POST", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridge_moh(
-        pp["bridgeId"], p.get("mohClass")
-    ),
-    ("DELETE", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridge_stop_moh(
+    ("DELETE", "/bridges/{bridgeId}"): lambda s, pp, p, lists: s.bridging.destroy_bridge(
         pp["bridgeId"]
     ),
-    ("DELETE", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: s.stop_recording(
-        pp["recordingName"], cancel=True
+    ("POST", "/bridges/{bridgeId}/addChannel"): lambda s, pp, p, lists: s.bridging.add_to_bridge(
+        pp["bridgeId"], lists["channel"]
     ),
-    ("POST", "/recordings/live/{recordingName}/stop"): lambda s, pp, p, lists: s.stop_recording(
-        pp["recordingName"]
+    ("POST", "/bridges/{bridgeId}/removeChannel"): lambda s, pp, p, lists: (
+        s.bridging.remove_from_bridge(pp["bridgeId"], lists["channel"])
+    ),
+    ("POST", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridging.bridge_moh(
+        pp["bridgeId"], p.get("mohClass")
+    ),
+    ("DELETE", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridging.bridge_stop_moh(
+        pp["bridgeId"]
+    ),
+    ("DELETE", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: (
+        s.recorder.stop_recording(pp["recordingName"], cancel=True)
+    ),
+    ("POST", "/recordings/live/{recordingName}/stop"): lambda s, pp, p, lists: (
+        s.recorder.stop_recording(pp["recordingName"])
     ),
 }
 
@@ -332,17 +352,17 @@ async def media_socket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(protocols=("media",))
     await ws.prepare(request)
     try:
-        link = switch.media_connected(conn_id, ws)
+        link = switch.router.media_connected(conn_id, ws)
     except ApiError:
         await ws.close()
         return ws
-    await ws.send_json(switch.media_start_message(conn_id))
+    await ws.send_json(switch.router.media_start_message(conn_id))
     async for msg in ws:
         if msg.type == WSMsgType.TEXT:
-            reply = switch.media_command(link, _loads(msg.data))
+            reply = switch.router.media_command(link, _loads(msg.data))
             if reply is not None:
                 await ws.send_json(reply)
-    switch.media_closed(link)
+    switch.router.media_closed(link)
     return ws
 
 

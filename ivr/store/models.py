@@ -133,3 +133,6 @@ class Callback(Base):
     queue: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
+
+
+from ivr.store import users_model as _users_model  # noqa: E402, F401  (staff tables on Base)

@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from ivr.web.errors import ApiError, Handler
 
@@ -110,9 +111,7 @@ async def authenticate(request: web.Request, users: UserVerifier) -> ApiUser | N
     return None
 
 
-def auth_middleware(
-    users: UserVerifier,
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def auth_middleware(users: UserVerifier) -> Middleware:
     """Middleware setting `request[USER_KEY]` (ApiUser | None); put it after `error_middleware`."""
 
     @web.middleware

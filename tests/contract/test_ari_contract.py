@@ -241,13 +241,9 @@ async def _drive(switch: SandboxSwitch, j: Journey, tmp: Path) -> None:
     await asyncio.gather(reader1, reader2)
 
 
-@pytest.fixture(scope="module")
-def journey_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("journey")
-
-
 @pytest.fixture
-async def journey(api_docs: Path, journey_dir: Path) -> AsyncIterator[Journey]:
+async def journey(api_docs: Path, tmp_path: Path) -> AsyncIterator[Journey]:
+    journey_dir = tmp_path
     sounds = journey_dir / "sounds"
     sounds.mkdir(exist_ok=True)
     _tone(sounds / "p.wav", 0.3)
@@ -318,3 +314,15 @@ def test_captured_rest_bodies_match_models(
 ) -> None:
     body = json.loads((samples / "rest" / f"{sample}.json").read_text())["body"]
     assert models.check(model, body) == []
+
+
+def test_validator_catches_drift(models: Models) -> None:
+    event = {"type": "ChannelDtmfReceived", "timestamp": "2026-11-25 21:30", "digit": 1, "x": 0}
+    assert sorted(models.check("ChannelDtmfReceived", event)) == [
+        "ChannelDtmfReceived.digit: 1 is not string",
+        "ChannelDtmfReceived.timestamp: '2026-11-25 21:30' is not Date",
+        "ChannelDtmfReceived: missing required 'application'",
+        "ChannelDtmfReceived: missing required 'channel'",
+        "ChannelDtmfReceived: missing required 'duration_ms'",
+        "ChannelDtmfReceived: unknown field 'x'",
+    ]

@@ -11,6 +11,7 @@ import itertools
 import aiohttp
 import pytest
 
+from asr.errors import MediaProtocolError
 from asr.grammar import build_grammar
 from asr.intent import Accept, Confirm, Decision, MenuOption, Reject, decide
 from asr.media import ChanWebsocketMedia, DtmfEnded, listen, media_url, pcm16_to_ulaw
@@ -148,3 +149,10 @@ async def test_asr_digits_arrive_alongside_speech(
     events = await _hear(media_server, script, _recognizer(ko_model))
     assert events[0] == DtmfEnded("5")
     assert isinstance(events[-1], Final)
+
+
+async def test_asr_media_connect_failure_is_readable(media_server: MediaServer) -> None:
+    url = f"{media_server.base_url}/nomedia/c-1"
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(MediaProtocolError, match=rf"^media websocket {url}: cannot connect \("):
+            await ChanWebsocketMedia.connect(session, url)

@@ -21,7 +21,7 @@ from queueing.model import (
     ReapResult,
 )
 from queueing.policy import AgentId, CallId
-from queueing.store import RedisQueueStore
+from queueing.store import RedisQueueStore, StoreUnavailable
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = load_queues(ROOT / "config" / "queues.yaml")
@@ -316,3 +316,39 @@ async def test_list_agents_shows_profiles(store: RedisQueueStore) -> None:
         ("b2", "B2", {"english": 2}, AgentState.NOT_READY, "training"),
     ]
     assert await store.get_agent(AgentId("nobody")) is None
+
+
+async def test_unreachable_redis_is_a_readable_error(tmp_path: Path) -> None:
+    store = new_store(f"unix://{tmp_path / 'none.sock'}", "x:")
+    try:
+        with pytest.raises(StoreUnavailable, match=r"^queue store: get_agent failed: "):
+            await store.get_agent(AgentId("a1"))
+    finally:
+        await store.close()
+
+
+async def test_stale_queue_entries_are_ignored(store: RedisQueueStore) -> None:
+    await store.enqueue(cid("c1"), "general", N, T0)
+    await store.enqueue(cid("c2"), "general", N, T0 + 1)
+    await store.client.hset(store.key("call", "c1"), "state", "offered")  # out of step
+    await store.client.delete(store.key("call", "c2"))
+    assert await store.waiting_calls() == []
+    assert await store.get_call(cid("c2")) is None
+    record = await store.get_call(cid("c1"))
+    assert record is not None
+    assert (record.state, record.agent_id, dict(record.info)) == (CallState.OFFERED, None, {})
+
+
+async def test_callback_request_keeps_the_place_in_line(store: RedisQueueStore) -> None:
+    await store.enqueue(cid("c1"), "general", N, T0)
+    await store.enqueue(cid("c2"), "general", N, T0 + 1)
+    await store.request_callback(cid("c1"), "13800138000", T0 + 300)
+    assert [c.call_id for c in await store.waiting_calls()] == ["c1", "c2"]
+    await add_ready(store, "a1", T0, mandarin=1, general=1)
+    [offer] = await store.route(T0 + 301)
+    record = await store.get_call(offer.call_id)
+    assert record is not None
+    assert (record.call_id, record.callback_number) == ("c1", "13800138000")
+    with pytest.raises(StoreError, match=r"^call 'c1' is not waiting in a queue$"):
+        await store.request_callback(cid("c1"), "13800138000", T0 + 302)
+    assert [e.type for e in await store.events()].count("callback_requested") == 1

@@ -10,7 +10,7 @@ import pytest
 
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch, scenario_from_dict
 from tests.helpers import until
-from tests.integration.sandbox.conftest import Ari
+from tests.integration.sandbox.conftest import SPEED, Ari
 
 CALLER = {"dialed": "100", "caller": "5550100"}
 
@@ -136,7 +136,7 @@ async def test_scenario_endpoints_and_http_scenario_api(switch: SandboxSwitch, a
 
 
 async def test_dtmf_spacing_in_switch_time(sounds_dir: Path) -> None:
-    config = SandboxConfig(speed=2.0, sounds_dir=sounds_dir)
+    config = SandboxConfig(speed=SPEED, sounds_dir=sounds_dir)
     async with SandboxSwitch(config) as slow, aiohttp.ClientSession() as session:
         events = await Ari(session, slow.ari_url).events()
         await slow.place_call(scenario_from_dict({**CALLER, "steps": [{"press": "1234"}]}))
@@ -146,7 +146,7 @@ async def test_dtmf_spacing_in_switch_time(sounds_dir: Path) -> None:
     times = [e["timestamp"] for e in events.received if e["type"] == "ChannelDtmfReceived"]
     ms = [int(t[17:19]) * 1000 + int(t[20:23]) for t in times]
     gaps = [(b - a) % 60000 for a, b in itertools.pairwise(ms)]
-    assert all(190 <= g <= 240 for g in gaps), gaps  # 100 ms tone + 100 ms gap
+    assert all(199 <= g <= 201 for g in gaps), gaps  # 100 ms tone + 100 ms gap (switch time)
 
 
 async def test_websocket_requires_app(switch: SandboxSwitch, ari: Ari) -> None:

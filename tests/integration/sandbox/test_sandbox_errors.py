@@ -146,4 +146,8 @@ async def test_fault_injection_status_and_delay(switch: SandboxSwitch, ari: Ari)
     assert (await ari.req("GET", "/asterisk/ping"))[0] == 200
     switch.fail_next("GET", "/asterisk/ping", status=None, delay_s=0.05)
     assert (await ari.req("GET", "/asterisk/ping"))[0] == 200
-    assert [r.path for r in switch.requests] == ["/asterisk/ping"] * 3
+    assert [(r.path, r.status) for r in switch.requests] == [
+        ("/asterisk/ping", 503),
+        ("/asterisk/ping", 200),
+        ("/asterisk/ping", 200),
+    ]

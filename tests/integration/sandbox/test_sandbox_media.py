@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import wave
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from ivr.sandbox import EndpointBehavior, SandboxSwitch, scenario_from_dict
+from tests.helpers import until
 from tests.integration.sandbox.conftest import Ari, Events, tone_wav
 
 
@@ -196,13 +198,21 @@ async def test_bridge_recording_mixes_both_parties(
     )
     await ari.req("POST", "/bridges", type="mixing", bridgeId="br")
     await ari.req("POST", "/bridges/br/addChannel", channel=caller)
-    await ari.req("POST", "/bridges/br/record", name="both", format="wav", maxDurationSeconds=3)
+    await ari.req("POST", "/bridges/br/record", name="both", format="wav", maxDurationSeconds=60)
     await ari.req("POST", "/channels", endpoint="PJSIP/8001", app="futures-ivr", channelId="ag")
     await events.next("StasisStart")
     await ari.req("POST", "/bridges/br/addChannel", channel="ag")
     await ari.req("POST", "/bridges/br/play", media="sound:short")
-    finished = (await events.next("RecordingFinished", timeout_s=10))["recording"]
+    said = switch.get_call(caller).transcript.said
+
+    def both_spoke() -> bool:
+        return bool(said) and said[0]["end_s"] is not None and not switch.channels["ag"].tasks
+
+    await until(both_spoke, what="caller and agent finished speaking")
+    assert (await ari.req("POST", "/recordings/live/both/stop"))[0] == 204
+    finished = (await events.next("RecordingFinished"))["recording"]
     assert finished["target_uri"] == "bridge:br"
+    assert 1 <= finished["duration"] <= 2  # two 1 s voices, overlapping or not
     _, data = await ari_bytes(ari, "/recordings/stored/both/file")
     samples = wav_of(data)[1]
     assert band_share(samples, 700) > 0.2
@@ -268,3 +278,49 @@ async def test_external_media_websocket_gets_caller_audio(
     assert band_share(samples, 1000, 16000) > 0.95
     em_end = await events.next("ChannelDestroyed")
     assert (em_end["channel"]["id"], em_end["cause"]) == ("em-1", 16)
+
+
+async def test_external_media_rtp_ulaw_packets(
+    switch: SandboxSwitch, ari: Ari, tmp_path: Path
+) -> None:
+    received: list[bytes] = []
+
+    class Sink(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+            received.append(data)
+
+    loop = asyncio.get_running_loop()
+    sink, _ = await loop.create_datagram_endpoint(Sink, local_addr=("127.0.0.1", 0))
+    port = sink.get_extra_info("sockname")[1]
+    speech = tone_wav(tmp_path / "say.wav", freq_hz=1000, seconds=0.5)
+    events = await ari.events()
+    caller = await answered_call(
+        switch, ari, events, steps=[{"wait_for": "prompt_end"}, {"speak": str(speech)}]
+    )
+    status, em = await ari.req(
+        "POST",
+        "/channels/externalMedia",
+        app="futures-ivr",
+        external_host=f"127.0.0.1:{port}",
+        format="ulaw",
+        channelId="rtp-1",
+    )
+    assert (status, em["name"].startswith(f"UnicastRTP/127.0.0.1:{port}-")) == (200, True)
+    assert set(em["channelvars"]) == {"UNICASTRTP_LOCAL_ADDRESS", "UNICASTRTP_LOCAL_PORT"}
+    await events.next("StasisStart")
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="rb")
+    await ari.req("POST", "/bridges/rb/addChannel", channel=f"{caller},rtp-1")
+    await ari.req("POST", f"/channels/{caller}/play", media="sound:short")
+    try:
+        await until_len(received, 25)
+    finally:
+        sink.close()
+    assert {len(p) for p in received} == {172}  # 12-byte RTP header + 160 bytes ulaw
+    assert {p[0] for p in received} == {0x80}  # RTP version 2
+    assert {p[1] & 0x7F for p in received} == {0}  # payload type 0: PCMU
+    seqs = [int.from_bytes(p[2:4], "big") for p in received]
+    assert seqs == list(range(seqs[0], seqs[0] + 25))
+
+
+async def until_len(items: list[bytes], count: int) -> None:
+    await until(lambda: len(items) >= count, what=f"{count} packets")

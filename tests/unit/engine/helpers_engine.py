@@ -20,14 +20,16 @@ QUEUES = {
     "account_services": {"account": 2},
     "trading_desk": {"emergency_order": 3},
 }
-SKILLS = frozenset({"mandarin", "english", "general", "account", "emergency_order", "licensed", "vip"})
+SKILLS = frozenset(
+    {"mandarin", "english", "general", "account", "emergency_order", "licensed", "vip"}
+)
 CONTEXT = Context(queues=QUEUES, skills=SKILLS, prompt_root=Path("/srv/prompts"))
 MONDAY_10 = datetime(2026, 1, 5, 10, 0)
 
 
 def flows_from(*texts: str, check: bool = True) -> FlowSet:
     flows = {}
-    errors = []
+    errors: list[str] = []
     for i, text in enumerate(texts):
         parsed = parse_flow(Path(f"f{i}.yaml"), textwrap.dedent(text).encode())
         errors.extend(str(e) for e in parsed.errors)
@@ -54,9 +56,17 @@ def errors_of(text: str, name: str = "flows/t.yaml") -> list[str]:
 class Call:
     """Drives one call through the engine, keeping every command."""
 
-    def __init__(self, flows: FlowSet, flow: str, *, caller: str = "13900000000",
-                 dialed: str = "95555", language: str | None = None,
-                 now: datetime = MONDAY_10, attributes: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        flows: FlowSet,
+        flow: str,
+        *,
+        caller: str = "13900000000",
+        dialed: str = "95555",
+        language: str | None = None,
+        now: datetime = MONDAY_10,
+        attributes: dict[str, str] | None = None,
+    ) -> None:
         self.flows = flows
         event = CallStarted(caller, dialed, language, now, attributes or {})
         self.state, self.last = start(flows, flow, event)

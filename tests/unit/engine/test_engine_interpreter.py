@@ -89,7 +89,10 @@ def test_key_after_prompt_chooses_option(menu_call: Call) -> None:
     assert menu_call.state.variables["intent"] == "account_services"
     assert menu_call.state.outcome is not None
     assert menu_call.state.outcome.as_dict() == {
-        "outcome": "hangup", "reason": "done", "flow": "menu", "node": "bye"
+        "outcome": "hangup",
+        "reason": "done",
+        "flow": "menu",
+        "node": "bye",
     }
 
 
@@ -178,10 +181,14 @@ def test_hangup_mid_prompt_stops_playback_and_recognition(menu_call: Call) -> No
     assert actions(out) == [c.StopPlayback(PlaybackId("pb-1")), c.StopRecognition()]
     assert menu_call.state.outcome is not None
     assert menu_call.state.outcome.as_dict() == {
-        "outcome": "caller_hangup", "reason": "16", "flow": "menu", "node": "main"
+        "outcome": "caller_hangup",
+        "reason": "16",
+        "flow": "menu",
+        "node": "main",
     }
     after = menu_call.send(DigitPressed("1"))
-    assert actions(after) == [] and traces(after)[0].kind == "ignored"
+    assert actions(after) == []
+    assert traces(after)[0].kind == "ignored"
 
 
 def test_no_match_replays_error_then_menu_prompt(menu_call: Call) -> None:
@@ -314,7 +321,8 @@ def test_collect_with_terminator_and_masking() -> None:
         c.Lookup(RequestId("rq-3"), "verify_account", {"account": "12345678", "pin": "123456"},
                  frozenset({"account", "pin"}))
     ]  # fmt: skip
-    assert "123456" not in repr(lookups[0]) and "12345678" not in repr(lookups[0])
+    assert "123456" not in repr(lookups[0])
+    assert "12345678" not in repr(lookups[0])
     call.send(LookupResult(RequestId("rq-3"), "verify_account", "ok", {"name": "张伟"}))
     assert texts(call.last) == ["张伟您好，账户1234****78，等级。"]
     call.send(PromptFinished(call.state.playing[0]))
@@ -338,7 +346,8 @@ def test_collect_interdigit_timeout_ends_input_and_validates() -> None:
     _enter_digits(call, "1234")
     out = call.send(TimerFired(INPUT))
     assert texts(out) == ["请输入账号。"]  # too short: retry without an invalid prompt
-    assert call.state.retries == 1 and call.state.digits == ""
+    assert call.state.retries == 1
+    assert call.state.digits == ""
 
 
 def test_collect_invalid_twice_goes_to_fallback() -> None:
@@ -467,7 +476,8 @@ def test_say_barge_in_and_audio_prompt() -> None:
         c.PlayPrompt(PlaybackId("pb-2"), c.AudioPrompt("zh/plain.wav", "zh-CN")),
     ]
     out = call.send(DigitPressed("1"))  # plain say: keys ignored
-    assert actions(out) == [] and traces(out)[0].kind == "ignored"
+    assert actions(out) == []
+    assert traces(out)[0].kind == "ignored"
 
 
 def test_goto_across_flows_and_loop_limit() -> None:

@@ -93,7 +93,15 @@ def test_dialed_numbers_pick_the_flows(flows: FlowSet) -> None:
         ("hotline", "--inputs", "1,2,9," + LOGIN),
         ("emergency", "--dialed", "95556", "--inputs", LOGIN),
     ],
-    ids=["key 9", "紧急下单", "交易软件登不上", "应急交易", "english speech", "trading menu 9", "95556"],
+    ids=[
+        "key 9",
+        "紧急下单",
+        "交易软件登不上",
+        "应急交易",
+        "english speech",
+        "trading menu 9",
+        "95556",
+    ],
 )
 def test_emergency_entries_queue_at_the_desk_with_emergency_priority(
     capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
@@ -149,9 +157,8 @@ def test_three_wrong_pins_lock_self_service_and_route_with_the_reason(flows: Flo
     }
     attributes = dict(enqueued(result).attributes)
     assert (attributes["reason"], attributes["verified"]) == ("pin_locked", "no")
-    assert [r for r in [x.provider for x in lookups(result)] if r == "verify_account"] == [
-        "verify_account"
-    ] * 3
+    providers = [lookup.provider for lookup in lookups(result)]
+    assert providers.count("verify_account") == 3
     assert "验证失败次数过多，自助服务已暂停。" in result.prompts[-2]
     assert not {("emergency", "order_intro"), ("emergency", "desk")} & visited(result)
     shown = repr(result.trace) + repr(attributes)
@@ -266,7 +273,9 @@ def test_after_hours_agent_request_offers_a_callback(flows: FlowSet) -> None:
 
 def test_market_closed_takes_no_order_and_offers_a_callback(flows: FlowSet) -> None:
     result = run(flows, Call("emergency", "1", answers={"market_status": MARKET_CLOSED}))
-    assert result.prompts[2].startswith("当前不在交易时段，本专线现在不受理任何委托，本次来电不会产生委托。")
+    assert result.prompts[2].startswith(
+        "当前不在交易时段，本专线现在不受理任何委托，本次来电不会产生委托。"
+    )
     assert ("emergency", "get_account") not in visited(result)
     callback = lookups(result)[-1]
     assert (callback.provider, callback.params["reason"]) == ("request_callback", "market_closed")
@@ -275,7 +284,9 @@ def test_market_closed_takes_no_order_and_offers_a_callback(flows: FlowSet) -> N
 def test_order_capture_reads_back_every_field_before_confirming(flows: FlowSet) -> None:
     result = run(flows, Call("emergency", AT_CAPTURE + ",1,2505,1,2,1,3580*5#,2#,1"))
     readback = "请核对您的委托：螺纹钢2505合约，买入，平仓，限价3580*5，2手。"
-    assert result.prompts.index(readback) + 1 == result.prompts.index("确认无误请按1，重新输入请按2。")
+    assert result.prompts.index(readback) + 1 == result.prompts.index(
+        "确认无误请按1，重新输入请按2。"
+    )
     records = [cmd.purpose for cmd in result.commands if isinstance(cmd, c.Record)]
     assert records == ["voice_order"]
     ticket, callback = lookups(result)[-2:]
@@ -294,7 +305,7 @@ def test_order_capture_in_english_reads_back_open_close(flows: FlowSet) -> None:
     inputs = "2,9," + AT_CAPTURE + ",say:copper,2503,say:sell,say:close,say:limit,75230#,1#,1"
     result = run(flows, Call("hotline", inputs))
     assert (
-        "Please check your order: copper 2503, sell, close, limit price 75230, 1 lots."
+        "Please check your order: copper 2503, sell, close, limit price 75230, lots: 1."
         in result.prompts
     )
 

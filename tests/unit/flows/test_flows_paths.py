@@ -132,7 +132,9 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     "after hours emergency": (Call(H, "1,0,9", now=MONDAY_6PM), waiting(E, "get_account")),
     "after hours back and silence": (Call(H, "1,0,*,0,wait,wait,wait", now=MONDAY_6PM), hangup(H)),
     "after hours back office down": (
-        Call(H, "1,0,1", now=MONDAY_6PM, answers={"request_callback": ERROR, "create_ticket": ERROR}),
+        Call(
+            H, "1,0,1", now=MONDAY_6PM, answers={"request_callback": ERROR, "create_ticket": ERROR}
+        ),
         hangup(H),
     ),
     "queue timeout callback": (Call(H, "1,0,queue:timeout,1"), hangup(H)),

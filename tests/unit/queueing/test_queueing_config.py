@@ -193,3 +193,50 @@ def test_unreadable_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
         str(caught.value)
         == f"{tmp_path / 'missing.yaml'}:1:1: cannot read file: No such file or directory"
     )
+
+
+def test_partial_routing_sections_keep_defaults() -> None:
+    queues = "queues: {a: {skills: {general: 1}}}\n"
+    points = parse_queues("routing: {classes: {vip: 50}}\n" + queues).routing
+    assert (points.aging_weight, points.max_unanswered_offers) == (1.0, 3)
+    assert dict(points.class_points) == {PriorityClass.VIP: 50.0, PriorityClass.NORMAL: 0.0}
+    weight = parse_queues("routing: {aging_weight: 2}\n" + queues).routing
+    assert (weight.aging_weight, weight.class_points[PriorityClass.VIP]) == (2.0, 120.0)
+
+
+def test_announcements_accept_no_periodic_message() -> None:
+    config = parse_queues(
+        "queues: {a: {skills: {general: 1},"
+        " announcements: {periodic_message: ~, periodic_every_s: 20}}}"
+    )
+    assert config.queues["a"].announcements.periodic_message is None
+    assert config.queues["a"].announcements.periodic_every_s == 20.0
+
+
+def test_odd_scalars_and_shapes() -> None:
+    assert errors_of(
+        "routing: {classes: {vip: -1}}\n"
+        "queues:\n"
+        "  a: 5\n"
+        "  b:\n"
+        "    skills: {general: 1}\n"
+        "    service_level: 5\n"
+        "    max_wait_s: 012\n"
+        "    ring_timeout_s: .inf\n"
+        "    wrap_up_s: [1]\n"
+        "    overflow: [5, {after_s: 1, queue: [x]}]\n"
+        "  c:\n"
+        "    skills: {general: 1}\n"
+        "    service_level: {percent: 0, within_s: 20}\n"
+    ) == [
+        "q.yaml:1:26: routing.classes.vip must be a number >= 0, got '-1'",
+        "q.yaml:3:6: queue 'a' must be a mapping",
+        "q.yaml:6:20: queue 'b': service_level must be a mapping",
+        "q.yaml:7:17: queue 'b': max_wait_s must be a number of seconds > 0, got '012'",
+        "q.yaml:8:21: queue 'b': ring_timeout_s must be a number of seconds > 0, got '.inf'",
+        "q.yaml:9:16: queue 'b': wrap_up_s must be a number of seconds > 0, got a list or mapping",
+        "q.yaml:10:16: queue 'b': overflow step 1 must be a mapping",
+        "q.yaml:10:39: queue 'b': overflow step 2: queue must be a non-empty name,"
+        " got a list or mapping",
+        "q.yaml:13:30: queue 'c': service_level.percent must be a number 0-100, got '0'",
+    ]

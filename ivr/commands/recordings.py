@@ -1,0 +1,217 @@
+"""`ivr recordings ...`: list, verify, purge, orphans, hold/release and pick-up of recordings.
+
+Rules:
+- Reads the configured database (`IVR_DATABASE_URL`), storage root (`paths.recordings`) and
+  `<config_dir>/recordings.yaml`; migrates the schema first (idempotent).
+- `verify` prints one line per problem (`MISMATCH <id> <path>: sha256 ... != sealed ...`,
+  `MISSING ...`) and exits 1 if there is any; `orphans` exits 1 if it finds any. Both suit cron.
+- `purge` previews with `--dry-run`; deleting needs `--yes` and a `--reason` (audited).
+  `hold` needs a `--reason` (audited with the operator's login name, or `--by`).
+- `RecordingsError`s become `IvrError`s: one readable line on stderr, exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from ivr.errors import IvrError
+from ivr.settings import load_settings
+from ivr.store import create_engine, migrate_engine
+from recordings import (
+    Recording,
+    RecordingIndex,
+    RecordingsError,
+    RecordingStatus,
+    load_recordings_config,
+)
+
+T = TypeVar("T")
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    parser = sub.add_parser("recordings", help="call recordings: list, verify, purge, holds")
+    group = parser.add_subparsers(dest="recordings_command", metavar="SUBCOMMAND")
+    group.required = True
+    listing = group.add_parser("list", help="indexed recordings, newest first")
+    listing.add_argument("--call", default=None, help="only this call id")
+    listing.add_argument("--purpose", default=None, help="only this purpose (e.g. emergency)")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=run_list)
+    verify = group.add_parser("verify", help="re-hash every sealed file; exit 1 on a mismatch")
+    verify.set_defaults(func=run_verify)
+    purge = group.add_parser("purge", help="what retention would delete (--dry-run) or delete it")
+    purge.add_argument("--dry-run", action="store_true", help="list only; touch nothing")
+    purge.add_argument("--yes", action="store_true", help="really delete the listed files")
+    purge.add_argument("--reason", default="retention period over", help="for the audit log")
+    purge.set_defaults(func=run_purge)
+    orphans = group.add_parser("orphans", help="files without a row and rows without a file")
+    orphans.set_defaults(func=run_orphans)
+    hold = group.add_parser("hold", help="put a recording under legal hold (or --release it)")
+    hold.add_argument("id", type=int)
+    hold.add_argument("--reason", required=True, help="why (goes to the audit log)")
+    hold.add_argument("--release", action="store_true", help="lift the hold instead")
+    hold.set_defaults(func=run_hold)
+    pick_up = group.add_parser("pick-up", help="seal finished files from Asterisk's spool")
+    pick_up.add_argument("spool_dir", type=Path, help="e.g. /var/spool/asterisk/recording")
+    pick_up.set_defaults(func=run_pick_up)
+    for command in (listing, verify, purge, orphans, hold, pick_up):
+        command.add_argument("--settings", type=Path, default=None, help="settings YAML file")
+    for command in (purge, hold):
+        command.add_argument("--by", default=None, help="who acts (default: your login name)")
+
+
+@asynccontextmanager
+async def _index(args: argparse.Namespace) -> AsyncIterator[RecordingIndex]:
+    settings = load_settings(args.settings, os.environ)
+    config = load_recordings_config(settings.paths.config_dir / "recordings.yaml")
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate_engine(engine)
+        yield RecordingIndex(engine, settings.paths.recordings, config)
+    finally:
+        await engine.dispose()
+
+
+def _run(args: argparse.Namespace, work: Callable[[RecordingIndex], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with _index(args) as index:
+            return await work(index)
+
+    try:
+        return asyncio.run(main())
+    except RecordingsError as exc:
+        raise IvrError(str(exc)) from None
+
+
+def _who(args: argparse.Namespace) -> str:
+    return str(args.by or getpass.getuser())
+
+
+# ---------------------------------------------------------------------- output
+
+
+def _local(value: datetime | None, zone: str) -> str:
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _row(r: Recording, zone: str) -> list[str]:
+    duration = "-" if r.duration_ms is None else f"{r.duration_ms / 1000:.1f}s"
+    return [
+        str(r.id), _local(r.started_at, zone), r.call_id, r.purpose, r.source.value,
+        r.account_masked or "-", duration, r.status.value, "HOLD" if r.legal_hold else "-",
+        _local(r.retention_until, zone)[:10], (r.sha256 or "-")[:12],
+    ]  # fmt: skip
+
+
+HEADER = ["ID", "STARTED", "CALL", "PURPOSE", "SOURCE", "ACCOUNT", "DUR", "STATUS", "HOLD",
+          "RETAIN UNTIL", "SHA256"]  # fmt: skip
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in [HEADER, *rows])  # fmt: skip
+
+
+def _print_rows(rows: list[Recording], zone: str, empty: str) -> None:
+    print(_table([_row(r, zone) for r in rows]) if rows else empty)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def run_list(args: argparse.Namespace) -> int:
+    async def work(index: RecordingIndex) -> tuple[list[Recording], str]:
+        rows = await index.search(call_id=args.call, purpose=args.purpose, limit=args.limit)
+        return rows, index.policy.timezone
+
+    rows, zone = _run(args, work)
+    if args.json:
+        print(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
+    else:
+        _print_rows(rows, zone, "no recordings indexed")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    async def work(index: RecordingIndex) -> tuple[list[str], int]:
+        problems = await index.verify()
+        return [p.line() for p in problems], await index.count(RecordingStatus.SEALED)
+
+    lines, sealed = _run(args, work)
+    for line in lines:
+        print(line)
+    if lines:
+        print(f"{len(lines)} of {sealed} sealed recordings do not match their seal")
+        return 1
+    print(f"OK: {sealed} sealed recordings match their sha256")
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    if args.dry_run == args.yes:
+        raise IvrError("say --dry-run to preview or --yes to delete (not both, not neither)")
+
+    async def work(index: RecordingIndex) -> tuple[list[Recording], str]:
+        rows = await index.purge(dry_run=args.dry_run, who=_who(args), reason=args.reason)
+        return rows, index.policy.timezone
+
+    rows, zone = _run(args, work)
+    verb = "would purge" if args.dry_run else "purged"
+    _print_rows(rows, zone, "nothing to purge: no sealed recording past retention without hold")
+    if rows:
+        print(f"{verb} {len(rows)} recording(s)")
+    return 0
+
+
+def _orphan_lines(index: RecordingIndex) -> Callable[[], Awaitable[list[str]]]:
+    async def work() -> list[str]:
+        found = await index.orphans()
+        lines = [f"FILE WITHOUT ROW {path}" for path in found.files_without_row]
+        for r in found.rows_without_file:
+            what = "sealed file missing" if r.sha256 else "never sealed"
+            lines.append(f"ROW WITHOUT FILE {r.id} {index.path_of(r)}: {what}")
+        return lines
+
+    return work
+
+
+def run_orphans(args: argparse.Namespace) -> int:
+    lines = _run(args, lambda index: _orphan_lines(index)())
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} orphan(s)" if lines else "no orphans")
+    return 1 if lines else 0
+
+
+def run_hold(args: argparse.Namespace) -> int:
+    async def work(index: RecordingIndex) -> Recording:
+        return await index.set_legal_hold(args.id, not args.release, args.reason, _who(args))
+
+    row = _run(args, work)
+    state = "under legal hold" if row.legal_hold else "released from legal hold"
+    print(f"recording {row.id} ({row.name}) {state}")
+    return 0
+
+
+def _names(rows: list[str]) -> str:
+    return ", ".join(rows) or "-"
+
+
+def run_pick_up(args: argparse.Namespace) -> int:
+    result = _run(args, lambda index: index.pick_up(args.spool_dir))
+    print(f"sealed: {_names([r.name for r in result.sealed])}")
+    print(f"not ours or already sealed: {_names([p.name for p in result.unknown])}")
+    print(f"still being written: {_names([p.name for p in result.too_fresh])}")
+    return 0

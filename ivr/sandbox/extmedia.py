@@ -1,0 +1,262 @@
+"""External media and audio routing of the sandbox switch (chan_websocket, RTP).
+
+Role: `POST /channels/externalMedia` channels and where caller audio goes. chan_websocket in
+server mode: the app connects to `/media/{connection_id}` (subprotocol `media`), gets
+`MEDIA_START` first, then 20 ms frames (slin16 640 bytes little-endian, ulaw 160 bytes), 50 per
+second; `StasisStart` comes only once the socket connects; `HANGUP`, `MARK_MEDIA`,
+`GET_STATUS` commands are answered. RTP: ulaw payload type 0, slin16 type 118 big-endian.
+Audio a channel produces goes to its recordings, its snoops (`spy=in|both`) and their bridge
+mates, and bridge recordings.
+
+Rules: owned by `SandboxSwitch` (one loop, no locks); frames carry slot numbers (switch time /
+20 ms) so bursts of a late event loop never reorder or merge a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ivr.sandbox import audio
+from ivr.sandbox.config import ApiError
+from ivr.sandbox.events import Json
+from ivr.sandbox.model import Channel, ChannelId
+
+if TYPE_CHECKING:
+    from ivr.sandbox.switch import SandboxSwitch
+
+
+@dataclass(slots=True)
+class MediaLink:
+    """A chan_websocket (server mode) or RTP external media channel's transport."""
+
+    channel_id: ChannelId
+    fmt: str
+    ws: web.WebSocketResponse | None = None
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    rtp: asyncio.DatagramTransport | None = None
+    rtp_seq: int = 0
+    frames_sent: int = 0
+
+
+class MediaRouter:
+    """Media channels and the routing of audio frames."""
+
+    def __init__(self, sw: SandboxSwitch) -> None:
+        self.sw = sw
+
+    def external_media(self, p: dict[str, str]) -> Json:
+        transport = p.get("transport", "udp")
+        fmt = p["format"]
+        if fmt not in ("slin16", "ulaw", "slin"):
+            raise ApiError(400, f"Unsupported format '{fmt}' (sandbox: slin16, slin, ulaw)")
+        if transport == "websocket":
+            if p.get("connection_type", "client") != "server":
+                raise ApiError(400, "The sandbox switch supports connection_type=server only")
+            return self._ws_media(p, fmt)
+        host = p.get("external_host", "")
+        if ":" not in host:
+            raise ApiError(
+                400, "external_host must be <host>:<port> for all transports other than websocket"
+            )
+        return self._rtp_media(p, fmt, host)
+
+    def _ws_media(self, p: dict[str, str], fmt: str) -> Json:
+        conn_id = str(uuid.uuid4())
+        frame_size = {"slin16": 640, "slin": 320, "ulaw": 160}[fmt]
+        seq = next(self.sw.seq)
+        channel = self._media_channel(p, f"WebSocket/INCOMING/0x{seq:012x}", "websocket", fmt)
+        channel.channelvars = {
+            "MEDIA_WEBSOCKET_CONNECTION_ID": conn_id,
+            "MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE": str(frame_size),
+        }
+        self.sw.media_links[conn_id] = MediaLink(channel.id, fmt)
+        self.sw.spawn_for(channel, self._media_timeout(channel, conn_id))
+        return channel.to_json(with_vars=True)
+
+    def _media_channel(self, p: dict[str, str], name: str, kind: str, fmt: str) -> Channel:
+        channel = self.sw.new_channel(
+            p.get("channelId"), name, "Down", app_name="AppDial2", app_data="(Outgoing Line)"
+        )
+        channel.kind, channel.media_format, channel.originated = kind, fmt, True
+        channel.app = p["app"]
+        return channel
+
+    async def _media_timeout(self, channel: Channel, conn_id: str) -> None:
+        link = self.sw.media_links[conn_id]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(
+                self.sw.clock.wall_s(self.sw.config.media_connect_timeout_s)
+            ):
+                await link.connected.wait()
+                return
+        self.sw.destroy_channel(channel, 19)
+
+    def _media_answered(self, channel: Channel) -> None:
+        dialstring = channel.name.partition("/")[2]
+        self.sw.emit_dial(channel, "", dialstring)
+        channel.state = "Up"
+        self.sw.emit_channel(channel, "ChannelStateChange")
+        self.sw.emit_dial(channel, "ANSWER", dialstring)
+        self.sw.emit_channel(channel, "ChannelVarset", variable="STASISSTATUS", value="")
+        self.sw.stasis_start(channel, channel.app or "", [])
+
+    def media_start_message(self, conn_id: str) -> Json:
+        link = self.sw.media_links[conn_id]
+        channel = self.sw.channels[link.channel_id]
+        vars_ = dict(channel.channelvars or {})
+        return {
+            "event": "MEDIA_START",
+            "connection_id": conn_id,
+            "channel": channel.name,
+            "channel_id": channel.id,
+            "format": link.fmt,
+            "optimal_frame_size": int(vars_.get("MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE", "0")),
+            "ptime": 20,
+            "channel_variables": vars_,
+        }
+
+    def media_connected(self, conn_id: str, ws: web.WebSocketResponse) -> MediaLink:
+        link = self.sw.media_links.get(conn_id)
+        if link is None or link.channel_id not in self.sw.channels or link.connected.is_set():
+            raise ApiError(404, "Unknown media connection")
+        link.ws = ws
+        link.connected.set()
+        self._media_answered(self.sw.channels[link.channel_id])
+        return link
+
+    def media_command(self, link: MediaLink, command: Json) -> Json | None:
+        """A text command from the media websocket; returns a reply message, if any."""
+        channel = self.sw.channels.get(link.channel_id)
+        name = command.get("command")
+        if name == "HANGUP" and channel is not None:
+            self.sw.hangup_channel(channel, cause=16, soft=False, by="app")
+        elif name == "MARK_MEDIA":
+            return {
+                "event": "MEDIA_MARK_PROCESSED",
+                "channel_id": link.channel_id,
+                "correlation_id": command.get("correlation_id", ""),
+            }
+        elif name == "GET_STATUS":
+            return {
+                "event": "STATUS",
+                "channel_id": link.channel_id,
+                "queue_length": 0,
+                "xon_level": 800,
+                "xoff_level": 900,
+                "queue_full": False,
+                "bulk_media": False,
+                "media_paused": False,
+            }
+        return None
+
+    def media_closed(self, link: MediaLink) -> None:
+        channel = self.sw.channels.get(link.channel_id)
+        if channel is not None:
+            self.sw.hangup_channel(channel, cause=16, soft=False, by="app")
+
+    def _rtp_media(self, p: dict[str, str], fmt: str, host: str) -> Json:
+        seq = next(self.sw.seq)
+        channel = self._media_channel(p, f"UnicastRTP/{host}-0x{seq:012x}", "rtp", fmt)
+        remote_host, _, remote_port = host.rpartition(":")
+        link = MediaLink(channel.id, fmt)
+        self.sw.media_links[f"rtp-{channel.id}"] = link
+        channel.channelvars = {
+            "UNICASTRTP_LOCAL_ADDRESS": "127.0.0.1",
+            "UNICASTRTP_LOCAL_PORT": "0",
+        }
+        body = channel.to_json(with_vars=True)
+        self.sw.spawn_for(channel, self._rtp_open(channel, link, remote_host, int(remote_port)))
+        return body
+
+    async def _rtp_open(self, channel: Channel, link: MediaLink, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0), remote_addr=(host, port)
+        )
+        link.rtp = transport
+        local_port = transport.get_extra_info("sockname")[1]
+        if channel.channelvars is not None:
+            channel.channelvars["UNICASTRTP_LOCAL_PORT"] = str(local_port)
+        link.connected.set()
+        self._media_answered(channel)
+
+    # ---- audio routing -----------------------------------------------------------------------
+
+    async def stream(self, channel: Channel, frames: list[audio.AudioFrame]) -> None:
+        """Produce `frames` on `channel` in real time (switch time), 50 per second."""
+        start = self.sw.clock.now_s()
+        first_slot = round(start / audio.FRAME_S)
+        for i, frame in enumerate(frames):
+            if channel.hung_up:
+                return
+            self.deliver_audio(channel, frame, first_slot + i)
+            await self.sw.clock.sleep(start + (i + 1) * audio.FRAME_S - self.sw.clock.now_s())
+
+    def deliver_audio(self, source: Channel, frame: audio.AudioFrame, slot: int) -> None:
+        """Audio `source` produced in frame `slot` (switch time / 20 ms): to its recordings,
+        its snoops, its bridge mates. Slots keep a stream's frames in sequence even when the
+        event loop delivers them in bursts; equal slots of different sources are mixed."""
+        self.record_frame(f"channel:{source.id}", slot, frame)
+        listeners = [source] + [
+            c
+            for c in self.sw.channels.values()
+            if c.kind == "snoop" and c.spied_id == source.id and c.spy in ("in", "both")
+        ]
+        for node in listeners:
+            bridge = self.sw.bridges.get(node.bridge_id) if node.bridge_id else None
+            if bridge is None:
+                continue
+            self.record_frame(f"bridge:{bridge.id}", slot, frame)
+            for mate_id in bridge.channels:
+                if mate_id != node.id:
+                    self._hear(mate_id, frame)
+
+    def record_frame(self, target: str, slot: int, frame: audio.AudioFrame) -> None:
+        for rec in self.sw.live_recordings.values():
+            if rec.target_uri == target and rec.state == "recording":
+                rec.slots.setdefault(slot, []).append(frame.pcm8k)
+                rec.last_audio_s = self.sw.clock.now_s()
+
+    def _hear(self, channel_id: ChannelId, frame: audio.AudioFrame) -> None:
+        link = next(
+            (lk for lk in self.sw.media_links.values() if lk.channel_id == channel_id), None
+        )
+        if link is None or not link.connected.is_set():
+            return
+        if link.ws is not None and not link.ws.closed:
+            link.frames_sent += 1
+            self.sw.spawn(_send_bytes(link.ws, audio.encode_frame(frame, link.fmt)))
+        elif link.rtp is not None:
+            link.frames_sent += 1
+            link.rtp.sendto(self._rtp_packet(link, frame))
+
+    @staticmethod
+    def _rtp_packet(link: MediaLink, frame: audio.AudioFrame) -> bytes:
+        payload_type = 0 if link.fmt == "ulaw" else 118
+        samples = 160 if link.fmt == "ulaw" else 320
+        link.rtp_seq = (link.rtp_seq + 1) & 0xFFFF
+        header = bytes([0x80, payload_type]) + link.rtp_seq.to_bytes(2, "big")
+        header += ((link.rtp_seq * samples) & 0xFFFFFFFF).to_bytes(4, "big")
+        header += (0x5A4E_0001).to_bytes(4, "big")
+        return header + audio.encode_frame(frame, link.fmt, big_endian=True)
+
+    def media_dtmf(self, channel: Channel, digit: str) -> None:
+        bridge = self.sw.bridges.get(channel.bridge_id) if channel.bridge_id else None
+        for mate_id in bridge.channels if bridge else []:
+            link = next(
+                (lk for lk in self.sw.media_links.values() if lk.channel_id == mate_id), None
+            )
+            if link is not None and link.ws is not None and not link.ws.closed:
+                msg = {"event": "DTMF_END", "channel_id": mate_id, "digit": digit}
+                self.sw.spawn(link.ws.send_json(msg))
+
+
+async def _send_bytes(ws: web.WebSocketResponse, data: bytes) -> None:
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_bytes(data)

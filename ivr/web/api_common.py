@@ -1,0 +1,110 @@
+"""What every API module shares: `ApiDeps` (the stores and the clock), the `Route` table
+entry (method, path, handler, roles, body model: read by registration AND the OpenAPI
+document, so the two cannot disagree), and small response helpers.
+
+Rules: handlers get their dependencies from `ApiDeps`, never from globals; time comes only
+from `deps.clock.now_s()`; queue-store refusals become API errors here (`store_errors`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ivr.store import CallStore
+from ivr.users import UserStore
+from ivr.web.api_dispositions import DispositionStore
+from ivr.web.api_feed import AgentFeed
+from ivr.web.errors import ApiError, Handler
+from queueing.errors import QueueingError
+from queueing.policy import AgentId, CallId
+from queueing.store import RedisQueueStore, StoreUnavailable
+
+AcceptHook = Callable[[CallId, AgentId], Awaitable[None]]
+
+
+class NowClock(Protocol):
+    def now_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ApiDeps:
+    """Everything the API needs. `offers` None: an `AgentFeed` tailing `queues.events`.
+
+    `accept` (optional) is called when an agent explicitly accepts an offered call, e.g. to
+    answer the agent leg early; without it, accept only checks the offer is this agent's.
+    `secure_cookies` marks the session cookie `Secure` (set it behind HTTPS).
+    """
+
+    queues: RedisQueueStore
+    calls: CallStore
+    users: UserStore
+    clock: NowClock
+    offers: AgentFeed | None = None
+    accept: AcceptHook | None = None
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One API route. `roles` None: public (only the login)."""
+
+    method: str
+    path: str
+    handler: Handler
+    roles: frozenset[str] | None
+    summary: str
+    body: type[BaseModel] | None = None
+    websocket: bool = False
+    query: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    """Per-app services built from `ApiDeps` once, shared by the route modules."""
+
+    deps: ApiDeps
+    feed: AgentFeed
+    dispositions: DispositionStore
+
+    def now_s(self) -> float:
+        return self.deps.clock.now_s()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_s(), UTC)
+
+    def start_of_today(self) -> datetime:
+        """Midnight of today in the queue store's statistics zone, as an aware UTC time."""
+        local = datetime.fromtimestamp(self.now_s(), self.deps.queues.day_zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight.astimezone(UTC)
+
+
+def ok(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@contextlib.asynccontextmanager
+async def store_errors(**details: Any) -> AsyncIterator[None]:
+    """Queue-store refusals as API errors: unavailable -> 503, busy -> 409, unknown -> 404."""
+    try:
+        yield
+    except StoreUnavailable:
+        raise ApiError(503, "queue-store-unavailable", "The queue store is unavailable") from None
+    except QueueingError as exc:
+        text = str(exc)
+        if "busy" in text:
+            raise ApiError(409, "agent-busy", text, **details) from None
+        if text.startswith("no agent"):
+            raise ApiError(404, "agent-not-found", text, **details) from None
+        raise ApiError(409, "queue-conflict", text, **details) from None

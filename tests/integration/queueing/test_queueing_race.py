@@ -1,0 +1,16 @@
+"""Race across processes: several app processes route hundreds of calls to a few agents."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bench.routing import run
+
+
+@pytest.mark.slow
+async def test_processes_racing_never_double_book_or_lose_a_call(redis_server: str) -> None:
+    figures = await asyncio.to_thread(run, redis_server, 300, 4, 3)
+    assert figures["double_bookings"] == 0
+    assert (figures["decisions"], figures["calls_offered"]) == (300, 300)  # each call once

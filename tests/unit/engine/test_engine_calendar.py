@@ -1,0 +1,73 @@
+"""Trading calendar and simulator fakes: sessions, night sessions past midnight, holidays."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from ivr.engine.calendar import TradingCalendar
+from ivr.engine.simfake import FakeProviders
+
+CAL = TradingCalendar(holidays=frozenset({date(2026, 2, 16), date(2026, 2, 17)}))
+
+
+@pytest.mark.parametrize(
+    ("when", "session"),
+    [
+        (datetime(2026, 1, 5, 9, 0), "day"),
+        (datetime(2026, 1, 5, 10, 20), None),  # morning break
+        (datetime(2026, 1, 5, 15, 0), None),
+        (datetime(2026, 1, 5, 21, 30), "night"),
+        (datetime(2026, 1, 6, 2, 29), "night"),  # Monday's night session past midnight
+        (datetime(2026, 1, 9, 23, 0), "night"),  # Friday night
+        (datetime(2026, 1, 10, 1, 0), "night"),  # ... into Saturday morning
+        (datetime(2026, 1, 10, 10, 0), None),  # Saturday
+        (datetime(2026, 2, 13, 21, 30), None),  # Friday before a holiday week: no night session
+        (datetime(2026, 2, 16, 10, 0), None),  # holiday
+    ],
+)
+def test_sessions(when: datetime, session: str | None) -> None:
+    assert CAL.session_at(when) == session
+
+
+def test_fake_providers_sample_data_and_lock() -> None:
+    fake = FakeProviders()
+    assert fake.lookup("caller_profile", {"caller": "13800000001"}) == (
+        "vip",
+        {"vip_tier": "gold", "account_masked": "1234****78", "language": "zh-CN"},
+    )
+    assert fake.lookup("verify_account", {"account": "12345678", "pin": "123456"})[0] == "ok"
+    results = [
+        fake.lookup("verify_account", {"account": "12345678", "pin": "000000"})[0] for _ in range(4)
+    ]
+    assert results == ["fail", "fail", "locked", "locked"]
+    assert fake.lookup("account_status", {"account": "87654321"})[1]["risk_level"] == "high"
+    assert fake.lookup("trade_query", {"account": "87654321"}) == (
+        "none",
+        {"trade_count": 0, "trades_text": ""},
+    )
+    assert fake.lookup("create_ticket", {"kind": "complaint"}) == ("ok", {"ticket_id": "T0001"})
+    assert fake.lookup("no_such", {}) == ("error", {})
+
+
+def test_iter_prompts_lists_every_prompt_per_language() -> None:
+    from pathlib import Path
+
+    from ivr.engine import iter_prompts, load_checked
+    from ivr.engine.model import TtsContent
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "flows" / "basic"
+    uses = list(iter_prompts(load_checked([fixtures])))
+    first = uses[0]
+    assert (first.flow, first.node, first.field, first.language) == (
+        "emergency",
+        "notice",
+        "prompt",
+        "zh-CN",
+    )
+    assert first.content == TtsContent("本通话将被录音。")
+    assert {u.language for u in uses} == {"zh-CN", "en"}
+    assert ("hotline", "defaults", "no_input_prompt", "en") in {
+        (u.flow, u.node, u.field, u.language) for u in uses
+    }
