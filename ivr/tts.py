@@ -132,6 +132,19 @@ class EspeakCliSynthesizer:
             raise TtsError(f"espeak-ng failed for voice {voice!r}: {problem}")
 
 
+MIN_AUDIO_FRAMES = 800  # 0.1 s at 8 kHz: anything shorter is a failed synthesis
+
+
+def _check_audio(path: Path, voice: str) -> None:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames = wav.getnframes()
+    except (OSError, EOFError, wave.Error):
+        frames = 0
+    if frames < MIN_AUDIO_FRAMES:
+        raise TtsError(f"synthesis produced no audio for voice {voice!r}")
+
+
 def default_synthesizer() -> Synthesizer:
     """pyttsx3 when it starts here, otherwise the espeak-ng command line."""
     try:
@@ -257,6 +270,22 @@ class PromptRenderer:
                 raise TtsError(f"unknown synthesizer {choice!r}; use auto, pyttsx3 or espeak-ng")
         return self._synth
 
+    def _synthesize(self, job: RenderJob, raw: Path) -> None:
+        """pyttsx3's espeak driver now and then drops an utterance (no file or an empty
+        WAV): check the audio and render that job with the espeak-ng command line instead."""
+        synth = self._synthesizer()
+        try:
+            synth.synthesize(job.text, job.voice, job.rate_wpm, raw)
+            _check_audio(raw, job.voice)
+        except TtsError as exc:
+            if synth.name == EspeakCliSynthesizer.name:
+                raise
+            log.warning("%s; rendering with the espeak-ng command line", exc)
+            with contextlib.suppress(FileNotFoundError):
+                raw.unlink()
+            EspeakCliSynthesizer().synthesize(job.text, job.voice, job.rate_wpm, raw)
+            _check_audio(raw, job.voice)
+
     def _run(self, job: RenderJob) -> Path:
         assert threading.current_thread().name.startswith("tts")
         if job.target.is_file():  # rendered by a previous queued job
@@ -266,7 +295,7 @@ class PromptRenderer:
         stem = f".{job.target.stem}.{uuid.uuid4().hex}"
         raw, tmp = job.target.with_name(f"{stem}.raw.wav"), job.target.with_name(f"{stem}.wav")
         try:
-            self._synthesizer().synthesize(job.text, job.voice, job.rate_wpm, raw)
+            self._synthesize(job, raw)
             to_telephony_wav(raw, tmp)
             os.replace(tmp, job.target)
         finally:

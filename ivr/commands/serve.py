@@ -21,6 +21,7 @@ import aiohttp
 
 from ivr.ari._http import auth_header
 from ivr.errors import ConfigError, IvrError
+from ivr.prompt_media import prompt_text
 from ivr.settings import Settings, load_settings
 
 CALL_WAIT_S = 600.0
@@ -116,9 +117,15 @@ def _sandbox_state(root: Path) -> dict[str, Any]:
 
 
 def _read_scenario(path: Path) -> dict[str, Any]:
+    """Check the scenario here (file:line errors), then send it as JSON with its folder."""
+    import yaml
+
     from ivr.sandbox.scenario import load_scenario
 
-    return load_scenario(path).to_json()
+    load_scenario(path)
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["base_dir"] = str(path.resolve().parent)
+    return data
 
 
 async def _place(
@@ -132,7 +139,7 @@ async def _place(
             body = await resp.json()
             if resp.status >= 400:
                 raise IvrError(f"the sandbox refused the scenario: {body.get('message', body)}")
-        call_id = body["id"]
+        call_id = body["call_id"]
         async with http.get(
             f"{base}/sandbox/calls/{call_id}", params={"wait": str(timeout_s)}
         ) as resp:
@@ -145,11 +152,12 @@ async def _with_record(settings: Settings, transcript: dict[str, Any]) -> dict[s
     from ivr.store import CallStore
 
     channel = transcript.get("channel_id")
+    cache = settings.paths.tts_cache
     result: dict[str, Any] = {
         "call_id": None,
         "channel_id": channel,
         "outcome": None,
-        "heard": transcript.get("heard", []),
+        "heard": [prompt_text(cache, uri) or uri for uri in transcript.get("heard", [])],
         "pressed": transcript.get("pressed", []),
         "trace": [],
         "transcript": transcript,

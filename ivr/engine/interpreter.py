@@ -12,6 +12,8 @@ Rules:
   nodes that never wait for the caller (those, and lookups) are entered in a row, across steps;
   beyond that the call ends safely (outcome `error`, reason `loop_limit`).
 - A finished call ignores every further event.
+- A goto into another flow loads that flow's `variables:` defaults for the variables the call has
+  not set yet (set ones, e.g. `close_only` of the flow it came from, keep their value).
 """
 
 from __future__ import annotations
@@ -188,7 +190,16 @@ def enter_goto(run: Run, node: m.Node) -> Target | None:
     flow = run.flows.flows.get(flow_name)
     node_id = node.node or (flow.start if flow is not None else "")
     run.trace("decision", next=node_id, flow=flow_name)
+    if flow is not None and flow_name != run.state.flow:
+        load_flow_variables(run, flow)
     return (flow_name, node_id)
+
+
+def load_flow_variables(run: Run, flow: m.Flow) -> None:
+    """Entering another flow: its `variables:` defaults, for the variables not set yet."""
+    missing = {k: v for k, v in flow.variables.items() if k not in run.state.variables}
+    if missing:
+        run.update(variables={**run.state.variables, **missing})
 
 
 def enter_set(run: Run, node: m.Node) -> Target | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ class MediaLink:
     rtp: asyncio.DatagramTransport | None = None
     rtp_seq: int = 0
     frames_sent: int = 0
+    outbox: asyncio.Queue[bytes | str | None] = field(default_factory=asyncio.Queue)
 
 
 class MediaRouter:
@@ -75,7 +77,7 @@ class MediaRouter:
             "MEDIA_WEBSOCKET_CONNECTION_ID": conn_id,
             "MEDIA_WEBSOCKET_OPTIMAL_FRAME_SIZE": str(frame_size),
         }
-        self.sw.media_links[conn_id] = MediaLink(channel.id, fmt)
+        self.sw.media_links[conn_id] = self.sw.link_of[channel.id] = MediaLink(channel.id, fmt)
         self.sw.spawn_for(channel, self._media_timeout(channel, conn_id))
         return channel.to_json(with_vars=True)
 
@@ -126,6 +128,8 @@ class MediaRouter:
         if link is None or link.channel_id not in self.sw.channels or link.connected.is_set():
             raise ApiError(404, "Unknown media connection")
         link.ws = ws
+        link.outbox.put_nowait(json.dumps(self.media_start_message(conn_id)))  # always first
+        self.sw.spawn(self.writer(link), name=f"media-{link.channel_id}")
         link.connected.set()
         self._media_answered(self.sw.channels[link.channel_id])
         return link
@@ -156,6 +160,7 @@ class MediaRouter:
         return None
 
     def media_closed(self, link: MediaLink) -> None:
+        link.outbox.put_nowait(None)
         channel = self.sw.channels.get(link.channel_id)
         if channel is not None:
             self.sw.hangup_channel(channel, cause=16, soft=False, by="app")
@@ -165,7 +170,7 @@ class MediaRouter:
         channel = self._media_channel(p, f"UnicastRTP/{host}-0x{seq:012x}", "rtp", fmt)
         remote_host, _, remote_port = host.rpartition(":")
         link = MediaLink(channel.id, fmt)
-        self.sw.media_links[f"rtp-{channel.id}"] = link
+        self.sw.media_links[f"rtp-{channel.id}"] = self.sw.link_of[channel.id] = link
         channel.channelvars = {
             "UNICASTRTP_LOCAL_ADDRESS": "127.0.0.1",
             "UNICASTRTP_LOCAL_PORT": "0",
@@ -203,11 +208,8 @@ class MediaRouter:
         its snoops, its bridge mates. Slots keep a stream's frames in sequence even when the
         event loop delivers them in bursts; equal slots of different sources are mixed."""
         self.record_frame(f"channel:{source.id}", slot, frame)
-        listeners = [source] + [
-            c
-            for c in self.sw.channels.values()
-            if c.kind == "snoop" and c.spied_id == source.id and c.spy in ("in", "both")
-        ]
+        snoops = (self.sw.channels.get(i) for i in self.sw.snoops_of.get(source.id, ()))
+        listeners = [source] + [c for c in snoops if c is not None and c.spy in ("in", "both")]
         for node in listeners:
             bridge = self.sw.bridges.get(node.bridge_id) if node.bridge_id else None
             if bridge is None:
@@ -224,14 +226,12 @@ class MediaRouter:
                 rec.last_audio_s = self.sw.clock.now_s()
 
     def _hear(self, channel_id: ChannelId, frame: audio.AudioFrame) -> None:
-        link = next(
-            (lk for lk in self.sw.media_links.values() if lk.channel_id == channel_id), None
-        )
+        link = self.sw.link_of.get(channel_id)
         if link is None or not link.connected.is_set():
             return
         if link.ws is not None and not link.ws.closed:
             link.frames_sent += 1
-            self.sw.spawn(_send_bytes(link.ws, audio.encode_frame(frame, link.fmt)))
+            link.outbox.put_nowait(audio.encode_frame(frame, link.fmt))
         elif link.rtp is not None:
             link.frames_sent += 1
             link.rtp.sendto(self._rtp_packet(link, frame))
@@ -249,14 +249,17 @@ class MediaRouter:
     def media_dtmf(self, channel: Channel, digit: str) -> None:
         bridge = self.sw.bridges.get(channel.bridge_id) if channel.bridge_id else None
         for mate_id in bridge.channels if bridge else []:
-            link = next(
-                (lk for lk in self.sw.media_links.values() if lk.channel_id == mate_id), None
-            )
+            link = self.sw.link_of.get(mate_id)
             if link is not None and link.ws is not None and not link.ws.closed:
                 msg = {"event": "DTMF_END", "channel_id": mate_id, "digit": digit}
-                self.sw.spawn(link.ws.send_json(msg))
+                link.outbox.put_nowait(json.dumps(msg))
 
-
-async def _send_bytes(ws: web.WebSocketResponse, data: bytes) -> None:
-    with contextlib.suppress(ConnectionError, RuntimeError):
-        await ws.send_bytes(data)
+    async def writer(self, link: MediaLink) -> None:
+        """The media socket's only writer: frames and messages leave in order."""
+        assert link.ws is not None
+        while (item := await link.outbox.get()) is not None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                if isinstance(item, bytes):
+                    await link.ws.send_bytes(item)
+                else:
+                    await link.ws.send_str(item)

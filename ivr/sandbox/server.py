@@ -356,12 +356,11 @@ async def media_socket(request: web.Request) -> web.StreamResponse:
     except ApiError:
         await ws.close()
         return ws
-    await ws.send_json(switch.router.media_start_message(conn_id))
     async for msg in ws:
         if msg.type == WSMsgType.TEXT:
             reply = switch.router.media_command(link, _loads(msg.data))
             if reply is not None:
-                await ws.send_json(reply)
+                link.outbox.put_nowait(json.dumps(reply))
     switch.router.media_closed(link)
     return ws
 

@@ -100,6 +100,8 @@ class SandboxSwitch:
         self.playbacks: dict[PlaybackId, Playback] = {}
         self.live_recordings: dict[str, LiveRecording] = {}
         self.media_links: dict[str, MediaLink] = {}  # connection id -> link
+        self.link_of: dict[str, MediaLink] = {}  # media channel id -> link
+        self.snoops_of: dict[str, set[ChannelId]] = {}  # spied channel id -> snoop channel ids
         self.calls: dict[str, ScenarioCall] = {}
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
@@ -501,10 +503,12 @@ class SandboxSwitch:
         self.end_moh(channel)
 
     def _after_hangup(self, channel: Channel, cause: int, by: str) -> None:
-        for other in list(self.channels.values()):
-            if other.kind == "snoop" and other.spied_id == channel.id:
-                self.hangup_channel(other, cause=16, soft=False, by=by)
-        link = next((lk for lk in self.media_links.values() if lk.channel_id == channel.id), None)
+        for snoop_id in list(self.snoops_of.pop(channel.id, ())):
+            if snoop_id in self.channels:
+                self.hangup_channel(self.channels[snoop_id], cause=16, soft=False, by=by)
+        if channel.spied_id is not None:
+            self.snoops_of.get(channel.spied_id, set()).discard(channel.id)
+        link = self.link_of.get(channel.id)
         if link is not None and link.ws is not None and not link.ws.closed:
             self.spawn(link.ws.close())
         if channel.peer_id is not None and channel.peer_id in self.channels:
@@ -591,6 +595,7 @@ class SandboxSwitch:
         seq = next(self.seq)
         snoop = self.new_channel(snoop_id, f"Snoop/{spied.id}-{seq:08x}", "Up")
         snoop.kind, snoop.spied_id, snoop.spy = "snoop", spied.id, p.get("spy", "none")
+        self.snoops_of.setdefault(spied.id, set()).add(snoop.id)
         snoop.originated = False
         body = snoop.to_json()
         args = p["appArgs"].split(",") if p.get("appArgs") else []

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from recordings import (
     AuditAction,
     AuditReasonMissing,
+    BadWav,
     Recording,
     RecordingIndex,
     RecordingStatus,
@@ -247,3 +248,16 @@ async def test_search_filters(index: RecordingIndex) -> None:
         started_from=T0 + timedelta(hours=1), started_to=T0 + timedelta(hours=2)
     )
     assert _names(window) == ["c1-complaint-1"]
+
+
+async def test_a_non_wav_file_is_refused_and_left_in_place(
+    index: RecordingIndex, spool: Path
+) -> None:
+    rec = await index.open_recording("c1", "emergency")
+    junk = spool / f"{rec.name}.wav"
+    junk.write_bytes(b"<html>500 Internal Server Error</html>")
+    with pytest.raises(BadWav) as caught:
+        await index.seal(rec.name, junk)
+    assert str(caught.value) == f"{junk}: not a usable WAV recording: no RIFF/WAVE header"
+    assert junk.exists()
+    assert (await index.get(rec.id)).status is RecordingStatus.RECORDING

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from ivr.sandbox import EndpointBehavior, SandboxSwitch, scenario_from_dict
+from ivr.sandbox.model import ChannelId
 from tests.helpers import until
 from tests.integration.sandbox.conftest import Ari, Events, tone_wav
 
@@ -206,7 +207,11 @@ async def test_bridge_recording_mixes_both_parties(
     said = switch.get_call(caller).transcript.said
 
     def both_spoke() -> bool:
-        return bool(said) and said[0]["end_s"] is not None and not switch.channels["ag"].tasks
+        return (
+            bool(said)
+            and said[0]["end_s"] is not None
+            and not switch.channels[ChannelId("ag")].tasks
+        )
 
     await until(both_spoke, what="caller and agent finished speaking")
     assert (await ari.req("POST", "/recordings/live/both/stop"))[0] == 204

@@ -509,3 +509,58 @@ def test_goto_across_flows_and_loop_limit() -> None:
 def test_every_step_writes_a_trace(menu_call: Call) -> None:
     for event in (PromptFinished(PlaybackId("pb-1")), DigitPressed("7"), TimerFired(INPUT)):
         assert traces(menu_call.send(event))
+
+
+GOTO_T = """
+flow: t
+languages: [zh-CN]
+start: pick
+variables: {shared: from_t}
+nodes:
+  pick:
+    type: menu
+    prompt: {zh-CN: 请选择。}
+    options:
+      - {key: "1", next: to_u}
+      - {key: "2", next: to_u_at_check}
+    fallback: to_u
+  to_u: {type: goto, flow: u}
+  to_u_at_check: {type: goto, flow: u, node: check}
+"""
+GOTO_U = """
+flow: u
+languages: [zh-CN]
+start: check
+variables: {close_only: "true", shared: from_u}
+nodes:
+  check:
+    type: branch
+    cases:
+      - when: {var: close_only, equals: "true"}
+        next: refuse
+    otherwise: accept
+  refuse: {type: hangup, reason: close_only}
+  accept: {type: hangup, reason: accepted}
+"""
+
+
+@pytest.mark.parametrize("key", ["1", "2"], ids=["flow start", "named node"])
+def test_goto_into_another_flow_loads_its_variable_defaults(key: str) -> None:
+    call = Call(flows_from(GOTO_T, GOTO_U), "t")
+    assert "close_only" not in call.state.variables
+    call.send(DigitPressed(key))
+    assert call.state.outcome is not None
+    assert call.state.outcome.as_dict() == {
+        "outcome": "hangup", "reason": "close_only", "flow": "u", "node": "refuse"
+    }  # fmt: skip
+    assert call.state.variables["close_only"] == "true"
+    assert call.state.variables["shared"] == "from_t"  # set before the goto: kept
+
+
+def test_goto_keeps_a_value_the_call_already_set() -> None:
+    setting = GOTO_T.replace("variables: {shared: from_t}", 'variables: {close_only: "false"}')
+    call = Call(flows_from(setting, GOTO_U), "t")
+    call.send(DigitPressed("1"))
+    assert call.state.outcome is not None
+    assert call.state.outcome.reason == "accepted"
+    assert call.state.variables["shared"] == "from_u"

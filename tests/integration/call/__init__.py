@@ -1,0 +1,1 @@
+"""End-to-end calls: app + sandbox switch + Redis + SQL over real sockets."""
