@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Protocol
 
 from asr.errors import AsrError, ModelUnavailable, UnknownLanguage
+from asr.recognizer import DecoderModel
 
 log = logging.getLogger(__name__)
 
 
-class SpeechModel(Protocol):
-    """What the rest of `asr` needs from a loaded model (the Vosk adapter is `asr.vosk`)."""
+class SpeechModel(DecoderModel, Protocol):
+    """What the rest of `asr` needs from a loaded model (the Vosk adapter is `asr.vosk`):
+    vocabulary lookups and decoders (`new_recognizer`, see `asr.recognizer.DecoderModel`)."""
 
     path: Path
     has_unk: bool

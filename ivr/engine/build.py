@@ -129,6 +129,14 @@ def p_terminator(r: Reader, n: Node, where: str, fld: str) -> str | None:
     return value
 
 
+def p_decimal_key(r: Reader, n: Node, where: str, fld: str) -> str | None:
+    value = r.text(n, where, fld)
+    if value is not None and value not in ("*", "#"):
+        r.fail(where, n, fld, '"*" or "#"')
+        return None
+    return value
+
+
 def p_mask(r: Reader, n: Node, where: str, fld: str) -> str | None:
     if isinstance(n, ScalarNode) and n.tag.endswith(":bool"):
         return "full" if r.boolean(n, where, fld) else ""
@@ -487,6 +495,7 @@ PARSERS: dict[str, Parser] = {
     "digits": p_digits,
     "dtmf": p_dtmf,
     "terminator": p_terminator,
+    "decimal_key": p_decimal_key,
     "mask": p_mask,
     "regex": p_regex,
     "priority": p_priority,
@@ -583,6 +592,10 @@ def _finish_collect(r: Reader, n: Node, where: str, values: dict[str, Any], d: m
     low, high = values.get("min_digits", 1), values.get("max_digits", 20)
     if low > high:
         r.error(n, f"{where}: min_digits ({low}) is greater than max_digits ({high})")
+        return False
+    key = values.get("decimal_key")
+    if key is not None and key == values.get("terminator", "#"):
+        r.error(n, f"{where}: 'decimal_key' '{key}' is also the terminator (use the other key)")
         return False
     return True
 

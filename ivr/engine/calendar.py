@@ -4,20 +4,30 @@ Model: trading days are Monday-Friday except `holidays`. Day sessions run on tra
 night session opens at `night_open` on a trading day whose next trading day follows directly
 (no night session before a holiday break) and closes at `night_close` the next morning (Friday
 night runs into Saturday morning). Defaults follow the Chinese futures exchanges: 09:00-10:15,
-10:30-11:30, 13:30-15:00 and 21:00-02:30 (the longest night session). `config/trading_calendar.yaml`
-(issue 6) will feed `holidays` and the sessions; the engine only needs `TradingCalendar.is_open`.
+10:30-11:30, 13:30-15:00 and 21:00-02:30 (the longest night session).
+
+The engine only needs `MarketCalendar.market_open(at)`: the shell may pass any object with it
+through `Context(calendar=...)` (e.g. `ivr.tradingcal.TradingCalendar`, loaded from
+`config/trading_calendar.yaml` with the exchange holidays); this built-in one is the default.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 DAY_SESSIONS = (
     (time(9, 0), time(10, 15)),
     (time(10, 30), time(11, 30)),
     (time(13, 30), time(15, 0)),
 )
+
+
+class MarketCalendar(Protocol):
+    """What the `market_open` condition asks: is the market trading at local wall time `at`?"""
+
+    def market_open(self, at: datetime) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +69,9 @@ class TradingCalendar:
 
     def is_open(self, now: datetime) -> bool:
         return self.session_at(now) is not None
+
+    def market_open(self, at: datetime) -> bool:
+        return self.is_open(at)
 
 
 DEFAULT_CALENDAR = TradingCalendar()

@@ -1,7 +1,8 @@
 """Branch conditions evaluated against a call's state (pure).
 
 `business_hours` and `market_open` use the call's start time (`CallState.started_at`, the shell's
-local wall time from `CallStarted.now`); without it both are false.
+local wall time from `CallStarted.now`); without it both are false. `market_open` asks the
+flow set's calendar (`FlowSet.calendar`, from `Context.calendar`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def holds(cond: m.Condition, state: CallState, flow: m.Flow, flows: m.FlowSet) -
             return (now is not None and in_hours(now, flow.business_hours)) == cond.expected
         case m.MarketOpen():
             now = state.started_at
-            return (now is not None and flows.calendar.is_open(now)) == cond.expected
+            return (now is not None and flows.calendar.market_open(now)) == cond.expected
         case m.AllOf():
             return all(holds(p, state, flow, flows) for p in cond.parts)
         case m.AnyOf():

@@ -53,6 +53,7 @@ NODE_FIELDS: dict[str, dict[str, str]] = {
         "min_digits": "digits",
         "max_digits": "digits",
         "terminator": "terminator",
+        "decimal_key": "decimal_key",
         "timeout_s": "seconds",
         "interdigit_timeout_s": "seconds",
         "mask": "mask",

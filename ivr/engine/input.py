@@ -3,6 +3,7 @@
 Each function takes the step's `Run` and the current node, emits what the input causes, and
 returns the id of the node to go to next (same flow), or None to stay and wait.
 Barge-in: input while the prompt plays stops it (`StopPlayback`) and counts.
+A collect's `decimal_key` types "." into the value; a value with more than one is invalid.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ivr.engine.masking import HIDDEN
 from ivr.engine.run import INPUT_TIMER, Run
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+DECIMAL_POINT = "."
 
 
 def normalise(text: str) -> str:
@@ -103,7 +105,7 @@ def collect_digit(run: Run, node: m.CollectNode, digit: str) -> str | None:
     run.trace("input", digit=HIDDEN if node.mask else digit)
     if node.terminator and digit == node.terminator:
         return collect_done(run, node)
-    digits = run.state.digits + digit
+    digits = run.state.digits + (DECIMAL_POINT if digit == node.decimal_key else digit)
     run.update(digits=digits)
     if len(digits) >= node.max_digits:
         return collect_done(run, node)
@@ -121,9 +123,15 @@ def collect_done(run: Run, node: m.CollectNode) -> str | None:
     value = run.state.digits
     run.update(digits="")
     run.cancel_timer(INPUT_TIMER)
-    too_short = len(value) < node.min_digits
-    if too_short or (node.pattern is not None and re.fullmatch(node.pattern, value) is None):
+    if not valid_value(node, value):
         return retry(run, node, "invalid")
     run.set_var(node.var, value, node.mask)
     run.trace("decision", next=node.next, var=node.var, value=run.state.shown(node.var))
     return node.next
+
+
+def valid_value(node: m.CollectNode, value: str) -> bool:
+    """Long enough, at most one decimal point (typed by `decimal_key`), matching `pattern`."""
+    if len(value) < node.min_digits or value.count(DECIMAL_POINT) > 1:
+        return False
+    return node.pattern is None or re.fullmatch(node.pattern, value) is not None

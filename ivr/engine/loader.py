@@ -6,12 +6,17 @@ Rules:
   aliases refused and nesting depth bounded before composing, node count bounded.
 - All errors of a file are collected (`parse_flow` returns them); `load_flows` raises them together
   as an `ErrorList`. Positions come from the composed nodes' marks (0-based, so +1).
+- Loading pauses the cyclic garbage collector (`gc_paused`): a composed tree is ~10 objects per
+  flow node and makes no cycles, and the collector's repeated full passes over it cost 2/3 of the
+  load time of a 10,000-node file.
 """
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,8 +151,25 @@ def _event_pos(event: yaml.Event) -> m.Pos:
     return m.Pos(mark.line + 1, mark.column + 1) if mark is not None else m.NOWHERE
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a burst of allocation (restores its state)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_flow(path: Path, data: bytes | None = None) -> ParsedFile:
     """Parse one flow file (or `data` as if read from `path`). Never raises for bad input."""
+    with gc_paused():
+        return _parse_flow(path, data)
+
+
+def _parse_flow(path: Path, data: bytes | None) -> ParsedFile:
     reader = Reader(path)
     text = read_text(path, reader) if data is None else decode(data, reader)
     root = compose(text, reader) if text is not None else None

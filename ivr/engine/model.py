@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeAlias
 
-from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
+from ivr.engine.calendar import DEFAULT_CALENDAR, MarketCalendar
 from ivr.engine.masking import MaskMode
 
 Priority: TypeAlias = Literal["emergency", "vip", "normal"]
@@ -198,6 +198,7 @@ class CollectNode(NodeBase):
     min_digits: int = 1
     max_digits: int = 20
     terminator: str = "#"
+    decimal_key: str | None = None  # the key that types "." (at most one per value)
     mask: MaskMode | None = None
     pattern: str | None = None
     no_input_prompt: PromptDef | None = None
@@ -347,10 +348,11 @@ class Flow:
 
 @dataclass(frozen=True, slots=True)
 class FlowSet:
-    """All loaded flows by name (goto across flows resolves here), and the trading calendar."""
+    """All loaded flows by name (goto across flows resolves here), and the trading calendar of
+    the `market_open` condition (data passed in by the shell, see `validate.Context`)."""
 
     flows: Mapping[str, Flow]
-    calendar: TradingCalendar = DEFAULT_CALENDAR
+    calendar: MarketCalendar = DEFAULT_CALENDAR
 
     def flow_for_number(self, dialed: str) -> str | None:
         for flow in self.flows.values():

@@ -1,8 +1,9 @@
 """The flow simulator: runs the pure engine with scripted caller inputs and fake providers.
 
 Rules: deterministic (fixed default clock, `FakeProviders` sample data); prompts always play to the
-end before the next scripted input; lookups and recordings answer at once; bounded (`MAX_EVENTS`),
-so a looping flow ends the simulation instead of hanging. Input tokens (`parse_inputs`):
+end before the next scripted input; lookups (sample data, or fixed `answers`) and recordings answer
+at once; bounded (`MAX_EVENTS`), so a looping flow ends the simulation instead of hanging.
+Input tokens (`parse_inputs`):
 `0-9*#` keys (several keys in one token are pressed in turn), `say:TEXT`, `wait`, `hangup`,
 `queue:answered|timeout|overflow|abandoned`.
 """
@@ -10,7 +11,7 @@ so a looping flow ends the simulation instead of hanging. Input tokens (`parse_i
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from ivr.engine import commands as c
 from ivr.engine import events as e
 from ivr.engine.interpreter import start, step
 from ivr.engine.model import FlowSet
-from ivr.engine.simfake import FakeProviders
+from ivr.engine.simfake import Answer, FakeProviders
 from ivr.engine.state import CallState, Outcome
 from ivr.errors import IvrError
 
@@ -42,6 +43,11 @@ class SimResult:
     trace: list[c.TraceEntry] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
     commands: list[c.Command] = field(default_factory=list)
+
+    def screen_pop(self) -> dict[str, str] | None:
+        """The attributes (masked) of the call's last `Enqueue`, None if it was never queued."""
+        queued = [cmd for cmd in self.commands if isinstance(cmd, c.Enqueue)]
+        return dict(queued[-1].attributes) if queued else None
 
 
 def parse_inputs(text: str) -> list[e.Event]:
@@ -72,9 +78,11 @@ def parse_token(token: str) -> list[e.Event]:
 
 
 class Simulation:
-    def __init__(self, flows: FlowSet, language: str | None) -> None:
+    def __init__(
+        self, flows: FlowSet, language: str | None, answers: Mapping[str, Answer] | None = None
+    ) -> None:
         self.flows = flows
-        self.fake = FakeProviders(language or "zh-CN")
+        self.fake = FakeProviders(language or "zh-CN", answers=answers or {})
         self.auto: deque[e.Event] = deque()
         self.result_trace: list[c.TraceEntry] = []
         self.prompts: list[str] = []
@@ -114,10 +122,12 @@ def simulate(
     caller: str = DEFAULT_CALLER,
     dialed: str = DEFAULT_DIALED,
     now: datetime = DEFAULT_NOW,
+    answers: Mapping[str, Answer] | None = None,
 ) -> SimResult:
     """Run `flow_name` with scripted inputs until the call ends, waits in a queue, or the inputs
-    run out (outcome `waiting`)."""
-    sim = Simulation(flows, language)
+    run out (outcome `waiting`). `now` is the call's local wall time (business hours, market);
+    `answers` fixes some providers' answers (`simfake.forced_answer`); the rest is sample data."""
+    sim = Simulation(flows, language, answers)
     state, commands = start(flows, flow_name, e.CallStarted(caller, dialed, language, now, {}))
     sim.absorb(state, commands)
     scripted = deque(inputs)

@@ -7,16 +7,20 @@ SAME data (see `SAMPLE_CALLERS`, `SAMPLE_ACCOUNTS`, docs/flows.md "Lookup provid
   account 87654321 / PIN 654321 (李娜, margin ratio 92.5 % -> risk high, no trades).
 - any other PIN fails; the `MAX_PIN_FAILURES`-th failure in one call (and later) -> `locked`.
 - market_status -> open (day session); create_ticket / request_callback -> numbered ids.
-One `FakeProviders` instance serves one call (it counts that call's PIN failures).
+One `FakeProviders` instance serves one call (it counts that call's PIN failures). `answers` fixes
+the answer of some providers for the call (`forced_answer` builds one from a result key, for
+`ivr flows simulate --provider-result market_status=closed`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ivr.engine.errors import did_you_mean
 from ivr.engine.masking import mask_account
 from ivr.engine.providers import CATALOGUE, ERROR_RESULT, MAX_PIN_FAILURES
+from ivr.errors import IvrError
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +65,57 @@ SAMPLE_CALLERS: dict[str, tuple[str, str, str]] = {
 
 Answer = tuple[str, dict[str, object]]
 
+# data fields of a forced result key the sample data never answers with
+FORCED_DATA: dict[tuple[str, str], dict[str, object]] = {
+    ("market_status", "closed"): {"session": "closed", "next_open": "21:00"},
+}
+
+
+class ProviderResultError(IvrError):
+    """A `NAME=RESULT` provider override naming no provider or result of the catalogue."""
+
+
+def forced_answer(provider: str, result: str) -> Answer:
+    """The fixed answer `result` of `provider` (data from `FORCED_DATA`, else none)."""
+    spec = CATALOGUE.get(provider)
+    if spec is None:
+        hint = did_you_mean(provider, CATALOGUE)
+        raise ProviderResultError(f"unknown provider '{provider}'{hint}")
+    if result not in spec.all_results:
+        hint = did_you_mean(result, spec.all_results)
+        known = ", ".join(spec.all_results)
+        raise ProviderResultError(
+            f"provider '{provider}' has no result '{result}'{hint}; its results: {known}"
+        )
+    return result, dict(FORCED_DATA.get((provider, result), {}))
+
+
+def parse_provider_results(items: Iterable[str]) -> dict[str, Answer]:
+    """`["market_status=closed", ...]` -> fixed answers by provider (the last one wins)."""
+    answers: dict[str, Answer] = {}
+    for item in items:
+        provider, sep, result = item.partition("=")
+        if not sep or not provider.strip() or not result.strip():
+            raise ProviderResultError(
+                f"provider result '{item}' must be NAME=RESULT, e.g. market_status=closed"
+            )
+        answers[provider.strip()] = forced_answer(provider.strip(), result.strip())
+    return answers
+
 
 @dataclass(slots=True)
 class FakeProviders:
-    """The sample data behind the provider catalogue, for one call."""
+    """The sample data behind the provider catalogue, for one call; `answers` override it."""
 
     language: str = "zh-CN"
     pin_failures: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+    answers: Mapping[str, Answer] = field(default_factory=dict)
 
     def lookup(self, provider: str, params: Mapping[str, str]) -> Answer:
+        if provider in self.answers:
+            result, data = self.answers[provider]
+            return result, dict(data)
         if provider not in CATALOGUE:
             return ERROR_RESULT, {}
         handler = getattr(self, f"_{provider}")

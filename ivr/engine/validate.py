@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ivr.engine import model as m
+from ivr.engine.calendar import DEFAULT_CALENDAR, MarketCalendar
 from ivr.engine.errors import FlowError, did_you_mean
 from ivr.engine.input import normalise
 from ivr.engine.interpreter import NO_INPUT_TYPES
-from ivr.engine.loader import ParsedFile, duplicate_names, parse_files
+from ivr.engine.loader import ParsedFile, duplicate_names, gc_paused, parse_files
 from ivr.engine.providers import CATALOGUE
 from ivr.engine.templates import variables_in
 from ivr.errors import ErrorList
@@ -32,11 +33,13 @@ NO_WAY_OUT = "(no path from it reaches a hangup, queue or transfer node)"
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What flows are checked against. `queues=None` skips queue and skill checks."""
+    """What flows are checked against and run with. `queues=None` skips queue and skill checks;
+    `calendar=None` keeps the built-in trading calendar (`ivr.engine.calendar`)."""
 
     queues: Mapping[str, Mapping[str, int]] | None = None
     skills: Collection[str] | None = None  # default: every skill the queues use
     prompt_root: Path | None = None
+    calendar: MarketCalendar | None = None
 
     def known_skills(self) -> Collection[str]:
         if self.skills is not None:
@@ -297,11 +300,13 @@ def edges(flows: m.FlowSet, key: Key) -> Iterator[Key]:
 
 def graph_errors(flows: m.FlowSet, skip: Collection[str]) -> list[FlowError]:
     errors: list[FlowError] = []
+    everything = [(f.name, n) for f in flows.flows.values() for n in f.nodes]
+    graph = {key: list(edges(flows, key)) for key in everything}  # each node's edges, once
     roots = [(f.name, f.start) for f in flows.flows.values() if f.start in f.nodes]
-    reached = walk(roots, lambda k: edges(flows, k))
+    reached = walk(roots, lambda k: iter(graph[k]))
     reverse: dict[Key, list[Key]] = {}
     for key in reached:
-        for target in edges(flows, key):
+        for target in graph[key]:
             reverse.setdefault(target, []).append(key)
     terminals = [
         k
@@ -322,8 +327,7 @@ def graph_errors(flows: m.FlowSet, skip: Collection[str]) -> list[FlowError]:
             else:
                 continue
             errors.append(FlowError(message, path=flow.path, line=at.line, column=at.column))
-    everything = [(f.name, n) for f in flows.flows.values() for n in f.nodes]
-    errors.extend(cycle_errors(flows, everything, skip))
+    errors.extend(cycle_errors(flows, graph, skip))
     return errors
 
 
@@ -342,11 +346,14 @@ def walk(roots: Sequence[Key], nexts: Callable[[Key], Iterator[Key]]) -> set[Key
     return seen
 
 
-def cycle_errors(flows: m.FlowSet, keys: Collection[Key], skip: Collection[str]) -> list[FlowError]:
-    """Cycles made only of nodes that never wait for the caller (iterative DFS)."""
+def cycle_errors(
+    flows: m.FlowSet, graph: Mapping[Key, list[Key]], skip: Collection[str]
+) -> list[FlowError]:
+    """Cycles made only of nodes that never wait for the caller (iterative DFS over `graph`)."""
+    keys = graph.keys()
 
     def quick(key: Key) -> list[Key]:
-        return [t for t in edges(flows, key) if isinstance(node_of(flows, t), NO_INPUT_TYPES)]
+        return [t for t in graph[key] if isinstance(node_of(flows, t), NO_INPUT_TYPES)]
 
     state: dict[Key, int] = {}  # 1 on stack, 2 done
     errors: list[FlowError] = []
@@ -391,9 +398,10 @@ def validate(
 ) -> list[FlowError]:
     """All semantic errors of `flows` (graph-wide checks skipped for flows in `skip_graph`)."""
     checker = Checker(flows, ctx)
-    for flow in flows.flows.values():
-        checker.check_flow(flow)
-    return checker.errors + graph_errors(flows, {*skip_graph, *checker.bad_targets})
+    with gc_paused():
+        for flow in flows.flows.values():
+            checker.check_flow(flow)
+        return checker.errors + graph_errors(flows, {*skip_graph, *checker.bad_targets})
 
 
 def check_files(
@@ -402,7 +410,8 @@ def check_files(
     """Load and validate flow files/directories: the usable flows and every error, in file order."""
     parsed: list[ParsedFile] = parse_files(paths)
     errors = [e for p in parsed for e in p.errors] + duplicate_names(parsed)
-    flows = m.FlowSet({p.flow.name: p.flow for p in parsed if p.flow is not None})
+    calendar = DEFAULT_CALENDAR if ctx.calendar is None else ctx.calendar
+    flows = m.FlowSet({p.flow.name: p.flow for p in parsed if p.flow is not None}, calendar)
     skip = {p.flow.name for p in parsed if p.flow is not None and (p.broken or p.errors)}
     errors.extend(validate(flows, ctx, skip_graph=skip))
     order = {str(p.path): i for i, p in enumerate(parsed)}

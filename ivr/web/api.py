@@ -113,7 +113,7 @@ def api_routes(ctx: Context) -> list[Route]:
     ]
 
 
-def _openapi_route(routes: list[Route]) -> Route:
+def _openapi_route() -> Route:
     async def document(request: web.Request) -> web.Response:
         served: list[Route] = request.app[API_ROUTES]
         return ok(openapi_document(served))
@@ -127,7 +127,7 @@ def add_api_routes(app: web.Application, deps: ApiDeps) -> Context:
     feed = deps.offers or AgentFeed(deps.queues, deps.clock.now_s)
     ctx = Context(deps, feed, DispositionStore(deps.calls.engine))
     routes = api_routes(ctx)
-    routes.append(_openapi_route(routes))
+    routes.append(_openapi_route())
     app[API_ROUTES] = routes
     app[WEBSOCKETS] = set()
     for route in routes:

@@ -40,6 +40,7 @@ POP_FIELDS = ("caller", "account", "vip_tier", "language", "ivr_path", "intent",
 _SECRET_KEY = re.compile(r"pin|password|passwd|secret|token|cvv", re.IGNORECASE)
 _TRUE = frozenset({"1", "true", "yes", "y", "on"})
 SUBSCRIBER_BACKLOG = 100
+CLOSE_TIMEOUT_S = 2.0
 
 
 def mask_account(account: str | None) -> str | None:
@@ -149,6 +150,7 @@ class AgentFeed:
         self._task: asyncio.Task[None] | None = None
         self._last_id: str | None = None
         self._started = asyncio.Event()
+        self._closing = asyncio.Event()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, agent_id: AgentId) -> AsyncIterator[Subscription]:
@@ -170,11 +172,25 @@ class AgentFeed:
         await self._started.wait()
 
     async def aclose(self) -> None:
+        """Stop the tail: it ends at its next wait; cancelled if a read does not return."""
         task, self._task = self._task, None
-        if task is not None:
+        self._closing.set()
+        if task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                await asyncio.shield(task)
+        while not task.done():  # a cancel may be swallowed inside a client's wait_for
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await asyncio.shield(task)
+
+    async def _pause(self) -> None:
+        """Wait one poll interval, or less when closing."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.poll_interval_s):
+                await self._closing.wait()
 
     async def _tail_id(self) -> str:
         """The id of the newest stream entry ("0" when empty): the tail starts after it."""
@@ -183,24 +199,34 @@ class AgentFeed:
         return str(newest[0][0]) if newest else "0"
 
     async def _run(self) -> None:
-        while self._last_id is None:
+        while self._last_id is None and not self._closing.is_set():
             try:
                 self._last_id = await self._tail_id()
             except (RedisError, OSError):
                 log.warning("agent feed: cannot read the event stream; retrying", exc_info=True)
-                await asyncio.sleep(self.poll_interval_s)
+                await self._pause()
         self._started.set()
-        while True:
+        while not self._closing.is_set():
             try:
-                events = await self._queues.events(after=self._last_id, count=self.batch)
+                after = self._last_id or "0"
+                events = await self._queues.events(after=after, count=self.batch)
                 for event in events:
                     self._last_id = event.event_id
-                    await self._dispatch(event)
+                    await self._dispatch_safely(event)
             except (QueueingError, OSError):
                 log.warning("agent feed: event stream read failed; retrying", exc_info=True)
                 events = []
             if len(events) < self.batch:
-                await asyncio.sleep(self.poll_interval_s)
+                await self._pause()
+
+    async def _dispatch_safely(self, event: QueueEvent) -> None:
+        """Deliver one entry; a failure loses that entry only (logged), never the tail."""
+        try:
+            await self._dispatch(event)
+        except (QueueingError, OSError):
+            raise
+        except Exception:
+            log.exception("agent feed: cannot deliver event %s", event.event_id)
 
     async def _dispatch(self, event: QueueEvent) -> None:
         agent_id = AgentId(event.fields.get("agent_id", ""))

@@ -10,10 +10,11 @@ Rules:
 - Tokens are random (`secrets.token_urlsafe`), stored only as sha256 hashes, compared in constant
   time (`ivr.users`), and never logged. A token in a URL query string is refused (400
   `token-in-url`) and never checked, so it cannot leak through access logs or browser history.
-- A cookie-authenticated request that changes state (POST/PUT/PATCH/DELETE) must come from our
-  own origin: the cookie is `SameSite=Strict`, and an `Origin` header naming another host is 403
-  `cross-origin` (CSRF). Bearer-token requests are not subject to this (browsers never add them).
-- `admin` may do anything a `supervisor` may; roles never imply `agent` identity.
+- A cookie-authenticated request that changes state (POST/PUT/PATCH/DELETE) or opens a
+  websocket must come from our own origin: the cookie is `SameSite=Strict`, and an `Origin`
+  header naming another host is 403 `cross-origin` (CSRF, cross-site websocket hijacking).
+  Bearer-token requests are not subject to this (browsers never add them on their own).
+- Roles do not imply each other: each route lists every role it admits.
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ def _same_origin(request: web.Request) -> bool:
     return hmac.compare_digest(urlsplit(origin).netloc.lower(), request.host.lower())
 
 
+def _needs_same_origin(request: web.Request) -> bool:
+    upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+    return upgrade or request.method in _UNSAFE_METHODS
+
+
 def _refuse_token_in_url(request: web.Request) -> None:
     named = sorted(k for k in request.query if k.lower() in _TOKEN_QUERY_NAMES)
     if named:
@@ -119,7 +125,7 @@ def auth_middleware(users: UserVerifier) -> Middleware:
         user = await authenticate(request, users)
         request[USER_KEY] = user
         via_cookie = user is not None and request[AUTH_VIA_KEY] == "cookie"
-        if via_cookie and request.method in _UNSAFE_METHODS and not _same_origin(request):
+        if via_cookie and _needs_same_origin(request) and not _same_origin(request):
             raise ApiError(403, "cross-origin", "Cross-origin request refused")
         return await handler(request)
 

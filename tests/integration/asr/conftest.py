@@ -85,7 +85,7 @@ async def _serve_media(request: web.Request) -> web.WebSocketResponse:
             await ws.send_str(json.dumps({"event": "DTMF_END", "digit": digit}))
         await ws.send_bytes(script.audio[start : start + frame_bytes])
     await ws.send_str(json.dumps({"event": "STATUS", "queue_length": 0, "queue_full": False}))
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(60):  # the client decodes first: slow on a busy machine
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
                 script.received_commands.append(json.loads(msg.data))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import WSMsgType, web
+import pytest
+from aiohttp import WSMsgType, WSServerHandshakeError, web
 
+from ivr.web.api_agents import WEBSOCKETS
 from queueing.config import PriorityClass
 from queueing.model import AgentState
 from queueing.policy import AgentId, CallId
@@ -207,6 +209,11 @@ async def test_browser_session_cookie_login_use_and_logout(api: Api) -> None:
         assert (resp.status, (await resp.json())["error"]) == (403, "cross-origin")
     async with client.post("/api/agents/me/login") as resp:
         assert resp.status == 200
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/agents/me/ws", headers=origin)
+    assert refused.value.status == 403
+    async with client.ws_connect("/api/agents/me/ws") as ws:  # same origin: the page's own
+        assert (await next_json(ws, "state"))["state"] == "not_ready"
     async with client.delete("/api/session") as resp:
         assert resp.status == 200
     client.session.cookie_jar.update_cookies({"ivr_session": morsel.value})
@@ -217,8 +224,7 @@ async def test_browser_session_cookie_login_use_and_logout(api: Api) -> None:
 async def test_websocket_closes_on_app_shutdown(api: Api) -> None:
     async with api.client.ws_connect("/api/agents/me/ws", headers=api.auth("alice")) as ws:
         await next_json(ws, "state")
-        sockets: set[web.WebSocketResponse] = api.app[__import__(
-            "ivr.web.api_agents", fromlist=["WEBSOCKETS"]).WEBSOCKETS]  # fmt: skip
+        sockets: set[web.WebSocketResponse] = api.app[WEBSOCKETS]
         await until(lambda: len(sockets) == 1, what="socket registered")
         await api.app.shutdown()
         msg = await ws.receive(timeout=5)

@@ -9,6 +9,7 @@ import pytest
 
 from asr.errors import ModelUnavailable, UnknownLanguage
 from asr.models import ModelRegistry
+from asr.recognizer import DecoderStream
 
 
 class FakeModel:
@@ -19,6 +20,9 @@ class FakeModel:
 
     def contains(self, word: str) -> bool:
         return False
+
+    def new_recognizer(self, sample_rate_hz: int, grammar: list[str] | None) -> DecoderStream:
+        raise NotImplementedError
 
 
 def make_registry(paths: dict[str, Path], loads: list[Path]) -> ModelRegistry:

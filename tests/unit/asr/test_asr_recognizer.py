@@ -44,7 +44,9 @@ class FakeModel:
         return self.streams[-1]
 
 
-CONFIG = EndpointConfig(speech_start_ms=40, end_silence_ms=200, max_utterance_ms=1000, no_input_ms=400)
+CONFIG = EndpointConfig(
+    speech_start_ms=40, end_silence_ms=200, max_utterance_ms=1000, no_input_ms=400
+)
 
 
 async def feed_all(rec: VoskRecognizer, frames: list[bytes]) -> list[object]:
@@ -62,7 +64,12 @@ async def test_speech_then_silence_gives_started_and_final_in_audio_time() -> No
     assert events[0] == SpeechStarted(200)
     final = events[1]
     assert isinstance(final, Final)
-    assert (final.text, final.end_ms, final.grammar_mode, final.truncated) == ("계좌", 800, True, False)
+    assert (final.text, final.end_ms, final.grammar_mode, final.truncated) == (
+        "계좌",
+        800,
+        True,
+        False,
+    )
     assert final.freeform is None
     assert len(events) == 2
     assert await rec.feed(LOUD) == []  # one utterance per listen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,41 @@ def test_iter_prompts_lists_every_prompt_per_language() -> None:
     assert ("hotline", "defaults", "no_input_prompt", "en") in {
         (u.flow, u.node, u.field, u.language) for u in uses
     }
+
+
+MARKET_FLOW = b"""\
+flow: market
+languages: [zh-CN]
+start: check
+nodes:
+  check:
+    type: branch
+    cases:
+      - when: {market_open: true}
+        next: open_line
+    otherwise: closed_line
+  open_line: {type: hangup, reason: open}
+  closed_line: {type: hangup, reason: closed}
+"""
+NEW_YEAR_10AM = datetime(2026, 1, 1, 10, 0)  # a Thursday, exchange holiday
+
+
+def market_reason(tmp_path, calendar: object | None, now: datetime) -> str | None:
+    from ivr.engine import CallStarted, Context, load_checked, start
+
+    path = tmp_path / "market.yaml"
+    path.write_bytes(MARKET_FLOW)
+    flows = load_checked([path], Context(calendar=calendar))  # type: ignore[arg-type]
+    state, _ = start(flows, "market", CallStarted("1", "2", None, now, {}))
+    assert state.outcome is not None
+    return state.outcome.reason
+
+
+def test_market_open_uses_the_calendar_passed_in_the_context(tmp_path) -> None:
+    from ivr.tradingcal import load_trading_calendar
+
+    root = Path(__file__).resolve().parents[3]
+    shipped = load_trading_calendar(root / "config" / "trading_calendar.yaml")
+    assert market_reason(tmp_path, None, NEW_YEAR_10AM) == "open"  # built-in: no holidays
+    assert market_reason(tmp_path, shipped, NEW_YEAR_10AM) == "closed"
+    assert market_reason(tmp_path, shipped, datetime(2026, 1, 5, 10, 0)) == "open"

@@ -188,3 +188,117 @@ def test_schema_is_json_and_lists_node_types(capsys: pytest.CaptureFixture[str])
     assert schema["required"] == ["flow", "languages", "start", "nodes"]
     assert len(schema["$defs"]["node"]["oneOf"]) == 12
     assert schema["$defs"]["node_menu"]["properties"]["type"] == {"const": "menu"}
+
+
+def test_simulate_json_has_the_masked_screen_pop(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = simulate_json(capsys, "hotline", "--caller", "13800000001")
+    assert body["attributes"] == {
+        "caller": "13800000001",
+        "language": "zh-CN",
+        "ivr_path": "check_number>profile>vip_queue",
+        "intent": "",
+        "account": "1234****78",
+        "vip_tier": "gold",
+    }
+    assert simulate_json(capsys, "hotline", "--inputs", "1")["attributes"] is None
+
+
+def test_simulate_provider_result_forces_an_answer(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = simulate_json(capsys, "emergency", "--provider-result", "market_status=closed")
+    assert (body["outcome"], body["reason"], body["node"]) == ("hangup", "market_closed", "closed")
+    body = simulate_json(
+        capsys, "hotline", "--caller", "13800000001",
+        "--provider-result", "caller_profile=error", "--provider-result", "market_status=open",
+    )  # fmt: skip
+    assert body["path"] == ["check_number", "profile", "welcome", "main_menu"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("market_stat=closed", "unknown provider 'market_stat' (did you mean 'market_status'?)"),
+        (
+            "market_status=close",
+            "provider 'market_status' has no result 'close' (did you mean 'closed'?); "
+            "its results: open, closed, error",
+        ),
+        (
+            "market_status",
+            "provider result 'market_status' must be NAME=RESULT, e.g. market_status=closed",
+        ),
+    ],
+)
+def test_simulate_provider_result_errors(
+    workdir: Path, capsys: pytest.CaptureFixture[str], value: str, message: str
+) -> None:
+    assert main(["flows", "simulate", "emergency", "--provider-result", value]) == 1
+    assert capsys.readouterr().err == f"ivr: {message}\n"
+
+
+MARKET_FLOW = """\
+flow: market
+languages: [zh-CN]
+start: check
+nodes:
+  check:
+    type: branch
+    cases:
+      - when: {market_open: true}
+        next: open_line
+    otherwise: closed_line
+  open_line: {type: hangup, reason: open}
+  closed_line: {type: hangup, reason: closed}
+"""
+# Monday 2026-11-30 closed: no night session on Friday 2026-11-27
+CALENDAR = """\
+day_sessions:
+  - {name: am, start: "09:00", end: "11:30"}
+night_sessions:
+  default: long
+  groups:
+    long: {start: "21:00", end: "02:30"}
+holidays:
+  - {date: 2026-11-30, name: Test holiday}
+"""
+
+
+def market_reason(capsys: pytest.CaptureFixture[str], *args: str) -> object:
+    return simulate_json(capsys, "market", *args)["reason"]
+
+
+def test_simulate_now_and_the_trading_calendar(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "flows" / "market.yaml").write_text(MARKET_FLOW)
+    assert market_reason(capsys) == "open"  # default: Monday 2026-01-05 10:00
+    assert market_reason(capsys, "--now", "2026-01-05T10:20") == "closed"  # built-in: break
+    assert market_reason(capsys, "--now", "2026-11-27T22:30") == "open"  # built-in: Friday night
+    assert market_reason(capsys, "--now", "2026-11-27T14:30+00:00") == "open"  # = 22:30 local
+    (workdir / "config" / "trading_calendar.yaml").write_text(CALENDAR)
+    assert market_reason(capsys, "--now", "2026-11-27T22:30") == "closed"  # holiday follows
+    assert market_reason(capsys, "--now", "2026-01-05T10:20") == "open"  # its own sessions
+    (workdir / "config" / "trading_calendar.yaml").rename(workdir / "cal.yaml")
+    assert market_reason(capsys, "--now", "2026-11-27T22:30", "--calendar", "cal.yaml") == "closed"
+
+
+def test_simulate_bad_now_and_bad_calendar(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["flows", "simulate", "hotline", "--now", "Friday"]) == 1
+    assert capsys.readouterr().err == (
+        "ivr: --now must be an ISO local time such as 2026-11-27T22:30 (got 'Friday')\n"
+    )
+    (workdir / "config" / "trading_calendar.yaml").write_text(CALENDAR.replace("02:30", "2:30"))
+    assert main(["flows", "validate"]) == 1
+    assert capsys.readouterr().err == (
+        "config/trading_calendar.yaml:6:33: night group 'long': 'end' must be a time HH:MM, "
+        "e.g. \"21:00\" (got '2:30')\n"
+    )
+    assert main(["flows", "validate", "--calendar", "none.yaml"]) == 1
+    assert capsys.readouterr().err == (
+        "none.yaml:1:1: cannot read the trading calendar: No such file or directory\n"
+    )

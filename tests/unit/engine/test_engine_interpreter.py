@@ -564,3 +564,49 @@ def test_goto_keeps_a_value_the_call_already_set() -> None:
     assert call.state.outcome is not None
     assert call.state.outcome.reason == "accepted"
     assert call.state.variables["shared"] == "from_u"
+
+
+PRICE = """
+flow: price
+languages: [zh-CN]
+start: get_price
+defaults: {fallback: bye}
+nodes:
+  get_price:
+    type: collect
+    prompt: {zh-CN: 请输入价格。}
+    var: price
+    decimal_key: "*"
+    max_digits: 8
+    pattern: "[0-9]{1,6}(\\\\.[0-9]{1,2})?"
+    invalid_prompt: {zh-CN: 价格不对。}
+    next: readback
+  readback: {type: say, prompt: {zh-CN: "价格{price}。"}, next: bye}
+  bye: {type: hangup}
+"""
+
+
+def test_decimal_key_types_a_decimal_point() -> None:
+    call = Call(flows_from(PRICE), "price")
+    _enter_digits(call, "3580*5#")
+    assert call.state.variables["price"] == "3580.5"
+    assert texts(call.last) == ["价格3580.5。"]
+    decisions = [t.detail for t in traces(call.last) if t.kind == "decision"]
+    assert decisions[0] == {"next": "readback", "var": "price", "value": "3580.5"}
+
+
+def test_a_second_decimal_point_makes_the_value_invalid() -> None:
+    call = Call(flows_from(PRICE), "price")
+    _enter_digits(call, "3*5*8#")
+    assert call.state.node == "get_price"
+    assert call.state.retries == 1
+    assert "price" not in call.state.variables
+    assert texts(call.last) == ["价格不对。", "请输入价格。"]
+    _enter_digits(call, "75230#")
+    assert call.state.variables["price"] == "75230"
+
+
+def test_decimal_point_counts_toward_max_digits() -> None:
+    call = Call(flows_from(PRICE), "price")
+    _enter_digits(call, "12345*67")  # eight keys: max_digits ends the input
+    assert call.state.variables["price"] == "12345.67"

@@ -1,25 +1,22 @@
-"""Harness for the shipped-flow tests: scripted calls through the simulator, with provider answers
-the sample data cannot produce (a closed market, a failing back office) injected per call.
+"""Harness for the shipped-flow tests: scripted calls through the simulator (`ivr.engine.sim`),
+with provider answers the sample data cannot produce (a closed market, a failing back office)
+fixed per call.
 
-Rules: pure and deterministic like `ivr.engine.sim` (same loop, same fake runtime); a call names
-its clock (`now`), so business hours and sessions never depend on when the tests run.
+Rules: pure and deterministic like the simulator; a call names its clock (`now`), so business
+hours and sessions never depend on when the tests run.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ivr.engine import commands as c
-from ivr.engine.events import CallStarted
-from ivr.engine.interpreter import start, step
 from ivr.engine.model import FlowSet
-from ivr.engine.sim import MAX_EVENTS, SimResult, Simulation, next_event, parse_inputs
-from ivr.engine.simfake import Answer, FakeProviders
-from ivr.engine.state import Outcome
+from ivr.engine.sim import SimResult, parse_inputs, simulate
+from ivr.engine.simfake import Answer, forced_answer
 from ivr.engine.validate import Context, load_checked
 from queueing.config import load_queues
 
@@ -37,8 +34,8 @@ VIP_CALLER = "13800000001"
 GOLD = ("12345678", "123456")  # 张伟, vip tier gold, 2 trades, risk normal
 PLAIN = ("87654321", "654321")  # 李娜, no tier, no trades, risk high
 
-ERROR: Answer = ("error", {})
-MARKET_CLOSED: Answer = ("closed", {"session": "", "next_open": "21:00"})
+ERROR: Answer = ("error", {})  # any provider failing
+MARKET_CLOSED: Answer = forced_answer("market_status", "closed")
 
 
 def queue_context() -> Context:
@@ -49,18 +46,6 @@ def queue_context() -> Context:
 
 def load_shipped() -> FlowSet:
     return load_checked([FLOWS_DIR], queue_context())
-
-
-@dataclass(slots=True)
-class ScriptedProviders(FakeProviders):
-    """The sample data, except for providers given a fixed answer in `answers`."""
-
-    answers: Mapping[str, Answer] = field(default_factory=dict)
-
-    def lookup(self, provider: str, params: Mapping[str, str]) -> Answer:
-        if provider in self.answers:
-            return self.answers[provider]
-        return FakeProviders.lookup(self, provider, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,21 +62,17 @@ class Call:
 
 
 def run(flows: FlowSet, call: Call) -> SimResult:
-    """`ivr.engine.sim.simulate` with `call.answers` injected into the fake providers."""
-    sim = Simulation(flows, call.language)
-    sim.fake = ScriptedProviders(call.language or "zh-CN", answers=call.answers)
-    started = CallStarted(call.caller, call.dialed, call.language, call.now, {})
-    state, commands = start(flows, call.flow, started)
-    sim.absorb(state, commands)
-    scripted = deque(parse_inputs(call.inputs))
-    for _ in range(MAX_EVENTS):
-        event = None if state.finished else next_event(sim, scripted, state)
-        if event is None:
-            break
-        state, commands = step(flows, state, event)
-        sim.absorb(state, commands)
-    outcome = state.outcome or Outcome("waiting", state.flow, state.node)
-    return SimResult(state, outcome, sim.result_trace, sim.prompts, sim.commands)
+    """`ivr.engine.sim.simulate` of one scripted call."""
+    return simulate(
+        flows,
+        call.flow,
+        parse_inputs(call.inputs),
+        language=call.language,
+        caller=call.caller,
+        dialed=call.dialed,
+        now=call.now,
+        answers=call.answers,
+    )
 
 
 def visited(result: SimResult) -> set[tuple[str, str]]:

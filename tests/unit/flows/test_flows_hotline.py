@@ -8,6 +8,7 @@ loop with injected provider answers (`tests.unit.flows.harness`).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -283,7 +284,7 @@ def test_market_closed_takes_no_order_and_offers_a_callback(flows: FlowSet) -> N
 
 def test_order_capture_reads_back_every_field_before_confirming(flows: FlowSet) -> None:
     result = run(flows, Call("emergency", AT_CAPTURE + ",1,2505,1,2,1,3580*5#,2#,1"))
-    readback = "请核对您的委托：螺纹钢2505合约，买入，平仓，限价3580*5，2手。"
+    readback = "请核对您的委托：螺纹钢2505合约，买入，平仓，限价3580.5，2手。"
     assert result.prompts.index(readback) + 1 == result.prompts.index(
         "确认无误请按1，重新输入请按2。"
     )
@@ -292,13 +293,23 @@ def test_order_capture_reads_back_every_field_before_confirming(flows: FlowSet) 
     ticket, callback = lookups(result)[-2:]
     assert ticket.provider == "create_ticket"
     assert ticket.params["kind"] == "emergency_order"
-    assert ticket.params["note"].startswith("rb2505 buy close limit 3580*5 x2;")
+    assert ticket.params["note"].startswith("rb2505 buy close limit 3580.5 x2;")
     assert dict(callback.params) == {
         "caller": "13900000000",
         "queue": "trading_desk",
         "reason": "emergency_order",
     }
     assert result.prompts[-1].startswith("为保障账户安全，交易系统恢复后请尽快登录并修改交易密码。")
+
+
+def test_price_with_two_decimal_points_is_asked_again(flows: FlowSet) -> None:
+    result = run(flows, Call("emergency", AT_CAPTURE + ",1,2505,1,2,1,35*8*5#,3580*5#,2#"))
+    assert result.prompts[-3:] == [
+        "请输入委托手数，输入完毕请按井号键。",
+        "请核对您的委托：螺纹钢2505合约，买入，平仓，限价3580.5，2手。",
+        "确认无误请按1，重新输入请按2。",
+    ]
+    assert "价格格式不正确。" in result.prompts
 
 
 def test_order_capture_in_english_reads_back_open_close(flows: FlowSet) -> None:
@@ -322,9 +333,18 @@ def test_close_only_policy_refuses_an_opening_order(flows: FlowSet) -> None:
 
 
 def test_close_only_policy_holds_when_arriving_from_the_hotline(flows: FlowSet) -> None:
-    # goto does not load the target flow's `variables:`; unset counts as close-only
     result = run(flows, Call("hotline", "1,9," + AT_CAPTURE + ",1,2505,1,1"))
+    assert result.state.variables["close_only"] == "true"  # loaded by the goto into emergency
     assert ("emergency", "open_refused") in visited(result)
+
+
+def test_close_only_switched_off_applies_to_hotline_callers_too(flows: FlowSet) -> None:
+    emergency = flows.flows["emergency"]
+    allowing = replace(emergency, variables={**emergency.variables, "close_only": "false"})
+    opened = FlowSet({**flows.flows, "emergency": allowing})
+    result = run(opened, Call("hotline", "1,9," + AT_CAPTURE + ",1,2505,1,1,2,3#,1"))
+    assert ("emergency", "open_refused") not in visited(result)
+    assert "请核对您的委托：螺纹钢2505合约，买入，开仓，市价，3手。" in result.prompts
 
 
 def test_order_without_open_close_is_not_registered(flows: FlowSet) -> None:
