@@ -116,7 +116,13 @@ class App:
         self._closers.append(self.renderer.close)
         await self._start_http()
         ari_url, username, password = await self._start_switch()
-        self.rest = AriRest(ari_url, username, password, observer=_MetricsObserver(self.metrics))
+        self.rest = AriRest(
+            ari_url,
+            username,
+            password,
+            timeout_s=s.ari.timeout_s,
+            observer=_MetricsObserver(self.metrics),
+        )
         self._closers.append(self.rest.close)
         self.dispatcher = Dispatcher(self._lane, on_overflow=self._overflow)
         self.handoff: QueueHandoff = await self._start_queueing(clock)

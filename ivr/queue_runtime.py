@@ -90,6 +90,7 @@ class RedisQueueHandoff:
         self._wake = asyncio.Event()
         self._router: asyncio.Task[None] | None = None
         self._seq = itertools.count(1)
+        self._stopping = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -97,10 +98,15 @@ class RedisQueueHandoff:
         self._router = asyncio.create_task(self._route_forever(), name="queue-router")
 
     async def aclose(self) -> None:
+        # A stop flag, not only cancel(): on Python 3.11 a cancel that lands as the
+        # router's `asyncio.timeout` expires is swallowed as a timeout.
+        self._stopping = True
+        self._wake.set()
         if self._router is not None:
-            self._router.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._router
+            done, _ = await asyncio.wait({self._router}, timeout=2.0)
+            if not done:
+                self._router.cancel()
+                await asyncio.wait({self._router}, timeout=2.0)
         for waiting in self._calls.values():
             if waiting.deadline is not None:
                 waiting.deadline.cancel()
@@ -147,7 +153,7 @@ class RedisQueueHandoff:
     # ------------------------------------------------------------------ router
 
     async def _route_forever(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.route_once()
             except StoreError as exc:

@@ -244,8 +244,9 @@ class CallSession:
             return
         try:
             await self._dispatch(command)
-        except ChannelGone:
-            self._post(ev.CallerHungUp(self.hangup_cause or "gone"))
+        except ChannelGone:  # 404: the caller left and we missed (or have not yet seen) it
+            self.hangup_cause = self.hangup_cause or "gone"
+            self._post(ev.CallerHungUp(self.hangup_cause))
 
     async def _dispatch(self, command: cmd.Command) -> None:
         match command:

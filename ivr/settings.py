@@ -39,6 +39,7 @@ class AriSettings:
     username: str = "ivr"
     password: str | None = field(default=None, repr=False)
     app: str = "futures-ivr"
+    timeout_s: float = 5.0  # per-request deadline of ARI REST calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ _KEYS: dict[str, _Key] = {
     "ari.username": _Key(_text, "IVR_ARI_USERNAME"),
     "ari.password": _Key(_optional(_text), "IVR_ARI_PASSWORD", secret=True),
     "ari.app": _Key(_text, "IVR_ARI_APP"),
+    "ari.timeout_s": _Key(_positive_float, "IVR_ARI_TIMEOUT_S"),
     "database_url": _Key(_db_url, "IVR_DATABASE_URL"),
     "redis_url": _Key(_optional(_url("redis", "rediss", "unix")), "IVR_REDIS_URL"),
     "http.host": _Key(_text, "IVR_HTTP_HOST"),

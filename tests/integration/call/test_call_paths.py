@@ -48,10 +48,11 @@ async def _journey(app: App, call: Any, expected: dict[str, object]) -> str | No
         transcript = await driver.ended()
         problem = None if transcript.ended_by == "app" else f"ended by {transcript.ended_by}"
     elif kind == "queued":
-        session = driver.session
-        await until(lambda: session.state is not None and session.state.phase == "queued")
-        waiting = await app.queue_store.get_call(driver.channel_id)  # type: ignore[arg-type]
-        got = None if waiting is None else waiting.queue
+        waiting = await until(
+            lambda: app.queue_store.get_call(driver.channel_id),  # type: ignore[arg-type]
+            what="the call in the Redis queue",
+        )
+        got = waiting.queue
         problem = None if got == expected["queue"] else f"queued in {got}"
         driver.hang_up()
         await driver.ended()
@@ -84,9 +85,10 @@ async def test_emergency_journeys_record_their_outcome(app_factory: AppFactory, 
     async with app_factory() as app:
         driver = await CallDriver.dial(app, dialed=dialed_for(app, call), caller=call.caller)
         await driver.run(call.inputs)
-        await until(lambda: driver.session.state is not None and driver.session.state.phase == "queued")
-        waiting = await app.queue_store.get_call(driver.channel_id)  # type: ignore[arg-type]
-        assert waiting is not None
+        waiting = await until(
+            lambda: app.queue_store.get_call(driver.channel_id),  # type: ignore[arg-type]
+            what="the call in the Redis queue",
+        )
         assert (waiting.queue, waiting.priority.value) == ("trading_desk", "emergency")
         assert "123456" not in str(waiting.info)  # the PIN never reaches the screen pop
         driver.hang_up()
