@@ -25,12 +25,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
+from ivr.call_recording import RecordingKeeper
 from ivr.clock import Clock
 from ivr.commands.flows import read_queues
 from ivr.engine import load_checked
@@ -48,10 +50,16 @@ from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.session import CallSession, SessionDeps
 from ivr.settings import Settings
 from ivr.store import CallStore
+from ivr.tradingcal import load_trading_calendar
 from ivr.tts import PromptRenderer
+from ivr.users import UserStore
+from ivr.web.api import ApiDeps, add_api_routes
+from ivr.web.api_recordings import add_recording_routes
 from ivr.web.prompts import add_prompt_routes
 from queueing.config import load_queues
 from queueing.store import RedisQueueStore
+from recordings import RecordingIndex
+from recordings.config import load_recordings_config
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +120,8 @@ class App:
         self._flows = self.load_flows()
         await self._start_store()
         await self._start_redis()
+        self._open_queue_store()
+        self._open_recordings()
         self.renderer = PromptRenderer(self.path(s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
         self._closers.append(self.renderer.close)
         await self._start_http()
@@ -137,6 +147,8 @@ class App:
             clock=clock,
             metrics=self.metrics,
             app_name=s.ari.app,
+            keeper=RecordingKeeper(self.recordings, self.rest),
+            bind=self.dispatcher.bind,
         )
         self.events = AriEvents(
             ari_url,
@@ -175,11 +187,22 @@ class App:
         self._closers.append(self.redis.stop)
         self.redis_url = self.redis.url
 
-    async def _start_queueing(self, clock: Clock) -> QueueHandoff:
+    def _open_queue_store(self) -> None:
         assert self.redis_url is not None
         config = load_queues(self.path(self.settings.paths.config_dir) / "queues.yaml")
-        self.queue_store = RedisQueueStore.from_url(self.redis_url, config)
+        self.queue_store = RedisQueueStore.from_url(
+            self.redis_url, config, day_zone=ZoneInfo(self.clock.timezone)
+        )
         self._closers.append(self.queue_store.close)
+
+    def _open_recordings(self) -> None:
+        config_dir = self.path(self.settings.paths.config_dir)
+        config = load_recordings_config(config_dir / "recordings.yaml")
+        self.recordings = RecordingIndex(
+            self.store.engine, self.path(self.settings.paths.recordings), config
+        )
+
+    async def _start_queueing(self, clock: Clock) -> QueueHandoff:
         handoff = RedisQueueHandoff(
             self.queue_store,
             self.rest,
@@ -199,6 +222,9 @@ class App:
             tts_cache=self.path(s.paths.tts_cache),
             prompt_root=self.path(s.paths.prompt_root),
         )
+        self.users = UserStore(self.store.engine)  # tables migrated by CallStore.open
+        add_api_routes(web_app, ApiDeps(self.queue_store, self.store, self.users, self.clock))
+        add_recording_routes(web_app, self.recordings)
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/metrics", self._metrics)
         self.web_app = web_app
@@ -285,8 +311,16 @@ class App:
     def load_flows(self) -> FlowSet:
         """Load and fully validate the flows; refuse to start with any error (all listed)."""
         s = self.settings
-        queues, skills = read_queues(self.path(s.paths.config_dir) / "queues.yaml")
-        context = Context(queues=queues, skills=skills, prompt_root=self.path(s.paths.prompt_root))
+        config_dir = self.path(s.paths.config_dir)
+        queues, skills = read_queues(config_dir / "queues.yaml")
+        calendar_file = config_dir / "trading_calendar.yaml"
+        calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
+        context = Context(
+            queues=queues,
+            skills=skills,
+            prompt_root=self.path(s.paths.prompt_root),
+            calendar=calendar,
+        )
         return load_checked([self.path(s.paths.flows_dir)], context)
 
     def flows(self) -> FlowSet:

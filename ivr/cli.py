@@ -14,7 +14,16 @@ from collections.abc import Sequence
 
 from ivr.errors import IvrError
 
-COMMAND_MODULES = ("flows", "serve", "calls", "prompts")
+COMMAND_MODULES = (
+    "flows",
+    "serve",
+    "calls",
+    "prompts",
+    "agents",
+    "queues",
+    "users",
+    "recordings",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

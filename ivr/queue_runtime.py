@@ -36,7 +36,7 @@ from ivr.handoff import QueuedCall
 from queueing.config import PriorityClass
 from queueing.errors import StoreError
 from queueing.model import Offer, Outcome
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallId, pick
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
@@ -168,8 +168,32 @@ class RedisQueueHandoff:
         reaped = await self.store.reap(now)
         for call_id in reaped.released:
             await self._reaped(str(call_id))
-        for offer in await self.store.route(now):
+        for offer in await self._route_mine(now):
             await self._offer(offer)
+
+    async def _route_mine(self, now: float) -> list[Offer]:
+        """`store.route`, restricted to the calls this process owns (it has their channels
+        and must dial their agents); agents are shared by every process and reserved
+        atomically, so two processes never take the same agent."""
+        if not self._calls:
+            return []
+        calls, agents = await self.store.snapshot(now)
+        mine = [c for c in calls if str(c.call_id) in self._calls]
+        if not mine or not agents:
+            return []
+        endpoints = {a.agent_id: endpoint for a, endpoint in agents}
+        queues = self.store.config.queues
+        proposals = [
+            Offer(
+                pair.call_id,
+                pair.agent_id,
+                endpoints[pair.agent_id],
+                self._calls[str(pair.call_id)].call.request.queue,
+                now + queues[self._calls[str(pair.call_id)].call.request.queue].ring_timeout_s,
+            )
+            for pair in pick(self.store.config, mine, [a for a, _ in agents], now)
+        ]
+        return await self.store.reserve(proposals, now)
 
     async def _offer(self, offer: Offer) -> None:
         waiting = self._calls.get(str(offer.call_id))
@@ -241,13 +265,16 @@ class RedisQueueHandoff:
         leg.answered = True
         call = waiting.call
         try:
-            bridge = await self._rest.create_bridge("mixing", bridge_id=f"br-{call.key}")
-            waiting.bridge_id = bridge.id
-            self._bind(bridge.id, call.key)
             with contextlib.suppress(AriError):
                 await self._rest.stop_moh(call.channel_id)  # type: ignore[arg-type]
-            await self._rest.add_channel(bridge.id, call.channel_id)  # type: ignore[arg-type]
-            await self._rest.add_channel(bridge.id, leg.channel_id)  # type: ignore[arg-type]
+            if call.bridge_id is not None:  # the call's recorded bridge: the agent joins it
+                bridge_id = call.bridge_id
+            else:
+                bridge = await self._rest.create_bridge("mixing", bridge_id=f"br-{call.key}")
+                bridge_id = waiting.bridge_id = bridge.id
+                self._bind(bridge_id, call.key)
+                await self._rest.add_channel(bridge_id, call.channel_id)  # type: ignore[arg-type]
+            await self._rest.add_channel(bridge_id, leg.channel_id)  # type: ignore[arg-type]
         except AriError as exc:
             log.error("bridging agent=%s failed: %s", leg.agent_id, exc)
             await self._requeue(waiting, leg, "bridge_failed")
@@ -261,7 +288,7 @@ class RedisQueueHandoff:
             waiting.deadline.cancel()
         log.info("bridged agent=%s", leg.agent_id)
         if self._on_connected is not None:
-            self._on_connected(call, leg, bridge.id)
+            self._on_connected(call, leg, bridge_id)
         call.deliver(QueueOutcome("answered", call.request.queue, str(leg.agent_id)))
 
     async def _requeue(self, waiting: _Waiting, leg: _Leg, reason: str) -> None:

@@ -73,11 +73,24 @@ class StoreRecorder:
     # ------------------------------------------------------------------ CallRecorder
 
     def call_started(
-        self, key: str, *, channel_id: str, caller: str, dialed: str, language: str, flow: str
+        self,
+        key: str,
+        *,
+        call_id: str,
+        channel_id: str,
+        caller: str,
+        dialed: str,
+        language: str,
+        flow: str,
     ) -> None:
         async def op() -> None:
             self._ids[key] = await self._store.create_call(
-                channel_id=channel_id, caller=caller, dialed=dialed, language=language, flow=flow
+                channel_id=channel_id,
+                caller=caller,
+                dialed=dialed,
+                language=language,
+                flow=flow,
+                call_id=call_id,
             )
 
         self._ops.put_nowait(op)

@@ -23,18 +23,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivr import ari
 from ivr.ari import AriError, AriRest, AriUnavailable, ChannelGone, ChannelId
+from ivr.call_recording import RecordingKeeper
 from ivr.clock import Clock
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
-from ivr.engine.state import CallState
 from ivr.engine.model import FlowSet
+from ivr.engine.state import CallState
 from ivr.handoff import QueuedCall, QueueHandoff
 from ivr.log import call_id as call_id_var
 from ivr.metrics import Metrics
@@ -43,6 +45,7 @@ from ivr.providers import LookupProviders
 log = logging.getLogger(__name__)
 
 CLEANUP_TIMEOUT_S = 2.0
+SEAL_TIMEOUT_S = 10.0  # stop + fetch + hash of the call's recordings at its end
 LOOKUP_TIMEOUT_S = 10.0  # wall seconds: a back office is as slow as it is, whatever the clock
 # Timers about back-office latency, not about the caller: never sped up by a sandbox clock.
 WALL_TIME_TIMERS = frozenset({"lookup"})
@@ -63,7 +66,15 @@ class CallRecorder(Protocol):
     """Where the call row and its trace go (write-behind: never blocks the call)."""
 
     def call_started(
-        self, key: str, *, channel_id: str, caller: str, dialed: str, language: str, flow: str
+        self,
+        key: str,
+        *,
+        call_id: str,
+        channel_id: str,
+        caller: str,
+        dialed: str,
+        language: str,
+        flow: str,
     ) -> None: ...
 
     def answered(self, key: str) -> None: ...
@@ -89,7 +100,10 @@ class SessionDeps:
     metrics: Metrics
     app_name: str
     default_flow: str = "hotline"
-    recording_prefix: str = "ivr"
+    keeper: RecordingKeeper | None = None
+    bind: Callable[[str, str], None] = lambda _other, _key: None
+    # flows whose calls are recorded (both parties, from entry) -> recording purpose
+    recorded_flows: Mapping[str, str] = field(default_factory=lambda: {"emergency": "emergency"})
 
 
 @dataclass
@@ -106,6 +120,7 @@ class CallSession:
     def __init__(self, deps: SessionDeps, channel: ari.Channel) -> None:
         self.deps = deps
         self.key = channel.id
+        self.call_id = uuid.uuid4().hex  # the call row's id (and the recordings' call id)
         self.channel_id: ChannelId = channel.id
         self.caller = channel.caller.number
         self.dialed = channel.dialplan.exten if channel.dialplan else ""
@@ -124,6 +139,9 @@ class CallSession:
         self._arrived: float | None = None
         self._provider = deps.providers.for_call(self.key)  # per call: PIN failures count
         self.events_handled = 0  # engine steps taken (tests wait on it)
+        self.bridge_id: str | None = None  # the caller's recorded bridge, once recording
+        self.recording_name: str | None = None  # the call recording (bridge), if any
+        self._sealed: list[str] = []  # recordings sealed during the call
 
     # ------------------------------------------------------------------ inputs
 
@@ -156,6 +174,7 @@ class CallSession:
                 return ev.PromptFinished(self._playbacks.pop(pb.id))
             case ari.RecordingFinished(recording=rec) if rec.name in self._recordings:
                 duration = float(rec.duration_s or 0)
+                self._seal_later(rec.name)
                 return ev.RecordingDone(self._recordings.pop(rec.name), duration, "finished")
             case ari.RecordingFailed(recording=rec) if rec.name in self._recordings:
                 return ev.RecordingDone(self._recordings.pop(rec.name), 0.0, "failed")
@@ -198,6 +217,7 @@ class CallSession:
         self.language = flows.flows[flow_name].default_language
         self.deps.recorder.call_started(
             self.key,
+            call_id=self.call_id,
             channel_id=self.channel_id,
             caller=self.caller,
             dialed=self.dialed,
@@ -228,6 +248,9 @@ class CallSession:
     async def _apply(self, state: CallState, commands: list[cmd.Command]) -> None:
         self.state = state
         self.language = state.language or self.language
+        purpose = self.deps.recorded_flows.get(state.flow)
+        if purpose is not None and self.recording_name is None and not self._gone:
+            await self._record_call(purpose)
         traces = [c.entry for c in commands if isinstance(c, cmd.WriteTrace)]
         if traces:
             self.deps.recorder.trace(self.key, traces)
@@ -266,8 +289,8 @@ class CallSession:
                 await self._enqueue(command)
             case cmd.Dequeue(reason=reason):
                 await self._dequeue(reason)
-            case cmd.Record(name=name, max_s=max_s, beep=beep):
-                await self._record(name, max_s, beep)
+            case cmd.Record(name=name, purpose=purpose, max_s=max_s, beep=beep):
+                await self._record(name, purpose, max_s, beep)
             case cmd.StopRecording(name=name):
                 await self._stop_recording(name)
             case cmd.Transfer(target=target):
@@ -346,7 +369,7 @@ class CallSession:
         self._queued = command.queue
         self.deps.recorder.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
-        call = QueuedCall(self.key, self.channel_id, command, self._post)
+        call = QueuedCall(self.key, self.channel_id, command, self._post, self.bridge_id)
         await self._ari(self.deps.handoff.enqueue(call))
 
     async def _dequeue(self, reason: str) -> None:
@@ -354,8 +377,30 @@ class CallSession:
             self._queued = None
             await self.deps.handoff.cancel(self.key, reason)
 
-    async def _record(self, name: str, max_s: float, beep: bool) -> None:
-        ari_name = f"{self.deps.recording_prefix}-{self.key}-{name}"
+    async def _record_call(self, purpose: str) -> None:
+        """Put the caller in a bridge of their own and record the bridge (see
+        `ivr.call_recording`): an agent joining later is in the same file."""
+        keeper = self.deps.keeper
+        if keeper is None:
+            return
+        self.recording_name = ""  # attempted: never twice
+        bridge_id = f"call-{self.key}"
+        try:
+            await self.deps.rest.create_bridge("mixing", bridge_id=bridge_id)
+            self.deps.bind(bridge_id, self.key)
+            await self.deps.rest.add_channel(bridge_id, self.channel_id)
+        except AriError as exc:
+            log.error("no recording bridge for the call: %s", exc)
+            return
+        self.bridge_id = bridge_id
+        self.recording_name = await keeper.record_bridge(self.call_id, bridge_id, purpose) or ""
+
+    async def _record(self, name: str, purpose: str, max_s: float, beep: bool) -> None:
+        keeper = self.deps.keeper
+        if keeper is not None:
+            ari_name = await keeper.open_channel_recording(self.call_id, self.channel_id, purpose)
+        else:
+            ari_name = f"{self.call_id}-{name}"
         self._recordings[ari_name] = name
         await self._ari(
             self.deps.rest.record(
@@ -368,6 +413,27 @@ class CallSession:
                 terminate_on="#",
             )
         )
+
+    def _seal_later(self, ari_name: str) -> None:
+        keeper = self.deps.keeper
+        if keeper is not None:
+            self._sealed.append(ari_name)
+            self._spawn(self._seal(keeper, ari_name), f"seal-{ari_name}")
+
+    async def _seal(self, keeper: RecordingKeeper, ari_name: str) -> None:
+        await keeper.seal(ari_name)
+
+    async def _finish_call_recording(self) -> None:
+        """Stop the call's bridge recording, seal it, take the bridge down (bounded)."""
+        keeper, name = self.deps.keeper, self.recording_name
+        if keeper is not None and name:
+            self.recording_name = ""
+            await keeper.stop(name)
+            await keeper.seal(name)
+        if self.bridge_id is not None:
+            bridge, self.bridge_id = self.bridge_id, None
+            with contextlib.suppress(AriError):
+                await self.deps.rest.destroy_bridge(bridge)
 
     async def _stop_recording(self, name: str) -> None:
         for ari_name, engine_name in self._recordings.items():
@@ -398,7 +464,8 @@ class CallSession:
 
     async def _cleanup(self) -> None:
         for task in [*self._timers.values(), *self._work]:
-            task.cancel()
+            if not task.get_name().startswith("seal-"):
+                task.cancel()
         self._timers.clear()
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT_S):
@@ -411,6 +478,13 @@ class CallSession:
             log.warning("clean-up timed out")
         except AriError as exc:
             log.warning("clean-up: %s", exc)
+        try:
+            async with asyncio.timeout(SEAL_TIMEOUT_S):
+                await self._finish_call_recording()
+                if self._work:
+                    await asyncio.wait(set(self._work))
+        except TimeoutError:
+            log.error("recordings of the call not sealed in time: see `ivr recordings orphans`")
         self._playbacks.clear()
         self.deps.recorder.call_ended(self.key, self.outcome, self.hangup_cause)
         log.info("call ended outcome=%s cause=%s", self.outcome, self.hangup_cause)

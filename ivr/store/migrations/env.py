@@ -15,8 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ivr.store.models import Base
+from recordings.models import metadata as recordings_metadata
 
-target_metadata = Base.metadata
+target_metadata = [Base.metadata, recordings_metadata]
 
 
 def _run(connection: Connection) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.app import App
-from ivr.sandbox.scenario import Scenario, ScenarioCall, Transcript
+from ivr.sandbox.scenario import Scenario, ScenarioCall, Step, Transcript
 from ivr.session import CallSession
 from tests.helpers import until
 
@@ -24,9 +24,16 @@ class CallDriver:
     call: ScenarioCall
 
     @classmethod
-    async def dial(cls, app: App, dialed: str = "95555", caller: str = "13900000000") -> CallDriver:
+    async def dial(
+        cls,
+        app: App,
+        dialed: str = "95555",
+        caller: str = "13900000000",
+        steps: tuple[Step, ...] = (),
+    ) -> CallDriver:
+        """Place the call; `steps` (e.g. a `Speak` of line noise) run beside the driver."""
         assert app.switch is not None
-        scenario = Scenario(dialed=dialed, caller=caller, max_duration_s=100_000)
+        scenario = Scenario(dialed=dialed, caller=caller, steps=steps, max_duration_s=100_000)
         call = await app.switch.place_call(scenario)
         driver = cls(app, call)
         await until(lambda: driver.channel_id in app.sessions, what="the call's session")

@@ -49,7 +49,8 @@ async def test_hangup_during_digit_collection(app_factory: AppFactory) -> None:
         await driver.waiting_for_input()  # the account number collect, input timer running
         await driver.press("1234")  # half an account number: the inter-digit timer runs
         session = driver.session
-        assert session.state is not None and session.state.digits == "1234"
+        assert session.state is not None
+        assert session.state.digits == "1234"
         driver.hang_up()
         await driver.ended()
         assert session.live == {"timers": 0, "playbacks": 0, "work": 0, "queued": 0}
@@ -105,7 +106,11 @@ async def test_call_survives_a_lost_events_websocket(app_factory: AppFactory) ->
         await until(lambda: app.events.connections > connections, what="reconnected")
         await until(lambda: app.events.connected.is_set(), what="socket open again")
         await driver.press("1")  # heard by the session after the resync
-        await until(lambda: driver.session.state is not None and driver.session.state.node != "language_menu")
+        await until(
+            lambda: (
+                driver.session.state is not None and driver.session.state.node != "language_menu"
+            )
+        )
         assert driver.channel_id in app.sessions
         driver.hang_up()
         await driver.ended()
@@ -141,7 +146,8 @@ async def test_ari_failing_gives_the_fallback_prompt(app_factory: AppFactory) ->
         transcript = await driver.ended()
         assert transcript.ended_by == "app"
         heard = transcript.heard
-        assert len(heard) == 1 and heard[0].startswith("sound:http")
+        assert len(heard) == 1
+        assert heard[0].startswith("sound:http")
         assert app.renderer.cache_path("抱歉，系统暂时繁忙，请稍后再拨。", "zh-CN").stem in heard[0]
         detail = await app.store.find_by_channel(driver.channel_id)
         assert detail is not None

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from ivr.store import CallStore, StoreError, migrate
 from ivr.store.engine import create_engine
 from ivr.store.models import Base
+from recordings.models import metadata as recordings_metadata
 
 T0 = datetime(2026, 11, 25, 1, 2, 3, tzinfo=UTC)
 
@@ -122,7 +123,7 @@ async def test_reopen_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection)
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, [Base.metadata, recordings_metadata]))
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -138,7 +139,8 @@ async def test_migrations_produce_the_models_schema(tmp_path: Path) -> None:
             assert await conn.run_sync(_diff) == []
             assert await conn.run_sync(_tables) == {
                 "alembic_version", "calls", "call_trace", "demo_accounts", "demo_trades",
-                "tickets", "callbacks",
+                "tickets", "callbacks", "users", "user_sessions", "dispositions",
+                "recordings", "recording_audit",
             }  # fmt: skip
     finally:
         await engine.dispose()
