@@ -65,6 +65,10 @@ class TtsError(IvrError):
     """A prompt cannot be rendered (unknown language or voice, synthesis failure)."""
 
 
+class NoAudio(TtsError):
+    """The synthesizer ran but wrote no (or empty) audio."""
+
+
 class Synthesizer(Protocol):
     """Writes `text` spoken with `voice` at `rate_wpm` to `out` (a WAV at any rate).
 
@@ -105,7 +109,7 @@ class Pyttsx3Synthesizer:
         self._engine.save_to_file(text, str(out))
         self._engine.runAndWait()
         if not out.exists():
-            raise TtsError(f"pyttsx3 produced no audio for voice {voice!r}")
+            raise NoAudio(f"pyttsx3 produced no audio for voice {voice!r}")
 
 
 class EspeakCliSynthesizer:
@@ -142,7 +146,7 @@ def _check_audio(path: Path, voice: str) -> None:
     except (OSError, EOFError, wave.Error):
         frames = 0
     if frames < MIN_AUDIO_FRAMES:
-        raise TtsError(f"synthesis produced no audio for voice {voice!r}")
+        raise NoAudio(f"synthesis produced no audio for voice {voice!r}")
 
 
 def default_synthesizer() -> Synthesizer:
@@ -277,7 +281,7 @@ class PromptRenderer:
         try:
             synth.synthesize(job.text, job.voice, job.rate_wpm, raw)
             _check_audio(raw, job.voice)
-        except TtsError as exc:
+        except NoAudio as exc:
             if synth.name == EspeakCliSynthesizer.name:
                 raise
             log.warning("%s; rendering with the espeak-ng command line", exc)

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
 
+@overload
 async def until(
-    predicate: Callable[[], T | Awaitable[T]], *, timeout_s: float = 5.0, what: str = ""
-) -> T:
+    predicate: Callable[[], Awaitable[T | None]], *, timeout_s: float = ..., what: str = ...
+) -> T: ...
+
+
+@overload
+async def until(
+    predicate: Callable[[], T | None], *, timeout_s: float = ..., what: str = ...
+) -> T: ...
+
+
+async def until(predicate: Callable[[], Any], *, timeout_s: float = 5.0, what: str = "") -> Any:
     """Poll `predicate` (sync or async) until it returns a truthy value, within `timeout_s`.
 
     Raises AssertionError naming `what` when the deadline passes. Yields to the loop between
@@ -24,7 +34,7 @@ async def until(
         if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what or predicate}")
         await asyncio.sleep(0.005)

@@ -144,14 +144,14 @@ def test_bad_yaml_value_names_file_line_and_fix(tmp_path: Path) -> None:
     path = write(tmp_path, "http:\n  host: 127.0.0.1\n  port: eighty\n")
     assert error_of(path, {}) == (
         f"{path}:3: http.port: 'eighty' is not a TCP port; "
-        "use a whole number from 1 to 65535, e.g. 8080"
+        "use a whole number from 1 to 65535, e.g. 8080 (0: any free port)"
     )
 
 
 def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
     assert error_of(write(tmp_path, ""), {"IVR_HTTP_PORT": "99999"}) == (
         "environment variable IVR_HTTP_PORT: '99999' is not a TCP port; "
-        "use a whole number from 1 to 65535, e.g. 8080"
+        "use a whole number from 1 to 65535, e.g. 8080 (0: any free port)"
     )
     assert error_of(write(tmp_path, ""), {"IVR_ARI_URL": "pbx:8088"}) == (
         "environment variable IVR_ARI_URL: 'pbx:8088' is not a http://... or https://... URL; "
