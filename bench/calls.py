@@ -1,0 +1,174 @@
+"""Benchmark: N concurrent scenario calls through the sandbox switch over real sockets.
+
+The switch runs in its own process (`--switch-only`), the app (ARI client, sessions, engine,
+SQLite records, Redis queues) in this one, as in production. Each caller waits for the
+language menu, presses 1, presses 0 in the main menu, waits in the general queue (no agents)
+and hangs up. Measured:
+- DTMF -> next ARI action: in the switch process, from the moment it sends a
+  `ChannelDtmfReceived` to the first REST request about that call that follows it.
+- CPU seconds per call and peak RSS of the app process (getrusage).
+The last line printed is one JSON object: calls, p50_ms, p99_ms, cpu_s_per_call, peak_mb.
+
+    .venv/bin/python -m bench.calls --calls 1000 --speed 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password"
+STEPS = [
+    {"wait_for": "prompt_start", "timeout_s": 60},  # welcome
+    {"wait_for": "prompt_start", "timeout_s": 60},  # risk notice
+    {"wait_for": "prompt_start", "timeout_s": 60},  # language menu
+    {"press": "1"},
+    {"wait": 2},
+    {"press": "0"},  # main menu: an agent
+    {"wait": 5},  # in the queue (music on hold)
+    {"hangup": True},
+]
+
+
+# ---------------------------------------------------------------------- switch process
+
+
+async def _switch_main(speed: float) -> None:
+    from ivr.sandbox import SandboxConfig, SandboxSwitch
+
+    switch = SandboxSwitch(SandboxConfig(username="bench", password=PASSWORD, speed=speed))
+    dtmf_at: dict[str, float] = {}
+    latencies_ms: list[float] = []
+    original_press = switch.press
+
+    def press(channel: Any, digit: str, at_s: float | None = None) -> None:
+        original_press(channel, digit, at_s)
+        dtmf_at[channel.id] = time.perf_counter()
+
+    class Requests(list[Any]):
+        def append(self, record: Any) -> None:
+            super().append(record)
+            now = time.perf_counter()
+            for channel_id in list(dtmf_at):
+                if channel_id in record.path:
+                    latencies_ms.append((now - dtmf_at.pop(channel_id)) * 1000)
+
+    switch.press = press  # type: ignore[method-assign]
+    switch.requests = Requests()
+    await switch.start()
+    print(f"READY {switch.ari_url}", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    print(json.dumps({"latencies_ms": latencies_ms, "cpu_s": time.process_time()}), flush=True)
+    await switch.stop()
+
+
+# ---------------------------------------------------------------------- app process
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _place_all(ari_url: str, n: int, http: Any) -> int:
+    async def one(i: int) -> bool:
+        scenario = {"dialed": "95555", "caller": f"1390000{i:04d}", "steps": STEPS}
+        async with http.post(f"{ari_url}/sandbox/calls", json=scenario) as resp:
+            call_id = (await resp.json())["call_id"]
+        async with http.get(f"{ari_url}/sandbox/calls/{call_id}", params={"wait": "600"}) as r:
+            body = await r.json()
+        return bool(body.get("finished")) and body.get("ended_by") == "caller"
+
+    results = await asyncio.gather(*(one(i) for i in range(n)))
+    return sum(results)
+
+
+async def _bench(calls: int, speed: float) -> dict[str, Any]:
+    import aiohttp
+
+    from ivr.app import App
+    from ivr.ari._http import auth_header
+    from ivr.clock import Clock
+    from ivr.settings import load_settings
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.calls", "--switch-only", "--speed", str(speed),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    assert proc.stdin is not None
+    ari_url = (await proc.stdout.readline()).decode().split()[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            "IVR_ARI_URL": ari_url,
+            "IVR_ARI_USERNAME": "bench",
+            "IVR_ARI_PASSWORD": PASSWORD,
+            "IVR_HTTP_PORT": "0",
+            "IVR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/ivr.db",
+            "IVR_TTS_CACHE": str(ROOT / "var" / "tts-cache"),
+            "IVR_FLOWS_DIR": str(ROOT / "flows"),
+            "IVR_CONFIG_DIR": str(ROOT / "config"),
+            "IVR_LOG_LEVEL": "WARNING",
+        }
+        settings = load_settings(ROOT / "config" / "settings.yaml", env)
+        monday = datetime(2026, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        app = await App.start(settings, Path(tmp), clock=Clock(speed=speed, fixed_now=monday))
+        headers = auth_header("bench", PASSWORD)
+        timeout = aiohttp.ClientTimeout(total=900)
+        try:
+            async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
+                await _place_all(ari_url, 1, http)  # warm-up: renders and caches the prompts
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                handled = await _place_all(ari_url, calls, http)
+                cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+        finally:
+            await app.stop()
+    proc.stdin.write(b"stop\n")
+    await proc.stdin.drain()
+    switch = json.loads((await proc.stdout.readline()).decode())
+    await proc.wait()
+    latencies = switch["latencies_ms"][2:]  # drop the warm-up call's
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "calls": handled,
+        "concurrent": calls,
+        "speed": speed,
+        "wall_s": round(wall_s, 2),
+        "dtmf_samples": len(latencies),
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "cpu_s_per_call": round(cpu_s / max(1, calls), 4),
+        "switch_cpu_s": round(switch["cpu_s"], 2),
+        "peak_mb": round(peak_mb, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--speed", type=float, default=10.0)
+    parser.add_argument("--switch-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    if args.switch_only:
+        asyncio.run(_switch_main(args.speed))
+        return
+    result = asyncio.run(_bench(args.calls, args.speed))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
