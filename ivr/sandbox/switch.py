@@ -127,7 +127,7 @@ class SandboxSwitch:
     async def start(self) -> None:
         from ivr.sandbox.server import build_app
 
-        self._runner = web.AppRunner(build_app(self), handle_signals=False)
+        self._runner = web.AppRunner(build_app(self), handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
