@@ -30,6 +30,8 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from asr.models import ModelRegistry
+from asr.recognizer import RecognizerPool
 from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
 from ivr.call_recording import RecordingKeeper
@@ -38,6 +40,8 @@ from ivr.commands.flows import read_queues
 from ivr.engine import load_checked
 from ivr.engine.model import FlowSet
 from ivr.engine.validate import Context
+from ivr.errors import ErrorList
+from ivr.flowversions import FlowVersions
 from ivr.handoff import QueueHandoff
 from ivr.metrics import Metrics
 from ivr.prompt_media import HttpPromptMedia
@@ -49,11 +53,13 @@ from ivr.redis_local import LocalRedis, start_local_redis
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.session import CallSession, SessionDeps
 from ivr.settings import Settings
+from ivr.speech import SpeechService, media_base_url
 from ivr.store import CallStore
 from ivr.tradingcal import load_trading_calendar
 from ivr.tts import PromptRenderer
 from ivr.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
+from ivr.web.api_flows import add_flow_version_routes
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.prompts import add_prompt_routes
 from queueing.config import load_queues
@@ -149,6 +155,7 @@ class App:
             app_name=s.ari.app,
             keeper=RecordingKeeper(self.recordings, self.rest),
             bind=self.dispatcher.bind,
+            speech=self._start_speech(ari_url),
         )
         self.events = AriEvents(
             ari_url,
@@ -163,6 +170,25 @@ class App:
             await self.events.connected.wait()
         log.info("ARI application %s connected to %s", s.ari.app, ari_url)
 
+    def _start_speech(self, ari_url: str) -> SpeechService | None:
+        """Speech models and the recognizer pool (docs/asr.md). A configured model that is
+        missing is logged now (`ModelRegistry.check`) and its language runs DTMF-only."""
+        s = self.settings.asr
+        if not s.models:
+            return None
+        registry = ModelRegistry({lang: self.path(p) for lang, p in s.models.items()})
+        registry.check()
+        service = SpeechService(
+            registry,
+            RecognizerPool(s.max_active),
+            self.rest,
+            app_name=self.settings.ari.app,
+            media_base=media_base_url(ari_url),
+            bind=self.dispatcher.bind,
+        )
+        self._closers.append(service.aclose)
+        return service
+
     async def _start_store(self) -> None:
         url = self.settings.database_url
         if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:"):
@@ -174,7 +200,9 @@ class App:
         self._closers.append(self.store.close)
         async with AsyncSession(self.store.engine) as db, db.begin():
             await seed_demo(db)
-        self.providers = SqlDemoProviders(self.store.engine, now=self.clock.now)
+        calendar_file = self.path(self.settings.paths.config_dir) / "trading_calendar.yaml"
+        calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
+        self.providers = SqlDemoProviders(self.store.engine, now=self.clock.now, calendar=calendar)
         self.recorder = StoreRecorder(self.store)
         self.recorder.start()
         self._closers.append(self.recorder.aclose)
@@ -225,6 +253,9 @@ class App:
         self.users = UserStore(self.store.engine)  # tables migrated by CallStore.open
         add_api_routes(web_app, ApiDeps(self.queue_store, self.store, self.users, self.clock))
         add_recording_routes(web_app, self.recordings)
+        self.flow_versions = await add_flow_version_routes(
+            web_app, self.store.engine, self.settings, self.root, self._closers
+        )
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/metrics", self._metrics)
         self.web_app = web_app
@@ -308,8 +339,10 @@ class App:
 
     # ------------------------------------------------------------------ flows
 
-    def load_flows(self) -> FlowSet:
-        """Load and fully validate the flows; refuse to start with any error (all listed)."""
+    def load_flows(self) -> FlowSet | None:
+        """Load and fully validate the flow files: the seed of the flow versions. With errors,
+        None and a warning: the stored live versions decide (`ivr.flowversions` refuses to
+        start only if a flow without a stored version is broken)."""
         s = self.settings
         config_dir = self.path(s.paths.config_dir)
         queues, skills = read_queues(config_dir / "queues.yaml")
@@ -321,9 +354,17 @@ class App:
             prompt_root=self.path(s.paths.prompt_root),
             calendar=calendar,
         )
-        return load_checked([self.path(s.paths.flows_dir)], context)
+        try:
+            return load_checked([self.path(s.paths.flows_dir)], context)
+        except ErrorList as exc:
+            log.warning("flow files have errors; the stored live versions are used:\n%s", exc)
+            return None
 
     def flows(self) -> FlowSet:
+        """The live flow set (new calls take it once; a publish/rollback replaces it)."""
+        versions: FlowVersions | None = getattr(self, "flow_versions", None)
+        if versions is not None:
+            return versions.live()
         assert self._flows is not None
         return self._flows
 

@@ -15,6 +15,14 @@
 - Caller hang-up (`cancel`): waiting/offered -> `remove_call(ABANDONED)` and any ringing leg is
   hung up; connected -> `end_call` (agent to wrap-up), agent leg hung up, bridge destroyed.
 - Agent hang-up while connected: `end_call`, the caller is hung up (the session sees it).
+- Waiting callers (with `prompts` wired): at entry and every `periodic_every_s` of the queue
+  (clock time) an announcement of position, estimated wait and open exits (`ivr.announce`):
+  MOH stops, the TTS prompt plays, MOH restarts. While waiting the caller's DTMF is ours
+  (`owns`): `*` = callback request keeping the place in line (`store.request_callback`, a
+  confirmation, the caller hung up; the call stays owned here and is offered like any other,
+  its agent leg carrying the callback number); `#` = voice message (`remove_call(VOICE_MESSAGE)`,
+  the flow hears `QueueOutcome("overflow")` and takes the message on its `on_overflow` path).
+- `post_alert` puts a supervisor alert (`type=alert`) on the store's event stream.
 Every ARI failure here is logged and turned into a requeue or a clean end: no agent is left
 reserved and no caller left in silence.
 """
@@ -25,15 +33,20 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from ivr import ari
+from redis.exceptions import RedisError
+
+from ivr import announce, ari
 from ivr.ari import AriError, AriRest
 from ivr.clock import Clock
+from ivr.engine.commands import Prompt, TtsPrompt
 from ivr.engine.events import QueueOutcome
 from ivr.handoff import QueuedCall
-from queueing.config import PriorityClass
+from ivr.providers import LookupData, LookupProvider, LookupProviders
+from queueing.config import ExitOption, PriorityClass
 from queueing.errors import StoreError
 from queueing.model import Offer, Outcome
 from queueing.policy import AgentId, CallId, pick
@@ -43,6 +56,14 @@ log = logging.getLogger(__name__)
 
 ROUTE_INTERVAL_S = 0.5  # clock seconds between router passes when nothing wakes it
 FAILED_DIAL = {"NOANSWER", "BUSY", "CONGESTION", "CHANUNAVAIL", "CANCEL"}
+ANNOUNCE_TIMEOUT_S = 60.0  # clock seconds one announcement may take before MOH comes back
+ALERT_REASONS = frozenset({"emergency_order"})
+
+
+class PromptMedia(Protocol):
+    """Turns a prompt into an ARI media URI (the session's `PromptMedia`)."""
+
+    async def media_uri(self, prompt: Prompt) -> str: ...
 
 
 @dataclass
@@ -51,6 +72,7 @@ class _Leg:
     call_key: str
     agent_id: AgentId
     answered: bool = False
+    client: bool = False  # the leg that calls a callback requester back
 
 
 @dataclass
@@ -62,6 +84,13 @@ class _Waiting:
     connected: bool = False
     legs_tried: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    announcer: asyncio.Task[None] | None = None
+    playback_id: str | None = None
+    played: asyncio.Event = field(default_factory=asyncio.Event)
+    exits: announce.Exits = field(default_factory=announce.Exits)
+    leaving: bool = False  # an exit key was taken: no second one, no more announcements
+    callback_number: str | None = None  # set once the caller left a callback request
+    client_leg: _Leg | None = None
 
 
 class RedisQueueHandoff:
@@ -77,6 +106,7 @@ class RedisQueueHandoff:
         bind: Callable[[str, str], None],
         unbind: Callable[[str], None],
         on_connected: Callable[[QueuedCall, _Leg, str], None] | None = None,
+        prompts: PromptMedia | None = None,
     ) -> None:
         self.store = store
         self._rest = rest
@@ -85,6 +115,10 @@ class RedisQueueHandoff:
         self._bind = bind
         self._unbind = unbind
         self._on_connected = on_connected
+        self.prompts = prompts  # None: no announcements (music on hold only)
+        self._playbacks: dict[str, str] = {}  # announcement playback id -> call key
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.callback_endpoint = "PJSIP/{number}"  # how a callback requester is dialled
         self._calls: dict[str, _Waiting] = {}
         self._legs: dict[str, _Leg] = {}
         self._wake = asyncio.Event()
@@ -110,9 +144,40 @@ class RedisQueueHandoff:
         for waiting in self._calls.values():
             if waiting.deadline is not None:
                 waiting.deadline.cancel()
+            self._stop_announcer(waiting)
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def owns(self, event: ari.AriEvent) -> bool:
-        return any(i in self._legs for i in ari.routing_ids(event))
+        """Agent-leg events; announcement playbacks; a waiting caller's DTMF (exit keys)."""
+        ids = ari.routing_ids(event)
+        if any(i in self._legs for i in ids):
+            return True
+        match event:
+            case ari.PlaybackFinished(playback=pb):
+                return pb.id in self._playbacks
+            case ari.ChannelDtmfReceived(channel=ch):
+                waiting = self._calls.get(ch.id)
+                return waiting is not None and not waiting.connected
+        return False
+
+    @property
+    def live(self) -> dict[str, int]:
+        """What the hand-off still holds (tests assert on it)."""
+        callbacks = sum(1 for w in self._calls.values() if w.callback_number is not None)
+        return {
+            "calls": len(self._calls) - callbacks,
+            "callbacks": callbacks,
+            "legs": len(self._legs),
+            "playbacks": len(self._playbacks),
+            "tasks": len(self._tasks),
+            "announcers": sum(1 for w in self._calls.values() if w.announcer is not None),
+        }
 
     @property
     def waiting(self) -> frozenset[str]:
@@ -127,19 +192,25 @@ class RedisQueueHandoff:
         await self.store.enqueue(
             CallId(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
         )
-        waiting = _Waiting(call)
+        waiting = _Waiting(call, exits=announce.Exits(callback=req.offer_callback))
         self._calls[call.key] = waiting
         waiting.deadline = asyncio.create_task(self._max_wait(call), name=f"maxwait-{call.key}")
         with contextlib.suppress(AriError):
             await self._rest.start_moh(call.channel_id)  # type: ignore[arg-type]
+        if self.prompts is not None:
+            waiting.announcer = asyncio.create_task(
+                self._announce_forever(waiting), name=f"announce-{call.key}"
+            )
         self._wake.set()
 
     async def cancel(self, key: str, reason: str) -> None:
-        waiting = self._calls.pop(key, None)
-        if waiting is None:
-            return
+        waiting = self._calls.get(key)
+        if waiting is None or waiting.callback_number is not None:
+            return  # a callback request keeps its place after the caller hung up
+        self._calls.pop(key, None)
         if waiting.deadline is not None:
             waiting.deadline.cancel()
+        self._stop_announcer(waiting)
         now = self._clock.now_s()
         if waiting.connected:
             with contextlib.suppress(StoreError):
@@ -233,9 +304,10 @@ class RedisQueueHandoff:
     async def _max_wait(self, call: QueuedCall) -> None:
         await self._clock.sleep(call.request.max_wait_s)
         waiting = self._calls.get(call.key)
-        if waiting is None or waiting.connected:
+        if waiting is None or waiting.connected or waiting.leaving:
             return
         self._calls.pop(call.key, None)
+        self._stop_announcer(waiting)
         with contextlib.suppress(StoreError):
             await self.store.remove_call(CallId(call.key), Outcome.TIMED_OUT, self._clock.now_s())
         await self._drop_leg(waiting)
@@ -246,9 +318,14 @@ class RedisQueueHandoff:
     async def handle(self, event: ari.AriEvent) -> None:
         leg = next((self._legs[i] for i in ari.routing_ids(event) if i in self._legs), None)
         if leg is None:
+            await self._caller_event(event)
             return
         waiting = self._calls.get(leg.call_key)
         match event:
+            case ari.StasisStart() if leg.client and waiting is not None and waiting.bridge_id:
+                leg.answered = True
+                with contextlib.suppress(AriError):
+                    await self._rest.add_channel(waiting.bridge_id, leg.channel_id)  # type: ignore[arg-type]
             case ari.StasisStart() if waiting is not None and not leg.answered:
                 await self._connect(waiting, leg)
             case ari.StasisStart():
@@ -264,6 +341,10 @@ class RedisQueueHandoff:
     async def _connect(self, waiting: _Waiting, leg: _Leg) -> None:
         leg.answered = True
         call = waiting.call
+        if waiting.callback_number is not None:
+            await self._connect_callback(waiting, leg)
+            return
+        await self._stop_announcement(waiting)
         try:
             with contextlib.suppress(AriError):
                 await self._rest.stop_moh(call.channel_id)  # type: ignore[arg-type]
@@ -306,17 +387,29 @@ class RedisQueueHandoff:
         self._forget(leg)
         if waiting is None:
             return
+        if not leg.answered and leg.client:
+            leg.answered = True  # the client did not pick up: end the callback like a hang-up
         if not leg.answered:
             if waiting.leg is leg:
                 await self._requeue(waiting, leg, "leg_ended")
             return
-        # the agent hung up a connected call: end it for the caller too
+        # the agent (or the called-back client) hung up a connected call: end it for all
         self._calls.pop(waiting.call.key, None)
+        if waiting.leg is not None and waiting.leg is not leg:
+            await self._drop_leg(waiting)
+        await self._drop_client(waiting)
         with contextlib.suppress(StoreError):
             await self.store.end_call(CallId(waiting.call.key), self._clock.now_s())
         await self._destroy_bridge(waiting)
         with contextlib.suppress(AriError):
             await self._rest.hangup(waiting.call.channel_id)  # type: ignore[arg-type]
+
+    async def _drop_client(self, waiting: _Waiting) -> None:
+        leg, waiting.client_leg = waiting.client_leg, None
+        if leg is not None:
+            self._forget(leg)
+            with contextlib.suppress(AriError):
+                await self._rest.hangup(leg.channel_id)  # type: ignore[arg-type]
 
     async def _drop_leg(self, waiting: _Waiting) -> None:
         leg, waiting.leg = waiting.leg, None
@@ -336,3 +429,216 @@ class RedisQueueHandoff:
     def _forget(self, leg: _Leg) -> None:
         if self._legs.pop(leg.channel_id, None) is not None:
             self._unbind(leg.channel_id)
+
+    # ------------------------------------------------------------------ waiting callers
+
+    async def _announce_forever(self, waiting: _Waiting) -> None:
+        """Announce at entry, then every `periodic_every_s` (clock time) while waiting."""
+        queue = self.store.config.queues[waiting.call.request.queue]
+        every_s = queue.announcements.periodic_every_s
+        while not waiting.connected and not waiting.leaving:
+            try:
+                await self._announce_once(waiting)
+            except (StoreError, AriError) as exc:
+                log.warning("waiting announcement skipped: %s", exc)
+            await self._clock.sleep(every_s)
+
+    async def _announce_once(self, waiting: _Waiting) -> None:
+        call = waiting.call
+        view = await self.store.caller_view(CallId(call.key), self._clock.now_s())
+        if view is None:
+            return
+        waiting.exits = announce.open_exits(view, call.request.offer_callback)
+        queue = self.store.config.queues[call.request.queue]
+        language = call.request.attributes.get("language", "zh-CN")
+        text = announce.waiting_text(view, queue.announcements, language, waiting.exits)
+        if text is not None:
+            log.info("announced pos=%d", view.position)
+            await self._say(waiting, text, restart_moh=True)
+
+    async def _say(self, waiting: _Waiting, text: str, *, restart_moh: bool) -> None:
+        """Stop MOH, play `text` (TTS) to the caller, wait for it, restart MOH if asked."""
+        assert self.prompts is not None
+        call = waiting.call
+        language = call.request.attributes.get("language", "zh-CN")
+        media = await self.prompts.media_uri(TtsPrompt(text, language))
+        pb_id = f"{call.key}-wait-{next(self._seq)}"
+        with contextlib.suppress(AriError):
+            await self._rest.stop_moh(call.channel_id)  # type: ignore[arg-type]
+        waiting.played.clear()
+        waiting.playback_id = pb_id
+        self._playbacks[pb_id] = call.key
+        try:
+            await self._rest.play(call.channel_id, media, playback_id=pb_id)  # type: ignore[arg-type]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._clock.wall_seconds(ANNOUNCE_TIMEOUT_S)):
+                    await waiting.played.wait()
+        finally:
+            self._playbacks.pop(pb_id, None)
+            waiting.playback_id = None
+        if restart_moh and not waiting.connected and not waiting.leaving:
+            with contextlib.suppress(AriError):
+                await self._rest.start_moh(call.channel_id)  # type: ignore[arg-type]
+
+    def _stop_announcer(self, waiting: _Waiting) -> None:
+        task, waiting.announcer = waiting.announcer, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _stop_announcement(self, waiting: _Waiting) -> None:
+        """No more announcements; a prompt still playing is stopped."""
+        pb_id = waiting.playback_id
+        self._stop_announcer(waiting)
+        if pb_id is not None:
+            self._playbacks.pop(pb_id, None)
+            with contextlib.suppress(AriError):
+                await self._rest.stop_playback(pb_id)
+
+    async def _caller_event(self, event: ari.AriEvent) -> None:
+        match event:
+            case ari.PlaybackFinished(playback=pb) if pb.id in self._playbacks:
+                waiting = self._calls.get(self._playbacks[pb.id])
+                if waiting is not None:
+                    waiting.played.set()
+            case ari.ChannelDtmfReceived(channel=ch, digit=digit):
+                waiting = self._calls.get(ch.id)
+                if waiting is None or waiting.connected or waiting.leaving:
+                    return
+                exit_option = waiting.exits.allows(digit)
+                if exit_option is None:
+                    return
+                waiting.leaving = True  # no second exit, no more announcements
+                self._spawn(self._leave(waiting, exit_option), f"exit-{waiting.call.key}")
+
+    async def _leave(self, waiting: _Waiting, option: ExitOption) -> None:
+        await self._stop_announcement(waiting)
+        if option is ExitOption.CALLBACK:
+            await self._leave_for_callback(waiting)
+        else:
+            await self._leave_for_message(waiting)
+
+    async def _leave_for_callback(self, waiting: _Waiting) -> None:
+        """`*`: keep the place in line under a callback request, confirm, hang up."""
+        call = waiting.call
+        number = call.request.attributes.get("caller", "")
+        try:
+            await self.store.request_callback(CallId(call.key), number, self._clock.now_s())
+        except StoreError as exc:
+            log.warning("callback request refused: %s", exc)
+            waiting.leaving = False
+            return
+        waiting.callback_number = number
+        if waiting.deadline is not None:
+            waiting.deadline.cancel()
+        log.info("callback requested: place in line kept")
+        if self.prompts is not None:
+            language = call.request.attributes.get("language", "zh-CN")
+            with contextlib.suppress(AriError):
+                await self._say(
+                    waiting, announce.callback_confirmation(language), restart_moh=False
+                )
+        with contextlib.suppress(AriError):
+            await self._rest.hangup(call.channel_id)  # type: ignore[arg-type]
+        self._wake.set()
+
+    async def _leave_for_message(self, waiting: _Waiting) -> None:
+        """`#`: out of the queue (counted as a voice message); the flow takes the message."""
+        call = waiting.call
+        self._calls.pop(call.key, None)
+        if waiting.deadline is not None:
+            waiting.deadline.cancel()
+        with contextlib.suppress(StoreError):
+            await self.store.remove_call(
+                CallId(call.key), Outcome.VOICE_MESSAGE, self._clock.now_s()
+            )
+        await self._drop_leg(waiting)
+        with contextlib.suppress(AriError):
+            await self._rest.stop_moh(call.channel_id)  # type: ignore[arg-type]
+        log.info("left queue for a voice message")
+        call.deliver(QueueOutcome("overflow", call.request.queue))
+
+    async def _connect_callback(self, waiting: _Waiting, agent: _Leg) -> None:
+        """The agent took a callback request: agent in a bridge, then the client is dialled."""
+        call = waiting.call
+        try:
+            bridge = await self._rest.create_bridge("mixing", bridge_id=f"br-{call.key}")
+            waiting.bridge_id = bridge.id
+            self._bind(bridge.id, call.key)
+            await self._rest.add_channel(bridge.id, agent.channel_id)  # type: ignore[arg-type]
+        except AriError as exc:
+            log.error("callback bridge failed: %s", exc)
+            await self._requeue(waiting, agent, "bridge_failed")
+            return
+        with contextlib.suppress(StoreError):
+            await self.store.answer(CallId(call.key), agent.agent_id, self._clock.now_s())
+        waiting.connected = True
+        client = _Leg(f"callback-{call.key}", call.key, agent.agent_id, client=True)
+        waiting.client_leg = client
+        self._legs[client.channel_id] = client
+        self._bind(client.channel_id, call.key)
+        try:
+            await self._rest.originate(
+                self.callback_endpoint.format(number=waiting.callback_number),
+                app=self._app,
+                app_args=f"callback,{call.key}",
+                timeout_s=30,
+                channel_id=client.channel_id,
+            )
+            log.info("calling back the client agent=%s", agent.agent_id)
+        except AriError as exc:
+            log.error("callback dial failed: %s", exc)
+            await self._leg_ended(waiting, client)
+
+
+async def post_alert(
+    store: RedisQueueStore, kind: str, now_s: float, fields: Mapping[str, str]
+) -> str:
+    """Put a supervisor alert on the store's event stream; its entry id.
+
+    Entry fields: `type=alert`, `kind`, `at`, then `fields` (no secrets: callers pass masked
+    values only). Supervisors read it with `store.events(after=...)`.
+    """
+    entry: dict[Any, Any] = {"type": "alert", "kind": kind, "at": repr(float(now_s))}
+    entry.update(fields)
+    try:
+        event_id = await store.client.xadd(
+            store.key("events"), entry, maxlen=store.events_maxlen, approximate=True
+        )
+    except RedisError as exc:
+        raise StoreError(f"queue store: alert failed: {exc}") from exc
+    log.warning("supervisor alert kind=%s", kind)
+    return str(event_id)
+
+
+def needs_alert(reason: str) -> bool:
+    """Callback reasons that are urgent enough to alert a supervisor."""
+    return reason in ALERT_REASONS
+
+
+class _AlertingProvider:
+    def __init__(self, inner: LookupProvider, store: RedisQueueStore, clock: Clock) -> None:
+        self._inner, self._store, self._clock = inner, store, clock
+
+    async def lookup(self, name: str, params: Mapping[str, str]) -> tuple[str, LookupData]:
+        result, data = await self._inner.lookup(name, params)
+        reason = params.get("reason", "")
+        if name == "request_callback" and result == "ok" and needs_alert(reason):
+            fields = {"reason": reason, "caller": params.get("caller", "")}
+            fields["queue"] = params.get("queue", "")
+            fields["callback_id"] = str(data.get("callback_id", ""))
+            try:
+                await post_alert(self._store, "urgent_callback", self._clock.now_s(), fields)
+            except StoreError as exc:  # the callback is booked; the alert is best effort
+                log.error("supervisor alert not posted: %s", exc)
+        return result, data
+
+
+class AlertingProviders:
+    """Lookup providers that also alert supervisors when an urgent callback is booked
+    (`request_callback` answered `ok` with a reason in `ALERT_REASONS`)."""
+
+    def __init__(self, inner: LookupProviders, store: RedisQueueStore, clock: Clock) -> None:
+        self._inner, self._store, self._clock = inner, store, clock
+
+    def for_call(self, call_id: str) -> LookupProvider:
+        return _AlertingProvider(self._inner.for_call(call_id), self._store, self._clock)

@@ -41,6 +41,8 @@ from ivr.handoff import QueuedCall, QueueHandoff
 from ivr.log import call_id as call_id_var
 from ivr.metrics import Metrics
 from ivr.providers import LookupProviders
+from ivr.speech import CallSpeech, SpeechService
+from recordings import RecordingsError
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ class SessionDeps:
     bind: Callable[[str, str], None] = lambda _other, _key: None
     # flows whose calls are recorded (both parties, from entry) -> recording purpose
     recorded_flows: Mapping[str, str] = field(default_factory=lambda: {"emergency": "emergency"})
+    speech: SpeechService | None = None  # None: every menu is DTMF-only
 
 
 @dataclass
@@ -142,6 +145,7 @@ class CallSession:
         self.bridge_id: str | None = None  # the caller's recorded bridge, once recording
         self.recording_name: str | None = None  # the call recording (bridge), if any
         self._sealed: list[str] = []  # recordings sealed during the call
+        self.speech: CallSpeech | None = None  # the speech runner, once a menu listened
 
     # ------------------------------------------------------------------ inputs
 
@@ -281,8 +285,11 @@ class CallSession:
                 self._start_timer(name, seconds)
             case cmd.CancelTimer(name=name):
                 self._cancel_timer(name)
-            case cmd.StartRecognition() | cmd.StopRecognition():
-                pass  # speech needs a configured model; without one menus are DTMF-only
+            case cmd.StartRecognition(language=language, grammar=grammar):
+                self._start_recognition(language, grammar)
+            case cmd.StopRecognition():
+                if self.speech is not None:
+                    self.speech.stop()
             case cmd.Lookup():
                 self._spawn(self._lookup(command), f"lookup-{command.request_id}")
             case cmd.Enqueue():
@@ -303,6 +310,26 @@ class CallSession:
                 await self._ari(self.deps.rest.hangup(self.channel_id, reason="normal"))
                 self.hangup_cause = self.hangup_cause or f"ivr:{reason}"
                 self._gone = True
+
+    def _start_recognition(self, language: str, grammar: tuple[str, ...]) -> None:
+        """Listen for the menu's phrases (`ivr.speech`); no speech service: DTMF-only."""
+        service = self.deps.speech
+        if service is None:
+            return
+        if self.speech is None:
+            self.speech = service.for_call(
+                self.key, self.channel_id, self._post, self._speech_started
+            )
+        self.speech.start(language, grammar)
+
+    async def _speech_started(self) -> None:
+        """Barge-in: the caller started speaking, so the prompts stop (the final result, if
+        any, then goes to the engine as `SpeechRecognised`)."""
+        if self._gone:
+            return
+        for ari_id in list(self._playbacks):
+            with contextlib.suppress(AriError):
+                await self.deps.rest.stop_playback(ari_id)
 
     async def _ari(self, request: Awaitable[object]) -> object:
         """Await one ARI request; the first one after an event records event->action latency."""
@@ -397,10 +424,14 @@ class CallSession:
 
     async def _record(self, name: str, purpose: str, max_s: float, beep: bool) -> None:
         keeper = self.deps.keeper
+        ari_name = f"{self.call_id}-{name}"
         if keeper is not None:
-            ari_name = await keeper.open_channel_recording(self.call_id, self.channel_id, purpose)
-        else:
-            ari_name = f"{self.call_id}-{name}"
+            try:
+                ari_name = await keeper.open_channel_recording(
+                    self.call_id, self.channel_id, purpose
+                )
+            except RecordingsError as exc:  # still take the message; report the gap
+                log.error("recording purpose=%s not indexed: %s", purpose, exc)
         self._recordings[ari_name] = name
         await self._ari(
             self.deps.rest.record(
@@ -467,6 +498,8 @@ class CallSession:
             if not task.get_name().startswith("seal-"):
                 task.cancel()
         self._timers.clear()
+        if self.speech is not None:
+            await self.speech.aclose()  # bounded: socket closed, snoop/media/bridge gone
         try:
             async with asyncio.timeout(CLEANUP_TIMEOUT_S):
                 await self._dequeue("hangup")

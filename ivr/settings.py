@@ -71,6 +71,7 @@ class TtsSettings:
 @dataclass(frozen=True, slots=True)
 class AsrSettings:
     models: Mapping[str, Path] = field(default_factory=dict)  # language -> Vosk model dir
+    max_active: int = 16  # recognizers listening at once; beyond: menus run DTMF-only
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,7 @@ _KEYS: dict[str, _Key] = {
     "paths.tts_cache": _Key(lambda v: Path(_text(v)), "IVR_TTS_CACHE"),
     "paths.recordings": _Key(lambda v: Path(_text(v)), "IVR_RECORDINGS_DIR"),
     "tts.rate_wpm": _Key(_positive_int, "IVR_TTS_RATE_WPM"),
+    "asr.max_active": _Key(_positive_int, "IVR_ASR_MAX_ACTIVE"),
     "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
 }
@@ -379,7 +381,10 @@ def _build(values: Mapping[str, Any]) -> Settings:
         http=replace(base.http, **_section(values, "http")),
         paths=replace(base.paths, **_section(values, "paths")),
         tts=TtsSettings(rate_wpm=values.get("tts.rate_wpm", base.tts.rate_wpm), voices=voices),
-        asr=AsrSettings(models=_section(values, "asr.models")),
+        asr=AsrSettings(
+            models=_section(values, "asr.models"),
+            max_active=values.get("asr.max_active", base.asr.max_active),
+        ),
         sandbox=SandboxSettings(
             speed=values.get("sandbox.speed", base.sandbox.speed), endpoints=_endpoints(values)
         ),

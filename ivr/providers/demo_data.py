@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ivr.engine.masking import mask_account
 from ivr.store.models import DemoAccount, DemoTrade
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -78,10 +79,19 @@ SAMPLE_TRADES = (
 )
 
 
+def account_key(account: str) -> str:
+    """The stored form of an account number (PIPL: never in clear in our database).
+
+    A domain-separated sha256: enough for the demo back office, whose numbers are public
+    samples; a real back office keeps its own keys (an HMAC with a secret, or none at all)."""
+    return hashlib.sha256(f"futures-ivr/demo-account/{account}".encode()).hexdigest()
+
+
 def _account_row(sample: SampleAccount) -> DemoAccount:
     salt = secrets.token_bytes(16)
     return DemoAccount(
-        account=sample.account,
+        account=account_key(sample.account),
+        account_masked=mask_account(sample.account),
         name=sample.name,
         pin_salt=salt.hex(),
         pin_hash=hash_pin(sample.pin, salt),
@@ -98,7 +108,7 @@ def _trade_rows(now: datetime) -> list[DemoTrade]:
     opening = now.astimezone(UTC).replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 +08
     return [
         DemoTrade(
-            account=account,
+            account=account_key(account),
             traded_at=opening + timedelta(minutes=minutes),
             contract=contract,
             direction=direction,

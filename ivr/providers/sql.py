@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
 from ivr.log import mask_account
 from ivr.providers import LookupData
-from ivr.providers.demo_data import check_pin
+from ivr.providers.demo_data import account_key, check_pin
 from ivr.providers.market import market_status
 from ivr.store.models import Callback, DemoAccount, DemoTrade, Ticket
+from ivr.tradingcal import TradingCalendar
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,15 @@ class SqlDemoProviders:
     """The demo back office over an AsyncEngine; `for_call(call_id)` gives a call's provider."""
 
     def __init__(
-        self, engine: AsyncEngine, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        engine: AsyncEngine,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        calendar: TradingCalendar | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._now = now
+        self.calendar = calendar  # config/trading_calendar.yaml (holidays, night groups)
 
     def for_call(self, call_id: str) -> SqlDemoLookup:
         return SqlDemoLookup(self, call_id)
@@ -160,7 +166,7 @@ class SqlDemoLookup:
         return result, data
 
     async def _account(self, session: AsyncSession, account: str) -> DemoAccount | None:
-        return await session.get(DemoAccount, account)
+        return await session.get(DemoAccount, account_key(account))
 
     async def _caller_profile(self, params: Mapping[str, str]) -> Result:
         caller = _param(params, "caller")
@@ -172,7 +178,7 @@ class SqlDemoLookup:
             return "unknown", {}
         data = {
             "vip_tier": row.vip_tier or "",
-            "account_masked": mask_account(row.account),
+            "account_masked": row.account_masked,
             "language": row.language,
         }
         return ("vip" if row.vip_tier else "known"), data
@@ -189,7 +195,7 @@ class SqlDemoLookup:
             locked = self.pin_failures >= MAX_PIN_FAILURES
             return ("locked" if locked else "fail"), {"account_masked": mask_account(account)}
         return "ok", {
-            "account_masked": mask_account(row.account),
+            "account_masked": row.account_masked,
             "name": row.name,
             "vip_tier": row.vip_tier or "",
         }
@@ -213,7 +219,9 @@ class SqlDemoLookup:
         language = params.get("language") or "zh-CN"
         async with self._office.session() as session:
             last = await session.scalar(
-                select(func.max(DemoTrade.traded_at)).where(DemoTrade.account == account)
+                select(func.max(DemoTrade.traded_at)).where(
+                    DemoTrade.account == account_key(account)
+                )
             )
             if last is None:
                 return "none", {"trade_count": "0", "trades_text": ""}
@@ -223,17 +231,25 @@ class SqlDemoLookup:
             trades = list(
                 await session.scalars(
                     select(DemoTrade)
-                    .where(DemoTrade.account == account, DemoTrade.traded_at >= day_start)
+                    .where(
+                        DemoTrade.account == account_key(account), DemoTrade.traded_at >= day_start
+                    )
                     .order_by(DemoTrade.traded_at)
                 )
             )
         return "ok", {"trade_count": str(len(trades)), "trades_text": trades_text(trades, language)}
 
     async def _market_status(self, params: Mapping[str, str]) -> Result:
-        status = market_status(self._office.local_now())
-        next_open = status.next_open.strftime("%Y-%m-%d %H:%M") if status.next_open else ""
-        return ("open" if status.open else "closed"), {
-            "session": status.session,
+        now = self._office.local_now()
+        calendar = self._office.calendar
+        if calendar is not None:
+            is_open, session, next_at = calendar.is_open(now)
+        else:  # the built-in timetable: weekdays, no holidays
+            fallback = market_status(now)
+            is_open, session, next_at = fallback.open, fallback.session, fallback.next_open
+        next_open = next_at.strftime("%Y-%m-%d %H:%M") if next_at else ""
+        return ("open" if is_open else "closed"), {
+            "session": session or "closed",
             "next_open": next_open,
         }
 

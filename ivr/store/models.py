@@ -88,7 +88,9 @@ class TraceRow(Base):
 class DemoAccount(Base):
     __tablename__ = "demo_accounts"
 
-    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # the account number never in clear: its digest (`ivr.providers.demo_data.account_key`)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_masked: Mapped[str] = mapped_column(String(16))  # 1234****78
     name: Mapped[str] = mapped_column(String(64))
     pin_salt: Mapped[str] = mapped_column(String(64))  # hex
     pin_hash: Mapped[str] = mapped_column(String(128))  # hex scrypt(pin, salt)
@@ -104,7 +106,9 @@ class DemoTrade(Base):
     __tablename__ = "demo_trades"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account: Mapped[str] = mapped_column(ForeignKey("demo_accounts.account"), index=True)
+    account: Mapped[str] = mapped_column(  # the account's digest, as in demo_accounts
+        String(64), ForeignKey("demo_accounts.account"), index=True
+    )
     traded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     contract: Mapped[str] = mapped_column(String(32))  # e.g. rb2510
     direction: Mapped[str] = mapped_column(String(8))  # buy | sell
@@ -135,4 +139,5 @@ class Callback(Base):
     status: Mapped[str] = mapped_column(String(16))
 
 
+from ivr.store import flowversions_model as _flowversions_model  # noqa: E402, F401
 from ivr.store import users_model as _users_model  # noqa: E402, F401  (staff tables on Base)

@@ -141,7 +141,8 @@ async def test_migrations_produce_the_models_schema(tmp_path: Path) -> None:
             assert await conn.run_sync(_tables) == {
                 "alembic_version", "calls", "call_trace", "demo_accounts", "demo_trades",
                 "tickets", "callbacks", "users", "user_sessions", "dispositions",
-                "recordings", "recording_audit",
+                "recordings", "recording_audit", "flow_versions", "flow_live", "flow_audit",
+                "flow_generation",
             }  # fmt: skip
     finally:
         await engine.dispose()

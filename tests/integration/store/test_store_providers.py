@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ivr.providers import LookupProvider, LookupProviders
-from ivr.providers.demo_data import seed_demo
+from ivr.providers.demo_data import account_key, seed_demo
 from ivr.providers.sql import SqlDemoProviders
 from ivr.store import CallStore
 from ivr.store.models import Callback, DemoAccount, Ticket
@@ -75,8 +75,10 @@ async def test_locked_from_the_third_failure_in_a_call(office: SqlDemoProviders)
 
 async def test_pin_is_stored_as_salted_hash(office: SqlDemoProviders) -> None:
     async with office.session() as session:
-        rows = list(await session.scalars(select(DemoAccount).order_by(DemoAccount.account)))
-    assert [r.account for r in rows] == ["12345678", "87654321"]
+        rows = list(await session.scalars(select(DemoAccount).order_by(DemoAccount.account_masked)))
+    assert [r.account_masked for r in rows] == ["1234****78", "8765****21"]
+    assert [r.account for r in rows] == [account_key("12345678"), account_key("87654321")]
+    assert all("12345678" not in r.account and "87654321" not in r.account for r in rows)
     for row, pin in zip(rows, ["123456", "654321"], strict=True):
         assert pin not in row.pin_hash
         assert row.pin_hash != pin

@@ -57,7 +57,8 @@ def _calls() -> None:
 def _demo() -> None:
     op.create_table(
         "demo_accounts",
-        sa.Column("account", sa.String(32), primary_key=True),
+        sa.Column("account", sa.String(64), primary_key=True),
+        sa.Column("account_masked", sa.String(16), nullable=False),
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("pin_salt", sa.String(64), nullable=False),
         sa.Column("pin_hash", sa.String(128), nullable=False),
@@ -72,7 +73,7 @@ def _demo() -> None:
     op.create_table(
         "demo_trades",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("account", sa.String(32), sa.ForeignKey("demo_accounts.account"), nullable=False),
+        sa.Column("account", sa.String(64), sa.ForeignKey("demo_accounts.account"), nullable=False),
         sa.Column("traded_at", sa.DateTime(), nullable=False),
         sa.Column("contract", sa.String(32), nullable=False),
         sa.Column("direction", sa.String(8), nullable=False),

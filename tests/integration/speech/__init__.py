@@ -1,0 +1,1 @@
+"""Speech in live calls: whole calls through the sandbox switch into Vosk."""

@@ -1,0 +1,1 @@
+"""Waiting callers: announcements, exit keys, emergency screen pops, supervisor alerts."""
