@@ -9,7 +9,10 @@ and hangs up. Measured:
 - CPU seconds per call and peak RSS of the app process (getrusage).
 The last line printed is one JSON object: calls, p50_ms, p99_ms, cpu_s_per_call, peak_mb.
 
-    .venv/bin/python -m bench.calls --calls 1000 --speed 10
+    .venv/bin/python -m bench.calls --calls 1000 --speed 10 [--ramp 5]
+
+All calls are in progress together (each lasts ~10 s of wall time at speed 10); `--ramp`
+spreads their arrivals, as real traffic is, instead of a synchronised burst.
 """
 
 from __future__ import annotations
@@ -83,8 +86,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _place_all(ari_url: str, n: int, http: Any) -> int:
+async def _place_all(ari_url: str, n: int, http: Any, ramp_s: float = 0.0) -> int:
     async def one(i: int) -> bool:
+        await asyncio.sleep(ramp_s * i / max(1, n))  # arrivals spread over the ramp
         scenario = {"dialed": "95555", "caller": f"1390000{i:04d}", "steps": STEPS}
         async with http.post(f"{ari_url}/sandbox/calls", json=scenario) as resp:
             call_id = (await resp.json())["call_id"]
@@ -96,7 +100,7 @@ async def _place_all(ari_url: str, n: int, http: Any) -> int:
     return sum(results)
 
 
-async def _bench(calls: int, speed: float) -> dict[str, Any]:
+async def _bench(calls: int, speed: float, ramp_s: float) -> dict[str, Any]:
     import aiohttp
 
     from ivr.app import App
@@ -132,7 +136,7 @@ async def _bench(calls: int, speed: float) -> dict[str, Any]:
             async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
                 await _place_all(ari_url, 1, http)  # warm-up: renders and caches the prompts
                 cpu0, wall0 = time.process_time(), time.perf_counter()
-                handled = await _place_all(ari_url, calls, http)
+                handled = await _place_all(ari_url, calls, http, ramp_s)
                 cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
         finally:
             await app.stop()
@@ -146,6 +150,7 @@ async def _bench(calls: int, speed: float) -> dict[str, Any]:
         "calls": handled,
         "concurrent": calls,
         "speed": speed,
+        "ramp_s": ramp_s,
         "wall_s": round(wall_s, 2),
         "dtmf_samples": len(latencies),
         "p50_ms": round(_percentile(latencies, 0.50), 2),
@@ -160,13 +165,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--speed", type=float, default=10.0)
+    parser.add_argument(
+        "--ramp", type=float, default=0.0, help="wall seconds over which calls arrive"
+    )
     parser.add_argument("--switch-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.switch_only:
         asyncio.run(_switch_main(args.speed))
         return
-    result = asyncio.run(_bench(args.calls, args.speed))
+    result = asyncio.run(_bench(args.calls, args.speed, args.ramp))
     print(json.dumps(result))
 
 

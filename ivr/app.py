@@ -47,7 +47,7 @@ from ivr.metrics import Metrics
 from ivr.prompt_media import HttpPromptMedia
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
-from ivr.queue_runtime import RedisQueueHandoff
+from ivr.queue_runtime import AlertingProviders, RedisQueueHandoff
 from ivr.recorder import StoreRecorder
 from ivr.redis_local import LocalRedis, start_local_redis
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
@@ -147,7 +147,7 @@ class App:
             rest=self.rest,
             flows=self.flows,
             prompts=HttpPromptMedia(self.renderer, self.http_url),
-            providers=self.providers,
+            providers=AlertingProviders(self.providers, self.queue_store, clock),
             handoff=self.handoff,
             recorder=self.recorder,
             clock=clock,
@@ -238,6 +238,7 @@ class App:
             app=self.settings.ari.app,
             bind=self.dispatcher.bind,
             unbind=self.dispatcher.unbind,
+            prompts=HttpPromptMedia(self.renderer, self.http_url),
         )
         handoff.start()
         return handoff

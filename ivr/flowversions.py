@@ -487,6 +487,8 @@ class FlowVersions:
                     await self.refresh()
             except (TimeoutError, SQLAlchemyError, OSError) as exc:
                 log.warning("flow versions poll failed: %s", type(exc).__name__)
+            except Exception:  # keep polling: the next poll may succeed
+                log.exception("flow versions poll failed")
 
     def start_polling(self) -> None:
         if self._task is None:
@@ -514,8 +516,17 @@ class FlowVersions:
         _flows, errors = await self.check_candidate(flow, text, path)
         if errors:
             raise FlowRejected(list(errors))
+        await self._refuse_same_as_live(flow, text)
         version = await self.save(flow, text, author, comment)
         return version, await self.publish(flow, version.number, author, comment)
+
+    async def _refuse_same_as_live(self, flow: str, text: str) -> None:
+        number = (await self.store.live()).numbers.get(flow)
+        if number is None:
+            return
+        live = await self.store.version_text(flow, number)
+        if live.version.sha256 == sha256_of(text):
+            raise AlreadyLive(f"version {number} of flow '{flow}' has this text and is live")
 
     async def publish(self, flow: str, number: int, actor: str, comment: str = "") -> AuditEntry:
         return await self._make_live(LiveChange(flow, number, "publish", actor, comment))

@@ -36,13 +36,15 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from asr.errors import AsrError
-from asr.grammar import build_grammar
+from asr.grammar import build_grammar, normalise_phrase
 from asr.intent import Accept, Confirm, Decision, MenuOption, Reject, decide
 from asr.media import ChanWebsocketMedia, listen, media_url
 from asr.models import ModelRegistry, SpeechModel
 from asr.recognizer import Final, RecognizerPool, SpeechStarted, VoskRecognizer
+from asr.vocab import unknown_words
 from ivr.ari import AriError, AriRest, ChannelId, NotInStasis
 from ivr.engine import events as ev
+from ivr.engine.model import FlowSet, MenuNode, Pos
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +264,9 @@ class CallSpeech:
         )
         self.finals += 1
         event = speech_event(decision)
-        log.info("speech final decision=%s", type(decision).__name__.lower())
+        kind = type(decision).__name__.lower()
+        detail = decision.reason if isinstance(decision, Reject) else decision.option_id
+        log.info("speech final decision=%s %s", kind, detail)
         if event is not None:
             self._post(event)
 
@@ -294,3 +298,54 @@ def speech_event(decision: Decision) -> ev.SpeechRecognised | None:
             return None
         case _:
             return ev.SpeechRecognised("", 0.0)
+
+
+# ---------------------------------------------------------------------- ivr flows validate --asr
+
+
+def unknown_phrase_words(flows: FlowSet, registry: ModelRegistry) -> list[str]:
+    """`path:line:col: ...` for every menu phrase with words the language's model lacks.
+
+    Phrases are checked as the grammar will hold them (`normalise_phrase`: CJK split into
+    known words). Languages without a configured model are skipped; a broken model raises
+    `asr.errors.ModelUnavailable`.
+    """
+    problems: list[str] = []
+    for flow in sorted(flows.flows.values(), key=lambda f: str(f.path)):
+        lines = flow.path.read_text(encoding="utf-8").splitlines()
+        for node in flow.nodes.values():
+            if not isinstance(node, MenuNode):
+                continue
+            for option in node.options:
+                for language, phrases in sorted(option.phrases.items()):
+                    if language not in registry.languages():
+                        continue
+                    model = registry.get(language)
+                    start = option.marks.get("phrases", option.pos)
+                    for phrase, words in _unknown(model, phrases).items():
+                        pos = _phrase_pos(lines, start, phrase)
+                        problems.append(
+                            f"{flow.path}:{pos.line}:{pos.column}: node '{node.id}' option "
+                            f"'{option.key or option.next}': phrase '{phrase}' ({language}): "
+                            f"{', '.join(words)} not in the speech model's vocabulary (Vosk "
+                            f"would drop them); use words the model knows, or a bigger model"
+                        )
+    return problems
+
+
+def _unknown(model: SpeechModel, phrases: tuple[str, ...]) -> dict[str, list[str]]:
+    report: dict[str, list[str]] = {}
+    for phrase in phrases:
+        missing = unknown_words(model, [normalise_phrase(phrase, model)])
+        if missing:
+            report[phrase] = next(iter(missing.values()))
+    return report
+
+
+def _phrase_pos(lines: list[str], start: Pos, phrase: str) -> Pos:
+    """Where `phrase` is written, searching from its option's `phrases:` (else that mark)."""
+    for index in range(start.line - 1, len(lines)):
+        column = lines[index].find(phrase)
+        if column >= 0:
+            return Pos(index + 1, column + 1)
+    return start

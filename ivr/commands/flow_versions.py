@@ -19,8 +19,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ivr.errors import ErrorList
 from ivr.flowversions import (
-    FlowRejected,
+    AlreadyLive,
     FlowVersion,
     FlowVersions,
     FlowVersionStore,
@@ -60,12 +61,10 @@ def register_versions(flows_sub: argparse._SubParsersAction[Any]) -> None:
 
 def _run(args: argparse.Namespace, work: Callable[[FlowVersions], Awaitable[T]]) -> T:
     settings = load_settings(args.settings, os.environ)
-    return asyncio.run(_with_service(settings, args.flow, work))
+    return asyncio.run(_with_service(settings, work))
 
 
-async def _with_service(
-    settings: Settings, skip: str, work: Callable[[FlowVersions], Awaitable[T]]
-) -> T:
+async def _with_service(settings: Settings, work: Callable[[FlowVersions], Awaitable[T]]) -> T:
     root = Path.cwd()
     store = await CallStore.open(settings.database_url)
     try:
@@ -75,7 +74,7 @@ async def _with_service(
         seed_dir = settings.paths.flows_dir
         seed_dir = seed_dir if seed_dir.is_absolute() else root / seed_dir
         if seed_dir.is_dir():
-            await service.seed_from(seed_dir, frozenset({skip}))
+            await service.seed_from(seed_dir)
         return await work(service)
     finally:
         await store.close()
@@ -85,7 +84,7 @@ def _author(args: argparse.Namespace) -> str:
     return str(args.author or getpass.getuser())
 
 
-def _refused(exc: FlowRejected) -> int:
+def _refused(exc: ErrorList) -> int:
     for error in exc.errors:
         print(error, file=sys.stderr)
     return 1
@@ -111,9 +110,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return f"published {args.flow} version {version.number}{was}"
 
     try:
-        print(asyncio.run(_with_service(settings, args.flow, work)))
-    except FlowRejected as exc:
+        print(asyncio.run(_with_service(settings, work)))
+    except ErrorList as exc:
         return _refused(exc)
+    except AlreadyLive as exc:
+        print(f"nothing to publish: {exc}")
     return 0
 
 
@@ -124,7 +125,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
     try:
         print(_run(args, work))
-    except FlowRejected as exc:
+    except ErrorList as exc:
         return _refused(exc)
     return 0
 

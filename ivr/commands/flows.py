@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +51,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     validate = flows_sub.add_parser("validate", help="check flow files (default: flows/)")
     validate.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     add_context_options(validate)
+    asr_help = "also check menu phrases against the speech models of the settings (asr.models)"
+    validate.add_argument("--asr", action="store_true", help=asr_help)
+    settings_help = "settings YAML for --asr (default: config/settings.yaml)"
+    validate.add_argument("--settings", type=Path, default=None, metavar="FILE", help=settings_help)
     validate.set_defaults(func=cmd_validate)
 
     sim = flows_sub.add_parser("simulate", help="run a flow with scripted inputs")
@@ -152,9 +157,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     flows = load_valid(args, paths)
     if flows is None:
         return 1
+    if args.asr and not check_speech_vocabulary(flows, args.settings):
+        return 1
     names = ", ".join(sorted(flows.flows))
     print(f"ok: {len(flows.flows)} flow(s) valid: {names}")
     return 0
+
+
+def check_speech_vocabulary(flows: FlowSet, settings_path: Path | None) -> bool:
+    """`--asr`: print each phrase word the language's Vosk model lacks (path:line:col)."""
+    from asr.errors import AsrError
+    from asr.models import ModelRegistry
+    from ivr.settings import load_settings
+    from ivr.speech import unknown_phrase_words
+
+    models = load_settings(settings_path, os.environ).asr.models
+    if not models:
+        print("note: no asr.models in the settings: phrases not checked", file=sys.stderr)
+        return True
+    try:
+        problems = unknown_phrase_words(flows, ModelRegistry(models))
+    except AsrError as exc:
+        problems = [str(exc)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return not problems
 
 
 def pick_flow(flows: FlowSet, name: str) -> str | None:

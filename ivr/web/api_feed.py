@@ -85,6 +85,7 @@ def screen_pop(call: CallRecord, now_s: float) -> Message:
         "wait_s": round(max(0.0, now_s - call.enqueued_at_s), 1),
         "priority": call.priority.value,
         "emergency": emergency,
+        "callback": call.callback_number,  # set: the client asked to be called back on it
         "order": _json_or_text(info.get("order")),
         "extra": extra,
     }

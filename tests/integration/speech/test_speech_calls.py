@@ -85,7 +85,7 @@ async def test_spoken_words_choose_their_options(
         assert app.deps.speech.pool.active == 0
         assert app.switch is not None
         snoops = [r for r in app.switch.requests if r.path.endswith("/snoop")]
-        media = [r for r in app.switch.requests if r.path == "/ari/channels/externalMedia"]
+        media = [r for r in app.switch.requests if r.path.endswith("/channels/externalMedia")]
         assert len(snoops) == len(media) >= len(WORDS)
         assert {r.params["spy"] for r in snoops} == {"in"}
         assert {
@@ -99,13 +99,12 @@ async def test_out_of_grammar_speech_chooses_nothing_and_hangup_cleans_up(
     async with speech_app() as app:
         assert app.switch is not None
         session, _ = await dial(app, speaking(korean_wavs(OUT_OF_GRAMMAR)))
-        runner = session.speech
-        assert runner is not None
+        runner = await until(lambda: session.speech, what="the menu listening")
         await until(lambda: runner.finals >= 1, timeout_s=20, what="the utterance decided")
         await until(lambda: session.state and session.state.retries == 1, what="a no-match retry")
         assert session.state is not None
         assert session.state.node == "main_menu"
-        assert "intent" not in session.state.variables
+        assert not session.state.variables.get("intent")  # "": no option chosen
         assert leftovers(app)  # still listening: snoop, media channel, bridge, socket
         app.switch.hangup(session.channel_id)
         await until(lambda: not app.sessions, timeout_s=10, what="the call ended")
@@ -132,3 +131,24 @@ async def test_missing_model_runs_dtmf_only(
     messages = [r.getMessage() for r in caplog.records]
     assert f"speech model for 'ko' at {missing}: directory does not exist" in "\n".join(messages)
     assert messages.count("speech off, menus DTMF-only: no speech model for language 'ko'") == 1
+
+
+async def test_full_recognizer_pool_runs_the_next_call_dtmf_only(
+    speech_app: SpeechApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with speech_app(max_active=1) as app:
+        assert app.switch is not None
+        first, _ = await dial(app, ())
+        await until(lambda: len(leftovers(app)) == 4, what="first call listening")  # 2 ch, br, ws
+        second, _ = await dial(app, ())
+        await until(lambda: second.state and second.state.phase == "input", timeout_s=20)
+        assert len(leftovers(app)) == 4  # nothing for the second call
+        app.switch.press(app.switch.channel(second.channel_id), "2")
+        await until(lambda: second.channel_id not in app.sessions, timeout_s=20)
+        assert second.state is not None
+        assert second.state.variables.get("intent") == "emergency"
+        app.switch.hangup(first.channel_id)
+        await until(lambda: not app.sessions and not leftovers(app), timeout_s=10)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages.count("speech off, menus DTMF-only: all 1 recognizers busy") == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ivr.app import App
 from ivr.queue_runtime import RedisQueueHandoff
+from ivr.sandbox.model import BridgeId
 from queueing.config import PriorityClass
 from queueing.model import AgentProfile, CallState
 from queueing.policy import AgentId, CallId
@@ -115,3 +116,84 @@ async def test_star_while_waiting_leaves_a_callback_keeping_the_place(
             "announcers": 0,
         }
         assert driver.channel_id not in app.sessions
+
+
+async def test_callback_request_is_dialled_when_an_agent_takes_it(waiting_app: WaitingApp) -> None:
+    async with waiting_app() as app:
+        await crowd_general(app)
+        driver = await CallDriver.dial(app, caller=CALLER)
+        await driver.run("1,0")
+        stem = media_of(app, ANNOUNCEMENT)
+        await until(
+            lambda: any(stem in m for m in driver.call.transcript.heard),
+            timeout_s=20,
+            what="the first announcement",
+        )
+        assert app.switch is not None
+        app.switch.press(app.switch.channel(driver.channel_id), "*")
+        await driver.ended()
+
+        store, now = app.queue_store, app.clock.now_s()
+        agent = AgentProfile(AgentId("gen-2"), "王芳", "PJSIP/8001", {"mandarin": 2, "general": 2})
+        await store.add_agent(agent, now)
+        await store.login(agent.agent_id, now, ready=True)
+        call_id = CallId(driver.channel_id)
+
+        async def connected() -> bool:
+            record = await store.get_call(call_id)
+            return record is not None and record.state is CallState.CONNECTED
+
+        await until(connected, timeout_s=20, what="the callback connected to the agent")
+        record = await store.get_call(call_id)
+        assert record is not None
+        assert (record.agent_id, record.callback_number) == ("gen-2", CALLER)
+        bridge = app.switch.bridges[BridgeId(f"br-{driver.channel_id}")]
+        client = f"callback-{driver.channel_id}"
+        await until(lambda: client in bridge.channels, timeout_s=20, what="the client bridged")
+        assert len(bridge.channels) == 2  # the agent and the called-back client
+
+        app.switch.hangup(client)
+        await until(lambda: handoff_of(app).live["callbacks"] == 0, what="the callback ended")
+        await until(lambda: handoff_of(app).live["legs"] == 0, what="the legs gone")
+
+        async def ended() -> bool:
+            return await store.get_call(call_id) is None
+
+        await until(ended, what="the call ended in the store")
+        assert client not in app.switch.channels
+        finished = await store.get_agent(AgentId("gen-2"))
+        assert finished is not None
+        assert finished.calls_handled == 1
+
+
+async def test_hash_leaves_a_voice_message_once_the_queue_offers_it(
+    waiting_app: WaitingApp,
+) -> None:
+    # `english` offers callback and voice message after 180 s of waiting: speed 200 (0.9 s)
+    async with waiting_app(speed=200.0) as app:
+        driver = await CallDriver.dial(app, caller=CALLER)
+        await driver.run("2,0")
+        session = driver.session
+        offered = (
+            "You are number 1 in line. To be called back without losing your place, press star."
+            " To leave a voice message, press hash."
+        )
+        stem = app.renderer.cache_path(offered, "en").stem
+        await until(
+            lambda: any(stem in m for m in driver.call.transcript.heard),
+            timeout_s=20,
+            what="the voice message offered",
+        )
+        assert app.switch is not None
+        app.switch.press(app.switch.channel(driver.channel_id), "#")
+        await driver.waiting_for_input()  # the flow's on_overflow: busy_offer
+        assert session.state is not None
+        assert session.state.node == "busy_offer"
+        assert await app.queue_store.get_call(CallId(driver.channel_id)) is None
+        events = await app.queue_store.events()
+        left = [e.fields for e in events if e.type == "call_removed"]
+        assert [(f["call_id"], f["outcome"]) for f in left] == [
+            (driver.channel_id, "voice_message")
+        ]
+        driver.hang_up()
+        await driver.ended()

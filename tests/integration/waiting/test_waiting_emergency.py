@@ -62,12 +62,16 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
 async def test_locked_out_caller_pops_unverified_with_the_reason(waiting_app: WaitingApp) -> None:
     async with waiting_app() as app:
         driver = await CallDriver.dial(app, dialed="95556", caller=CALLER)
-        await driver.run("12345678#,000000,12345678#,000000,12345678#,000000")
+        await driver.run("12345678#,987650,12345678#,987650,12345678#,987650")
         record = await queued_record(app, driver)
         info = dict(record.info)
-        assert (info["priority"], info["verified"], info["reason"]) == ("emergency", "no", "pin_locked")
+        assert (info["priority"], info["verified"], info["reason"]) == (
+            "emergency",
+            "no",
+            "pin_locked",
+        )
         assert info["account"] == "1234****78"
-        assert not any("000000" in value for value in info.values())
+        assert not any("987650" in value for value in info.values())
         driver.hang_up()
         await driver.ended()
 

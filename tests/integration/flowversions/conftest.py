@@ -1,0 +1,63 @@
+"""Fixtures: a flow-version service on a SQLite file seeded from the shipped flows; the whole
+app (`app_factory` of the call tests: sandbox switch, real redis-server, SQLite)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ivr.flowversions import FlowVersions, FlowVersionStore, flow_context
+from ivr.settings import load_settings
+from ivr.store import CallStore
+from tests.integration.call.conftest import app_factory, tts_cache  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parents[3]
+FLOWS = ROOT / "flows"
+HOTLINE = (FLOWS / "hotline.yaml").read_text(encoding="utf-8")
+OPTION_1 = "        label: 普通话\n        next: hours_check\n"
+
+
+FALLBACK = "    fallback: hours_check\n\n  to_english:"
+
+
+def hotline_with(option_1_next: str, *, fallback: str = "hours_check") -> str:
+    """hotline.yaml with the language menu's option 1 (and its no-input/no-match fallback)
+    going to other nodes."""
+    assert HOTLINE.count(OPTION_1) == 1
+    assert HOTLINE.count(FALLBACK) == 1
+    text = HOTLINE.replace(OPTION_1, OPTION_1.replace("hours_check", option_1_next))
+    return text.replace(FALLBACK, FALLBACK.replace("hours_check", fallback))
+
+
+def option_1_position() -> tuple[int, int]:
+    """1-based line and column of `hours_check` in option 1's `next:` line."""
+    before = HOTLINE[: HOTLINE.index(OPTION_1)]
+    line = before.count("\n") + 2
+    return line, len("        next: ") + 1
+
+
+def make_service(db_url_engine: CallStore) -> FlowVersions:
+    settings = load_settings(
+        ROOT / "config" / "settings.yaml", {"IVR_CONFIG_DIR": str(ROOT / "config")}
+    )
+    context = flow_context(settings, ROOT)
+    return FlowVersions(
+        FlowVersionStore(db_url_engine.engine), context, Path("flows"), poll_interval_s=0.05
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[CallStore]:
+    calls = await CallStore.open(f"sqlite+aiosqlite:///{tmp_path}/fv.db")
+    yield calls
+    await calls.close()
+
+
+@pytest.fixture
+async def service(store: CallStore) -> AsyncIterator[FlowVersions]:
+    versions = make_service(store)
+    await versions.start(FLOWS)
+    yield versions
+    await versions.aclose()
