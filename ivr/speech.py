@@ -31,6 +31,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -44,7 +45,7 @@ from asr.recognizer import Final, RecognizerPool, SpeechStarted, VoskRecognizer
 from asr.vocab import unknown_words
 from ivr.ari import AriError, AriRest, ChannelId, NotInStasis
 from ivr.engine import events as ev
-from ivr.engine.model import FlowSet, MenuNode, Pos
+from ivr.engine.model import FlowSet, MenuNode, Option, Pos
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,8 @@ class CallSpeech:
             self._dtmf_only(str(exc))
         except (AriError, TimeoutError) as exc:
             log.warning("speech input lost, menu DTMF-only: %s", exc or type(exc).__name__)
+        except Exception:
+            log.exception("speech runner failed, menu DTMF-only")
         finally:
             try:
                 await self._teardown(ids, media)
@@ -314,22 +317,28 @@ def unknown_phrase_words(flows: FlowSet, registry: ModelRegistry) -> list[str]:
     for flow in sorted(flows.flows.values(), key=lambda f: str(f.path)):
         lines = flow.path.read_text(encoding="utf-8").splitlines()
         for node in flow.nodes.values():
-            if not isinstance(node, MenuNode):
-                continue
-            for option in node.options:
-                for language, phrases in sorted(option.phrases.items()):
-                    if language not in registry.languages():
-                        continue
-                    model = registry.get(language)
-                    start = option.marks.get("phrases", option.pos)
-                    for phrase, words in _unknown(model, phrases).items():
-                        pos = _phrase_pos(lines, start, phrase)
-                        problems.append(
-                            f"{flow.path}:{pos.line}:{pos.column}: node '{node.id}' option "
-                            f"'{option.key or option.next}': phrase '{phrase}' ({language}): "
-                            f"{', '.join(words)} not in the speech model's vocabulary (Vosk "
-                            f"would drop them); use words the model knows, or a bigger model"
-                        )
+            if isinstance(node, MenuNode):
+                for option in node.options:
+                    problems += _option_problems(flow.path, lines, node, option, registry)
+    return problems
+
+
+def _option_problems(
+    path: Path, lines: list[str], node: MenuNode, option: Option, registry: ModelRegistry
+) -> list[str]:
+    problems: list[str] = []
+    start = option.marks.get("phrases", option.pos)
+    for language, phrases in sorted(option.phrases.items()):
+        if language not in registry.languages():
+            continue
+        for phrase, words in _unknown(registry.get(language), phrases).items():
+            pos = _phrase_pos(lines, start, phrase)
+            problems.append(
+                f"{path}:{pos.line}:{pos.column}: node '{node.id}' option "
+                f"'{option.key or option.next}': phrase '{phrase}' ({language}): "
+                f"{', '.join(words)} not in the speech model's vocabulary (Vosk "
+                f"would drop them); use words the model knows, or a bigger model"
+            )
     return problems
 
 

@@ -8,6 +8,7 @@ account masked. Compliance users may read call records, not queues.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -73,6 +74,9 @@ def call_detail_json(detail: CallDetail) -> Message:
     }
 
 
+ALERT_AFTER = re.compile(r"\d+(-\d+)?")
+
+
 class SupervisorRoutes:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -91,6 +95,14 @@ class SupervisorRoutes:
                 s,
                 "Force an agent not ready",
                 ForceNotReadyBody,
+            ),
+            Route(
+                "GET",
+                "/api/alerts",
+                self.list_alerts,
+                s,
+                "Supervisor alerts (urgent callbacks after voice orders), oldest first",
+                query=("after",),
             ),
             Route("GET", "/api/calls", self.list_calls, c, "Newest call records", query=("limit",)),
             Route("GET", "/api/calls/{call_id}", self.show_call, c, "A call record with trace"),
@@ -145,6 +157,17 @@ class SupervisorRoutes:
         assert agent is not None
         log.info("forced not ready agent=%s reason=%s", agent_id, body.reason)
         return ok(describe_agent(agent, self.ctx.now_s()))
+
+    async def list_alerts(self, request: web.Request) -> web.Response:
+        """Alerts on the queue event stream after `after` (an entry id; `0`: from the start)."""
+        after = request.query.get("after", "0")
+        if not ALERT_AFTER.fullmatch(after):
+            raise ApiError(400, "invalid-query", "after must be a stream id such as 0 or 1-0")
+        async with store_errors():
+            events = await self.queues.events(after=after, count=500)
+        alerts = [{"id": e.event_id, **e.fields} for e in events if e.type == "alert"]
+        last = events[-1].event_id if events else after
+        return ok({"alerts": alerts, "next": last})
 
     async def list_calls(self, request: web.Request) -> web.Response:
         limit = query_int(request, "limit", 50, 1, 500)

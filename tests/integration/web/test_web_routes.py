@@ -46,6 +46,7 @@ CASES = [
     Case("GET", "/api/queues", "/api/queues", "alice", "sue", 200),
     Case("GET", "/api/queues/{name}", "/api/queues/general", "carl", "sue", 200),
     Case("GET", "/api/agents", "/api/agents", "alice", "sue", 200),
+    Case("GET", "/api/alerts", "/api/alerts", "alice", "sue", 200),
     Case("POST", "/api/agents/{agent_id}/force-not-ready", "/api/agents/a2/force-not-ready",
          "alice", "sue", 409, {"reason": "meeting"}),
     Case("GET", "/api/calls", "/api/calls?limit=5", "alice", "carl", 200),
