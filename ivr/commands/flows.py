@@ -83,7 +83,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
     schema = flows_sub.add_parser("schema", help="print the JSON Schema of the flow language")
     schema.set_defaults(func=cmd_schema)
-    __import__("ivr.commands.flow_versions").commands.flow_versions.register_versions(flows_sub)
+    from ivr.commands.flow_versions import register_versions
+
+    register_versions(flows_sub)
 
 
 def add_context_options(parser: argparse.ArgumentParser) -> None:
