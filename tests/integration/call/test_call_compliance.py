@@ -71,9 +71,9 @@ async def test_pins_are_in_no_log_no_database_and_no_redis(
         await locked.run(",".join(f"{GOOD[0]}#,{pin}" for pin in WRONG_PINS))
         verified = await CallDriver.dial(app, dialed="95556")
         await verified.run(f"{GOOD[0]}#,{GOOD[1]}")
-        for driver in (locked, verified):
-            await until(lambda d=driver: app.queue_store.get_call(CallId(d.channel_id)))
-        info = (await app.queue_store.get_call(CallId(locked.channel_id))).info  # type: ignore[union-attr]
+        record = await until(lambda: app.queue_store.get_call(CallId(locked.channel_id)))
+        await until(lambda: app.queue_store.get_call(CallId(verified.channel_id)))
+        info = record.info
         assert info["reason"] == "pin_locked"
         redis = app.queue_store.client
         hashes = [k async for k in redis.scan_iter() if await redis.type(k) == "hash"]
