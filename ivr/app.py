@@ -61,6 +61,7 @@ from ivr.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_flows import add_flow_version_routes
 from ivr.web.api_recordings import add_recording_routes
+from ivr.web.pages import add_pages
 from ivr.web.prompts import add_prompt_routes
 from queueing.config import load_queues
 from queueing.store import RedisQueueStore
@@ -257,6 +258,7 @@ class App:
         self.flow_versions = await add_flow_version_routes(
             web_app, self.store.engine, self.settings, self.root, self._closers
         )
+        add_pages(web_app, self.flow_versions)
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/metrics", self._metrics)
         self.web_app = web_app

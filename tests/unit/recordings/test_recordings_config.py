@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_shipped_config_keeps_order_records_20_years() -> None:
     config = load_recordings_config(ROOT / "config" / "recordings.yaml")
     years = {purpose: rule.years for purpose, rule in config.policy.rules.items()}
-    assert years == {"emergency": 20, "voice_order": 20, "callback": 20, "complaint": 5}
+    assert years == {
+        "emergency": 20,
+        "voice_order": 20,
+        "callback": 20,
+        "complaint": 5,
+        "suggestion": 5,
+        "message": 5,
+    }
     assert config.policy.timezone == "Asia/Shanghai"
     assert (config.stale_open_s, config.pick_up_settle_s) == (6 * 3600.0, 5.0)
 

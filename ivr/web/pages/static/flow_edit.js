@@ -1,0 +1,155 @@
+// Admin: edit one flow's YAML with server-side validation as you type (debounced 400 ms),
+// errors marked at their line; graph, "try it" simulator, diff, save, publish and rollback.
+import { api, $, el, show, whoami } from "./common.js";
+
+const DEBOUNCE_MS = 400;
+const flow = decodeURIComponent(location.pathname.split("/")[3] || "");
+const base = `/api/admin/flows/${encodeURIComponent(flow)}`;
+const editor = $("#yaml");
+const gutter = $("#gutter");
+let live = null;
+let timer = null;
+let checkSeq = 0;
+
+function renderGutter(errors = []) {
+  const count = editor.value.split("\n").length;
+  const bad = new Map(errors.map((e) => [e.line, e.message]));
+  const rows = [];
+  for (let n = 1; n <= count; n++) {
+    rows.push(el("div", { "data-line": n, class: bad.has(n) ? "err" : null, title: bad.get(n) }, n));
+  }
+  gutter.replaceChildren(...rows);
+  gutter.scrollTop = editor.scrollTop;
+}
+
+function showErrors(errors) {
+  renderGutter(errors);
+  $("#errors").replaceChildren(...errors.map((e) =>
+    el("li", { "data-line": e.line }, `line ${e.line}, column ${e.column}: ${e.message}`)));
+}
+
+async function drawGraph(yaml) {
+  const init = yaml === undefined
+    ? { method: "GET" }
+    : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ yaml }) };
+  const response = await fetch(`/admin/flows/${encodeURIComponent(flow)}/graph.svg`, init);
+  if (!response.ok) return;
+  $("#graph").innerHTML = await response.text();  // server-rendered SVG, labels escaped there
+  $("#graph-of").textContent = yaml === undefined ? `(live version ${live})` : "(edited text)";
+}
+
+async function validate() {
+  const seq = ++checkSeq;
+  const yaml = editor.value;
+  show("#validation", "checking…");
+  try {
+    const result = await api("POST", `${base}/validate`, { yaml });
+    if (seq !== checkSeq) return;
+    showErrors(result.errors);
+    if (result.valid) {
+      show("#validation", "valid", "ok");
+      drawGraph(yaml);
+    } else {
+      show("#validation", `${result.errors.length} error(s)`, "error");
+    }
+  } catch (err) {
+    if (seq === checkSeq) show("#validation", err.message, "error");
+  }
+}
+
+function scheduleValidation() {
+  renderGutter();
+  clearTimeout(timer);
+  timer = setTimeout(validate, DEBOUNCE_MS);
+}
+
+async function loadVersions() {
+  const data = await api("GET", `${base}/versions`);
+  live = data.live;
+  $("#live-version").textContent = live ?? "–";
+  $("#versions tbody").replaceChildren(...data.versions.slice().reverse().map((v) => el("tr",
+    { "data-version": v.version, class: v.live ? "live" : null },
+    el("td", {}, v.version), el("td", {}, v.author), el("td", {}, v.created_at.slice(0, 19)),
+    el("td", {}, v.comment),
+    el("td", {}, v.live ? "live" : el("button", { type: "button", class: "make-live",
+      onclick: () => makeLive(v.version) }, v.version < live ? "Roll back to this" : "Publish")))));
+  const options = () => data.versions.map((v) => el("option", { value: v.version }, `v${v.version}`));
+  $("#diff-from").replaceChildren(...options());
+  $("#diff-to").replaceChildren(...options());
+  if (data.versions.length) {
+    $("#diff-from").value = String(live ?? data.versions[0].version);
+    $("#diff-to").value = String(data.versions[data.versions.length - 1].version);
+  }
+  return data;
+}
+
+async function makeLive(version) {
+  const action = live !== null && version < live ? "rollback" : "publish";
+  const comment = $("#comment").value;
+  try {
+    await api("POST", `${base}/${action}`, { version, comment });
+    await loadVersions();
+    show("#status", action === "rollback" ? `rolled back to version ${version}` : `published version ${version}`, "ok");
+    drawGraph();
+  } catch (err) {
+    if (err.body.details && err.body.details.errors) showErrors(err.body.details.errors);
+    show("#status", err.message, "error");
+  }
+}
+
+async function save(publish) {
+  try {
+    const saved = await api("POST", `${base}/versions`, { yaml: editor.value, comment: $("#comment").value });
+    showErrors(saved.errors);
+    await loadVersions();
+    if (!publish) {
+      const note = saved.errors.length ? ` (${saved.errors.length} error(s): it cannot be published)` : "";
+      return show("#status", `saved version ${saved.version}${note}`, saved.errors.length ? "error" : "ok");
+    }
+    await makeLive(saved.version);
+  } catch (err) {
+    show("#status", err.message, "error");
+  }
+}
+
+async function simulate() {
+  try {
+    const result = await api("POST", `${base}/simulate`, { inputs: $("#sim-inputs").value, yaml: editor.value });
+    $("#transcript").textContent = result.transcript.join("\n");
+  } catch (err) {
+    $("#transcript").textContent = err.message;
+  }
+}
+
+async function diff() {
+  try {
+    const q = `from=${$("#diff-from").value}&to=${$("#diff-to").value}`;
+    const result = await api("GET", `${base}/diff?${q}`);
+    const lines = result.diff.split("\n").map((line) => el("div", {
+      class: line.startsWith("+") && !line.startsWith("+++") ? "add"
+        : line.startsWith("-") && !line.startsWith("---") ? "del" : null }, line || " "));
+    $("#diff-out").replaceChildren(...(result.diff ? lines : [el("div", {}, "(no difference)")]));
+  } catch (err) {
+    $("#diff-out").textContent = err.message;
+  }
+}
+
+async function start() {
+  $("#flow-name").textContent = flow;
+  await whoami();
+  const data = await loadVersions();
+  const number = data.live ?? data.versions[data.versions.length - 1].version;
+  const version = await api("GET", `${base}/versions/${number}`);
+  editor.value = version.yaml;
+  renderGutter();
+  editor.addEventListener("input", scheduleValidation);
+  editor.addEventListener("scroll", () => { gutter.scrollTop = editor.scrollTop; });
+  $("#save").addEventListener("click", () => save(false));
+  $("#save-publish").addEventListener("click", () => save(true));
+  $("#simulate").addEventListener("click", simulate);
+  $("#diff").addEventListener("click", diff);
+  document.body.dataset.ready = "true";
+  drawGraph();
+}
+
+start().catch((err) => show("#status", err.message, "error"));
