@@ -72,7 +72,8 @@ async def _serve_async(settings: Settings) -> int:
 
 def _print_banner(app: Any) -> None:
     lines = [
-        f"futures-ivr serving: http {app.http_url} (healthz, metrics, prompts)",
+        f"futures-ivr serving: http {app.http_url} (healthz, metrics, prompts, /api)",
+        f"staff pages: {app.http_url}/login (a token: `ivr users add NAME --role admin`)",
         f"flows: {', '.join(sorted(app.flows().flows))}",
     ]
     if app.switch is not None:
