@@ -60,6 +60,7 @@ from ivr.tts import PromptRenderer
 from ivr.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_flows import add_flow_version_routes
+from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
 from ivr.web.prompts import add_prompt_routes
@@ -257,6 +258,10 @@ class App:
         add_recording_routes(web_app, self.recordings)
         self.flow_versions = await add_flow_version_routes(
             web_app, self.store.engine, self.settings, self.root, self._closers
+        )
+        add_queue_routes(
+            web_app,
+            queue_admin_deps(self.root, s.paths.config_dir, self.queue_store, self.flow_versions),
         )
         add_pages(web_app, self.flow_versions)
         web_app.router.add_get("/healthz", self._healthz)

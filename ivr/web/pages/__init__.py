@@ -1,4 +1,4 @@
-"""Staff web pages: login, admin (flows, agents), agent desktop, supervisor wallboard.
+"""Staff web pages: login, admin (flows, agents, queues), agent desktop, supervisor wallboard.
 
 `add_pages(app, flow_versions)` registers the page routes on the app that already serves the
 API (`add_api_routes` installed the auth middleware, so `current_user(request)` works here).
@@ -63,6 +63,7 @@ PAGES: Final = (
     Page("/admin/flows", "flows.html", ADMINS),
     Page("/admin/flows/{flow}", "flow_edit.html", ADMINS),
     Page("/admin/agents", "agents.html", ADMINS),
+    Page("/admin/queues", "admin-queues.html", ADMINS),
     Page("/agent", "agent.html", AGENTS),
     Page("/wallboard", "wallboard.html", SUPERVISORS),
 )

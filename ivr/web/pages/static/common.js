@@ -55,9 +55,16 @@ export function seconds(value) {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
 }
 
+function addQueuesLink() {
+  const agents = document.querySelector('header a[href="/admin/agents"]');
+  if (!agents || document.querySelector('header a[href="/admin/queues"]')) return;
+  agents.after(" ", el("a", { href: "/admin/queues" }, "Queues"));
+}
+
 export async function whoami() {
   const data = await api("GET", "/api/session");
   const user = data.user;
+  addQueuesLink();
   const who = $("#who");
   if (who) who.textContent = `${user.name} (${user.roles.join(", ")})`;
   const logout = $("#logout");
