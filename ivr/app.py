@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from asr.errors import AsrError
 from asr.models import ModelRegistry
 from asr.recognizer import RecognizerPool
 from ivr import ari
@@ -38,6 +39,7 @@ from ivr.call_recording import RecordingKeeper
 from ivr.clock import Clock
 from ivr.commands.flows import read_queues
 from ivr.engine import load_checked
+from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
 from ivr.engine.validate import Context
 from ivr.errors import ErrorList
@@ -53,7 +55,7 @@ from ivr.redis_local import LocalRedis, start_local_redis
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.session import CallSession, SessionDeps
 from ivr.settings import Settings
-from ivr.speech import SpeechService, media_base_url
+from ivr.speech import SpeechService, media_base_url, unknown_phrase_words
 from ivr.store import CallStore
 from ivr.tradingcal import load_trading_calendar
 from ivr.tts import PromptRenderer
@@ -189,7 +191,22 @@ class App:
             bind=self.dispatcher.bind,
         )
         self._closers.append(service.aclose)
+        self._check_vocabulary_at_publish(registry)
         return service
+
+    def _check_vocabulary_at_publish(self, registry: ModelRegistry) -> None:
+        """Publish also refuses phrase words the configured speech models lack."""
+
+        def check(flows: FlowSet, texts: Mapping[str, str]) -> list[FlowError]:
+            try:
+                return unknown_phrase_words(flows, registry, texts)
+            except AsrError as exc:  # a broken model is reported at start-up already
+                log.warning("speech vocabulary not checked: %s", exc)
+                return []
+
+        versions = getattr(self, "flow_versions", None)
+        if versions is not None:
+            versions.vocabulary_check = check
 
     async def _start_store(self) -> None:
         url = self.settings.database_url

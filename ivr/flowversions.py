@@ -80,6 +80,9 @@ class FlowRejected(ErrorList, FlowVersionError):
     """The candidate makes the live set invalid: every error, `path:line:col: message`."""
 
 
+VocabularyCheck = Callable[[FlowSet, Mapping[str, str]], Sequence[FlowError]]
+
+
 class StaleGeneration(FlowVersionError):
     """Another process changed the live set between our read and our write."""
 
@@ -385,6 +388,8 @@ class FlowVersions:
         self._failed_generation: int | None = None
         self._task: asyncio.Task[None] | None = None
         self.reloads = 0
+        # With speech models configured (`ivr.app`): phrase words the models lack, per flow.
+        self.vocabulary_check: VocabularyCheck | None = None
 
     # ---- reading
 
@@ -411,7 +416,10 @@ class FlowVersions:
         check_name(flow)
         check_size(text)
         live = await self.store.live()
-        return self.check({**live.texts, flow: text}, {flow: path} if path else None)
+        flows, errors = self.check({**live.texts, flow: text}, {flow: path} if path else None)
+        if not errors and self.vocabulary_check is not None:  # speech models configured
+            errors = list(await asyncio.to_thread(self.vocabulary_check, flows, {flow: text}))
+        return flows, errors
 
     # ---- start, seed, reload
 

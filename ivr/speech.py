@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,6 +44,7 @@ from asr.models import ModelRegistry, SpeechModel
 from asr.recognizer import Final, RecognizerPool, SpeechStarted, VoskRecognizer
 from asr.vocab import unknown_words
 from ivr.ari import AriError, AriRest, ChannelId, NotInStasis
+from ivr.engine.errors import FlowError
 from ivr.engine import events as ev
 from ivr.engine.model import FlowSet, MenuNode, Option, Pos
 
@@ -306,16 +307,21 @@ def speech_event(decision: Decision) -> ev.SpeechRecognised | None:
 # ---------------------------------------------------------------------- ivr flows validate --asr
 
 
-def unknown_phrase_words(flows: FlowSet, registry: ModelRegistry) -> list[str]:
+def unknown_phrase_words(
+    flows: FlowSet, registry: ModelRegistry, texts: Mapping[str, str] | None = None
+) -> list[FlowError]:
     """`path:line:col: ...` for every menu phrase with words the language's model lacks.
 
     Phrases are checked as the grammar will hold them (`normalise_phrase`: CJK split into
     known words). Languages without a configured model are skipped; a broken model raises
     `asr.errors.ModelUnavailable`.
     """
-    problems: list[str] = []
+    problems: list[FlowError] = []
     for flow in sorted(flows.flows.values(), key=lambda f: str(f.path)):
-        lines = flow.path.read_text(encoding="utf-8").splitlines()
+        text = (texts or {}).get(flow.name)  # a candidate version, not the file on disk
+        if text is None:
+            text = flow.path.read_text(encoding="utf-8")
+        lines = text.splitlines()
         for node in flow.nodes.values():
             if isinstance(node, MenuNode):
                 for option in node.options:
@@ -325,20 +331,20 @@ def unknown_phrase_words(flows: FlowSet, registry: ModelRegistry) -> list[str]:
 
 def _option_problems(
     path: Path, lines: list[str], node: MenuNode, option: Option, registry: ModelRegistry
-) -> list[str]:
-    problems: list[str] = []
+) -> list[FlowError]:
+    problems: list[FlowError] = []
     start = option.marks.get("phrases", option.pos)
     for language, phrases in sorted(option.phrases.items()):
         if language not in registry.languages():
             continue
         for phrase, words in _unknown(registry.get(language), phrases).items():
             pos = _phrase_pos(lines, start, phrase)
-            problems.append(
-                f"{path}:{pos.line}:{pos.column}: node '{node.id}' option "
-                f"'{option.key or option.next}': phrase '{phrase}' ({language}): "
-                f"{', '.join(words)} not in the speech model's vocabulary (Vosk "
-                f"would drop them); use words the model knows, or a bigger model"
+            message = (
+                f"node '{node.id}' option '{option.key or option.next}': phrase '{phrase}' "
+                f"({language}): {', '.join(words)} not in the speech model's vocabulary "
+                f"(Vosk would drop them); use words the model knows, or a bigger model"
             )
+            problems.append(FlowError(message, path=path, line=pos.line, column=pos.column))
     return problems
 
 

@@ -178,7 +178,7 @@ def check_speech_vocabulary(flows: FlowSet, settings_path: Path | None) -> bool:
         print("note: no asr.models in the settings: phrases not checked", file=sys.stderr)
         return True
     try:
-        problems = unknown_phrase_words(flows, ModelRegistry(models))
+        problems = [str(e) for e in unknown_phrase_words(flows, ModelRegistry(models))]
     except AsrError as exc:
         problems = [str(exc)]
     for problem in problems:
