@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Mapping, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,8 +44,8 @@ from asr.models import ModelRegistry, SpeechModel
 from asr.recognizer import Final, RecognizerPool, SpeechStarted, VoskRecognizer
 from asr.vocab import unknown_words
 from ivr.ari import AriError, AriRest, ChannelId, NotInStasis
-from ivr.engine.errors import FlowError
 from ivr.engine import events as ev
+from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet, MenuNode, Option, Pos
 
 log = logging.getLogger(__name__)
