@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ivr.errors import IvrError
-from ivr.store.engine import create_engine, migrate_engine
+from ivr.store.engine import open_engine
 from ivr.store.users_model import SessionRow, UserRow
 from ivr.web.auth import ROLE_AGENT, ROLES, ApiUser
 
@@ -113,14 +113,7 @@ class UserStore:
         cls, url: str, *, migrate: bool = True, now: Callable[[], datetime] = _utcnow
     ) -> Self:
         """Connect to `url` and (by default) migrate the schema to the newest revision."""
-        engine = create_engine(url)
-        if migrate:
-            try:
-                await migrate_engine(engine)
-            except BaseException:
-                await engine.dispose()
-                raise
-        return cls(engine, now=now)
+        return cls(await open_engine(url, migrate=migrate), now=now)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -22,7 +22,7 @@ from typing import Any, Protocol, Self
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from ivr.store.engine import create_engine, migrate_engine
+from ivr.store.engine import open_engine
 from ivr.store.models import CallId, CallRecord, TraceRow
 
 _SECRET_DETAIL = re.compile(r"(^|_)(pin|password|passwd|secret)(_|$)", re.IGNORECASE)
@@ -135,14 +135,7 @@ class CallStore:
         cls, url: str, *, migrate: bool = True, now: Callable[[], datetime] = _utcnow
     ) -> Self:
         """Connect to `url` and (by default) migrate the schema to the newest revision."""
-        engine = create_engine(url)
-        if migrate:
-            try:
-                await migrate_engine(engine)
-            except BaseException:
-                await engine.dispose()
-                raise
-        return cls(engine, now=now)
+        return cls(await open_engine(url, migrate=migrate), now=now)
 
     async def close(self) -> None:
         await self.engine.dispose()

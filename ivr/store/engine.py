@@ -83,3 +83,15 @@ async def migrate(url: str) -> None:
         await migrate_engine(engine)
     finally:
         await engine.dispose()
+
+
+async def open_engine(url: str, *, migrate: bool = True) -> AsyncEngine:
+    """An engine for `url`, migrated to the newest revision unless `migrate` is False."""
+    engine = create_engine(url)
+    if migrate:
+        try:
+            await migrate_engine(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+    return engine
