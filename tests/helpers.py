@@ -21,7 +21,7 @@ async def until(
 ) -> T: ...
 
 
-async def until(predicate: Callable[[], Any], *, timeout_s: float = 5.0, what: str = "") -> Any:
+async def until(predicate: Callable[[], Any], *, timeout_s: float = 15.0, what: str = "") -> Any:
     """Poll `predicate` (sync or async) until it returns a truthy value, within `timeout_s`.
 
     Raises AssertionError naming `what` when the deadline passes. Yields to the loop between
