@@ -37,13 +37,11 @@ from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
 from ivr.call_recording import RecordingKeeper
 from ivr.clock import Clock
-from ivr.commands.flows import read_queues
 from ivr.engine import load_checked
 from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
-from ivr.engine.validate import Context
 from ivr.errors import ErrorList
-from ivr.flowversions import FlowVersions
+from ivr.flowversions import FlowVersions, flow_context
 from ivr.handoff import QueueHandoff
 from ivr.metrics import Metrics
 from ivr.prompt_media import HttpPromptMedia
@@ -368,19 +366,9 @@ class App:
         """Load and fully validate the flow files: the seed of the flow versions. With errors,
         None and a warning: the stored live versions decide (`ivr.flowversions` refuses to
         start only if a flow without a stored version is broken)."""
-        s = self.settings
-        config_dir = self.path(s.paths.config_dir)
-        queues, skills = read_queues(config_dir / "queues.yaml")
-        calendar_file = config_dir / "trading_calendar.yaml"
-        calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
-        context = Context(
-            queues=queues,
-            skills=skills,
-            prompt_root=self.path(s.paths.prompt_root),
-            calendar=calendar,
-        )
+        context = flow_context(self.settings, self.root)  # the one publish validates with
         try:
-            return load_checked([self.path(s.paths.flows_dir)], context)
+            return load_checked([self.path(self.settings.paths.flows_dir)], context)
         except ErrorList as exc:
             log.warning("flow files have errors; the stored live versions are used:\n%s", exc)
             return None

@@ -8,6 +8,7 @@ our URLs are always 40+ characters (Asterisk 22.10.1 fails shorter ones).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,7 +35,8 @@ class HttpPromptMedia:
         match prompt:
             case TtsPrompt(text=text, language=language, voice=voice):
                 path = await self._renderer.render(text, language, voice)
-                self._remember(path, text)
+                if path.stem not in self._known:  # a file write: once per text, off the loop
+                    await asyncio.to_thread(self._remember, path, text)
                 return f"sound:{self._base}/prompts/tts/{path.stem}.wav"
             case AudioPrompt(path=path):
                 return f"sound:{self._base}/prompts/files/{quote(path)}"
