@@ -35,29 +35,29 @@ from asr.models import ModelRegistry
 from asr.recognizer import RecognizerPool
 from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
-from ivr.call_recording import RecordingKeeper
+from ivr.call.media import HttpPromptMedia
+from ivr.call.recording import RecordingKeeper
+from ivr.call.records import StoreRecorder
+from ivr.call.session import CallSession, SessionDeps
+from ivr.call.speech import SpeechService, media_base_url, unknown_phrase_words
 from ivr.clock import Clock
 from ivr.engine import load_checked
 from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
+from ivr.engine.tradingcal import load_trading_calendar
 from ivr.errors import ErrorList
-from ivr.flowversions import FlowVersions, flow_context
-from ivr.handoff import QueueHandoff
+from ivr.flowversions.service import FlowVersions, flow_context
 from ivr.metrics import Metrics
-from ivr.prompt_media import HttpPromptMedia
+from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
-from ivr.queue_runtime import AlertingProviders, RedisQueueHandoff
-from ivr.recorder import StoreRecorder
-from ivr.redis_local import LocalRedis, start_local_redis
+from ivr.queue.handoff import QueueHandoff
+from ivr.queue.local_redis import LocalRedis, start_local_redis
+from ivr.queue.runtime import AlertingProviders, RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
-from ivr.session import CallSession, SessionDeps
 from ivr.settings import Settings
-from ivr.speech import SpeechService, media_base_url, unknown_phrase_words
 from ivr.store import CallStore
-from ivr.tradingcal import load_trading_calendar
-from ivr.tts import PromptRenderer
-from ivr.users import UserStore
+from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_flows import add_flow_version_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
@@ -364,7 +364,7 @@ class App:
 
     def load_flows(self) -> FlowSet | None:
         """Load and fully validate the flow files: the seed of the flow versions. With errors,
-        None and a warning: the stored live versions decide (`ivr.flowversions` refuses to
+        None and a warning: the stored live versions decide (`ivr.flowversions.service` refuses to
         start only if a flow without a stored version is broken)."""
         context = flow_context(self.settings, self.root)  # the one publish validates with
         try:

@@ -13,9 +13,9 @@ from typing import Any
 
 from ivr.commands.queues import add_common, now_s, run_store, table
 from ivr.errors import IvrError
+from ivr.queue.feed import describe_agent
 from ivr.web.api_admin import profile_of
 from ivr.web.api_body import REASONS, AgentBody, parse
-from ivr.web.api_feed import describe_agent
 from ivr.web.errors import ApiError
 from queueing.policy import AgentId
 from queueing.store import RedisQueueStore

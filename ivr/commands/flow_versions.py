@@ -1,6 +1,6 @@
 """`ivr flows publish|versions|rollback`: flow versions from the command line.
 
-Rules: thin shell over `ivr.flowversions` on the configured database (`IVR_DATABASE_URL` /
+Rules: thin shell over `ivr.flowversions.service` on the configured database (`IVR_DATABASE_URL` /
 settings; migrated on open). Flow files of `flows/` without a stored version are seeded first
 (version 1, author `seed`). A refused publish or rollback prints every error on stderr as
 `path:line:col: message` (the path: the published file) and exits 1; nothing is saved. A
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ivr.errors import ErrorList
-from ivr.flowversions import (
+from ivr.flowversions.service import (
     AlreadyLive,
     FlowVersion,
     FlowVersions,

@@ -3,8 +3,9 @@
 Rules: thin shell over `ivr.engine` (pure). Errors go to stderr as `path:line:col: message`, one per
 line, exit status 1; never a traceback. Queue names/skills come from `config/queues.yaml` through
 `queueing.config.load_queues` (skipped with a note when the default file is absent); the
-`market_open` condition uses `config/trading_calendar.yaml` (`ivr.tradingcal`) when present, else
-the engine's built-in calendar. Simulated calls start at `--now` (local time, Asia/Shanghai).
+`market_open` condition uses `config/trading_calendar.yaml` (`ivr.engine.tradingcal`) when
+present, else the engine's built-in calendar. Simulated calls start at `--now` (local time,
+Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def load_context(args: argparse.Namespace) -> Context:
 
 def read_calendar(path: Path | None) -> MarketCalendar | None:
     """`path`, else `config/trading_calendar.yaml` when it exists, else None (built-in)."""
-    from ivr.tradingcal import load_trading_calendar
+    from ivr.engine.tradingcal import load_trading_calendar
 
     if path is None:
         if not DEFAULT_CALENDAR.exists():
@@ -170,8 +171,8 @@ def check_speech_vocabulary(flows: FlowSet, settings_path: Path | None) -> bool:
     """`--asr`: print each phrase word the language's Vosk model lacks (path:line:col)."""
     from asr.errors import AsrError
     from asr.models import ModelRegistry
+    from ivr.call.speech import unknown_phrase_words
     from ivr.settings import load_settings
-    from ivr.speech import unknown_phrase_words
 
     models = load_settings(settings_path, os.environ).asr.models
     if not models:

@@ -17,9 +17,9 @@ from typing import Any
 from tqdm import tqdm
 
 from ivr.engine.loader import load_flows
-from ivr.prompts import Catalogue, catalogue
+from ivr.prompts.catalogue import Catalogue, catalogue
+from ivr.prompts.tts import PromptRenderer, TtsError
 from ivr.settings import Settings, load_settings
-from ivr.tts import PromptRenderer, TtsError
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 
 from ivr.ari._http import auth_header
+from ivr.call.media import prompt_text
 from ivr.errors import ConfigError, IvrError
-from ivr.prompt_media import prompt_text
 from ivr.settings import Settings, load_settings
 
 CALL_WAIT_S = 600.0

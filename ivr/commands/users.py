@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from ivr.errors import IvrError
 from ivr.settings import load_settings
-from ivr.users import UserInfo, UserStore
+from ivr.store.users import UserInfo, UserStore
 from ivr.web.auth import ROLES
 
 T = TypeVar("T")

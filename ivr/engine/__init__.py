@@ -3,7 +3,7 @@
 Public API (everything here is pure: no I/O library, no clock, no asyncio):
 - `load_checked(paths, Context(...)) -> FlowSet` (raises `ErrorList`), `check_files(paths, ctx)
   -> (FlowSet, errors)`, `load_flows(paths)` (syntax/type checks only). `Context(calendar=...)`
-  (a `MarketCalendar`, e.g. `ivr.tradingcal.TradingCalendar`) becomes `FlowSet.calendar`.
+  (a `MarketCalendar`, e.g. `ivr.engine.tradingcal.TradingCalendar`) becomes `FlowSet.calendar`.
 - `start(flows, flow_name, CallStarted) -> (CallState, commands)`,
   `step(flows, state, event) -> (CallState, commands)`.
 - `iter_prompts(flows)`: every prompt content of every flow (for pre-rendering TTS).

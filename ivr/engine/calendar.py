@@ -7,7 +7,7 @@ night runs into Saturday morning). Defaults follow the Chinese futures exchanges
 10:30-11:30, 13:30-15:00 and 21:00-02:30 (the longest night session).
 
 The engine only needs `MarketCalendar.market_open(at)`: the shell may pass any object with it
-through `Context(calendar=...)` (e.g. `ivr.tradingcal.TradingCalendar`, loaded from
+through `Context(calendar=...)` (e.g. `ivr.engine.tradingcal.TradingCalendar`, loaded from
 `config/trading_calendar.yaml` with the exchange holidays); this built-in one is the default.
 """
 

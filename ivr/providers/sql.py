@@ -24,12 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
+from ivr.engine.tradingcal import TradingCalendar
 from ivr.log import mask_account
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
 from ivr.providers.market import market_status
 from ivr.store.models import Callback, DemoAccount, DemoTrade, Ticket
-from ivr.tradingcal import TradingCalendar
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ import logging
 
 from aiohttp import web
 
-from ivr.users import SESSION_TTL_S, UserStore
+from ivr.queue.feed import AgentFeed
+from ivr.store.dispositions import DispositionStore
+from ivr.store.users import SESSION_TTL_S, UserStore
 from ivr.web.api_admin import AdminRoutes
 from ivr.web.api_agents import WEBSOCKETS, AgentRoutes
 from ivr.web.api_body import SessionBody, read_body
 from ivr.web.api_common import ApiDeps, Context, NowClock, Route, ok
-from ivr.web.api_dispositions import DispositionStore
-from ivr.web.api_feed import AgentFeed
 from ivr.web.api_supervisors import SupervisorRoutes
 from ivr.web.auth import (
     ROLES,

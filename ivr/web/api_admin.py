@@ -14,10 +14,10 @@ from typing import Any
 from aiohttp import web
 from redis.exceptions import RedisError, WatchError
 
-from ivr.users import UserError, UserInfo
+from ivr.queue.feed import Message, describe_agent
+from ivr.store.users import UserError, UserInfo
 from ivr.web.api_body import AgentBody, UserBody, invalid_body, read_body
 from ivr.web.api_common import Context, Route, iso, ok, store_errors
-from ivr.web.api_feed import Message, describe_agent
 from ivr.web.auth import ROLE_ADMIN
 from ivr.web.errors import ApiError
 from queueing.config import did_you_mean

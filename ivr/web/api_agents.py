@@ -15,15 +15,7 @@ import logging
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from ivr.web.api_body import (
-    DispositionBody,
-    LoginBody,
-    StateBody,
-    read_body,
-)
-from ivr.web.api_common import Context, Route, iso, ok, store_errors
-from ivr.web.api_dispositions import Disposition, DispositionExists
-from ivr.web.api_feed import (
+from ivr.queue.feed import (
     Message,
     Subscription,
     describe_agent,
@@ -31,6 +23,14 @@ from ivr.web.api_feed import (
     screen_pop,
     state_message,
 )
+from ivr.store.dispositions import Disposition, DispositionExists
+from ivr.web.api_body import (
+    DispositionBody,
+    LoginBody,
+    StateBody,
+    read_body,
+)
+from ivr.web.api_common import Context, Route, iso, ok, store_errors
 from ivr.web.auth import ROLE_ADMIN, ROLE_AGENT, ROLE_SUPERVISOR, current_user
 from ivr.web.errors import ApiError
 from queueing.model import AgentRecord, AgentState, CallState

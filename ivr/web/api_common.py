@@ -17,10 +17,10 @@ from typing import Any, Protocol
 from aiohttp import web
 from pydantic import BaseModel
 
+from ivr.queue.feed import AgentFeed
 from ivr.store import CallStore
-from ivr.users import UserStore
-from ivr.web.api_dispositions import DispositionStore
-from ivr.web.api_feed import AgentFeed
+from ivr.store.dispositions import DispositionStore
+from ivr.store.users import UserStore
 from ivr.web.errors import ApiError, Handler
 from queueing.errors import QueueingError
 from queueing.policy import AgentId, CallId

@@ -28,7 +28,7 @@ from ivr.engine.model import FlowSet
 from ivr.engine.sim import DEFAULT_CALLER, DEFAULT_DIALED, DEFAULT_NOW, parse_inputs, simulate
 from ivr.engine.sim import transcript as sim_transcript
 from ivr.errors import IvrError
-from ivr.flowversions import (
+from ivr.flowversions.service import (
     AlreadyLive,
     AuditEntry,
     BadFlowRequest,

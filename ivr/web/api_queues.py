@@ -32,7 +32,7 @@ from pydantic import Field
 
 from ivr.engine.errors import FlowError
 from ivr.engine.validate import Context
-from ivr.flowversions import FlowVersions, check_texts
+from ivr.flowversions.service import FlowVersions, check_texts
 from ivr.web.api import API_ROUTES
 from ivr.web.api_body import Body, read_body
 from ivr.web.api_common import Route, ok

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
+from ivr.queue.feed import Message, describe_agent, masked_info
 from ivr.store import CallDetail, CallSummary
 from ivr.web.api_body import ForceNotReadyBody, query_int, read_body
 from ivr.web.api_common import Context, Route, iso, ok, store_errors
-from ivr.web.api_feed import Message, describe_agent, masked_info
 from ivr.web.auth import ROLE_ADMIN, ROLE_COMPLIANCE, ROLE_SUPERVISOR
 from ivr.web.errors import ApiError
 from queueing.model import AgentState, QueueStats

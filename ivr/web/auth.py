@@ -8,7 +8,7 @@ do: handlers are wrapped in `require_roles(*roles)`: no or invalid credentials -
 
 Rules:
 - Tokens are random (`secrets.token_urlsafe`), stored only as sha256 hashes, compared in constant
-  time (`ivr.users`), and never logged. A token in a URL query string is refused (400
+  time (`ivr.store.users`), and never logged. A token in a URL query string is refused (400
   `token-in-url`) and never checked, so it cannot leak through access logs or browser history.
 - A cookie-authenticated request that changes state (POST/PUT/PATCH/DELETE) or opens a
   websocket must come from our own origin: the cookie is `SameSite=Strict`, and an `Origin`
@@ -63,7 +63,7 @@ AUTH_VIA_KEY: Final[web.RequestKey[str | None]] = web.RequestKey("auth_via")
 
 
 class UserVerifier(Protocol):
-    """What the middleware needs from the user store (`ivr.users.UserStore` satisfies it)."""
+    """What the middleware needs from the user store (`ivr.store.users.UserStore` satisfies it)."""
 
     async def verify(self, token: str) -> ApiUser | None: ...
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from ivr.engine.graph import svg
-from ivr.flowversions import FlowVersionError, FlowVersions
+from ivr.flowversions.service import FlowVersionError, FlowVersions
 from ivr.web.api_body import read_body
 from ivr.web.api_flows import READ, WRITE, YamlBody, api_error
 from ivr.web.auth import (

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ivr.app import App
+from ivr.call.session import CallSession
 from ivr.sandbox.scenario import Scenario, ScenarioCall, Step, Transcript
-from ivr.session import CallSession
 from tests.helpers import until
 
 STEP_TIMEOUT_S = 20.0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.flowversions import FlowVersions, FlowVersionStore, flow_context
+from ivr.flowversions.service import FlowVersions, FlowVersionStore, flow_context
 from ivr.settings import load_settings
 from ivr.store import CallStore
 from tests.integration.call.conftest import app_factory, tts_cache  # noqa: F401  (fixtures)

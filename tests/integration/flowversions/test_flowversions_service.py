@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from ivr.flowversions import (
+from ivr.flowversions.service import (
     AlreadyLive,
     FlowRejected,
     FlowVersions,

@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ivr.users import UserStore
+from ivr.store.users import UserStore
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.auth import auth_middleware
 from ivr.web.errors import error_middleware

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ivr.app import App
+from ivr.call.session import CallSession
 from ivr.sandbox.scenario import Scenario, ScenarioCall, Speak, Step, Transcript, Wait, WaitFor
-from ivr.session import CallSession
 from tests.helpers import until
 from tests.integration.speech.conftest import KOREAN_LINE, SpeechApp
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from asr.intent import Accept, Confirm, Decision, Reject
+from ivr.call.speech import UNSURE_CONFIDENCE, media_base_url, speech_event
 from ivr.engine.events import SpeechRecognised
-from ivr.speech import UNSURE_CONFIDENCE, media_base_url, speech_event
 
 
 @pytest.mark.parametrize(

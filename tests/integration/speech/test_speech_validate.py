@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ivr.cli import main
-from ivr.flowversions import FlowRejected
+from ivr.flowversions.service import FlowRejected
 from tests.integration.asr.conftest import ko_model_dir
 from tests.integration.call.conftest import ROOT
 from tests.integration.speech.conftest import SpeechApp, write_settings

@@ -8,7 +8,7 @@ import pytest
 
 from ivr.cli import main
 from ivr.engine.loader import load_flows
-from ivr.prompts import catalogue, is_dynamic, literal
+from ivr.prompts.catalogue import catalogue, is_dynamic, literal
 
 FLOW = """\
 flow: demo

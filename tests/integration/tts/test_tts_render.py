@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ivr.tts import PromptRenderer, TtsError
+from ivr.prompts.tts import PromptRenderer, TtsError
 
 VOICES = {"zh-CN": "cmn-latn-pinyin", "en": "en"}
 ZH = "您好，欢迎致电期货客服热线。"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ivr.app import App
-from ivr.prompt_media import HttpPromptMedia
-from ivr.queue_runtime import AlertingProviders, RedisQueueHandoff
+from ivr.call.media import HttpPromptMedia
+from ivr.queue.runtime import AlertingProviders, RedisQueueHandoff
 from tests.integration.call.conftest import app_factory, tts_cache
 
 __all__ = ["app_factory", "tts_cache", "waiting_app"]
@@ -20,7 +20,7 @@ WaitingApp = Callable[..., AbstractAsyncContextManager[App]]
 
 
 def wire(app: App) -> None:
-    """What `App` wires once the lead adds the hooks (see ivr/queue_runtime.py)."""
+    """What `App` wires once the lead adds the hooks (see ivr/queue/runtime.py)."""
     handoff = app.handoff
     assert isinstance(handoff, RedisQueueHandoff)
     if handoff.prompts is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.announce import Exits, minutes, open_exits, waiting_text
+from ivr.queue.announce import Exits, minutes, open_exits, waiting_text
 from queueing.config import Announcements, ExitOption
 from queueing.model import CallerView
 

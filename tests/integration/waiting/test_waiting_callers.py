@@ -9,7 +9,7 @@ with one logged-in agent and a 120 s handle-time history: position 3, estimate 1
 from __future__ import annotations
 
 from ivr.app import App
-from ivr.queue_runtime import RedisQueueHandoff
+from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox.model import BridgeId
 from queueing.config import PriorityClass
 from queueing.model import AgentProfile, CallState

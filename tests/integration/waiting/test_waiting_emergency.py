@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ivr.app import App
-from ivr.web.api_feed import screen_pop
+from ivr.queue.feed import screen_pop
 from queueing.model import CallRecord
 from queueing.policy import CallId
 from tests.helpers import until

@@ -16,10 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from ivr.queue.feed import AgentFeed
 from ivr.store import CallStore
-from ivr.users import UserStore
+from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
-from ivr.web.api_feed import AgentFeed
 from queueing.config import parse_queues
 from queueing.model import AgentProfile
 from queueing.policy import AgentId

@@ -15,7 +15,7 @@ import pytest
 
 from ivr.commands import agents, queues, users
 from ivr.errors import IvrError
-from ivr.users import UserStore
+from ivr.store.users import UserStore
 from queueing.config import PriorityClass, parse_queues
 from queueing.model import AgentProfile, Outcome
 from queueing.policy import AgentId, CallId

@@ -103,7 +103,7 @@ def market_reason(tmp_path, calendar: object | None, now: datetime) -> str | Non
 
 
 def test_market_open_uses_the_calendar_passed_in_the_context(tmp_path) -> None:
-    from ivr.tradingcal import load_trading_calendar
+    from ivr.engine.tradingcal import load_trading_calendar
 
     root = Path(__file__).resolve().parents[3]
     shipped = load_trading_calendar(root / "config" / "trading_calendar.yaml")

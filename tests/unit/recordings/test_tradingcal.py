@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.errors import ErrorList
-from ivr.tradingcal import (
+from ivr.engine.tradingcal import (
     MarketStatus,
     TradingCalendar,
     load_trading_calendar,
     parse_trading_calendar,
 )
+from ivr.errors import ErrorList
 
 ROOT = Path(__file__).resolve().parents[3]
 SH = ZoneInfo("Asia/Shanghai")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ivr.tts import PromptRenderer, TtsError, to_telephony_wav
+from ivr.prompts.tts import PromptRenderer, TtsError, to_telephony_wav
 
 
 def write_sine(path: Path, rate_hz: int, channels: int, seconds: float, freq_hz: float) -> None:

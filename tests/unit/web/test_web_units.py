@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from ivr.queue.feed import mask_account, masked_info, screen_pop
 from ivr.web.api_body import AgentBody, StateBody, UserBody, parse
-from ivr.web.api_feed import mask_account, masked_info, screen_pop
 from ivr.web.auth import ApiUser, auth_middleware, current_user, require_roles, roles_of
 from ivr.web.errors import ApiError, error_middleware, json_error
 from queueing.config import PriorityClass

@@ -93,7 +93,7 @@ class StaleGeneration(FlowVersionError):
 def flow_context(settings: Settings, root: Path) -> Context:
     """The validation/run context of the app: queues, skills, calendar, prompt root."""
     from ivr.commands.flows import read_queues
-    from ivr.tradingcal import load_trading_calendar
+    from ivr.engine.tradingcal import load_trading_calendar
 
     def resolve(p: Path) -> Path:
         return p if p.is_absolute() else root / p

@@ -16,7 +16,7 @@
   hung up; connected -> `end_call` (agent to wrap-up), agent leg hung up, bridge destroyed.
 - Agent hang-up while connected: `end_call`, the caller is hung up (the session sees it).
 - Waiting callers (with `prompts` wired): at entry and every `periodic_every_s` of the queue
-  (clock time) an announcement of position, estimated wait and open exits (`ivr.announce`):
+  (clock time) an announcement of position, estimated wait and open exits (`ivr.queue.announce`):
   MOH stops, the TTS prompt plays, MOH restarts. While waiting the caller's DTMF is ours
   (`owns`): `*` = callback request keeping the place in line (`store.request_callback`, a
   confirmation, the caller hung up; the call stays owned here and is offered like any other,
@@ -39,13 +39,14 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-from ivr import announce, ari
+from ivr import ari
 from ivr.ari import AriError, AriRest
 from ivr.clock import Clock
 from ivr.engine.commands import Prompt, TtsPrompt
 from ivr.engine.events import QueueOutcome
-from ivr.handoff import QueuedCall
 from ivr.providers import LookupData, LookupProvider, LookupProviders
+from ivr.queue import announce
+from ivr.queue.handoff import QueuedCall
 from queueing.config import ExitOption, PriorityClass
 from queueing.errors import StoreError
 from queueing.model import Offer, Outcome

@@ -30,18 +30,18 @@ from typing import Protocol
 
 from ivr import ari
 from ivr.ari import AriError, AriRest, AriUnavailable, ChannelGone, ChannelId
-from ivr.call_recording import RecordingKeeper
+from ivr.call.recording import RecordingKeeper
+from ivr.call.speech import CallSpeech, SpeechService
 from ivr.clock import Clock
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
 from ivr.engine.model import FlowSet
 from ivr.engine.state import CallState
-from ivr.handoff import QueuedCall, QueueHandoff
 from ivr.log import call_id as call_id_var
 from ivr.metrics import Metrics
 from ivr.providers import LookupProviders
-from ivr.speech import CallSpeech, SpeechService
+from ivr.queue.handoff import QueuedCall, QueueHandoff
 from recordings import RecordingsError
 
 log = logging.getLogger(__name__)
@@ -312,7 +312,7 @@ class CallSession:
                 self._gone = True
 
     def _start_recognition(self, language: str, grammar: tuple[str, ...]) -> None:
-        """Listen for the menu's phrases (`ivr.speech`); no speech service: DTMF-only."""
+        """Listen for the menu's phrases (`ivr.call.speech`); no speech service: DTMF-only."""
         service = self.deps.speech
         if service is None:
             return
@@ -406,7 +406,7 @@ class CallSession:
 
     async def _record_call(self, purpose: str) -> None:
         """Put the caller in a bridge of their own and record the bridge (see
-        `ivr.call_recording`): an agent joining later is in the same file."""
+        `ivr.call.recording`): an agent joining later is in the same file."""
         keeper = self.deps.keeper
         if keeper is None:
             return

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ivr.engine.commands import AudioPrompt, Prompt, TtsPrompt
-from ivr.tts import PromptRenderer
+from ivr.prompts.tts import PromptRenderer
 
 
 def prompt_text(tts_cache: Path, media_uri: str) -> str | None:
@@ -24,7 +24,7 @@ def prompt_text(tts_cache: Path, media_uri: str) -> str | None:
 
 
 class HttpPromptMedia:
-    """The `PromptMedia` of `ivr.session`: renders TTS, then names the prompt by URL."""
+    """The `PromptMedia` of `ivr.call.session`: renders TTS, then names the prompt by URL."""
 
     def __init__(self, renderer: PromptRenderer, base_url: str) -> None:
         self._renderer = renderer

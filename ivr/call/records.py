@@ -33,7 +33,7 @@ class _Trace:
 
 
 class StoreRecorder:
-    """The `CallRecorder` of `ivr.session`, backed by a `CallStore`."""
+    """The `CallRecorder` of `ivr.call.session`, backed by a `CallStore`."""
 
     def __init__(self, store: CallStore) -> None:
         self._store = store
