@@ -36,7 +36,7 @@ import redis.asyncio as aioredis
 
 from queueing.config import PriorityClass, QueueConfig, load_queues
 from queueing.model import AgentProfile, Offer
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore, day_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ async def fill(url: str, config: QueueConfig, prefix: str, calls: int, agents: i
             await store.login(profile.agent_id, now, ready=True)
         for i in range(calls):
             priority = PriorityClass.VIP if i % 20 == 0 else PriorityClass.NORMAL
-            await store.enqueue(CallId(f"c{i:06d}"), "general", priority, now + i * 1e-4)
+            await store.enqueue(CallKey(f"c{i:06d}"), "general", priority, now + i * 1e-4)
     finally:
         await store.close()
 

@@ -34,5 +34,5 @@ class QueueConfigErrors(QueueingError):
         self.errors = errors
 
 
-class StoreError(QueueingError):
+class QueueStoreError(QueueingError):
     """The queue store refused an operation (unknown agent or call, wrong state)."""

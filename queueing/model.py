@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from queueing.config import ExitOption, PriorityClass
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 
 
 class AgentState(enum.StrEnum):
@@ -24,13 +24,13 @@ class AgentState(enum.StrEnum):
     WRAP_UP = "wrap_up"
 
 
-class CallState(enum.StrEnum):
+class QueueCallState(enum.StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"
     CONNECTED = "connected"
 
 
-class Outcome(enum.StrEnum):
+class QueueResult(enum.StrEnum):
     """How a call left a queue without being answered (counted per queue per day)."""
 
     ABANDONED = "abandoned"
@@ -60,7 +60,7 @@ class AgentRecord:
     calls_handled: int
     last_call_end_s: float
     last_offer_s: float
-    call_id: CallId | None
+    call_id: CallKey | None
     unanswered: int
 
     @property
@@ -76,10 +76,10 @@ class CallRecord:
     line: once offered, the app rings the agent, then calls that number.
     """
 
-    call_id: CallId
+    call_id: CallKey
     queue: str
     priority: PriorityClass
-    state: CallState
+    state: QueueCallState
     enqueued_at_s: float
     order_at_s: float
     agent_id: AgentId | None
@@ -91,7 +91,7 @@ class CallRecord:
 class Offer:
     """A won reservation: ring `endpoint` for `call_id` until `deadline_s`."""
 
-    call_id: CallId
+    call_id: CallKey
     agent_id: AgentId
     endpoint: str
     queue: str
@@ -102,7 +102,7 @@ class Offer:
 class ReapResult:
     """What one reaper pass did: offers released (calls requeued), agents out of wrap-up."""
 
-    released: tuple[CallId, ...]
+    released: tuple[CallKey, ...]
     readied: tuple[AgentId, ...]
 
 

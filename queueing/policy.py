@@ -37,7 +37,7 @@ from queueing.config import (
     Strategy,
 )
 
-CallId = NewType("CallId", str)
+CallKey = NewType("CallKey", str)
 AgentId = NewType("AgentId", str)
 Skills = Mapping[str, int]
 
@@ -55,7 +55,7 @@ class WaitingCall:
     `enqueued_at_s`, or earlier once re-queued at the head of its class after a no-answer.
     """
 
-    call_id: CallId
+    call_id: CallKey
     queue: str
     priority: PriorityClass
     enqueued_at_s: float
@@ -81,7 +81,7 @@ class FreeAgent:
 class Assignment:
     """Decision: offer `call_id` to `agent_id`."""
 
-    call_id: CallId
+    call_id: CallKey
     agent_id: AgentId
 
 
@@ -265,7 +265,7 @@ def estimated_wait_s(position: int, handle_times_s: Sequence[float], agents: int
 
 def _unique(calls: Iterable[WaitingCall]) -> list[WaitingCall]:
     """One entry per call id (the first), so a duplicated fact cannot double-book."""
-    seen: dict[CallId, WaitingCall] = {}
+    seen: dict[CallKey, WaitingCall] = {}
     for call in calls:
         seen.setdefault(call.call_id, call)
     return list(seen.values())

@@ -39,21 +39,21 @@ from redis.exceptions import RedisError
 
 from queueing import policy
 from queueing.config import PriorityClass, QueueConfig, QueueDef, RoutingRules, did_you_mean
-from queueing.errors import StoreError
+from queueing.errors import QueueStoreError
 from queueing.model import (
     AgentProfile,
     AgentRecord,
     AgentState,
     CallerView,
     CallRecord,
-    CallState,
     Offer,
-    Outcome,
+    QueueCallState,
     QueueEvent,
+    QueueResult,
     QueueStats,
     ReapResult,
 )
-from queueing.policy import AgentId, Assignment, CallId, FreeAgent, WaitingCall
+from queueing.policy import AgentId, Assignment, CallKey, FreeAgent, WaitingCall
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ _AGENT_FIELDS = (
 )
 
 
-class StoreUnavailable(StoreError):
+class StoreUnavailable(QueueStoreError):
     """Redis could not be reached or answered with an error."""
 
 
@@ -166,7 +166,7 @@ class RedisQueueStore:
         queue = self.config.queues.get(name)
         if queue is None:
             hint = did_you_mean(name, sorted(self.config.queues))
-            raise StoreError(f"unknown queue '{name}'{hint}")
+            raise QueueStoreError(f"unknown queue '{name}'{hint}")
         return queue
 
     # -- agents ----------------------------------------------------------------------------
@@ -229,12 +229,12 @@ class RedisQueueStore:
     ) -> None:
         """Change an agent's own state; refused while it is reserved or on a call."""
         if state not in (AgentState.LOGGED_OUT, AgentState.READY, AgentState.NOT_READY):
-            raise StoreError(f"agent state '{state}' is set by the queues, not by hand")
+            raise QueueStoreError(f"agent state '{state}' is set by the queues, not by hand")
         answer = await self._run("agent_state", now_s, agent_id, state.value, reason)
         if answer == "unknown":
-            raise StoreError(f"no agent '{agent_id}'")
+            raise QueueStoreError(f"no agent '{agent_id}'")
         if answer == "busy":
-            raise StoreError(f"agent '{agent_id}' is busy with a call; try after it ends")
+            raise QueueStoreError(f"agent '{agent_id}' is busy with a call; try after it ends")
         log.info("agent state agent=%s state=%s reason=%s", agent_id, state.value, reason)
 
     async def ready_agents(self) -> list[AgentRecord]:
@@ -248,7 +248,7 @@ class RedisQueueStore:
     # -- calls -----------------------------------------------------------------------------
     async def enqueue(
         self,
-        call_id: CallId,
+        call_id: CallKey,
         queue: str,
         priority: PriorityClass,
         now_s: float,
@@ -263,11 +263,11 @@ class RedisQueueStore:
         info_json = json.dumps(dict(info or {}))
         done = await self._run("enqueue", now_s, *args, info_json, *settings)
         if done != 1:
-            raise StoreError(f"call '{call_id}' is already queued")
+            raise QueueStoreError(f"call '{call_id}' is already queued")
         log.info("queued call=%s queue=%s priority=%s", call_id, queue, priority.value)
         return WaitingCall(call_id, queue, priority, now_s)
 
-    async def get_call(self, call_id: CallId) -> CallRecord | None:
+    async def get_call(self, call_id: CallKey) -> CallRecord | None:
         async with _redis_errors("get_call"):
             values = await self.client.hmget(self.key("call", call_id), list(_RECORD_FIELDS))
         return _call_record(_texts(values))
@@ -344,43 +344,43 @@ class RedisQueueStore:
             log.info("offered call=%s agent=%s", offer.call_id, offer.agent_id)
         return won
 
-    async def answer(self, call_id: CallId, agent_id: AgentId, now_s: float) -> None:
+    async def answer(self, call_id: CallKey, agent_id: AgentId, now_s: float) -> None:
         """The agent answered its offer: call connected, agent on_call, stats counted."""
         day = day_of(now_s, self.day_zone)
         outcome = await self._run("answer", now_s, call_id, agent_id, day)
         if outcome == "unknown":
-            raise StoreError(f"no call '{call_id}' in the queues")
+            raise QueueStoreError(f"no call '{call_id}' in the queues")
         if outcome != "ok":
-            raise StoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
+            raise QueueStoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
         log.info("answered call=%s agent=%s", call_id, agent_id)
 
     async def no_answer(
-        self, call_id: CallId, agent_id: AgentId, now_s: float, *, reason: str = "no_answer"
+        self, call_id: CallKey, agent_id: AgentId, now_s: float, *, reason: str = "no_answer"
     ) -> None:
         """The offer failed: the call goes back to the head of its class (same wait)."""
         max_missed = self.config.routing.max_unanswered_offers
         args = self._rules_args()
         answer = await self._run("release", now_s, call_id, agent_id, max_missed, *args, reason)
         if answer != "ok":
-            raise StoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
+            raise QueueStoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
         log.info("requeued call=%s agent=%s reason=%s", call_id, agent_id, reason)
 
-    async def end_call(self, call_id: CallId, now_s: float) -> None:
+    async def end_call(self, call_id: CallKey, now_s: float) -> None:
         """A connected call ended: handle time recorded, agent to wrap-up (or ready)."""
         done = await self._run("end_call", now_s, call_id, self.handle_times_kept)
         if done != "ok":
-            raise StoreError(f"call '{call_id}' is not connected to an agent")
+            raise QueueStoreError(f"call '{call_id}' is not connected to an agent")
         log.info("call ended call=%s", call_id)
 
-    async def request_callback(self, call_id: CallId, number: str, now_s: float) -> None:
+    async def request_callback(self, call_id: CallKey, number: str, now_s: float) -> None:
         """The caller hangs up but keeps the place in line: call `number` back when offered."""
         if await self._run("callback", now_s, call_id, number) != 1:
-            raise StoreError(f"call '{call_id}' is not waiting in a queue")
+            raise QueueStoreError(f"call '{call_id}' is not waiting in a queue")
         log.info("callback requested call=%s", call_id)
 
     async def remove_call(
-        self, call_id: CallId, outcome: Outcome, now_s: float
-    ) -> CallState | None:
+        self, call_id: CallKey, outcome: QueueResult, now_s: float
+    ) -> QueueCallState | None:
         """A call left unanswered (hangup, timeout, exit). Its former state, None if unknown.
 
         A connected call is left as is (returns CONNECTED): end it with `end_call`.
@@ -390,7 +390,7 @@ class RedisQueueStore:
         if not state:
             return None
         log.info("left queue call=%s outcome=%s was=%s", call_id, outcome.value, state)
-        return CallState(state)
+        return QueueCallState(state)
 
     async def reap(self, now_s: float, *, limit: int = 100) -> ReapResult:
         """Release offers past their ring deadline; end wrap-ups that are over."""
@@ -399,13 +399,13 @@ class RedisQueueStore:
         released, readied = await self._run("reap", now_s, *args)
         if released:
             log.warning("unanswered offers released calls=%s", ",".join(released))
-        return ReapResult(tuple(map(CallId, released)), tuple(map(AgentId, readied)))
+        return ReapResult(tuple(map(CallKey, released)), tuple(map(AgentId, readied)))
 
     # -- caller and supervisor views -------------------------------------------------------
-    async def caller_view(self, call_id: CallId, now_s: float) -> CallerView | None:
+    async def caller_view(self, call_id: CallKey, now_s: float) -> CallerView | None:
         """Position (1-based, in its own queue), wait, estimated wait, exits; None if gone."""
         call = await self.get_call(call_id)
-        if call is None or call.state is not CallState.WAITING:
+        if call is None or call.state is not QueueCallState.WAITING:
             return None
         queue = self.config.queues[call.queue]
         rank = policy.queue_rank(call.priority, call.order_at_s, self.config.routing)
@@ -493,7 +493,7 @@ def _agent_record(values: Sequence[str | None]) -> AgentRecord | None:
         calls_handled=int(row["calls_handled"] or 0),
         last_call_end_s=_float(row["last_call_end_s"]),
         last_offer_s=_float(row["last_offer_s"]),
-        call_id=CallId(row["call_id"]) if row["call_id"] else None,
+        call_id=CallKey(row["call_id"]) if row["call_id"] else None,
         unanswered=int(row["unanswered"] or 0),
     )
 
@@ -504,7 +504,7 @@ def _snapshot_call(rules: RoutingRules, row: list[str | None]) -> WaitingCall:
     offset = policy.EMERGENCY_RANK_OFFSET if priority is PriorityClass.EMERGENCY else None
     points = offset if offset is not None else rules.class_points[priority]
     order_at_s = (float(rank) + points) / rules.aging_weight
-    return WaitingCall(CallId(call_id), queue, priority, float(enqueued), order_at_s)
+    return WaitingCall(CallKey(call_id), queue, priority, float(enqueued), order_at_s)
 
 
 def _snapshot_agent(row: list[str | None]) -> tuple[FreeAgent, str]:
@@ -526,10 +526,10 @@ def _call_record(values: Sequence[str | None]) -> CallRecord | None:
         return None
     info = {str(k): str(v) for k, v in json.loads(row["info"] or "{}").items()}
     return CallRecord(
-        call_id=CallId(row["call_id"]),
+        call_id=CallKey(row["call_id"]),
         queue=row["queue"],
         priority=PriorityClass(row["priority"] or PriorityClass.NORMAL.value),
-        state=CallState(row["state"]),
+        state=QueueCallState(row["state"]),
         enqueued_at_s=_float(row["enqueued_at_s"]),
         order_at_s=_float(row["order_at_s"]),
         agent_id=AgentId(row["agent_id"]) if row["agent_id"] else None,
@@ -540,7 +540,7 @@ def _call_record(values: Sequence[str | None]) -> CallRecord | None:
 
 def _waiting(values: Sequence[str | None]) -> WaitingCall | None:
     record = _call_record([*values, None, None])
-    if record is None or record.state is not CallState.WAITING:
+    if record is None or record.state is not QueueCallState.WAITING:
         return None
     return WaitingCall(
         record.call_id, record.queue, record.priority, record.enqueued_at_s, record.order_at_s

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ivr.engine.commands import TraceEntry
-from ivr.store import CallId, CallStore
+from ivr.store import CallRowId, CallStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class StoreRecorder:
     def __init__(self, store: CallStore) -> None:
         self._store = store
         self._ops: asyncio.Queue[Op | None] = asyncio.Queue()
-        self._ids: dict[str, CallId] = {}
+        self._ids: dict[str, CallRowId] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -117,7 +117,7 @@ class StoreRecorder:
 
         self._ops.put_nowait(op)
 
-    async def _with_id(self, key: str, fn: Callable[[CallId], Awaitable[None]]) -> None:
+    async def _with_id(self, key: str, fn: Callable[[CallRowId], Awaitable[None]]) -> None:
         cid = self._ids.get(key)
         if cid is None:
             log.warning("no call row for key=%s (start not recorded)", key)

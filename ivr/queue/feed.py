@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 from queueing.config import PriorityClass
 from queueing.errors import QueueingError
 from queueing.model import AgentRecord, CallRecord, QueueEvent
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ class AgentFeed:
         now_s = float(self._now_s())
         fields = event.fields
         if event.type == "call_offered":
-            call = await self._queues.get_call(CallId(fields.get("call_id", "")))
+            call = await self._queues.get_call(CallKey(fields.get("call_id", "")))
             if call is None:
                 return None
             queue = self._queues.config.queues.get(call.queue)

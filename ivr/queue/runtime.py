@@ -48,9 +48,9 @@ from ivr.providers import LookupData, LookupProvider, LookupProviders
 from ivr.queue import announce
 from ivr.queue.handoff import QueuedCall
 from queueing.config import ExitOption, PriorityClass
-from queueing.errors import StoreError
-from queueing.model import Offer, Outcome
-from queueing.policy import AgentId, CallId, pick
+from queueing.errors import QueueStoreError
+from queueing.model import Offer, QueueResult
+from queueing.policy import AgentId, CallKey, pick
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class RedisQueueHandoff:
         info = {k: str(v) for k, v in req.attributes.items()}
         info.setdefault("priority", req.priority)
         await self.store.enqueue(
-            CallId(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
+            CallKey(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
         )
         waiting = _Waiting(call, exits=announce.Exits(callback=req.offer_callback))
         self._calls[call.key] = waiting
@@ -214,11 +214,11 @@ class RedisQueueHandoff:
         self._stop_announcer(waiting)
         now = self._clock.now_s()
         if waiting.connected:
-            with contextlib.suppress(StoreError):
-                await self.store.end_call(CallId(key), now)
+            with contextlib.suppress(QueueStoreError):
+                await self.store.end_call(CallKey(key), now)
         else:
-            with contextlib.suppress(StoreError):
-                await self.store.remove_call(CallId(key), Outcome.ABANDONED, now)
+            with contextlib.suppress(QueueStoreError):
+                await self.store.remove_call(CallKey(key), QueueResult.ABANDONED, now)
         await self._drop_leg(waiting)
         log.info("left queue reason=%s connected=%s", reason, waiting.connected)
 
@@ -228,7 +228,7 @@ class RedisQueueHandoff:
         while not self._stopping:
             try:
                 await self.route_once()
-            except StoreError as exc:
+            except QueueStoreError as exc:
                 log.error("queue router: %s", exc)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._clock.wall_seconds(ROUTE_INTERVAL_S)):
@@ -309,8 +309,10 @@ class RedisQueueHandoff:
             return
         self._calls.pop(call.key, None)
         self._stop_announcer(waiting)
-        with contextlib.suppress(StoreError):
-            await self.store.remove_call(CallId(call.key), Outcome.TIMED_OUT, self._clock.now_s())
+        with contextlib.suppress(QueueStoreError):
+            await self.store.remove_call(
+                CallKey(call.key), QueueResult.TIMED_OUT, self._clock.now_s()
+            )
         await self._drop_leg(waiting)
         call.deliver(QueueOutcome("timeout", call.request.queue))
 
@@ -362,8 +364,8 @@ class RedisQueueHandoff:
             await self._requeue(waiting, leg, "bridge_failed")
             return
         try:
-            await self.store.answer(CallId(call.key), leg.agent_id, self._clock.now_s())
-        except StoreError as exc:  # reaped meanwhile: still connect the two people
+            await self.store.answer(CallKey(call.key), leg.agent_id, self._clock.now_s())
+        except QueueStoreError as exc:  # reaped meanwhile: still connect the two people
             log.warning("answer not recorded: %s", exc)
         waiting.connected = True
         if waiting.deadline is not None:
@@ -377,9 +379,9 @@ class RedisQueueHandoff:
         self._forget(leg)
         if waiting.leg is leg:
             waiting.leg = None
-        with contextlib.suppress(StoreError):
+        with contextlib.suppress(QueueStoreError):
             await self.store.no_answer(
-                CallId(waiting.call.key), leg.agent_id, self._clock.now_s(), reason=reason
+                CallKey(waiting.call.key), leg.agent_id, self._clock.now_s(), reason=reason
             )
         log.info("agent=%s did not take the call (%s): requeued at head", leg.agent_id, reason)
         self._wake.set()
@@ -399,8 +401,8 @@ class RedisQueueHandoff:
         if waiting.leg is not None and waiting.leg is not leg:
             await self._drop_leg(waiting)
         await self._drop_client(waiting)
-        with contextlib.suppress(StoreError):
-            await self.store.end_call(CallId(waiting.call.key), self._clock.now_s())
+        with contextlib.suppress(QueueStoreError):
+            await self.store.end_call(CallKey(waiting.call.key), self._clock.now_s())
         await self._destroy_bridge(waiting)
         with contextlib.suppress(AriError):
             await self._rest.hangup(waiting.call.channel_id)  # type: ignore[arg-type]
@@ -440,13 +442,13 @@ class RedisQueueHandoff:
         while not waiting.connected and not waiting.leaving:
             try:
                 await self._announce_once(waiting)
-            except (StoreError, AriError) as exc:
+            except (QueueStoreError, AriError) as exc:
                 log.warning("waiting announcement skipped: %s", exc)
             await self._clock.sleep(every_s)
 
     async def _announce_once(self, waiting: _Waiting) -> None:
         call = waiting.call
-        view = await self.store.caller_view(CallId(call.key), self._clock.now_s())
+        view = await self.store.caller_view(CallKey(call.key), self._clock.now_s())
         if view is None:
             return
         waiting.exits = announce.open_exits(view, call.request.offer_callback)
@@ -523,8 +525,8 @@ class RedisQueueHandoff:
         call = waiting.call
         number = call.request.attributes.get("caller", "")
         try:
-            await self.store.request_callback(CallId(call.key), number, self._clock.now_s())
-        except StoreError as exc:
+            await self.store.request_callback(CallKey(call.key), number, self._clock.now_s())
+        except QueueStoreError as exc:
             log.warning("callback request refused: %s", exc)
             waiting.leaving = False
             return
@@ -548,9 +550,9 @@ class RedisQueueHandoff:
         self._calls.pop(call.key, None)
         if waiting.deadline is not None:
             waiting.deadline.cancel()
-        with contextlib.suppress(StoreError):
+        with contextlib.suppress(QueueStoreError):
             await self.store.remove_call(
-                CallId(call.key), Outcome.VOICE_MESSAGE, self._clock.now_s()
+                CallKey(call.key), QueueResult.VOICE_MESSAGE, self._clock.now_s()
             )
         await self._drop_leg(waiting)
         with contextlib.suppress(AriError):
@@ -570,8 +572,8 @@ class RedisQueueHandoff:
             log.error("callback bridge failed: %s", exc)
             await self._requeue(waiting, agent, "bridge_failed")
             return
-        with contextlib.suppress(StoreError):
-            await self.store.answer(CallId(call.key), agent.agent_id, self._clock.now_s())
+        with contextlib.suppress(QueueStoreError):
+            await self.store.answer(CallKey(call.key), agent.agent_id, self._clock.now_s())
         waiting.connected = True
         client = _Leg(f"callback-{call.key}", call.key, agent.agent_id, client=True)
         waiting.client_leg = client
@@ -606,7 +608,7 @@ async def post_alert(
             store.key("events"), entry, maxlen=store.events_maxlen, approximate=True
         )
     except RedisError as exc:
-        raise StoreError(f"queue store: alert failed: {exc}") from exc
+        raise QueueStoreError(f"queue store: alert failed: {exc}") from exc
     log.warning("supervisor alert kind=%s", kind)
     return str(event_id)
 
@@ -629,7 +631,7 @@ class _AlertingProvider:
             fields["callback_id"] = str(data.get("callback_id", ""))
             try:
                 await post_alert(self._store, "urgent_callback", self._clock.now_s(), fields)
-            except StoreError as exc:  # the callback is booked; the alert is best effort
+            except QueueStoreError as exc:  # the callback is booked; the alert is best effort
                 log.error("supervisor alert not posted: %s", exc)
         return result, data
 

@@ -5,7 +5,7 @@ Public API: `SandboxSwitch(config)`, `SandboxConfig`, `EndpointBehavior`, scenar
 """
 
 from ivr.sandbox.config import (
-    ApiError,
+    AriErrorReply,
     EndpointBehavior,
     SandboxConfig,
     SandboxError,
@@ -22,7 +22,7 @@ from ivr.sandbox.scenario import (
 from ivr.sandbox.switch import RequestRecord, SandboxSwitch
 
 __all__ = [
-    "ApiError",
+    "AriErrorReply",
     "EndpointBehavior",
     "RequestRecord",
     "SandboxConfig",

@@ -4,7 +4,7 @@ Role: `mixing` bridges created over REST (no `BridgeCreated`, as on Asterisk);
 `ChannelEnteredBridge`/`ChannelLeftBridge` with `ChannelVarset BRIDGEPEER` when two parties
 meet or part; `BridgeDestroyed` on DELETE; music on hold for every member.
 
-Rules: owned by `SandboxSwitch`; errors are `ApiError` with Asterisk's messages.
+Rules: owned by `SandboxSwitch`; errors are `AriErrorReply` with Asterisk's messages.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ivr.sandbox.config import ApiError
+from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.model import Bridge, BridgeId, Channel, ChannelId
 
@@ -30,7 +30,7 @@ class Bridging:
     def create_bridge(self, p: dict[str, str], app: str) -> Json:
         bid = BridgeId(p.get("bridgeId") or str(uuid.uuid4()))
         if bid in self.sw.bridges:
-            raise ApiError(409, "Bridge with id already exists")
+            raise AriErrorReply(409, "Bridge with id already exists")
         types = (p.get("type") or "mixing").split(",")
         bridge = Bridge(bid, p.get("name", ""), types[0], self.sw.clock.timestamp(), app)
         self.sw.bridges[bid] = bridge
@@ -39,7 +39,7 @@ class Bridging:
     def bridge(self, bridge_id: str) -> Bridge:
         bridge = self.sw.bridges.get(BridgeId(bridge_id))
         if bridge is None:
-            raise ApiError(404, "Bridge not found")
+            raise AriErrorReply(404, "Bridge not found")
         return bridge
 
     def destroy_bridge(self, bridge_id: str) -> None:
@@ -68,9 +68,9 @@ class Bridging:
     def _channel_for_bridge(self, channel_id: str) -> Channel:
         channel = self.sw.channels.get(ChannelId(channel_id))
         if channel is None:
-            raise ApiError(400, "Channel not found")
+            raise AriErrorReply(400, "Channel not found")
         if not channel.in_stasis():
-            raise ApiError(422, "Channel not in Stasis application")
+            raise AriErrorReply(422, "Channel not in Stasis application")
         return channel
 
     def _set_bridge_peers(self, bridge: Bridge) -> None:
@@ -85,7 +85,7 @@ class Bridging:
         for cid in channel_ids:
             channel = self._channel_for_bridge(cid)
             if channel.id not in bridge.channels:
-                raise ApiError(422, "Channel not in this bridge")
+                raise AriErrorReply(422, "Channel not in this bridge")
             self.leave_bridge(channel)
 
     def leave_bridge(self, channel: Channel) -> None:

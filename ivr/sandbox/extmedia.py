@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from ivr.sandbox import audio
-from ivr.sandbox.config import ApiError
+from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.model import Channel, ChannelId
 
@@ -56,14 +56,14 @@ class MediaRouter:
         transport = p.get("transport", "udp")
         fmt = p["format"]
         if fmt not in ("slin16", "ulaw", "slin"):
-            raise ApiError(400, f"Unsupported format '{fmt}' (sandbox: slin16, slin, ulaw)")
+            raise AriErrorReply(400, f"Unsupported format '{fmt}' (sandbox: slin16, slin, ulaw)")
         if transport == "websocket":
             if p.get("connection_type", "client") != "server":
-                raise ApiError(400, "The sandbox switch supports connection_type=server only")
+                raise AriErrorReply(400, "The sandbox switch supports connection_type=server only")
             return self._ws_media(p, fmt)
         host = p.get("external_host", "")
         if ":" not in host:
-            raise ApiError(
+            raise AriErrorReply(
                 400, "external_host must be <host>:<port> for all transports other than websocket"
             )
         return self._rtp_media(p, fmt, host)
@@ -126,7 +126,7 @@ class MediaRouter:
     def media_connected(self, conn_id: str, ws: web.WebSocketResponse) -> MediaLink:
         link = self.sw.media_links.get(conn_id)
         if link is None or link.channel_id not in self.sw.channels or link.connected.is_set():
-            raise ApiError(404, "Unknown media connection")
+            raise AriErrorReply(404, "Unknown media connection")
         link.ws = ws
         link.outbox.put_nowait(json.dumps(self.media_start_message(conn_id)))  # always first
         self.sw.spawn(self.writer(link), name=f"media-{link.channel_id}")

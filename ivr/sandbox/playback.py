@@ -16,7 +16,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ivr.sandbox.config import ApiError
+from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.media import Unplayable
 from ivr.sandbox.model import Bridge, BridgeId, Channel, Playback, PlaybackId
@@ -38,7 +38,7 @@ class Player:
         self, target: Channel | Bridge, media: list[str], lang: str | None, pid: str | None
     ) -> Json:
         if pid and PlaybackId(pid) in self.sw.playbacks:
-            raise ApiError(409, "Playback with given id already exists")
+            raise AriErrorReply(409, "Playback with given id already exists")
         target_uri = (
             f"channel:{target.id}" if isinstance(target, Channel) else f"bridge:{target.id}"
         )
@@ -120,13 +120,13 @@ class Player:
     def get_playback(self, playback_id: str) -> Json:
         playback = self.sw.playbacks.get(PlaybackId(playback_id))
         if playback is None:
-            raise ApiError(404, "Playback not found")
+            raise AriErrorReply(404, "Playback not found")
         return playback.to_json()
 
     def stop_playback(self, playback_id: str) -> None:
         playback = self.sw.playbacks.get(PlaybackId(playback_id))
         if playback is None:
-            raise ApiError(404, "Playback not found")
+            raise AriErrorReply(404, "Playback not found")
         playback.stop.set()
         if playback.state == "queued":
             self.sw.playbacks.pop(playback.id, None)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ivr.sandbox import audio
-from ivr.sandbox.config import ApiError
+from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.model import LiveRecording
 
@@ -36,15 +36,17 @@ class Recorder:
     def record(self, target_uri: str, app: str, p: dict[str, str]) -> Json:
         rec_dir = self.sw.config.recordings_dir
         if rec_dir is None or not rec_dir.is_dir():
-            raise ApiError(500, None)  # Asterisk: bare 500 when <spool>/recording is missing
+            raise AriErrorReply(500, None)  # Asterisk: bare 500 when <spool>/recording is missing
         name, fmt = p["name"], p["format"]
         if fmt != "wav":
-            raise ApiError(422, "specified format is unknown on this system")
+            raise AriErrorReply(422, "specified format is unknown on this system")
         if "/" in name or name.startswith("."):
-            raise ApiError(400, "Recording name invalid")
+            raise AriErrorReply(400, "Recording name invalid")
         exists = name in self.sw.live_recordings or (rec_dir / f"{name}.wav").exists()
         if exists and (p.get("ifExists", "fail") == "fail" or name in self.sw.live_recordings):
-            raise ApiError(409, f"Recording '{name}' already exists and can not be overwritten")
+            raise AriErrorReply(
+                409, f"Recording '{name}' already exists and can not be overwritten"
+            )
         rec = LiveRecording(
             name=name,
             format=fmt,
@@ -98,7 +100,7 @@ class Recorder:
     def live_recording(self, name: str) -> LiveRecording:
         rec = self.sw.live_recordings.get(name)
         if rec is None:
-            raise ApiError(404, "Recording not found")
+            raise AriErrorReply(404, "Recording not found")
         return rec
 
     def stop_recording(self, name: str, *, cancel: bool = False) -> None:
@@ -111,7 +113,7 @@ class Recorder:
         rec_dir = self.sw.config.recordings_dir
         path = rec_dir / f"{name}.wav" if rec_dir is not None else None
         if path is None or "/" in name or not path.is_file():
-            raise ApiError(404, "Recording not found")
+            raise AriErrorReply(404, "Recording not found")
         return path
 
     def stored_recordings(self) -> list[Json]:

@@ -26,7 +26,7 @@ from aiohttp import WSMsgType, web
 
 from ivr.errors import IvrError
 from ivr.sandbox import routes
-from ivr.sandbox.config import ApiError
+from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.switch import RequestRecord
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def _dispatch(
             ACTIONS[key](switch, path_params, p, checked)
             return _json(204, None)
         status, body = HANDLERS[key](switch, path_params, p, checked)
-    except ApiError as exc:
+    except AriErrorReply as exc:
         return _message(exc.status, exc.message)
     if isinstance(body, web.Response):
         return body
@@ -353,7 +353,7 @@ async def media_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     try:
         link = switch.router.media_connected(conn_id, ws)
-    except ApiError:
+    except AriErrorReply:
         await ws.close()
         return ws
     async for msg in ws:

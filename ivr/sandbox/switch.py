@@ -11,7 +11,7 @@ each: `player` (playback.py), `recorder` (recorder.py), `bridging` (bridging.py)
 
 Rules: one event loop, no locks; every background task is owned by the switch (`spawn`) and
 cancelled on `stop()`; timings use the switch clock (`config.speed`). REST errors are raised
-as `ApiError(status, message)` with Asterisk's messages.
+as `AriErrorReply(status, message)` with Asterisk's messages.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from aiohttp import web
 from ivr.sandbox import audio
 from ivr.sandbox.bridging import Bridging
 from ivr.sandbox.config import (
-    ApiError,
+    AriErrorReply,
     EndpointBehavior,
     SandboxConfig,
     SandboxError,
@@ -236,26 +236,26 @@ class SandboxSwitch:
     def channel(self, channel_id: str) -> Channel:
         channel = self.channels.get(ChannelId(channel_id))
         if channel is None:
-            raise ApiError(404, "Channel not found")
+            raise AriErrorReply(404, "Channel not found")
         return channel
 
     def control(self, channel_id: str) -> Channel:
         """A channel the app controls: 404 if gone, 409 if not in Stasis (find_control)."""
         channel = self.channel(channel_id)
         if not channel.in_stasis():
-            raise ApiError(409, "Channel not in Stasis application")
+            raise AriErrorReply(409, "Channel not in Stasis application")
         return channel
 
     def controllable(self, channel_id: str) -> Channel:
         channel = self.control(channel_id)
         if channel.state in ("Down", "Rsrvd", "Ringing"):
-            raise ApiError(412, "Channel in invalid state")
+            raise AriErrorReply(412, "Channel in invalid state")
         return channel
 
     def new_channel(self, channel_id: str | None, name: str, state: str, **kw: Any) -> Channel:
         cid = ChannelId(channel_id or self._new_id())
         if cid in self.channels:
-            raise ApiError(409, "Channel with given unique ID already exists")
+            raise AriErrorReply(409, "Channel with given unique ID already exists")
         channel = Channel(
             id=cid,
             name=name,
@@ -340,10 +340,10 @@ class SandboxSwitch:
         endpoint = p["endpoint"]
         tech, _, resource = endpoint.partition("/")
         if not tech or not resource:
-            raise ApiError(400, "Invalid endpoint specified")
+            raise AriErrorReply(400, "Invalid endpoint specified")
         app, extension = p.get("app"), p.get("extension")
         if not app and not extension:
-            raise ApiError(400, "Application or extension must be specified")
+            raise AriErrorReply(400, "Application or extension must be specified")
         number, name = _parse_caller_id(p.get("callerId", ""))
         if tech == "Local" and not app:
             exten, _, ctx = resource.partition("@")
@@ -463,7 +463,7 @@ class SandboxSwitch:
         else:
             found = HANGUP_REASONS.get(reason or "normal")
             if found is None:
-                raise ApiError(400, "Invalid reason for hangup provided")
+                raise AriErrorReply(400, "Invalid reason for hangup provided")
             cause = found
         self.hangup_channel(channel, cause=cause, soft=True, by="app")
 
@@ -562,7 +562,7 @@ class SandboxSwitch:
     def send_dtmf(self, channel_id: str, dtmf: str | None) -> None:
         channel = self.controllable(channel_id)
         if not dtmf:
-            raise ApiError(400, "DTMF is required")
+            raise AriErrorReply(400, "DTMF is required")
         call = self.call_of(channel.id)
         if call is not None:
             call.note_dtmf_sent(dtmf, self.clock.now_s())
@@ -571,7 +571,7 @@ class SandboxSwitch:
         channel = self.control(channel_id)
         value = channel.variables.get(name)
         if value is None:
-            raise ApiError(404, "Provided variable was not found")
+            raise AriErrorReply(404, "Provided variable was not found")
         return {"value": value}
 
     def set_variable(self, channel_id: str, name: str, value: str) -> None:
@@ -619,7 +619,7 @@ class SandboxSwitch:
 
     def application(self, name: str) -> Json:
         if name not in self.hub.registered:
-            raise ApiError(404, "Application not found")
+            raise AriErrorReply(404, "Application not found")
         return {
             "name": name,
             "channel_ids": [

@@ -3,11 +3,11 @@ PostgreSQL by URL. Public API: `CallStore`, `migrate`, `StoreError`, the row typ
 
 from ivr.store.calls import CallDetail, CallStore, CallSummary, TraceLike, TraceRecord
 from ivr.store.engine import StoreError, create_engine, migrate, migrate_engine
-from ivr.store.models import CallId
+from ivr.store.models import CallRowId
 
 __all__ = [
     "CallDetail",
-    "CallId",
+    "CallRowId",
     "CallStore",
     "CallSummary",
     "StoreError",

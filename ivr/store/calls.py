@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ivr.store.engine import open_engine
-from ivr.store.models import CallId, CallRecord, TraceRow
+from ivr.store.models import CallRow, CallRowId, TraceRow
 
 _SECRET_DETAIL = re.compile(r"(^|_)(pin|password|passwd|secret)(_|$)", re.IGNORECASE)
 
@@ -58,7 +58,7 @@ class TraceRecord:
 class CallSummary:
     """A row of `calls`."""
 
-    id: CallId
+    id: CallRowId
     channel_id: str
     caller: str
     dialed: str
@@ -103,9 +103,9 @@ def _scrub(detail: Mapping[str, object]) -> dict[str, Any]:
     return clean
 
 
-def _summary(row: CallRecord) -> CallSummary:
+def _summary(row: CallRow) -> CallSummary:
     return CallSummary(
-        id=CallId(row.id),
+        id=CallRowId(row.id),
         channel_id=row.channel_id,
         caller=row.caller,
         dialed=row.dialed,
@@ -151,10 +151,10 @@ class CallStore:
         flow_version: str | None = None,
         call_id: str | None = None,
         started_at: datetime | None = None,
-    ) -> CallId:
+    ) -> CallRowId:
         """Insert a new call row; returns its id (`call_id`, or a fresh uuid4 hex)."""
-        new_id = CallId(call_id or uuid.uuid4().hex)
-        row = CallRecord(
+        new_id = CallRowId(call_id or uuid.uuid4().hex)
+        row = CallRow(
             id=new_id,
             channel_id=channel_id,
             caller=caller,
@@ -168,27 +168,25 @@ class CallStore:
             session.add(row)
         return new_id
 
-    async def _update(self, call_id: CallId, **values: Any) -> None:
+    async def _update(self, call_id: CallRowId, **values: Any) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(CallRecord).where(CallRecord.id == call_id).values(**values)
-            )
+            await session.execute(update(CallRow).where(CallRow.id == call_id).values(**values))
 
-    async def mark_answered(self, call_id: CallId, at: datetime | None = None) -> None:
+    async def mark_answered(self, call_id: CallRowId, at: datetime | None = None) -> None:
         await self._update(call_id, answered_at=at or self._now())
 
-    async def set_queue(self, call_id: CallId, queue: str, priority: str) -> None:
+    async def set_queue(self, call_id: CallRowId, queue: str, priority: str) -> None:
         """Record the queue hand-off of a call (queue name, priority class)."""
         await self._update(call_id, queue=queue, priority=priority)
 
     async def close_call(
-        self, call_id: CallId, outcome: str, cause: str | None, at: datetime | None = None
+        self, call_id: CallRowId, outcome: str, cause: str | None, at: datetime | None = None
     ) -> None:
         """End a call: outcome (e.g. `queued`, `hangup`, `completed`) and the hangup cause."""
         await self._update(call_id, ended_at=at or self._now(), outcome=outcome, hangup_cause=cause)
 
     async def append_trace(
-        self, call_id: CallId, entries: Sequence[TraceLike], at: datetime | None = None
+        self, call_id: CallRowId, entries: Sequence[TraceLike], at: datetime | None = None
     ) -> None:
         """Append trace entries of one call in one statement, numbered after the last one."""
         if not entries:
@@ -214,18 +212,16 @@ class CallStore:
 
     async def list_calls(self, limit: int = 50, since: datetime | None = None) -> list[CallSummary]:
         """The newest calls first (at most `limit`); with `since`, only those started since."""
-        query = (
-            select(CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.id).limit(limit)
-        )
+        query = select(CallRow).order_by(CallRow.started_at.desc(), CallRow.id).limit(limit)
         if since is not None:
-            query = query.where(CallRecord.started_at >= since)
+            query = query.where(CallRow.started_at >= since)
         async with self._sessions() as session:
             return [_summary(row) for row in (await session.scalars(query)).all()]
 
     async def get_call(self, call_id: str) -> CallDetail | None:
         """One call with its trace in order, or None when there is no such call."""
         async with self._sessions() as session:
-            row = await session.get(CallRecord, call_id)
+            row = await session.get(CallRow, call_id)
             if row is None:
                 return None
             traces = await session.scalars(
@@ -243,9 +239,9 @@ class CallStore:
         """The newest call of a caller channel (with its trace), or None."""
         async with self._sessions() as session:
             call_id = await session.scalar(
-                select(CallRecord.id)
-                .where(CallRecord.channel_id == channel_id)
-                .order_by(CallRecord.started_at.desc())
+                select(CallRow.id)
+                .where(CallRow.channel_id == channel_id)
+                .order_by(CallRow.started_at.desc())
                 .limit(1)
             )
         return None if call_id is None else await self.get_call(call_id)

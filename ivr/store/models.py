@@ -23,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-CallId = NewType("CallId", str)
+CallRowId = NewType("CallRowId", str)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -50,7 +50,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class CallRecord(Base):
+class CallRow(Base):
     __tablename__ = "calls"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -22,7 +22,7 @@ from ivr.store.users import SESSION_TTL_S, UserStore
 from ivr.web.api_admin import AdminRoutes
 from ivr.web.api_agents import WEBSOCKETS, AgentRoutes
 from ivr.web.api_body import SessionBody, read_body
-from ivr.web.api_common import ApiDeps, Context, NowClock, Route, ok
+from ivr.web.api_common import ApiDeps, HandlerContext, NowClock, Route, ok
 from ivr.web.api_supervisors import SupervisorRoutes
 from ivr.web.auth import (
     ROLES,
@@ -103,7 +103,7 @@ class SessionRoutes:
         return response
 
 
-def api_routes(ctx: Context) -> list[Route]:
+def api_routes(ctx: HandlerContext) -> list[Route]:
     """Every route of the API except the OpenAPI document itself."""
     return [
         *SessionRoutes(ctx.deps.users, secure_cookies=ctx.deps.secure_cookies).routes(),
@@ -121,11 +121,11 @@ def _openapi_route() -> Route:
     return Route("GET", "/api/openapi.json", document, ANY_ROLE, "This document")
 
 
-def add_api_routes(app: web.Application, deps: ApiDeps) -> Context:
+def add_api_routes(app: web.Application, deps: ApiDeps) -> HandlerContext:
     """Register the API on `app` (before its runner starts); returns the shared context."""
     install_auth(app, deps.users)
     feed = deps.offers or AgentFeed(deps.queues, deps.clock.now_s)
-    ctx = Context(deps, feed, DispositionStore(deps.calls.engine))
+    ctx = HandlerContext(deps, feed, DispositionStore(deps.calls.engine))
     routes = api_routes(ctx)
     routes.append(_openapi_route())
     app[API_ROUTES] = routes

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError, WatchError
 from ivr.queue.feed import Message, describe_agent
 from ivr.store.users import UserError, UserInfo
 from ivr.web.api_body import AgentBody, UserBody, invalid_body, read_body
-from ivr.web.api_common import Context, Route, iso, ok, store_errors
+from ivr.web.api_common import HandlerContext, Route, iso, ok, store_errors
 from ivr.web.auth import ROLE_ADMIN
 from ivr.web.errors import ApiError
 from queueing.config import did_you_mean
@@ -84,7 +84,7 @@ async def remove_agent(store: RedisQueueStore, agent_id: AgentId, now_s: float) 
 
 
 class AdminRoutes:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
         self.queues = ctx.deps.queues
         self.users = ctx.deps.users

@@ -30,11 +30,11 @@ from ivr.web.api_body import (
     StateBody,
     read_body,
 )
-from ivr.web.api_common import Context, Route, iso, ok, store_errors
+from ivr.web.api_common import HandlerContext, Route, iso, ok, store_errors
 from ivr.web.auth import ROLE_ADMIN, ROLE_AGENT, ROLE_SUPERVISOR, current_user
 from ivr.web.errors import ApiError
-from queueing.model import AgentRecord, AgentState, CallState
-from queueing.policy import AgentId, CallId
+from queueing.model import AgentRecord, AgentState, QueueCallState
+from queueing.policy import AgentId, CallKey
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _disposition_json(d: Disposition) -> Message:
 
 
 class AgentRoutes:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
         self.queues = ctx.deps.queues
 
@@ -148,13 +148,13 @@ class AgentRoutes:
 
     async def accept(self, request: web.Request) -> web.Response:
         agent = await self.agent(request)
-        call_id = CallId(request.match_info["call_id"])
+        call_id = CallKey(request.match_info["call_id"])
         async with store_errors(call_id=call_id):
             call = await self.queues.get_call(call_id)
         if call is None:
             raise ApiError(404, "call-not-found", f"No call '{call_id}'", call_id=call_id)
         mine = call.agent_id == agent.agent_id
-        if not mine or call.state not in (CallState.OFFERED, CallState.CONNECTED):
+        if not mine or call.state not in (QueueCallState.OFFERED, QueueCallState.CONNECTED):
             raise ApiError(
                 409,
                 "not-offered",
@@ -162,14 +162,14 @@ class AgentRoutes:
                 call_id=call_id,
                 agent_id=agent.agent_id,
             )
-        if self.ctx.deps.accept is not None and call.state is CallState.OFFERED:
+        if self.ctx.deps.accept is not None and call.state is QueueCallState.OFFERED:
             await self.ctx.deps.accept(call_id, agent.agent_id)
         log.info("offer accepted call=%s agent=%s", call_id, agent.agent_id)
         return ok({"call_id": call_id, "agent_id": agent.agent_id, "accepted": True})
 
     async def disposition(self, request: web.Request) -> web.Response:
         agent = await self.agent(request)
-        call_id = CallId(request.match_info["call_id"])
+        call_id = CallKey(request.match_info["call_id"])
         body = await read_body(request, DispositionBody)
         if agent.call_id == call_id and agent.state in (AgentState.RESERVED, AgentState.ON_CALL):
             raise ApiError(
@@ -241,7 +241,7 @@ class AgentRoutes:
         if record is None:
             return set()
         await ws.send_json(state_message(record, self.ctx.now_s()))
-        if call is None or call.state is not CallState.OFFERED or call.agent_id != agent_id:
+        if call is None or call.state is not QueueCallState.OFFERED or call.agent_id != agent_id:
             return set()
         queue = self.queues.config.queues.get(call.queue)
         ring_s = queue.ring_timeout_s if queue else None

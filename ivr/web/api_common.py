@@ -23,10 +23,10 @@ from ivr.store.dispositions import DispositionStore
 from ivr.store.users import UserStore
 from ivr.web.errors import ApiError, Handler
 from queueing.errors import QueueingError
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore, StoreUnavailable
 
-AcceptHook = Callable[[CallId, AgentId], Awaitable[None]]
+AcceptHook = Callable[[CallKey, AgentId], Awaitable[None]]
 
 
 class NowClock(Protocol):
@@ -66,7 +66,7 @@ class Route:
 
 
 @dataclass
-class Context:
+class HandlerContext:
     """Per-app services built from `ApiDeps` once, shared by the route modules."""
 
     deps: ApiDeps

@@ -17,7 +17,7 @@ from aiohttp import web
 from ivr.queue.feed import Message, describe_agent, masked_info
 from ivr.store import CallDetail, CallSummary
 from ivr.web.api_body import ForceNotReadyBody, query_int, read_body
-from ivr.web.api_common import Context, Route, iso, ok, store_errors
+from ivr.web.api_common import HandlerContext, Route, iso, ok, store_errors
 from ivr.web.auth import ROLE_ADMIN, ROLE_COMPLIANCE, ROLE_SUPERVISOR
 from ivr.web.errors import ApiError
 from queueing.model import AgentState, QueueStats
@@ -78,7 +78,7 @@ ALERT_AFTER = re.compile(r"\d+(-\d+)?")
 
 
 class SupervisorRoutes:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
         self.queues = ctx.deps.queues
 

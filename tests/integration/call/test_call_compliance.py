@@ -19,7 +19,7 @@ import pytest
 
 from ivr.sandbox import EndpointBehavior
 from queueing.model import AgentProfile
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory
 from tests.integration.call.driver import CallDriver
@@ -71,8 +71,8 @@ async def test_pins_are_in_no_log_no_database_and_no_redis(
         await locked.run(",".join(f"{GOOD[0]}#,{pin}" for pin in WRONG_PINS))
         verified = await CallDriver.dial(app, dialed="95556")
         await verified.run(f"{GOOD[0]}#,{GOOD[1]}")
-        record = await until(lambda: app.queue_store.get_call(CallId(locked.channel_id)))
-        await until(lambda: app.queue_store.get_call(CallId(verified.channel_id)))
+        record = await until(lambda: app.queue_store.get_call(CallKey(locked.channel_id)))
+        await until(lambda: app.queue_store.get_call(CallKey(verified.channel_id)))
         info = record.info
         assert info["reason"] == "pin_locked"
         redis = app.queue_store.client

@@ -18,7 +18,7 @@ import numpy as np
 from ivr.sandbox.scenario import Speak
 from queueing.config import PriorityClass
 from queueing.model import AgentProfile
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory
 from tests.integration.call.driver import CallDriver
@@ -46,7 +46,7 @@ async def test_emergency_call_jumps_the_queue_and_is_recorded(
         store = app.queue_store
         now = app.clock.now_s()
         for n in range(50):
-            await store.enqueue(CallId(f"normal-{n}"), "general", PriorityClass.NORMAL, now - n)
+            await store.enqueue(CallKey(f"normal-{n}"), "general", PriorityClass.NORMAL, now - n)
         desk = AgentProfile(
             AgentId("desk-1"),
             "王敏",
@@ -63,7 +63,7 @@ async def test_emergency_call_jumps_the_queue_and_is_recorded(
         await driver.run(LOGIN)
         session = driver.session
         await until(lambda: session.outcome == "answered", timeout_s=20, what="desk answered")
-        record = await store.get_call(CallId(driver.channel_id))
+        record = await store.get_call(CallKey(driver.channel_id))
         assert record is not None
         assert (record.agent_id, record.priority) == ("desk-1", PriorityClass.EMERGENCY)
         assert record.info["priority"] == "emergency"

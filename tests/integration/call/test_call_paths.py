@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ivr.app import App
-from queueing.policy import CallId
+from queueing.policy import CallKey
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory
 from tests.integration.call.driver import CallDriver
@@ -50,7 +50,7 @@ async def _journey(app: App, call: Any, expected: dict[str, object]) -> str | No
         problem = None if transcript.ended_by == "app" else f"ended by {transcript.ended_by}"
     elif kind == "queued":
         waiting = await until(
-            lambda: app.queue_store.get_call(CallId(driver.channel_id)),
+            lambda: app.queue_store.get_call(CallKey(driver.channel_id)),
             what="the call in the Redis queue",
         )
         got = waiting.queue
@@ -87,7 +87,7 @@ async def test_emergency_journeys_record_their_outcome(app_factory: AppFactory, 
         driver = await CallDriver.dial(app, dialed=dialed_for(app, call), caller=call.caller)
         await driver.run(call.inputs)
         waiting = await until(
-            lambda: app.queue_store.get_call(CallId(driver.channel_id)),
+            lambda: app.queue_store.get_call(CallKey(driver.channel_id)),
             what="the call in the Redis queue",
         )
         assert (waiting.queue, waiting.priority.value) == ("trading_desk", "emergency")

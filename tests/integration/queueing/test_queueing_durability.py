@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from queueing.config import PriorityClass, load_queues
-from queueing.model import AgentProfile, AgentState, CallState
-from queueing.policy import AgentId, CallId
+from queueing.model import AgentProfile, AgentState, QueueCallState
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
 from tests.helpers import until
 
@@ -56,8 +56,8 @@ async def test_redis_crash_and_restart_on_same_dir_keeps_state(tmp_path: Path) -
         )
         await store.login(AgentId("d1"), T0, ready=True)
         for i in range(5):
-            await store.enqueue(CallId(f"n{i}"), "general", PriorityClass.NORMAL, T0 + i)
-        await store.enqueue(CallId("e1"), "trading_desk", PriorityClass.EMERGENCY, T0 + 9)
+            await store.enqueue(CallKey(f"n{i}"), "general", PriorityClass.NORMAL, T0 + i)
+        await store.enqueue(CallKey("e1"), "trading_desk", PriorityClass.EMERGENCY, T0 + 9)
         [offer] = await store.route(T0 + 10)
         await store.close()
     async with redis_on(tmp_path, terminate) as url:
@@ -70,8 +70,8 @@ async def test_redis_crash_and_restart_on_same_dir_keeps_state(tmp_path: Path) -
             assert (agent.state, agent.call_id) == (AgentState.RESERVED, "e1")
             record = await store.get_call(offer.call_id)
             assert record is not None
-            assert (record.state, record.enqueued_at_s) == (CallState.OFFERED, T0 + 9)
-            assert (await store.reap(T0 + 20)).released == (CallId("e1"),)
+            assert (record.state, record.enqueued_at_s) == (QueueCallState.OFFERED, T0 + 9)
+            assert (await store.reap(T0 + 20)).released == (CallKey("e1"),)
             types = [e.type for e in await store.events()]
             assert types.count("call_queued") == 6
         finally:

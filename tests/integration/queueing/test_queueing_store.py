@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from queueing.config import ExitOption, PriorityClass, QueueConfig, load_queues
-from queueing.errors import StoreError
+from queueing.errors import QueueStoreError
 from queueing.model import (
     AgentProfile,
     AgentState,
     CallerView,
-    CallState,
     Offer,
-    Outcome,
+    QueueCallState,
+    QueueResult,
     ReapResult,
 )
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore, StoreUnavailable
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -57,8 +57,8 @@ async def add_away(store: RedisQueueStore, agent_id: str, now: float, **skills: 
     await store.login(AgentId(agent_id), now)
 
 
-def cid(name: str) -> CallId:
-    return CallId(name)
+def cid(name: str) -> CallKey:
+    return CallKey(name)
 
 
 async def test_two_concurrent_reservers_one_agent_exactly_one_winner(
@@ -115,7 +115,7 @@ async def test_emergency_behind_50_calls_goes_to_first_free_desk_agent(
     ]
     record = await store.get_call(cid("emergency"))
     assert record is not None
-    assert record.state is CallState.OFFERED
+    assert record.state is QueueCallState.OFFERED
     assert dict(record.info) == {"account": "8****21"}
 
 
@@ -184,7 +184,10 @@ async def test_whole_call_writes_events_stats_and_handle_times(store: RedisQueue
     [offer] = await store.route(T0 + 3)
     await store.answer(offer.call_id, offer.agent_id, T0 + 5)
     await store.end_call(cid("c1"), T0 + 125)
-    assert await store.remove_call(cid("c2"), Outcome.ABANDONED, T0 + 130) is CallState.WAITING
+    assert (
+        await store.remove_call(cid("c2"), QueueResult.ABANDONED, T0 + 130)
+        is QueueCallState.WAITING
+    )
     assert await store.reap(T0 + 155) == ReapResult((), (AgentId("a1"),))
     await store.logout(AgentId("a1"), T0 + 160)
     events = [
@@ -248,40 +251,49 @@ async def test_hangup_while_offered_frees_the_agent(store: RedisQueueStore) -> N
     await add_ready(store, "a1", T0, mandarin=1, general=1)
     await store.enqueue(cid("c1"), "general", N, T0)
     await store.route(T0 + 1)
-    assert await store.remove_call(cid("c1"), Outcome.ABANDONED, T0 + 2) is CallState.OFFERED
+    assert (
+        await store.remove_call(cid("c1"), QueueResult.ABANDONED, T0 + 2) is QueueCallState.OFFERED
+    )
     agent = await store.get_agent(AgentId("a1"))
     assert agent is not None
     assert (agent.state, agent.unanswered) == (AgentState.READY, 0)
     assert await store.reap(T0 + 100) == ReapResult((), ())
-    assert await store.remove_call(cid("c1"), Outcome.ABANDONED, T0 + 3) is None
+    assert await store.remove_call(cid("c1"), QueueResult.ABANDONED, T0 + 3) is None
 
 
 async def test_refusals_say_what_is_wrong(store: RedisQueueStore) -> None:
-    with pytest.raises(StoreError, match=r"^unknown queue 'genral' \(did you mean 'general'\?\)$"):
+    with pytest.raises(
+        QueueStoreError, match=r"^unknown queue 'genral' \(did you mean 'general'\?\)$"
+    ):
         await store.enqueue(cid("c1"), "genral", N, T0)
     await store.enqueue(cid("c1"), "general", N, T0)
-    with pytest.raises(StoreError, match=r"^call 'c1' is already queued$"):
+    with pytest.raises(QueueStoreError, match=r"^call 'c1' is already queued$"):
         await store.enqueue(cid("c1"), "general", N, T0)
-    with pytest.raises(StoreError, match=r"^no agent 'ghost'$"):
+    with pytest.raises(QueueStoreError, match=r"^no agent 'ghost'$"):
         await store.set_ready(AgentId("ghost"), T0)
     await add_ready(store, "a1", T0, mandarin=1, general=1)
-    with pytest.raises(StoreError, match=r"^call 'c1' is not offered to agent 'a1'$"):
+    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not offered to agent 'a1'$"):
         await store.answer(cid("c1"), AgentId("a1"), T0)
-    with pytest.raises(StoreError, match=r"^no call 'nope' in the queues$"):
+    with pytest.raises(QueueStoreError, match=r"^no call 'nope' in the queues$"):
         await store.answer(cid("nope"), AgentId("a1"), T0)
-    with pytest.raises(StoreError, match=r"^call 'c1' is not offered to agent 'a1'$"):
+    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not offered to agent 'a1'$"):
         await store.no_answer(cid("c1"), AgentId("a1"), T0)
-    with pytest.raises(StoreError, match=r"^call 'c1' is not connected to an agent$"):
+    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not connected to an agent$"):
         await store.end_call(cid("c1"), T0)
     [offer] = await store.route(T0 + 1)
-    with pytest.raises(StoreError, match=r"^agent 'a1' is busy with a call; try after it ends$"):
+    with pytest.raises(
+        QueueStoreError, match=r"^agent 'a1' is busy with a call; try after it ends$"
+    ):
         await store.set_not_ready(offer.agent_id, "break", T0 + 2)
     with pytest.raises(
-        StoreError, match=r"^agent state 'on_call' is set by the queues, not by hand$"
+        QueueStoreError, match=r"^agent state 'on_call' is set by the queues, not by hand$"
     ):
         await store.set_state(offer.agent_id, AgentState.ON_CALL, "", T0 + 2)
     await store.answer(offer.call_id, offer.agent_id, T0 + 3)
-    assert await store.remove_call(cid("c1"), Outcome.ABANDONED, T0 + 4) is CallState.CONNECTED
+    assert (
+        await store.remove_call(cid("c1"), QueueResult.ABANDONED, T0 + 4)
+        is QueueCallState.CONNECTED
+    )
     assert await store.caller_view(cid("c1"), T0 + 4) is None
 
 
@@ -336,7 +348,7 @@ async def test_stale_queue_entries_are_ignored(store: RedisQueueStore) -> None:
     assert await store.get_call(cid("c2")) is None
     record = await store.get_call(cid("c1"))
     assert record is not None
-    assert (record.state, record.agent_id, dict(record.info)) == (CallState.OFFERED, None, {})
+    assert (record.state, record.agent_id, dict(record.info)) == (QueueCallState.OFFERED, None, {})
 
 
 async def test_callback_request_keeps_the_place_in_line(store: RedisQueueStore) -> None:
@@ -349,6 +361,6 @@ async def test_callback_request_keeps_the_place_in_line(store: RedisQueueStore) 
     record = await store.get_call(offer.call_id)
     assert record is not None
     assert (record.call_id, record.callback_number) == ("c1", "13800138000")
-    with pytest.raises(StoreError, match=r"^call 'c1' is not waiting in a queue$"):
+    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not waiting in a queue$"):
         await store.request_callback(cid("c1"), "13800138000", T0 + 302)
     assert [e.type for e in await store.events()].count("callback_requested") == 1

@@ -12,8 +12,8 @@ from ivr.app import App
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox.model import BridgeId
 from queueing.config import PriorityClass
-from queueing.model import AgentProfile, CallState
-from queueing.policy import AgentId, CallId
+from queueing.model import AgentProfile, QueueCallState
+from queueing.policy import AgentId, CallKey
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
 from tests.integration.waiting.conftest import WaitingApp
@@ -28,7 +28,7 @@ async def crowd_general(app: App) -> None:
     store = app.queue_store
     now = app.clock.now_s()
     for n in range(2):
-        await store.enqueue(CallId(f"ahead-{n}"), "general", PriorityClass.NORMAL, now - 100 + n)
+        await store.enqueue(CallKey(f"ahead-{n}"), "general", PriorityClass.NORMAL, now - 100 + n)
     agent = AgentProfile(AgentId("gen-1"), "李明", "PJSIP/8002", {"mandarin": 2, "general": 2})
     await store.add_agent(agent, now)
     await store.login(agent.agent_id, now)
@@ -61,7 +61,7 @@ async def test_waiting_caller_hears_position_and_wait_periodically(waiting_app: 
         assert heard[first - 1].startswith("moh:")
         assert heard[first + 1].startswith("moh:")
         assert stem in heard[first + 2]
-        view = await app.queue_store.caller_view(CallId(driver.channel_id), app.clock.now_s())
+        view = await app.queue_store.caller_view(CallKey(driver.channel_id), app.clock.now_s())
         assert view is not None
         assert (view.position, view.estimated_wait_s) == (3, 360.0)
 
@@ -76,7 +76,7 @@ async def test_waiting_caller_hears_position_and_wait_periodically(waiting_app: 
             "tasks": 0,
             "announcers": 0,
         }
-        assert await app.queue_store.get_call(CallId(driver.channel_id)) is None
+        assert await app.queue_store.get_call(CallKey(driver.channel_id)) is None
 
 
 async def test_star_while_waiting_leaves_a_callback_keeping_the_place(
@@ -98,10 +98,10 @@ async def test_star_while_waiting_leaves_a_callback_keeping_the_place(
 
         assert transcript.ended_by == "app"
         assert media_of(app, CONFIRMATION) in transcript.heard[-1]
-        record = await app.queue_store.get_call(CallId(driver.channel_id))
+        record = await app.queue_store.get_call(CallKey(driver.channel_id))
         assert record is not None
-        assert (record.state, record.callback_number) == (CallState.WAITING, CALLER)
-        view = await app.queue_store.caller_view(CallId(driver.channel_id), app.clock.now_s())
+        assert (record.state, record.callback_number) == (QueueCallState.WAITING, CALLER)
+        view = await app.queue_store.caller_view(CallKey(driver.channel_id), app.clock.now_s())
         assert view is not None
         assert view.position == 3  # the original place in line
         events = await app.queue_store.events()
@@ -137,11 +137,11 @@ async def test_callback_request_is_dialled_when_an_agent_takes_it(waiting_app: W
         agent = AgentProfile(AgentId("gen-2"), "王芳", "PJSIP/8001", {"mandarin": 2, "general": 2})
         await store.add_agent(agent, now)
         await store.login(agent.agent_id, now, ready=True)
-        call_id = CallId(driver.channel_id)
+        call_id = CallKey(driver.channel_id)
 
         async def connected() -> bool:
             record = await store.get_call(call_id)
-            return record is not None and record.state is CallState.CONNECTED
+            return record is not None and record.state is QueueCallState.CONNECTED
 
         await until(connected, timeout_s=20, what="the callback connected to the agent")
         record = await store.get_call(call_id)
@@ -189,7 +189,7 @@ async def test_hash_leaves_a_voice_message_once_the_queue_offers_it(
         await driver.waiting_for_input()  # the flow's on_overflow: busy_offer
         assert session.state is not None
         assert session.state.node == "busy_offer"
-        assert await app.queue_store.get_call(CallId(driver.channel_id)) is None
+        assert await app.queue_store.get_call(CallKey(driver.channel_id)) is None
         events = await app.queue_store.events()
         left = [e.fields for e in events if e.type == "call_removed"]
         assert [(f["call_id"], f["outcome"]) for f in left] == [

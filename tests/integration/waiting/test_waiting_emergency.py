@@ -13,7 +13,7 @@ import json
 from ivr.app import App
 from ivr.queue.feed import screen_pop
 from queueing.model import CallRecord
-from queueing.policy import CallId
+from queueing.policy import CallKey
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
 from tests.integration.waiting.conftest import WaitingApp
@@ -26,7 +26,7 @@ PIN = "123456"
 
 async def queued_record(app: App, driver: CallDriver) -> CallRecord:
     return await until(
-        lambda: app.queue_store.get_call(CallId(driver.channel_id)),
+        lambda: app.queue_store.get_call(CallKey(driver.channel_id)),
         timeout_s=20,
         what="the emergency call in the Redis queue",
     )

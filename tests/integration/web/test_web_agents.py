@@ -11,7 +11,7 @@ from aiohttp import WSMsgType, WSServerHandshakeError, web
 from ivr.web.api_agents import WEBSOCKETS
 from queueing.config import PriorityClass
 from queueing.model import AgentState
-from queueing.policy import AgentId, CallId
+from queueing.policy import AgentId, CallKey
 from tests.helpers import until
 from tests.integration.web.conftest import T0, Api
 
@@ -43,7 +43,7 @@ async def offer_to_a1(api: Api) -> None:
     await api.queues.login(AgentId("a1"), T0, ready=True)
     api.clock.t = T0 + 10
     await api.queues.enqueue(
-        CallId("c-1"), "trading_support", PriorityClass.EMERGENCY, T0 + 10, INFO
+        CallKey("c-1"), "trading_support", PriorityClass.EMERGENCY, T0 + 10, INFO
     )
     api.clock.t = T0 + 52.5
     offers = await api.queues.route(api.clock.t)
@@ -94,14 +94,14 @@ async def test_accept_then_disposition_ends_wrap_up_and_shows_in_history(api: Ap
     status, body = await api.call("POST", "/api/agents/me/calls/c-1/accept", "alice")
     assert (status, body) == (200, {"call_id": "c-1", "agent_id": "a1", "accepted": True})
     assert (await api.call("POST", "/api/agents/me/calls/c-1/accept", "bob"))[0] == 409
-    await api.queues.answer(CallId("c-1"), AgentId("a1"), api.clock.t)
+    await api.queues.answer(CallKey("c-1"), AgentId("a1"), api.clock.t)
     status, body = await api.call("GET", "/api/agents/me", "alice")
     assert (body["state"], body["current_call"]["call_id"]) == ("on_call", "c-1")
     early = await api.call("POST", "/api/agents/me/calls/c-1/disposition", "alice",
                            {"disposition": "resolved"})  # fmt: skip
     assert early[1]["error"] == "call-in-progress"
     api.clock.t += 60
-    await api.queues.end_call(CallId("c-1"), api.clock.t)
+    await api.queues.end_call(CallKey("c-1"), api.clock.t)
     agent = await api.queues.get_agent(AgentId("a1"))
     assert agent is not None
     assert agent.state is AgentState.WRAP_UP
@@ -149,7 +149,7 @@ async def test_state_changes_with_reason_codes_and_bad_bodies(api: Api) -> None:
 async def test_supervisor_force_not_ready_and_queue_views(api: Api) -> None:
     await api.call("POST", "/api/agents/a2/login", "sue", {"ready": True})
     api.clock.t = T0 + 100
-    await api.queues.enqueue(CallId("w1"), "general", PriorityClass.NORMAL, T0 + 90, INFO)
+    await api.queues.enqueue(CallKey("w1"), "general", PriorityClass.NORMAL, T0 + 90, INFO)
     status, body = await api.call("POST", "/api/agents/a2/force-not-ready", "sue",
                                   {"reason": "meeting"})  # fmt: skip
     assert (status, body["state"], body["reason"]) == (200, "not_ready", "meeting")

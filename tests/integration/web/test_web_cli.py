@@ -17,8 +17,8 @@ from ivr.commands import agents, queues, users
 from ivr.errors import IvrError
 from ivr.store.users import UserStore
 from queueing.config import PriorityClass, parse_queues
-from queueing.model import AgentProfile, Outcome
-from queueing.policy import AgentId, CallId
+from queueing.model import AgentProfile, QueueResult
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
 from tests.integration.web.conftest import QUEUES_YAML
 
@@ -115,10 +115,10 @@ def test_queues_status_json(env: dict[str, str], capsys: pytest.CaptureFixture[s
         profile = AgentProfile(AgentId("t1"), "T", "PJSIP/9", {"trading": 3})
         await store.add_agent(profile, now - 100)
         await store.login(AgentId("t1"), now - 100, ready=True)
-        await store.enqueue(CallId("x1"), "trading_support", PriorityClass.VIP, now - 30)
-        await store.enqueue(CallId("x2"), "trading_support", PriorityClass.NORMAL, now - 5)
-        await store.enqueue(CallId("x3"), "general", PriorityClass.NORMAL, now - 50)
-        await store.remove_call(CallId("x3"), Outcome.ABANDONED, now)
+        await store.enqueue(CallKey("x1"), "trading_support", PriorityClass.VIP, now - 30)
+        await store.enqueue(CallKey("x2"), "trading_support", PriorityClass.NORMAL, now - 5)
+        await store.enqueue(CallKey("x3"), "general", PriorityClass.NORMAL, now - 50)
+        await store.remove_call(CallKey("x3"), QueueResult.ABANDONED, now)
         (offer,) = await store.route(now - 20)
         await store.answer(offer.call_id, offer.agent_id, now - 20)
         await store.close()

@@ -11,7 +11,7 @@ from queueing.config import ExitOption, PriorityClass, QueueConfig, parse_queues
 from queueing.policy import (
     AgentId,
     Assignment,
-    CallId,
+    CallKey,
     FreeAgent,
     WaitingCall,
     best_agent,
@@ -53,7 +53,7 @@ E, V, N = PriorityClass.EMERGENCY, PriorityClass.VIP, PriorityClass.NORMAL
 
 
 def call(cid: str, queue: str = "general", prio: PriorityClass = N, at: float = 0.0) -> WaitingCall:
-    return WaitingCall(CallId(cid), queue, prio, at)
+    return WaitingCall(CallKey(cid), queue, prio, at)
 
 
 def agent(
@@ -85,7 +85,7 @@ def test_vip_points_then_aging_decide_between_vip_and_normal() -> None:
 
 
 def test_ties_break_by_wait_then_id() -> None:
-    requeued = WaitingCall(CallId("r"), "general", N, enqueued_at_s=5.0, order_at_s=-1.0)
+    requeued = WaitingCall(CallKey("r"), "general", N, enqueued_at_s=5.0, order_at_s=-1.0)
     same = [call("b", at=0), call("a", at=0), requeued]
     assert [c.call_id for c in call_order(same, CONFIG.routing)] == ["r", "a", "b"]
 
@@ -166,7 +166,7 @@ def scenarios(draw: st.DrawFn) -> tuple[list[WaitingCall], list[FreeAgent], floa
     n_calls = draw(st.integers(0, 25))
     calls = [
         WaitingCall(
-            CallId(f"c{i:02d}"),
+            CallKey(f"c{i:02d}"),
             draw(st.sampled_from(QUEUES)),
             draw(st.sampled_from(list(PriorityClass))),
             float(draw(st.integers(0, 120))),
@@ -263,15 +263,15 @@ def simulate(
     config: QueueConfig, vip_per_tick: int, emergency_every: int, ticks: int
 ) -> dict[str, float]:
     """One all-skilled agent frees up each tick; a normal call arrives at t=0 amid a vip flood."""
-    waiting = [WaitingCall(CallId("normal"), "general", N, 0.0)]
+    waiting = [WaitingCall(CallKey("normal"), "general", N, 0.0)]
     served: dict[str, float] = {}
     for t in range(ticks):
         now = float(t)
         waiting += [
-            WaitingCall(CallId(f"v{t}-{k}"), "general", V, now) for k in range(vip_per_tick)
+            WaitingCall(CallKey(f"v{t}-{k}"), "general", V, now) for k in range(vip_per_tick)
         ]
         if t % emergency_every == 0:
-            waiting.append(WaitingCall(CallId(f"e{t}"), "desk", E, now))
+            waiting.append(WaitingCall(CallKey(f"e{t}"), "desk", E, now))
         free = [FreeAgent(AgentId("all"), {"general": 5, "emergency_order": 5})]
         for pair in pick(config, waiting, free, now):
             served[pair.call_id] = now

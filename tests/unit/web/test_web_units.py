@@ -15,13 +15,13 @@ from ivr.web.api_body import AgentBody, StateBody, UserBody, parse
 from ivr.web.auth import ApiUser, auth_middleware, current_user, require_roles, roles_of
 from ivr.web.errors import ApiError, error_middleware, json_error
 from queueing.config import PriorityClass
-from queueing.model import CallRecord, CallState
-from queueing.policy import AgentId, CallId
+from queueing.model import CallRecord, QueueCallState
+from queueing.policy import AgentId, CallKey
 
 
 def call(priority: PriorityClass, **info: str) -> CallRecord:
     return CallRecord(
-        CallId("c9"), "vip", priority, CallState.OFFERED, 100.0, 100.0, AgentId("a1"),
+        CallKey("c9"), "vip", priority, QueueCallState.OFFERED, 100.0, 100.0, AgentId("a1"),
         MappingProxyType(info),
     )  # fmt: skip
 
