@@ -89,6 +89,21 @@ class SandboxSettings:
     endpoints: Mapping[str, AgentEndpoint] = field(default_factory=dict)
 
 
+def _default_recorded_flows() -> dict[str, str]:
+    return {"emergency": "emergency"}
+
+
+@dataclass(frozen=True, slots=True)
+class CallSettings:
+    """Call policy: which flow answers an unclaimed number, which flows are recorded from
+    answer (flow -> recording purpose of `config/recordings.yaml`), and how a client's number
+    is dialled out (a dial-string template with `{number}`, e.g. `PJSIP/{number}@trunk`)."""
+
+    default_flow: str = "hotline"
+    recorded_flows: Mapping[str, str] = field(default_factory=_default_recorded_flows)
+    outbound_dial: str = "PJSIP/{number}"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     ari: AriSettings = field(default_factory=AriSettings)
@@ -99,6 +114,7 @@ class Settings:
     tts: TtsSettings = field(default_factory=TtsSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    calls: CallSettings = field(default_factory=CallSettings)
     log_level: str = "INFO"
 
 
@@ -162,6 +178,16 @@ def _bool(value: str | None) -> bool:
     return text in ("true", "yes", "1")
 
 
+def _dial_template(value: str | None) -> str:
+    text = _text(value)
+    if "{number}" not in text or text.replace("{number}", "").count("{"):
+        raise _Bad(
+            f"{text!r} is not a dial-string template with one {{number}}",
+            "use e.g. PJSIP/{number}@trunk",
+        )
+    return text
+
+
 def _url(*schemes: str) -> Parser:
     def parse(value: str | None) -> str:
         text = _text(value)
@@ -219,11 +245,18 @@ _KEYS: dict[str, _Key] = {
     "tts.rate_wpm": _Key(_positive_int, "IVR_TTS_RATE_WPM"),
     "asr.max_active": _Key(_positive_int, "IVR_ASR_MAX_ACTIVE"),
     "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
+    "calls.default_flow": _Key(_text, "IVR_CALLS_DEFAULT_FLOW"),
+    "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
 }
 # Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`,
+# `calls.recorded_flows.<flow>` (recording purpose),
 # `sandbox.endpoints.<endpoint>.<answer_after_s|never_answer|busy>` (YAML only).
-_MAPS: dict[str, Parser] = {"tts.voices": _text, "asr.models": lambda v: Path(_text(v))}
+_MAPS: dict[str, Parser] = {
+    "tts.voices": _text,
+    "asr.models": lambda v: Path(_text(v)),
+    "calls.recorded_flows": _text,
+}
 _ENDPOINT_KEYS: dict[str, Parser] = {
     "answer_after_s": _optional(_positive_float),
     "never_answer": _bool,
@@ -296,7 +329,8 @@ def _yaml_leaves(path: Path) -> tuple[list[_Leaf], list[str]]:
 
 
 def _known_keys() -> list[str]:
-    return [*_KEYS, *(f"{m}.<language>" for m in _MAPS), "sandbox.endpoints.<endpoint>.busy"]
+    maps = [f"{m}.<{'flow' if m.startswith('calls.') else 'language'}>" for m in _MAPS]
+    return [*_KEYS, *maps, "sandbox.endpoints.<endpoint>.busy"]
 
 
 def _unknown_key(key: str) -> str:
@@ -387,6 +421,11 @@ def _build(values: Mapping[str, Any]) -> Settings:
         ),
         sandbox=SandboxSettings(
             speed=values.get("sandbox.speed", base.sandbox.speed), endpoints=_endpoints(values)
+        ),
+        calls=CallSettings(
+            default_flow=values.get("calls.default_flow", base.calls.default_flow),
+            recorded_flows=_section(values, "calls.recorded_flows") or base.calls.recorded_flows,
+            outbound_dial=values.get("calls.outbound_dial", base.calls.outbound_dial),
         ),
         log_level=values.get("log_level", base.log_level),
     )

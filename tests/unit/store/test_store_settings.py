@@ -195,3 +195,24 @@ def test_not_a_mapping_and_bad_yaml_and_missing_file(tmp_path: Path) -> None:
 def test_list_where_a_value_is_expected(tmp_path: Path) -> None:
     path = write(tmp_path, "http:\n  port: [1, 2]\n")
     assert error_of(path, {}) == f"{path}:2: http.port: a list is not allowed here; write a value"
+
+
+def test_call_policy_from_yaml_and_env(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "calls:\n  default_flow: consult\n  recorded_flows:\n    emergency: emergency\n"
+        "    consult: voice_message\n  outbound_dial: PJSIP/{number}@carrier\n",
+    )
+    calls = load_settings(path, {"IVR_CALLS_DEFAULT_FLOW": "hotline"}).calls
+    assert calls.default_flow == "hotline"
+    assert calls.recorded_flows == {"emergency": "emergency", "consult": "voice_message"}
+    assert calls.outbound_dial == "PJSIP/{number}@carrier"
+    assert Settings().calls.recorded_flows == {"emergency": "emergency"}
+
+
+def test_outbound_dial_without_number_names_the_fix(tmp_path: Path) -> None:
+    path = write(tmp_path, "calls:\n  outbound_dial: PJSIP/8001\n")
+    assert error_of(path, {}) == (
+        f"{path}:2: calls.outbound_dial: 'PJSIP/8001' is not a dial-string template"
+        " with one {number}; use e.g. PJSIP/{number}@trunk"
+    )
