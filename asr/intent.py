@@ -328,8 +328,3 @@ def _corroborate(
     if isinstance(decision, Confirm) and spot.option_id == decision.option_id:
         return Accept(decision.option_id, decision.similarity, decision.confidence)
     return decision
-
-
-def menu_options(phrases: dict[str, Sequence[str]]) -> list[MenuOption]:
-    """Convenience: option id -> phrases (label first) as `MenuOption`s."""
-    return [MenuOption(oid, tuple(p)) for oid, p in phrases.items()]

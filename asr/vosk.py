@@ -68,9 +68,6 @@ class VoskStream:
         """Drop any audio of an unfinished utterance."""
         self._raw.Reset()
 
-    def partial_text(self) -> str:
-        return str(json.loads(self._raw.PartialResult()).get("partial", ""))
-
     def final(self) -> Transcript:
         """Flush and return the utterance's transcript; the stream is ready for the next one."""
         return parse_result(self._raw.FinalResult())

@@ -16,18 +16,18 @@ from recordings.errors import (
     RecordingUnavailable,
     UnknownPurpose,
 )
-from recordings.index import (
+from recordings.index import RecordingIndex
+from recordings.models import metadata
+from recordings.naming import RecordingId, RecordingStatus, Source, mask_account
+from recordings.retention import RetentionPolicy, RetentionRule
+from recordings.values import (
     AuditAction,
     AuditEntry,
     Orphans,
     PickUpResult,
     Recording,
-    RecordingIndex,
     VerifyProblem,
 )
-from recordings.models import metadata
-from recordings.naming import RecordingId, RecordingStatus, Source, mask_account
-from recordings.retention import RetentionPolicy, RetentionRule
 
 __all__ = [
     "AuditAction",

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -40,124 +38,23 @@ from recordings.errors import (
     RecordingUnavailable,
 )
 from recordings.models import AuditRecord, RecordingRecord
-from recordings.naming import RecordingId, RecordingStatus, Source
+from recordings.naming import RecordingStatus, Source
 from recordings.retention import PurgeVerdict, purge_verdict
 from recordings.storage import RecordingStorage, sha256_file, wav_info
+from recordings.values import (
+    AuditAction,
+    AuditEntry,
+    Orphans,
+    PickUpResult,
+    Recording,
+    VerifyProblem,
+    audit_entry_of,
+    recording_of,
+)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class AuditAction(StrEnum):
-    LISTEN = "listen"
-    DOWNLOAD = "download"
-    HOLD = "hold"
-    RELEASE = "release"
-    PURGE = "purge"
-
-
-@dataclass(frozen=True, slots=True)
-class Recording:
-    """A row of the index."""
-
-    id: RecordingId
-    name: str
-    call_id: str
-    purpose: str
-    source: Source
-    source_id: str | None
-    account_masked: str | None
-    started_at: datetime
-    status: RecordingStatus
-    file_path: str  # relative to the storage root: YYYY/MM/DD/<name>.wav
-    size_bytes: int | None
-    duration_ms: int | None
-    sha256: str | None
-    sealed_at: datetime | None
-    retention_until: datetime
-    legal_hold: bool
-    hold_reason: str | None
-    purged_at: datetime | None
-
-    @property
-    def duration_s(self) -> float | None:
-        return None if self.duration_ms is None else self.duration_ms / 1000
-
-    def as_json(self) -> dict[str, Any]:
-        """JSON-ready fields (ISO times, enum values) plus `duration_s`; for the CLI and API."""
-        doc: dict[str, Any] = {}
-        for name in self.__slots__:
-            value = getattr(self, name)
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, StrEnum):
-                value = value.value
-            doc[name] = value
-        doc["duration_s"] = self.duration_s
-        return doc
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor: str
-    action: AuditAction
-    recording_id: RecordingId
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyProblem:
-    """A sealed recording whose file no longer matches its seal."""
-
-    recording_id: RecordingId
-    path: Path
-    sealed_sha256: str
-    actual_sha256: str | None  # None: the file is missing
-
-    def line(self) -> str:
-        if self.actual_sha256 is None:
-            return (
-                f"MISSING {self.recording_id} {self.path}: file not found"
-                f" (sealed {self.sealed_sha256})"
-            )
-        return (
-            f"MISMATCH {self.recording_id} {self.path}: sha256 {self.actual_sha256}"
-            f" != sealed {self.sealed_sha256}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Orphans:
-    files_without_row: tuple[Path, ...]  # in the layout, but no live (unpurged) row names them
-    rows_without_file: tuple[Recording, ...]  # sealed but missing, or open for too long
-
-
-@dataclass(frozen=True, slots=True)
-class PickUpResult:
-    sealed: tuple[Recording, ...]
-    unknown: tuple[Path, ...]  # spool files no open row names (left in place)
-    too_fresh: tuple[Path, ...]  # modified within the settle time (left for the next sweep)
-
-
-def _recording(row: RecordingRecord) -> Recording:
-    return Recording(
-        id=RecordingId(row.id), name=row.name, call_id=row.call_id, purpose=row.purpose,
-        source=Source(row.source), source_id=row.source_id, account_masked=row.account_masked,
-        started_at=row.started_at, status=RecordingStatus(row.status), file_path=row.file_path,
-        size_bytes=row.size_bytes, duration_ms=row.duration_ms, sha256=row.sha256,
-        sealed_at=row.sealed_at, retention_until=row.retention_until, legal_hold=row.legal_hold,
-        hold_reason=row.hold_reason, purged_at=row.purged_at,
-    )  # fmt: skip
-
-
-def _audit_entry(row: AuditRecord) -> AuditEntry:
-    return AuditEntry(
-        row.id, row.at, row.actor, AuditAction(row.action), RecordingId(row.recording_id),
-        row.reason,
-    )  # fmt: skip
 
 
 def _required(text: str, action: str) -> str:
@@ -302,7 +199,7 @@ class RecordingIndex:
         async with self._sessions() as session:
             query = select(RecordingRecord).where(RecordingRecord.name == name)
             row = (await session.execute(query)).scalar_one_or_none()
-        return None if row is None else _recording(row)
+        return None if row is None else recording_of(row)
 
     async def by_name(self, name: str) -> Recording:
         found = await self._find_name(name)
@@ -315,7 +212,7 @@ class RecordingIndex:
             row = await session.get(RecordingRecord, recording_id)
         if row is None:
             raise RecordingNotFound(recording_id)
-        return _recording(row)
+        return recording_of(row)
 
     async def search(
         self,
@@ -340,7 +237,7 @@ class RecordingIndex:
             query = query.where(RecordingRecord.started_at < started_to)
         async with self._sessions() as session:
             rows = (await session.execute(query.limit(limit))).scalars().all()
-        return [_recording(row) for row in rows]
+        return [recording_of(row) for row in rows]
 
     async def _all(self, *statuses: RecordingStatus) -> list[Recording]:
         query = select(RecordingRecord).order_by(RecordingRecord.id)
@@ -348,7 +245,7 @@ class RecordingIndex:
             query = query.where(RecordingRecord.status.in_([s.value for s in statuses]))
         async with self._sessions() as session:
             rows = (await session.execute(query)).scalars().all()
-        return [_recording(row) for row in rows]
+        return [recording_of(row) for row in rows]
 
     async def count(self, status: RecordingStatus | None = None) -> int:
         query = select(func.count()).select_from(RecordingRecord)
@@ -363,7 +260,7 @@ class RecordingIndex:
             query = query.where(AuditRecord.recording_id == recording_id)
         async with self._sessions() as session:
             rows = (await session.execute(query)).scalars().all()
-        return [_audit_entry(row) for row in rows]
+        return [audit_entry_of(row) for row in rows]
 
     # ------------------------------------------------------------------ checks
 

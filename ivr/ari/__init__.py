@@ -1,7 +1,14 @@
 """The ARI client: thin, typed, over aiohttp (REST, events websocket, per-call dispatch).
 
-Written for Asterisk 22's ARI (api-docs: `/work/shared/ari-api-docs/`, observed behaviour:
-`/work/shared/ARI-NOTES.md`). ARI's JSON is converted to typed models once, in `models`.
+Owns: talking to Asterisk 22's ARI (its api-docs, and the behaviour in
+`docs/asterisk-behaviour.md`): `rest` (one typed method per operation) over `transport`
+(deadlines, retries, statuses -> typed `errors`), `events` (the websocket: reconnect, resync),
+`dispatch` (per-call ordered lanes), and ARI's JSON converted to typed `models` and
+`event_models` once (`reading` holds the field readers).
+
+Must not import: any other part of the app (`ivr.call`, `ivr.queue`, `ivr.engine`, `ivr.store`,
+`ivr.sandbox`, `ivr.web`, ...): only `ivr.errors` and aiohttp/yarl. Callers depend on it, never
+the reverse; metrics come in through the `AriObserver` hooks.
 """
 
 from ivr.ari.dispatch import DEFAULT_QUEUE_SIZE, CallKey, Dispatcher
@@ -15,44 +22,46 @@ from ivr.ari.errors import (
     ChannelGone,
     NotInStasis,
 )
-from ivr.ari.events import AriEvents, backoff_delay_s, resync
-from ivr.ari.models import (
+from ivr.ari.event_models import (
     KNOWN_EVENT_TYPES,
-    Application,
     ApplicationReplaced,
     AriEvent,
-    AsteriskInfo,
-    AsteriskPing,
-    Bridge,
     BridgeDestroyed,
-    BridgeId,
-    CallerId,
-    Channel,
     ChannelDestroyed,
     ChannelDtmfReceived,
     ChannelEnteredBridge,
     ChannelHangupRequest,
-    ChannelId,
     ChannelLeftBridge,
     ChannelStateChange,
     ChannelVarset,
     Dial,
-    DialplanCEP,
-    LiveRecording,
-    Playback,
     PlaybackFinished,
-    PlaybackId,
     PlaybackStarted,
     RecordingFailed,
     RecordingFinished,
-    RecordingName,
     RecordingStarted,
     StasisEnd,
     StasisStart,
-    StoredRecording,
     UnknownEvent,
     parse_event,
     routing_ids,
+)
+from ivr.ari.events import AriEvents, backoff_delay_s, resync
+from ivr.ari.models import (
+    Application,
+    AsteriskInfo,
+    AsteriskPing,
+    Bridge,
+    BridgeId,
+    CallerId,
+    Channel,
+    ChannelId,
+    DialplanCEP,
+    LiveRecording,
+    Playback,
+    PlaybackId,
+    RecordingName,
+    StoredRecording,
 )
 from ivr.ari.observer import AriObserver
 from ivr.ari.rest import AriRest

@@ -1,8 +1,8 @@
 """Shared HTTP details of the ARI client: base URL checks and the Basic auth header.
 
 Rules: credentials travel only in the `Authorization` header (ARI also accepts `api_key=user:pass`
-in the query, but a query string ends up in logs: `/work/shared/ARI-NOTES.md`). A base URL carrying
-credentials is refused, and the error text does not repeat the URL.
+in the query, but a query string ends up in logs: `docs/asterisk-behaviour.md`, "Calls and
+events"). A base URL carrying credentials is refused, and the error text does not repeat the URL.
 """
 
 from __future__ import annotations

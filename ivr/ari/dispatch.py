@@ -2,7 +2,8 @@
 
 Why: ARI delivers every call's events on one websocket. A handler that awaits (a REST call, a
 database write, a slow recognizer) must not delay other calls, and a call's own events must be
-handled in arrival order (ARI-NOTES: StasisStart, ChannelStateChange, DTMF, StasisEnd...).
+handled in arrival order (StasisStart, ChannelStateChange, DTMF, StasisEnd...: see
+`docs/asterisk-behaviour.md`, "Calls and events").
 
 Rules:
 - The app decides the call key (usually the caller's channel id). `open_call(key)` starts the
@@ -27,7 +28,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from ivr.ari.models import AriEvent, routing_ids
+from ivr.ari.event_models import AriEvent, routing_ids
 
 log = logging.getLogger(__name__)
 

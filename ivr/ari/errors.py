@@ -1,6 +1,7 @@
 """Typed ARI errors: the client translates HTTP statuses and transport failures here, once.
 
-Rules (see `/work/shared/ARI-NOTES.md` and the api-docs `errorResponses` of each route):
+Rules (see `docs/asterisk-behaviour.md`, "Calls and events", and the api-docs
+`errorResponses` of each route):
 - 404 on a channel or playback route means the channel is gone (`ChannelGone`); on other routes
   (bridges, recordings, applications) it is `AriNotFound`.
 - 409 means the channel is not in Stasis (`NotInStasis`); 400 `AriBadRequest`; 401

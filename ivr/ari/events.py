@@ -1,7 +1,7 @@
 """The ARI events websocket: connect, heartbeat, reconnect with backoff, resync, replaced, close.
 
 Spec: `GET /ari/events?app=APP&subscribeAll=false` upgraded to a websocket (api-docs `events.json`);
-behaviour from `/work/shared/ARI-NOTES.md` "Losing the events websocket":
+behaviour from `docs/asterisk-behaviour.md`, "Losing the events websocket":
 - while no socket is connected, events are lost, never replayed; so after every (re)connect the
   `on_connected` hook runs (before any event of the new socket is delivered) and the app resyncs
   with `resync()` (`GET /applications/{app}` + `GET /channels`);
@@ -30,7 +30,8 @@ import aiohttp
 
 from ivr.ari._http import auth_header, events_url
 from ivr.ari.errors import AriAppReplaced, AriUnauthorized
-from ivr.ari.models import ApplicationReplaced, AriEvent, ChannelId, parse_event
+from ivr.ari.event_models import ApplicationReplaced, AriEvent, parse_event
+from ivr.ari.models import ChannelId
 from ivr.ari.observer import NULL_OBSERVER, AriObserver
 from ivr.ari.rest import AriRest
 

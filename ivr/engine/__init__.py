@@ -1,9 +1,22 @@
 """The pure flow engine: flow language model, loader/validator, interpreter, simulator.
 
-Public API (everything here is pure: no I/O library, no clock, no asyncio):
+Owns: what a call does, as data and pure functions. The flow model (`model`), its YAML loader
+and validator with file:line errors (`yamlread`, `fields`, `build*`, `loader`, `validate`,
+`graph`, `schema`), the interpreter (`interpreter` over `transitions`, `input`, `run`, `state`;
+events in `events`, commands out `commands`), the trading calendar (`calendar`, file loader
+`tradingcal`), the lookup providers' catalogue (`providers`) and the simulator (`sim`,
+`simfake`).
+
+Must not import: any I/O library (asyncio, aiohttp, redis, sqlalchemy, vosk) nor any other part
+of the app (`ivr.ari`, `ivr.call`, `ivr.queue`, `ivr.store`, `ivr.web`, `ivr.sandbox`, ...):
+only `ivr.errors`. It reads no clock (times come in events) and does no I/O beyond reading the
+flow and calendar files it is given (PyYAML).
+
+Public API:
 - `load_checked(paths, Context(...)) -> FlowSet` (raises `ErrorList`), `check_files(paths, ctx)
   -> (FlowSet, errors)`, `load_flows(paths)` (syntax/type checks only). `Context(calendar=...)`
-  (a `MarketCalendar`, e.g. `ivr.engine.tradingcal.TradingCalendar`) becomes `FlowSet.calendar`.
+  (a `MarketCalendar`, e.g. a `TradingCalendar` from `ivr.engine.tradingcal`) becomes
+  `FlowSet.calendar`.
 - `start(flows, flow_name, CallStarted) -> (CallState, commands)`,
   `step(flows, state, event) -> (CallState, commands)`.
 - `iter_prompts(flows)`: every prompt content of every flow (for pre-rendering TTS).

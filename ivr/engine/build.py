@@ -1,45 +1,66 @@
 """Build the typed model from a composed YAML tree (one flow file).
 
 Rules: table-driven by `ivr.engine.fields`; every field value goes through the parser of its kind
-(`PARSERS`), which records a located error and returns None when the value is wrong. A node that
+(`PARSERS`: simple kinds in `build_kinds`, conditions in `build_conditions`, the structured kinds
+here), which records a located error and returns None when the value is wrong. A node that
 cannot be built is replaced by a placeholder (so references to it still resolve) and the file is
 marked `broken` (graph-wide checks are skipped to avoid cascades of follow-up errors).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ivr.engine import model as m
+from ivr.engine.build_conditions import p_condition
+from ivr.engine.build_kinds import (
+    IDENT,
+    p_add,
+    p_bool,
+    p_confidence,
+    p_count,
+    p_days,
+    p_decimal_key,
+    p_digits,
+    p_dtmf,
+    p_flow_name,
+    p_hhmm,
+    p_ident,
+    p_language,
+    p_languages,
+    p_mask,
+    p_params,
+    p_phrases,
+    p_prefix,
+    p_priority,
+    p_prompt,
+    p_record_seconds,
+    p_regex,
+    p_results,
+    p_seconds,
+    p_skills,
+    p_terminator,
+    p_text,
+    p_text_list,
+    p_vars,
+    p_word,
+)
 from ivr.engine.errors import did_you_mean
 from ivr.engine.fields import (
-    AUDIO_FIELDS,
     CASE_FIELDS,
-    COMPARE_OPS,
-    CONDITION_SUBJECTS,
     DEFAULTS_FIELDS,
     FLOW_FIELDS,
     NODE_FIELDS,
     OPTION_FIELDS,
-    PRIORITIES,
-    TTS_FIELDS,
     WINDOW_FIELDS,
     base_kind,
 )
 from ivr.engine.yamlread import Reader, describe, pos_of
 
 MAX_NODES = 20_000
-IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-FLOW_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-WORD = re.compile(r"[a-z][a-z0-9_]*\Z")
-LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
-HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
-DTMF = frozenset("0123456789*#")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NODE_CLASSES: dict[str, type[m.NodeBase]] = {
     "say": m.SayNode,
     "menu": m.MenuNode,
@@ -56,231 +77,6 @@ NODE_CLASSES: dict[str, type[m.NodeBase]] = {
 }
 
 Parser = Callable[[Reader, Node, str, str], Any]
-
-
-# ---- small kinds ------------------------------------------------------------------------------
-
-
-def p_text(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    return r.text(n, where, fld)
-
-
-def p_ident(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    return r.matching(n, where, fld, IDENT, "a name of letters, digits and _")
-
-
-def p_flow_name(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    return r.matching(n, where, fld, FLOW_NAME, "a lower-case name of letters, digits and _")
-
-
-def p_word(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    return r.matching(n, where, fld, WORD, "a lower-case word of letters, digits and _")
-
-
-def p_prefix(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    value = r.text(n, where, fld)
-    if value and not IDENT.match(value):
-        r.fail(where, n, fld, "a name prefix of letters, digits and _")
-        return None
-    return value
-
-
-def p_language(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    return r.matching(n, where, fld, LANGUAGE, "a language tag such as zh-CN or en")
-
-
-def p_bool(r: Reader, n: Node, where: str, fld: str) -> bool | None:
-    return r.boolean(n, where, fld)
-
-
-def p_seconds(r: Reader, n: Node, where: str, fld: str) -> float | None:
-    return r.number(n, where, fld, 0.1, 86400)
-
-
-def p_record_seconds(r: Reader, n: Node, where: str, fld: str) -> float | None:
-    return r.number(n, where, fld, 1, 3600)
-
-
-def p_confidence(r: Reader, n: Node, where: str, fld: str) -> float | None:
-    return r.number(n, where, fld, 0, 1)
-
-
-def p_count(r: Reader, n: Node, where: str, fld: str) -> int | None:
-    return r.integer(n, where, fld, 0, 10)
-
-
-def p_digits(r: Reader, n: Node, where: str, fld: str) -> int | None:
-    return r.integer(n, where, fld, 1, 64)
-
-
-def p_dtmf(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    value = r.text(n, where, fld)
-    if value is not None and (len(value) != 1 or value not in DTMF):
-        r.fail(where, n, fld, 'one key of 0-9, * or # (quote it: "1")')
-        return None
-    return value
-
-
-def p_terminator(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    value = r.text(n, where, fld)
-    if value is not None and value not in ("", "#", "*"):
-        r.fail(where, n, fld, '"#", "*" or "" (none)')
-        return None
-    return value
-
-
-def p_decimal_key(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    value = r.text(n, where, fld)
-    if value is not None and value not in ("*", "#"):
-        r.fail(where, n, fld, '"*" or "#"')
-        return None
-    return value
-
-
-def p_mask(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    if isinstance(n, ScalarNode) and n.tag.endswith(":bool"):
-        return "full" if r.boolean(n, where, fld) else ""
-    if isinstance(n, ScalarNode) and n.value == "partial":
-        return "partial"
-    r.fail(where, n, fld, "true, false or partial")
-    return None
-
-
-def p_regex(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    value = r.text(n, where, fld)
-    if value is None:
-        return None
-    try:
-        re.compile(value)
-    except re.error as exc:
-        r.error(n, f"{where}: 'pattern' is not a valid regular expression ({exc})")
-        return None
-    return value
-
-
-def p_priority(r: Reader, n: Node, where: str, fld: str) -> str | None:
-    value = r.text(n, where, fld)
-    if value is not None and value not in PRIORITIES:
-        r.fail(where, n, fld, "normal, vip or emergency")
-        return None
-    return value
-
-
-def p_text_list(r: Reader, n: Node, where: str, fld: str) -> tuple[str, ...] | None:
-    items = r.text_list(n, where, fld)
-    return None if items is None else tuple(v for v, _ in items)
-
-
-def p_languages(r: Reader, n: Node, where: str, fld: str) -> tuple[str, ...] | None:
-    items = r.text_list(n, where, fld)
-    if items is None:
-        return None
-    if not items:
-        r.fail(where, n, fld, "a non-empty list of language tags")
-        return None
-    for value, item in items:
-        if not LANGUAGE.match(value):
-            r.fail(where, item, fld, "a list of language tags such as zh-CN or en")
-            return None
-    return tuple(v for v, _ in items)
-
-
-# ---- mappings ---------------------------------------------------------------------------------
-
-
-def _mapping(r: Reader, n: Node, where: str, fld: str) -> list[tuple[str, Node, Node]] | None:
-    if not isinstance(n, MappingNode):
-        r.fail(where, n, fld, "a mapping")
-        return None
-    return r.pairs(n, where)
-
-
-def p_params(r: Reader, n: Node, where: str, fld: str) -> dict[str, str] | None:
-    out: dict[str, str] = {}
-    for key, _, value in _mapping(r, n, where, fld) or []:
-        text = r.scalar_text(value, where, f"{fld}.{key}")
-        if text is not None:
-            out[key] = text
-    return out if isinstance(n, MappingNode) else None
-
-
-def p_vars(r: Reader, n: Node, where: str, fld: str) -> dict[str, str] | None:
-    out: dict[str, str] = {}
-    for key, key_node, value in _mapping(r, n, where, fld) or []:
-        if not IDENT.match(key):
-            r.error(key_node, f"{where}: variable name '{key}' must be letters, digits and _")
-            continue
-        text = r.scalar_text(value, where, f"{fld}.{key}")
-        if text is not None:
-            out[key] = text
-    return out if isinstance(n, MappingNode) else None
-
-
-def p_add(r: Reader, n: Node, where: str, fld: str) -> dict[str, int] | None:
-    out: dict[str, int] = {}
-    for key, _, value in _mapping(r, n, where, fld) or []:
-        number = r.integer(value, where, f"{fld}.{key}", -1000, 1000)
-        if number is not None:
-            out[key] = number
-    return out if isinstance(n, MappingNode) else None
-
-
-def p_skills(r: Reader, n: Node, where: str, fld: str) -> dict[str, int] | None:
-    out: dict[str, int] = {}
-    for key, _, value in _mapping(r, n, where, fld) or []:
-        level = r.integer(value, where, f"skills.{key}", 1, 5)
-        if level is not None:
-            out[key] = level
-    return out if isinstance(n, MappingNode) else None
-
-
-def p_results(r: Reader, n: Node, where: str, fld: str) -> dict[str, tuple[str, m.Pos]] | None:
-    out: dict[str, tuple[str, m.Pos]] = {}
-    for key, _, value in _mapping(r, n, where, fld) or []:
-        target = p_ident(r, value, where, f"results.{key}")
-        if target is not None:
-            out[key] = (target, pos_of(value))
-    return out if isinstance(n, MappingNode) else None
-
-
-def p_phrases(r: Reader, n: Node, where: str, fld: str) -> dict[str, tuple[str, ...]] | None:
-    out: dict[str, tuple[str, ...]] = {}
-    for lang, _, value in _mapping(r, n, where, fld) or []:
-        items = r.text_list(value, where, f"phrases.{lang}")
-        if items is not None:
-            out[lang] = tuple(v for v, _ in items)
-    return out if isinstance(n, MappingNode) else None
-
-
-def p_prompt(r: Reader, n: Node, where: str, fld: str) -> m.PromptDef | None:
-    contents: dict[str, m.Content] = {}
-    marks: dict[str, m.Pos] = {}
-    pairs = _mapping(r, n, where, fld)
-    if pairs is None:
-        return None
-    for lang, _, value in pairs:
-        content = _content(r, value, where, f"{fld}.{lang}")
-        if content is not None:
-            contents[lang] = content
-            marks[lang] = pos_of(value)
-    return m.PromptDef(contents, pos_of(n), marks)
-
-
-def _content(r: Reader, n: Node, where: str, fld: str) -> m.Content | None:
-    if isinstance(n, ScalarNode):
-        text = r.text(n, where, fld)
-        return None if text is None else m.TtsContent(text)
-    is_audio = isinstance(n, MappingNode) and any(k.value == "audio" for k, _ in n.value)
-    allowed = AUDIO_FIELDS if is_audio else TTS_FIELDS
-    found = r.fields(n, where, allowed, what="a text, {text: ...} or {audio: ...}")
-    if found is None:
-        return None
-    values = {k: r.text(v, where, f"{fld}.{k}") for k, (_, v) in found.items()}
-    if is_audio:
-        audio = values.get("audio")
-        return None if audio is None else m.AudioContent(audio)
-    text = values.get("text")
-    return None if text is None else m.TtsContent(text, values.get("voice"))
 
 
 # ---- structured kinds -------------------------------------------------------------------------
@@ -341,95 +137,6 @@ def p_cases(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Case, ...] | No
     return tuple(cases) or None
 
 
-def p_condition(r: Reader, n: Node, where: str, fld: str) -> m.Condition | None:
-    if not isinstance(n, MappingNode):
-        r.fail(where, n, fld, "a condition mapping")
-        return None
-    pairs = r.pairs(n, where)
-    subjects = [(k, kn, v) for k, kn, v in pairs if k in CONDITION_SUBJECTS]
-    if len(subjects) != 1:
-        named = ", ".join(k for k, _, _ in subjects)
-        problem = (
-            f"condition has more than one subject ({named})"
-            if subjects
-            else "condition needs one of " + ", ".join(CONDITION_SUBJECTS)
-        )
-        r.error(n, f"{where}: {problem}")
-        return None
-    subject, _, value = subjects[0]
-    rest = [(k, kn, v) for k, kn, v in pairs if k != subject]
-    if subject in ("var", "attribute"):
-        return _compare(r, n, where, subject, value, rest)
-    for key, key_node, _ in rest:
-        r.error(key_node, f"{where}: unknown field '{key}' in condition")
-    if rest:
-        return None
-    return _simple_condition(r, n, where, subject, value)
-
-
-def _simple_condition(
-    r: Reader, n: Node, where: str, subject: str, value: Node
-) -> m.Condition | None:
-    at = pos_of(n)
-    if subject == "language":
-        lang = p_language(r, value, where, "language")
-        return None if lang is None else m.LanguageIs(lang, at)
-    if subject in ("business_hours", "market_open"):
-        flag = r.boolean(value, where, subject)
-        if flag is None:
-            return None
-        return m.BusinessHours(flag, at) if subject == "business_hours" else m.MarketOpen(flag, at)
-    if subject == "not":
-        part = p_condition(r, value, where, "not")
-        return None if part is None else m.Not(part, at)
-    if not isinstance(value, SequenceNode) or not value.value:
-        r.fail(where, value, subject, "a non-empty list of conditions")
-        return None
-    parts = [p_condition(r, item, where, subject) for item in value.value]
-    if any(p is None for p in parts):
-        return None
-    clean = tuple(p for p in parts if p is not None)
-    return m.AllOf(clean, at) if subject == "all" else m.AnyOf(clean, at)
-
-
-def _compare(
-    r: Reader,
-    n: Node,
-    where: str,
-    subject: str,
-    name_node: Node,
-    rest: list[tuple[str, Node, Node]],
-) -> m.Condition | None:
-    name = p_ident(r, name_node, where, subject)
-    ops = [(k, kn, v) for k, kn, v in rest if k in COMPARE_OPS]
-    for key, key_node, _ in rest:
-        if key not in COMPARE_OPS:
-            hint = did_you_mean(key, COMPARE_OPS)
-            r.error(key_node, f"{where}: unknown field '{key}' in condition{hint}")
-    if len(ops) != 1:
-        r.error(n, f"{where}: condition on '{name}' needs one of " + ", ".join(COMPARE_OPS))
-        return None
-    op, _, value_node = ops[0]
-    value = _compare_value(r, op, value_node, where)
-    if name is None or value is None or len(rest) != 1:
-        return None
-    return m.Compare(subject, name, op, value, pos_of(n))  # type: ignore[arg-type]
-
-
-def _compare_value(r: Reader, op: str, n: Node, where: str) -> Any:
-    if op in ("in", "not_in"):
-        if not isinstance(n, SequenceNode):
-            r.fail(where, n, op, "a list")
-            return None
-        items = [r.scalar_text(item, where, op) for item in n.value]
-        return None if any(i is None for i in items) else tuple(items)
-    if op in ("gt", "ge", "lt", "le"):
-        return r.number(n, where, op, -1e15, 1e15)
-    if op == "exists":
-        return r.boolean(n, where, op)
-    return r.scalar_text(n, where, op)
-
-
 def p_hours(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Window, ...] | None:
     if not isinstance(n, SequenceNode) or not n.value:
         r.fail(where, n, fld, "a non-empty list of {days, open, close}")
@@ -442,29 +149,6 @@ def p_hours(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Window, ...] | 
         values = read[0]
         windows.append(m.Window(values["days"], values["open"], values["close"]))
     return tuple(windows)
-
-
-def p_days(r: Reader, n: Node, where: str, fld: str) -> frozenset[int] | None:
-    items = r.text_list(n, where, fld)
-    if items is None:
-        return None
-    days = set()
-    for value, item in items:
-        if value not in DAYS:
-            r.fail(where, item, fld, "a day: " + " ".join(DAYS))
-            return None
-        days.add(DAYS.index(value))
-    return frozenset(days)
-
-
-def p_hhmm(r: Reader, n: Node, where: str, fld: str) -> int | None:
-    value = r.text(n, where, fld)
-    match = HHMM.match(value) if value is not None else None
-    if match is None:
-        if value is not None:
-            r.fail(where, n, fld, 'a time "HH:MM"')
-        return None
-    return int(match.group(1)) * 60 + int(match.group(2))
 
 
 def p_defaults(r: Reader, n: Node, where: str, fld: str) -> m.Defaults | None:

@@ -1,166 +1,22 @@
-"""Trading-session calendar of the Chinese futures exchanges: model (pure) and YAML loader.
+"""Loader of the trading calendar file (`config/trading_calendar.yaml`) into a `TradingCalendar`.
 
-Rules:
-- The model never reads the clock: `TradingCalendar.is_open(at)` takes the time to judge and
-  answers `MarketStatus(open, session, next_open)`. A naive `at` is local wall time of the
-  calendar's timezone (Asia/Shanghai); an aware one is converted first.
-- Trading days are Monday-Friday except the listed exchange holidays (the exchanges never
-  trade on weekends, even on the State Council's make-up working Saturdays/Sundays).
-- Day sessions run on trading days. A night session opens in the evening of trading day D
-  only when the next trading day follows directly (D+1, or Monday after a Friday): no night
-  session on the evening before a holiday. A session whose end is not after its start runs past
-  midnight (21:00-02:30 opened on Friday closes on Saturday at 02:30).
-- Night session hours differ per product group (21:00-23:00, 21:00-01:00, 21:00-02:30);
-  `default_group` is the one the emergency desk answers for (the longest).
-- The loader (`load_trading_calendar`) reports every problem of the file at once as
-  `path:line:col: message` (`ErrorList` of `LocatedError`). Stdlib + PyYAML only.
+Rules: the model and its session rule are `ivr.engine.calendar`; this module only reads YAML.
+`load_trading_calendar` reports every problem of the file at once as `path:line:col: message`
+(`ErrorList` of `LocatedError`). Stdlib + PyYAML only.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from pathlib import Path
-from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ivr.engine.calendar import NIGHT, ProductGroup, Session, TradingCalendar
 from ivr.errors import ErrorList, LocatedError
-
-NIGHT = "night"
-_SEARCH_DAYS = 60  # the longest exchange closure is 9-10 days; 60 leaves room for odd configs
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """One trading session: `end <= start` means it ends on the next calendar day."""
-
-    name: str
-    start: time
-    end: time
-
-    @property
-    def crosses_midnight(self) -> bool:
-        return self.end <= self.start
-
-
-@dataclass(frozen=True, slots=True)
-class ProductGroup:
-    """Products sharing night-session hours; `night` None: no night session."""
-
-    name: str
-    night: Session | None
-    products: frozenset[str] = frozenset()
-
-
-class MarketStatus(NamedTuple):
-    """Unpacks as `(open, session, next_open)`. When open, `next_open` is None."""
-
-    open: bool
-    session: str | None
-    next_open: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class TradingCalendar:
-    day_sessions: tuple[Session, ...]
-    groups: Mapping[str, ProductGroup]
-    default_group: str
-    holidays: Mapping[date, str] = field(default_factory=dict)
-    timezone: str = "Asia/Shanghai"
-
-    # ---------------------------------------------------------------- days
-
-    def is_trading_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self.holidays
-
-    def next_trading_day(self, day: date) -> date | None:
-        for offset in range(1, _SEARCH_DAYS):
-            candidate = day + timedelta(days=offset)
-            if self.is_trading_day(candidate):
-                return candidate
-        return None
-
-    def has_night_session(self, day: date) -> bool:
-        """True if night sessions open in the evening of `day` (no holiday before the next)."""
-        if not self.is_trading_day(day):
-            return False
-        following = self.next_trading_day(day)
-        if following is None:
-            return False
-        gap_days = (following - day).days
-        return gap_days == 1 or (day.weekday() == 4 and gap_days == 3)
-
-    # ---------------------------------------------------------------- sessions
-
-    def group(self, name: str | None = None) -> ProductGroup:
-        return self.groups[name or self.default_group]
-
-    def group_for_product(self, product: str) -> ProductGroup:
-        """The group trading `product` (e.g. 'au', 'rb'); the default group if not listed."""
-        code = product.lower()
-        for group in self.groups.values():
-            if code in group.products:
-                return group
-        return self.group()
-
-    def local(self, at: datetime) -> datetime:
-        zone = ZoneInfo(self.timezone)
-        return at.replace(tzinfo=zone) if at.tzinfo is None else at.astimezone(zone)
-
-    def session_at(self, at: datetime, group: str | None = None) -> str | None:
-        """Name of the session trading at `at` (e.g. 'am-1', 'night') or None."""
-        now = self.local(at)
-        day, clock = now.date(), now.time().replace(tzinfo=None)
-        if self.is_trading_day(day):
-            for session in self.day_sessions:
-                if session.start <= clock < session.end:
-                    return session.name
-        night = self.group(group).night
-        if night is None:
-            return None
-        if night.crosses_midnight:
-            opened_today = clock >= night.start and self.has_night_session(day)
-            from_yesterday = clock < night.end and self.has_night_session(day - timedelta(days=1))
-            return night.name if opened_today or from_yesterday else None
-        in_hours = night.start <= clock < night.end
-        return night.name if in_hours and self.has_night_session(day) else None
-
-    def _starts(self, day: date, night: Session | None) -> Iterator[datetime]:
-        zone = ZoneInfo(self.timezone)
-        if self.is_trading_day(day):
-            for session in self.day_sessions:
-                yield datetime.combine(day, session.start, zone)
-        if night is not None and self.has_night_session(day):
-            yield datetime.combine(day, night.start, zone)
-
-    def next_open(self, at: datetime, group: str | None = None) -> datetime | None:
-        """Start of the first session strictly after `at` (local time), None past 60 days."""
-        now = self.local(at)
-        night = self.group(group).night
-        for offset in range(_SEARCH_DAYS):
-            for start in self._starts(now.date() + timedelta(days=offset), night):
-                if start > now:
-                    return start
-        return None
-
-    def is_open(self, at: datetime, group: str | None = None) -> MarketStatus:
-        """Is `group` (default: the emergency desk's) trading at `at`? See `MarketStatus`."""
-        session = self.session_at(at, group)
-        if session is not None:
-            return MarketStatus(True, session, None)
-        return MarketStatus(False, None, self.next_open(at, group))
-
-    def market_open(self, at: datetime) -> bool:
-        """Plain boolean for callers that only branch (the engine's `market_open` condition)."""
-        return self.session_at(at) is not None
-
-
-# ==================================================================== loader
 
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
 _NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")

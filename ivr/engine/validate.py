@@ -17,10 +17,10 @@ from ivr.engine import model as m
 from ivr.engine.calendar import DEFAULT_CALENDAR, MarketCalendar
 from ivr.engine.errors import FlowError, did_you_mean
 from ivr.engine.input import normalise
-from ivr.engine.interpreter import NO_INPUT_TYPES
 from ivr.engine.loader import ParsedFile, duplicate_names, gc_paused, parse_files
 from ivr.engine.providers import CATALOGUE
 from ivr.engine.templates import variables_in
+from ivr.engine.transitions import NO_INPUT_TYPES
 from ivr.errors import ErrorList
 
 BUILTIN_VARIABLES = frozenset(

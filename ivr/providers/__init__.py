@@ -1,5 +1,14 @@
 """Lookup providers: the data behind the flow language's `lookup` node.
 
+Owns: the ports (`LookupProvider` per call, `LookupProviders` per back office), the demo back
+office over SQL (`sql`, `demo_data`) and the `market_status` lookup's view of the trading
+calendar (`market`).
+
+Must not import: the shells above it (`ivr.call`, `ivr.queue`, `ivr.web`, `ivr.app`,
+`ivr.cli`, `ivr.commands`) nor the telephony side (`ivr.ari`, `ivr.sandbox`): a lookup never
+touches a call. It may use `ivr.engine` (the catalogue, the calendar), `ivr.store` (the demo
+tables) and `ivr.log`.
+
 Rules:
 - A provider answers `await lookup(name, params) -> (result_key, data)`; names, params,
   result keys and data fields follow the catalogue (`docs/flows.md`, `ivr/engine/providers.py`).

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
-from ivr.engine.tradingcal import TradingCalendar
 from ivr.log import mask_account
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
@@ -240,16 +240,11 @@ class SqlDemoLookup:
         return "ok", {"trade_count": str(len(trades)), "trades_text": trades_text(trades, language)}
 
     async def _market_status(self, params: Mapping[str, str]) -> Result:
-        now = self._office.local_now()
-        calendar = self._office.calendar
-        if calendar is not None:
-            is_open, session, next_at = calendar.is_open(now)
-        else:  # the built-in timetable: weekdays, no holidays
-            fallback = market_status(now)
-            is_open, session, next_at = fallback.open, fallback.session, fallback.next_open
-        next_open = next_at.strftime("%Y-%m-%d %H:%M") if next_at else ""
-        return ("open" if is_open else "closed"), {
-            "session": session or "closed",
+        calendar = self._office.calendar or DEFAULT_CALENDAR  # built-in: no holidays
+        status = market_status(calendar, self._office.local_now())
+        next_open = status.next_open.strftime("%Y-%m-%d %H:%M") if status.next_open else ""
+        return ("open" if status.open else "closed"), {
+            "session": status.session,
             "next_open": next_open,
         }
 

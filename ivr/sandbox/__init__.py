@@ -1,9 +1,22 @@
 """The sandbox switch: an ARI-compatible stand-in for Asterisk 22 for tests and `ivr serve`.
 
+Owns: a real aiohttp server speaking the ARI endpoints the app uses (REST, `/ari/events`,
+chan_websocket media) with Asterisk's codes, messages and event order
+(`docs/asterisk-behaviour.md`), scripted scenario callers and their transcripts, and fault
+injection. Layout, bottom to top: `config`, `model`, `audio`, `media`, `events`, `routes` ->
+`state` (shared state and primitives) -> `bridging`, `playback`, `recorder`, `extmedia`,
+`channels` -> `scenario` (files), `caller` (running calls) -> `board` (the parts wired
+together) -> `handlers`, `server` (HTTP) -> `switch` (the `SandboxSwitch` facade).
+
+Must not import: the app's own layers (`ivr.ari`, `ivr.call`, `ivr.queue`, `ivr.web`,
+`ivr.engine`, ...): it stands in for Asterisk, so it knows only ARI; only `ivr.errors` is
+shared. Inside, a module never imports one above it (no cycles).
+
 Public API: `SandboxSwitch(config)`, `SandboxConfig`, `EndpointBehavior`, scenarios
 (`Scenario`, `load_scenario`, `scenario_from_dict`, `ScenarioCall`, `Transcript`).
 """
 
+from ivr.sandbox.caller import ScenarioCall, Transcript
 from ivr.sandbox.config import (
     AriErrorReply,
     EndpointBehavior,
@@ -13,13 +26,12 @@ from ivr.sandbox.config import (
 )
 from ivr.sandbox.scenario import (
     Scenario,
-    ScenarioCall,
-    Transcript,
     endpoint_behavior,
     load_scenario,
     scenario_from_dict,
 )
-from ivr.sandbox.switch import RequestRecord, SandboxSwitch
+from ivr.sandbox.state import RequestRecord
+from ivr.sandbox.switch import SandboxSwitch
 
 __all__ = [
     "AriErrorReply",

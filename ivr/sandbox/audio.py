@@ -136,7 +136,3 @@ def encode_frame(frame: AudioFrame, fmt: str, *, big_endian: bool = False) -> by
     order = ">i2" if big_endian else "<i2"
     source = frame.pcm16k if fmt == "slin16" else frame.pcm8k
     return source.astype(order).tobytes()
-
-
-def silence_frame() -> AudioFrame:
-    return AudioFrame(np.zeros(160, dtype=np.int16), np.zeros(320, dtype=np.int16))

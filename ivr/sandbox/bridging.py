@@ -2,29 +2,27 @@
 
 Role: `mixing` bridges created over REST (no `BridgeCreated`, as on Asterisk);
 `ChannelEnteredBridge`/`ChannelLeftBridge` with `ChannelVarset BRIDGEPEER` when two parties
-meet or part; `BridgeDestroyed` on DELETE; music on hold for every member.
+meet or part; `BridgeDestroyed` on DELETE; music on hold for every member
+(`docs/asterisk-behaviour.md`, "Bridges").
 
-Rules: owned by `SandboxSwitch`; errors are `AriErrorReply` with Asterisk's messages.
+Rules: built on `SwitchState`; errors are `AriErrorReply` with Asterisk's messages.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.model import Bridge, BridgeId, Channel, ChannelId
-
-if TYPE_CHECKING:
-    from ivr.sandbox.switch import SandboxSwitch
+from ivr.sandbox.state import SwitchState
 
 
 class Bridging:
     """Bridge operations."""
 
-    def __init__(self, sw: SandboxSwitch) -> None:
+    def __init__(self, sw: SwitchState) -> None:
         self.sw = sw
 
     def create_bridge(self, p: dict[str, str], app: str) -> Json:
@@ -45,7 +43,7 @@ class Bridging:
     def destroy_bridge(self, bridge_id: str) -> None:
         bridge = self.bridge(bridge_id)
         for cid in list(bridge.channels):
-            self.leave_bridge(self.sw.channels[cid])
+            self.sw.leave_bridge(self.sw.channels[cid])
         for rec in list(self.sw.live_recordings.values()):
             if rec.target_uri == f"bridge:{bridge.id}":
                 rec.done.set()
@@ -57,7 +55,7 @@ class Bridging:
         channels = [self._channel_for_bridge(cid) for cid in channel_ids]
         for channel in channels:
             if channel.bridge_id is not None and channel.bridge_id != bridge.id:
-                self.leave_bridge(channel)
+                self.sw.leave_bridge(channel)
             if channel.id in bridge.channels:
                 continue
             bridge.channels.append(channel.id)
@@ -86,17 +84,7 @@ class Bridging:
             channel = self._channel_for_bridge(cid)
             if channel.id not in bridge.channels:
                 raise AriErrorReply(422, "Channel not in this bridge")
-            self.leave_bridge(channel)
-
-    def leave_bridge(self, channel: Channel) -> None:
-        bridge = self.sw.bridges.get(channel.bridge_id) if channel.bridge_id else None
-        channel.bridge_id = None
-        if bridge is None or channel.id not in bridge.channels:
-            return
-        if len(bridge.channels) == 2:
-            self.sw.emit_channel(channel, "ChannelVarset", variable="BRIDGEPEER", value="")
-        bridge.channels.remove(channel.id)
-        self.sw.emit_channel(channel, "ChannelLeftBridge", bridge=bridge.to_json())
+            self.sw.leave_bridge(channel)
 
     def bridge_moh(self, bridge_id: str, moh_class: str | None) -> None:
         bridge = self.bridge(bridge_id)

@@ -4,8 +4,8 @@ Role: what res_ari_websockets/res_stasis do with events. An application exists o
 websocket named it (`/ari/events?app=NAME`); a second websocket for the same app sends
 `ApplicationReplaced` to the first, which stays open but receives nothing more. While no
 websocket is connected, events for the app are LOST (counted, never queued), and a call that
-reaches `Stasis(app)` fails (ARI-NOTES.md). Each socket has one writer task so events keep their
-order.
+reaches `Stasis(app)` fails (`docs/asterisk-behaviour.md`, "Losing the events websocket").
+Each socket has one writer task so events keep their order.
 
 Rules: every event passes through `EventHub.emit()`, which stamps `timestamp`, `asterisk_id`
 and `application` and records it in `log` (delivered or not) for tests and transcripts.

@@ -6,9 +6,9 @@ server mode: the app connects to `/media/{connection_id}` (subprotocol `media`),
 second; `StasisStart` comes only once the socket connects; `HANGUP`, `MARK_MEDIA`,
 `GET_STATUS` commands are answered. RTP: ulaw payload type 0, slin16 type 118 big-endian.
 Audio a channel produces goes to its recordings, its snoops (`spy=in|both`) and their bridge
-mates, and bridge recordings.
+mates, and bridge recordings. See `docs/asterisk-behaviour.md`, "Media for speech recognition".
 
-Rules: owned by `SandboxSwitch` (one loop, no locks); frames carry slot numbers (switch time /
+Rules: built on `SwitchState` (one loop, no locks); frames carry slot numbers (switch time /
 20 ms) so bursts of a late event loop never reorder or merge a stream.
 """
 
@@ -18,38 +18,20 @@ import asyncio
 import contextlib
 import json
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from ivr.sandbox import audio
 from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
-from ivr.sandbox.model import Channel, ChannelId
-
-if TYPE_CHECKING:
-    from ivr.sandbox.switch import SandboxSwitch
-
-
-@dataclass(slots=True)
-class MediaLink:
-    """A chan_websocket (server mode) or RTP external media channel's transport."""
-
-    channel_id: ChannelId
-    fmt: str
-    ws: web.WebSocketResponse | None = None
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-    rtp: asyncio.DatagramTransport | None = None
-    rtp_seq: int = 0
-    frames_sent: int = 0
-    outbox: asyncio.Queue[bytes | str | None] = field(default_factory=asyncio.Queue)
+from ivr.sandbox.model import Channel, ChannelId, MediaLink
+from ivr.sandbox.state import SwitchState
 
 
 class MediaRouter:
     """Media channels and the routing of audio frames."""
 
-    def __init__(self, sw: SandboxSwitch) -> None:
+    def __init__(self, sw: SwitchState) -> None:
         self.sw = sw
 
     def external_media(self, p: dict[str, str]) -> Json:

@@ -5,9 +5,10 @@ Role: the switch's res_stasis_playback + res_http_media_cache.
 - `sound:http(s)://...`: fetched over HTTP; `Cache-Control: max-age` makes it cacheable (not
   fetched again while fresh), otherwise every play fetches again.
 - `recording:NAME`: a stored recording.
-Asterisk 22.10.1 facts reproduced (ARI-NOTES.md): a URL shorter than `http_media_min_url_len`
-fails ("does not exist in any format"), an HTTP 404 fails, a bare `http://` URI (no `sound:`)
-starts and never finishes, a `.wav` that is not 8 kHz mono 16-bit fails.
+Asterisk 22.10.1 facts reproduced (`docs/asterisk-behaviour.md`, "Prompts over HTTP" and
+"Playback"): a URL shorter than `http_media_min_url_len` fails ("does not exist in any
+format"), an HTTP 404 fails, a bare `http://` URI (no `sound:`) starts and never finishes, a
+`.wav` that is not 8 kHz mono 16-bit fails.
 
 Rules: every fetch has a deadline; failures are results (`Unplayable`), never exceptions.
 """

@@ -2,7 +2,8 @@
 
 Role: `Channel`, `Bridge`, `Playback`, `LiveRecording` as the switch holds them, and `to_json()`
 in exactly the shape of the api-docs models (`Channel`, `Bridge`, `Playback`, `LiveRecording`)
-and of the captures in `ari-samples/rest/*.json`.
+and of Asterisk's own replies (`docs/asterisk-behaviour.md`, "Calls and events"); `MediaLink`,
+the transport of an external media channel.
 
 Rules: plain mutable dataclasses owned by the switch (one event loop, no locks); no I/O.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from typing import Any, NewType
+
+from aiohttp import web
 
 ChannelId = NewType("ChannelId", str)
 BridgeId = NewType("BridgeId", str)
@@ -165,3 +168,17 @@ class LiveRecording:
         if self.duration_s is not None:
             data["duration"] = self.duration_s
         return data
+
+
+@dataclass(slots=True)
+class MediaLink:
+    """A chan_websocket (server mode) or RTP external media channel's transport."""
+
+    channel_id: ChannelId
+    fmt: str
+    ws: web.WebSocketResponse | None = None
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    rtp: asyncio.DatagramTransport | None = None
+    rtp_seq: int = 0
+    frames_sent: int = 0
+    outbox: asyncio.Queue[bytes | str | None] = field(default_factory=asyncio.Queue)

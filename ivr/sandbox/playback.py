@@ -2,7 +2,8 @@
 
 Role: one queue per target (Asterisk plays a channel's media one after another): 201 `queued`,
 `PlaybackStarted`, then `PlaybackFinished` `done` (after the media's duration, exactly, in
-switch time) or `failed` (see `media.py`); `DELETE /playbacks/{id}` stops it (`done`).
+switch time) or `failed` (see `media.py`); `DELETE /playbacks/{id}` stops it (`done`)
+(`docs/asterisk-behaviour.md`, "Playback").
 
 Rules: playback tasks are never cancelled; they end through `playback.stop`. Scenario calls
 hear what plays to them (transcript).
@@ -14,15 +15,13 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.media import Unplayable
 from ivr.sandbox.model import Bridge, BridgeId, Channel, Playback, PlaybackId
-
-if TYPE_CHECKING:
-    from ivr.sandbox.switch import SandboxSwitch
+from ivr.sandbox.state import SwitchState
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 class Player:
     """Plays media to channels and bridges."""
 
-    def __init__(self, sw: SandboxSwitch) -> None:
+    def __init__(self, sw: SwitchState) -> None:
         self.sw = sw
         self._chains: dict[str, asyncio.Task[Any]] = {}  # playback queue per target
 
@@ -109,7 +108,7 @@ class Player:
             ids = list(bridge.channels) if bridge is not None else []
         at_s = self.sw.clock.now_s() if at_s is None else at_s
         for cid in ids:
-            call = self.sw.call_of(cid)
+            call = self.sw.observer_of(cid)
             if call is None:
                 continue
             if what == "start":

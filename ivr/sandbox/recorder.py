@@ -4,9 +4,10 @@ Role: `POST /channels/{id}/record` and `/bridges/{id}/record`: `RecordingStarted
 `RecordingFinished` when `maxDurationSeconds`/`maxSilenceSeconds` pass, a `terminateOn` digit
 arrives, the target hangs up or the app stops it. Only frames actually received are written
 (8 kHz mono 16-bit WAV at `<recordings_dir>/NAME.wav`); a bridge recording mixes its parties;
-`duration` is whole seconds of audio. A missing recordings dir answers a bare 500.
+`duration` is whole seconds of audio. A missing recordings dir answers a bare 500
+(`docs/asterisk-behaviour.md`, "Recording").
 
-Rules: owned by `SandboxSwitch`; file writes are small and happen once per recording.
+Rules: built on `SwitchState`; file writes are small and happen once per recording.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,15 +22,13 @@ from ivr.sandbox import audio
 from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.model import LiveRecording
-
-if TYPE_CHECKING:
-    from ivr.sandbox.switch import SandboxSwitch
+from ivr.sandbox.state import SwitchState
 
 
 class Recorder:
     """Live and stored recordings."""
 
-    def __init__(self, sw: SandboxSwitch) -> None:
+    def __init__(self, sw: SwitchState) -> None:
         self.sw = sw
 
     def record(self, target_uri: str, app: str, p: dict[str, str]) -> Json:

@@ -304,10 +304,3 @@ def _out_of_range(param: Param, item: str) -> bool:
     if param.minimum is not None and int(item) < param.minimum:
         return True
     return bool(param.allowed) and item not in param.allowed
-
-
-def as_bool(value: str | None, default: bool = False) -> bool:
-    """Asterisk's `ast_true` reading of a boolean parameter."""
-    if value is None:
-        return default
-    return value.lower() in TRUE_WORDS

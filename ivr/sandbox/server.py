@@ -3,7 +3,7 @@
 Role: an aiohttp application. `/ari/...` is ARI as Asterisk 22 serves it: Basic auth (or
 `api_key=user:pass`), 401 otherwise (REST and websocket alike); the route and its parameters
 are checked in ONE place (`routes.match` + `routes.validate`, the table derived from the
-api-docs); handlers map onto `SandboxSwitch` methods. `/media/{connection_id}` is
+api-docs); `handlers.py` maps each route onto the `Switchboard`. `/media/{connection_id}` is
 chan_websocket's server-mode media socket (subprotocol `media`, no auth, as in Asterisk).
 `/sandbox/calls` places scenario calls over HTTP (same credentials) for `ivr call --scenario`.
 
@@ -20,29 +20,25 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from ivr.errors import IvrError
 from ivr.sandbox import routes
+from ivr.sandbox.board import Switchboard
 from ivr.sandbox.config import AriErrorReply
-from ivr.sandbox.switch import RequestRecord
-
-if TYPE_CHECKING:
-    from ivr.sandbox.switch import SandboxSwitch
+from ivr.sandbox.handlers import ACTIONS, HANDLERS, L, P
+from ivr.sandbox.scenario import scenario_from_dict
+from ivr.sandbox.state import RequestRecord
 
 log = logging.getLogger(__name__)
 
-SWITCH_KEY: web.AppKey[SandboxSwitch] = web.AppKey("sandbox_switch")
-Result = tuple[int, Any]
-P = dict[str, str]
-L = dict[str, list[str]]
-Handler = Callable[["SandboxSwitch", P, P, L], Result]
-Action = Callable[["SandboxSwitch", P, P, L], None]
+SWITCH_KEY: web.AppKey[Switchboard] = web.AppKey("sandbox_switch")
 
 
-def build_app(switch: SandboxSwitch) -> web.Application:
+def build_app(switch: Switchboard) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[SWITCH_KEY] = switch
     app.router.add_route("*", "/ari/{tail:.*}", ari_entry)
@@ -68,7 +64,7 @@ def _message(status: int, message: str | None) -> web.Response:
 # ---- authentication ------------------------------------------------------------------------
 
 
-def authorized(request: web.Request, switch: SandboxSwitch) -> bool:
+def authorized(request: web.Request, switch: Switchboard) -> bool:
     expected = f"{switch.config.username}:{switch.config.password}"
     header = request.headers.get("Authorization", "")
     if header.startswith("Basic "):
@@ -119,7 +115,7 @@ async def ari_entry(request: web.Request) -> web.StreamResponse:
 
 async def _answer(
     request: web.Request,
-    switch: SandboxSwitch,
+    switch: Switchboard,
     route: routes.Route,
     path_params: P,
     checked: L,
@@ -155,7 +151,7 @@ async def _parameters(request: web.Request) -> tuple[L | web.Response, P]:
 
 
 def _dispatch(
-    switch: SandboxSwitch, route: routes.Route, path_params: P, checked: L, variables: P
+    switch: Switchboard, route: routes.Route, path_params: P, checked: L, variables: P
 ) -> web.Response:
     key = (route.method, route.path)
     p = {k: ",".join(v) for k, v in checked.items()}
@@ -177,165 +173,10 @@ def _dispatch(
     return _json(status, body, headers)
 
 
-def _vars(p: P) -> P:
-    data: P = json.loads(p.get("__variables__", "{}"))
-    return data
-
-
-# ---- handlers (route table key -> function) ------------------------------------------------
-
-
-def _ok(body: Any) -> Result:
-    return 200, body
-
-
-def _play_channel(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    channel = s.controllable(pp["channelId"])
-    pid = pp.get("playbackId") or p.get("playbackId")
-    return 201, s.player.play(channel, lists["media"], p.get("lang"), pid)
-
-
-def _play_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    bridge = s.bridging.bridge(pp["bridgeId"])
-    return 201, s.player.play(bridge, lists["media"], p.get("lang"), p.get("playbackId"))
-
-
-def _record_channel(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    channel = s.control(pp["channelId"])
-    return 201, s.recorder.record(f"channel:{channel.id}", channel.app or "", p)
-
-
-def _record_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    bridge = s.bridging.bridge(pp["bridgeId"])
-    return 201, s.recorder.record(f"bridge:{bridge.id}", bridge.app, p)
-
-
-def _recording_file(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    path = s.recorder.stored_path(pp["recordingName"])
-    return 200, web.Response(body=path.read_bytes(), content_type="audio/wav")
-
-
-def _delete_stored(s: SandboxSwitch, pp: P, p: P, lists: L) -> None:
-    s.recorder.stored_path(pp["recordingName"]).unlink()
-
-
-def _create_bridge(s: SandboxSwitch, pp: P, p: P, lists: L) -> Result:
-    apps = sorted(s.hub.registered)
-    return 200, s.bridging.create_bridge(p, apps[0] if apps else s.config.stasis_app)
-
-
-def _channel_json(s: SandboxSwitch, channel_id: str) -> Any:
-    return s.channel(channel_id).to_json()
-
-
-HANDLERS: dict[tuple[str, str], Handler] = {
-    ("GET", "/asterisk/info"): lambda s, pp, p, lists: _ok(s.asterisk_info()),
-    ("GET", "/asterisk/ping"): lambda s, pp, p, lists: _ok(s.ping()),
-    ("GET", "/applications"): lambda s, pp, p, lists: _ok(s.applications()),
-    ("GET", "/applications/{applicationName}"): lambda s, pp, p, lists: _ok(
-        s.application(pp["applicationName"])
-    ),
-    ("GET", "/channels"): lambda s, pp, p, lists: _ok([c.to_json() for c in s.channels.values()]),
-    ("POST", "/channels"): lambda s, pp, p, lists: _ok(s.originate(p, _vars(p))),
-    ("POST", "/channels/create"): lambda s, pp, p, lists: _ok(s.create(p, _vars(p))),
-    ("GET", "/channels/{channelId}"): lambda s, pp, p, lists: _ok(
-        _channel_json(s, pp["channelId"])
-    ),
-    ("POST", "/channels/{channelId}/play"): _play_channel,
-    ("POST", "/channels/{channelId}/play/{playbackId}"): _play_channel,
-    ("POST", "/channels/{channelId}/record"): _record_channel,
-    ("GET", "/channels/{channelId}/variable"): lambda s, pp, p, lists: _ok(
-        s.get_variable(pp["channelId"], p["variable"])
-    ),
-    ("POST", "/channels/{channelId}/snoop"): lambda s, pp, p, lists: _ok(
-        s.snoop(pp["channelId"], p, p.get("snoopId"))
-    ),
-    ("POST", "/channels/{channelId}/snoop/{snoopId}"): lambda s, pp, p, lists: _ok(
-        s.snoop(pp["channelId"], p, pp["snoopId"])
-    ),
-    ("POST", "/channels/externalMedia"): lambda s, pp, p, lists: _ok(s.router.external_media(p)),
-    ("GET", "/playbacks/{playbackId}"): lambda s, pp, p, lists: _ok(
-        s.player.get_playback(pp["playbackId"])
-    ),
-    ("GET", "/bridges"): lambda s, pp, p, lists: _ok([b.to_json() for b in s.bridges.values()]),
-    ("POST", "/bridges"): _create_bridge,
-    ("GET", "/bridges/{bridgeId}"): lambda s, pp, p, lists: _ok(
-        s.bridging.bridge(pp["bridgeId"]).to_json()
-    ),
-    ("POST", "/bridges/{bridgeId}/record"): _record_bridge,
-    ("POST", "/bridges/{bridgeId}/play"): _play_bridge,
-    ("GET", "/recordings/stored"): lambda s, pp, p, lists: _ok(s.recorder.stored_recordings()),
-    ("GET", "/recordings/stored/{recordingName}"): lambda s, pp, p, lists: _ok(
-        {"name": s.recorder.stored_path(pp["recordingName"]).stem, "format": "wav"}
-    ),
-    ("GET", "/recordings/stored/{recordingName}/file"): _recording_file,
-    ("GET", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: _ok(
-        s.recorder.live_recording(pp["recordingName"]).to_json()
-    ),
-}
-
-# Routes answering 204 No Content.
-ACTIONS: dict[tuple[str, str], Action] = {
-    ("DELETE", "/recordings/stored/{recordingName}"): _delete_stored,
-    ("DELETE", "/channels/{channelId}"): lambda s, pp, p, lists: s.hangup_rest(
-        pp["channelId"], p.get("reason"), p.get("reason_code")
-    ),
-    ("POST", "/channels/{channelId}/answer"): lambda s, pp, p, lists: s.answer(pp["channelId"]),
-    ("POST", "/channels/{channelId}/ring"): lambda s, pp, p, lists: s.ring(pp["channelId"]),
-    ("DELETE", "/channels/{channelId}/ring"): lambda s, pp, p, lists: s.ring(pp["channelId"]),
-    ("POST", "/channels/{channelId}/moh"): lambda s, pp, p, lists: s.moh(
-        pp["channelId"], p.get("mohClass")
-    ),
-    ("DELETE", "/channels/{channelId}/moh"): lambda s, pp, p, lists: s.stop_moh(pp["channelId"]),
-    ("POST", "/channels/{channelId}/hold"): lambda s, pp, p, lists: s.hold(pp["channelId"], True),
-    ("DELETE", "/channels/{channelId}/hold"): lambda s, pp, p, lists: s.hold(
-        pp["channelId"], False
-    ),
-    ("POST", "/channels/{channelId}/dtmf"): lambda s, pp, p, lists: s.send_dtmf(
-        pp["channelId"], p.get("dtmf")
-    ),
-    ("POST", "/channels/{channelId}/variable"): lambda s, pp, p, lists: s.set_variable(
-        pp["channelId"], p["variable"], p.get("value", "")
-    ),
-    ("POST", "/channels/{channelId}/continue"): lambda s, pp, p, lists: s.continue_in_dialplan(
-        pp["channelId"]
-    ),
-    ("POST", "/channels/{channelId}/dial"): lambda s, pp, p, lists: s.dial(
-        pp["channelId"], int(p.get("timeout", "0") or 0)
-    ),
-    ("DELETE", "/playbacks/{playbackId}"): lambda s, pp, p, lists: s.player.stop_playback(
-        pp["playbackId"]
-    ),
-    ("DELETE", "/bridges/{bridgeId}"): lambda s, pp, p, lists: s.bridging.destroy_bridge(
-        pp["bridgeId"]
-    ),
-    ("POST", "/bridges/{bridgeId}/addChannel"): lambda s, pp, p, lists: s.bridging.add_to_bridge(
-        pp["bridgeId"], lists["channel"]
-    ),
-    ("POST", "/bridges/{bridgeId}/removeChannel"): lambda s, pp, p, lists: (
-        s.bridging.remove_from_bridge(pp["bridgeId"], lists["channel"])
-    ),
-    ("POST", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridging.bridge_moh(
-        pp["bridgeId"], p.get("mohClass")
-    ),
-    ("DELETE", "/bridges/{bridgeId}/moh"): lambda s, pp, p, lists: s.bridging.bridge_stop_moh(
-        pp["bridgeId"]
-    ),
-    ("DELETE", "/recordings/live/{recordingName}"): lambda s, pp, p, lists: (
-        s.recorder.stop_recording(pp["recordingName"], cancel=True)
-    ),
-    ("POST", "/recordings/live/{recordingName}/stop"): lambda s, pp, p, lists: (
-        s.recorder.stop_recording(pp["recordingName"])
-    ),
-}
-
-
 # ---- websockets ----------------------------------------------------------------------------
 
 
-async def events_socket(
-    request: web.Request, switch: SandboxSwitch, params: L
-) -> web.StreamResponse:
+async def events_socket(request: web.Request, switch: Switchboard, params: L) -> web.StreamResponse:
     apps = tuple(a for a in params.get("app", []) if a)
     ws = web.WebSocketResponse(heartbeat=None)
     await ws.prepare(request)
@@ -381,7 +222,7 @@ def _api_error(status: int, error: str, message: str, **details: Any) -> web.Res
 
 
 def _guard(
-    handler: Callable[[web.Request, SandboxSwitch], Awaitable[web.Response]],
+    handler: Callable[[web.Request, Switchboard], Awaitable[web.Response]],
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def wrapped(request: web.Request) -> web.Response:
         switch = request.app[SWITCH_KEY]
@@ -393,11 +234,7 @@ def _guard(
 
 
 @_guard
-async def place_call(request: web.Request, switch: SandboxSwitch) -> web.Response:
-    from pathlib import Path
-
-    from ivr.sandbox.scenario import scenario_from_dict
-
+async def place_call(request: web.Request, switch: Switchboard) -> web.Response:
     try:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -415,7 +252,7 @@ async def place_call(request: web.Request, switch: SandboxSwitch) -> web.Respons
 
 
 @_guard
-async def list_calls(request: web.Request, switch: SandboxSwitch) -> web.Response:
+async def list_calls(request: web.Request, switch: Switchboard) -> web.Response:
     return _json(
         200,
         [
@@ -426,7 +263,7 @@ async def list_calls(request: web.Request, switch: SandboxSwitch) -> web.Respons
 
 
 @_guard
-async def get_call(request: web.Request, switch: SandboxSwitch) -> web.Response:
+async def get_call(request: web.Request, switch: Switchboard) -> web.Response:
     call = switch.calls.get(request.match_info["call_id"])
     if call is None:
         call_id = request.match_info["call_id"]

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from ivr.app import App
 from ivr.call.session import CallSession
-from ivr.sandbox.scenario import Scenario, ScenarioCall, Step, Transcript
+from ivr.sandbox.caller import ScenarioCall, Transcript
+from ivr.sandbox.scenario import Scenario, Step
 from tests.helpers import until
 
 STEP_TIMEOUT_S = 20.0

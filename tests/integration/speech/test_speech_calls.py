@@ -16,7 +16,8 @@ import pytest
 
 from ivr.app import App
 from ivr.call.session import CallSession
-from ivr.sandbox.scenario import Scenario, ScenarioCall, Speak, Step, Transcript, Wait, WaitFor
+from ivr.sandbox.caller import ScenarioCall, Transcript
+from ivr.sandbox.scenario import Scenario, Speak, Step, Wait, WaitFor
 from tests.helpers import until
 from tests.integration.speech.conftest import KOREAN_LINE, SpeechApp
 

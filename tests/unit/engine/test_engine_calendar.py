@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-from ivr.engine.calendar import TradingCalendar
+from ivr.engine.calendar import DEFAULT_CALENDAR
 from ivr.engine.simfake import FakeProviders
 
-CAL = TradingCalendar(holidays=frozenset({date(2026, 2, 16), date(2026, 2, 17)}))
+HOLIDAYS = {date(2026, 2, 16): "Spring Festival", date(2026, 2, 17): "Spring Festival"}
+CAL = replace(DEFAULT_CALENDAR, holidays=HOLIDAYS)
 
 
 @pytest.mark.parametrize(

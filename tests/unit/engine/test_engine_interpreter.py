@@ -21,7 +21,7 @@ from ivr.engine.events import (
     TimerFired,
     TimerName,
 )
-from ivr.engine.interpreter import MAX_HOPS
+from ivr.engine.transitions import MAX_HOPS
 from tests.unit.engine.helpers_engine import Call, actions, flows_from, texts, traces
 
 INPUT = TimerName("input")

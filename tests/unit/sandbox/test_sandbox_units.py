@@ -16,9 +16,9 @@ from ivr.sandbox import (
     routes,
     scenario_from_dict,
 )
+from ivr.sandbox.channels import parse_caller_id
 from ivr.sandbox.config import format_timestamp
 from ivr.sandbox.scenario import Hangup, Press, Wait, WaitFor
-from ivr.sandbox.switch import _parse_caller_id
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
@@ -80,7 +80,7 @@ def test_missing_required_uses_asterisk_text() -> None:
 
 
 def test_every_route_has_a_handler() -> None:
-    from ivr.sandbox.server import ACTIONS, HANDLERS
+    from ivr.sandbox.handlers import ACTIONS, HANDLERS
 
     keys = {(r.method, r.path) for r in routes.ROUTES} - {("GET", "/events")}
     assert keys == set(HANDLERS) | set(ACTIONS)
@@ -155,8 +155,8 @@ def test_asterisk_timestamp_format() -> None:
 
 
 def test_caller_id_parsing() -> None:
-    assert _parse_caller_id('"Smoke main" <5550100>') == ("5550100", "Smoke main")
-    assert _parse_caller_id("13800000001") == ("13800000001", "")
+    assert parse_caller_id('"Smoke main" <5550100>') == ("5550100", "Smoke main")
+    assert parse_caller_id("13800000001") == ("13800000001", "")
 
 
 def test_ulaw_reference_values() -> None:

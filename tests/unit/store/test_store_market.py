@@ -6,7 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from ivr.providers.market import MarketStatus, market_status
+from ivr.engine.calendar import DEFAULT_CALENDAR, MarketStatus
+from ivr.providers.market import market_status
 
 
 @pytest.mark.parametrize(
@@ -29,4 +30,4 @@ from ivr.providers.market import MarketStatus, market_status
     ],
 )
 def test_market_status(now: datetime, expected: MarketStatus) -> None:
-    assert market_status(now) == expected
+    assert market_status(DEFAULT_CALENDAR, now) == expected

@@ -8,12 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.engine.tradingcal import (
-    MarketStatus,
-    TradingCalendar,
-    load_trading_calendar,
-    parse_trading_calendar,
-)
+from ivr.engine.calendar import MarketStatus, TradingCalendar
+from ivr.engine.tradingcal import load_trading_calendar, parse_trading_calendar
 from ivr.errors import ErrorList
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,228 @@
+"""ARI REST transport: one request with a deadline, bounded retries and typed errors.
+
+Role: `AriTransport.call(Request)` sends one ARI request (route template + ids, query, JSON
+body) and returns the body bytes; `json` and `model` decode it. `ivr.ari.rest.AriRest` builds
+the requests; this module knows nothing of particular routes.
+
+Rules:
+- Every attempt has a deadline (`aiohttp.ClientTimeout(total=timeout_s)`).
+- A request marked `retry` (repeating is harmless) is retried at most `retries` times with a
+  short doubling pause after a timeout, a broken connection or a 5xx; a refused connection is
+  retried for any request (nothing was sent).
+- Statuses become typed errors (`ivr.ari.errors`; `docs/asterisk-behaviour.md`, "Calls and
+  events"): 400 `AriBadRequest`, 401 `AriUnauthorized`, 404 `AriNotFound` (`ChannelGone` where
+  the request says a 404 means the channel is gone), 409 `NotInStasis`, 5xx and transport
+  failures `AriUnavailable`. Messages name method and path, never the query.
+- Credentials only in the `Authorization` header; never in a URL, a log line or an error.
+- DEBUG log per attempt: method, path, status, ms. Metrics go to an `AriObserver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+
+from ivr.ari._http import ari_root, auth_header
+from ivr.ari.errors import (
+    AriBadRequest,
+    AriError,
+    AriNotFound,
+    AriUnauthorized,
+    AriUnavailable,
+    ChannelGone,
+    NotInStasis,
+)
+from ivr.ari.observer import NULL_OBSERVER, AriObserver
+from ivr.ari.reading import Json, ModelError
+
+log = logging.getLogger(__name__)
+
+Params = Mapping[str, str | int | float | bool | None]
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    route: str  # api-docs template, e.g. "/channels/{channelId}/play"
+    ids: tuple[str, ...] = ()  # values of the route's {placeholders}, in order
+    params: Params | None = None
+    body: Mapping[str, Any] | None = None
+    retry: bool = False  # safe to repeat
+    gone_on_404: bool = False  # 404 means the channel is gone
+
+
+class _Transient(Exception):
+    def __init__(self, error: AriUnavailable, *, sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sent = sent
+
+
+def _path(route: str, ids: tuple[str, ...]) -> str:
+    parts = route.split("{")
+    out = parts[0]
+    for value, part in zip(ids, parts[1:], strict=True):
+        out += quote(value, safe="") + part.partition("}")[2]
+    return out
+
+
+def _query(params: Params | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+def _reason(data: bytes) -> str:
+    try:
+        decoded = jsonlib.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace").strip()[:200]
+    if isinstance(decoded, dict) and isinstance(decoded.get("message"), str):
+        return str(decoded["message"])[:200]
+    return ""
+
+
+_STATUS_ERRORS: dict[int, type[AriError]] = {
+    400: AriBadRequest,
+    401: AriUnauthorized,
+    404: AriNotFound,
+    409: NotInStasis,
+}
+
+
+class AriTransport:
+    """Sends ARI requests over one aiohttp session (created on first use)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout_s: float = 5.0,
+        retries: int = 2,
+        retry_delay_s: float = 0.1,
+        observer: AriObserver = NULL_OBSERVER,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.root = ari_root(base_url)
+        self._headers = auth_header(username, password)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.timeout_s = timeout_s
+        self._retries = max(0, retries)
+        self._retry_delay_s = retry_delay_s
+        self._observer = observer
+        self._sleep = sleep
+        self._http: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"AriTransport({str(self.root)!r})"
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(headers=self._headers, raise_for_status=False)
+        return self._http
+
+    async def call(self, req: Request) -> bytes:
+        path = _path(req.route, req.ids)
+        for attempt in range(self._retries + 1):
+            try:
+                return await self._attempt(req, path)
+            except _Transient as exc:
+                repeatable = req.retry or not exc.sent  # nothing sent: always safe
+                if attempt == self._retries or not repeatable:
+                    self._observer.request_failed(req.method, req.route, "AriUnavailable")
+                    raise exc.error from None
+                log.debug("ARI %s %s: %s; retrying", req.method, path, exc.error.detail)
+                await self._sleep(self._retry_delay_s * 2**attempt)
+            except AriError as exc:
+                self._observer.request_failed(req.method, req.route, type(exc).__name__)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, req: Request, path: str) -> bytes:
+        status: int | None = None
+        started = time.perf_counter()
+        try:
+            status, data = await self._send(req, path)
+        finally:
+            elapsed_s = time.perf_counter() - started
+            self._observer.request_done(req.method, req.route, status, elapsed_s)
+            log.debug("ARI %s %s -> %s in %.1f ms", req.method, path, status, elapsed_s * 1e3)
+        if 200 <= status < 300:
+            return data
+        raise self._status_error(req, path, status, data)
+
+    async def _send(self, req: Request, path: str) -> tuple[int, bytes]:
+        url = self.root.with_path(self.root.raw_path + path, encoded=True)
+        method, params = req.method, _query(req.params)
+        try:
+            async with self._session().request(
+                method, url, params=params, json=req.body, timeout=self._timeout
+            ) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError:
+            error = AriUnavailable(
+                f"no answer within {self.timeout_s:g} s", method=method, path=path
+            )
+            raise _Transient(error, sent=True) from None
+        except aiohttp.ClientConnectorError as exc:
+            reason = exc.os_error.strerror or type(exc.os_error).__name__
+            error = AriUnavailable(f"cannot connect ({reason})", method=method, path=path)
+            raise _Transient(error, sent=False) from None
+        except aiohttp.ClientError as exc:
+            error = AriUnavailable(
+                f"connection failed ({type(exc).__name__})", method=method, path=path
+            )
+            raise _Transient(error, sent=True) from None
+
+    def _status_error(self, req: Request, path: str, status: int, data: bytes) -> Exception:
+        reason = _reason(data)
+        text = f"{status} {reason}".strip()
+        if status >= 500:
+            error = AriUnavailable(text, method=req.method, path=path, status=status)
+            return _Transient(error, sent=True)
+        cls = _STATUS_ERRORS.get(status, AriError)
+        if cls is AriNotFound and req.gone_on_404:
+            cls = ChannelGone
+        if cls is AriUnauthorized:
+            text += " (check the ARI username and password)"
+        return cls(text, method=req.method, path=path, status=status)
+
+    async def json(self, req: Request) -> Any:
+        data = await self.call(req)
+        if not data:
+            raise AriError("empty response body", method=req.method, path=_path(req.route, req.ids))
+        try:
+            return jsonlib.loads(data)
+        except ValueError:
+            path = _path(req.route, req.ids)
+            raise AriError("response is not JSON", method=req.method, path=path) from None
+
+    async def model(self, req: Request, parse: Callable[[Json], T]) -> T:
+        body = await self.json(req)
+        try:
+            if not isinstance(body, dict):
+                raise ModelError("response is not an object")
+            return parse(body)
+        except ModelError as exc:
+            path = _path(req.route, req.ids)
+            raise AriError(f"malformed response: {exc}", method=req.method, path=path) from None
