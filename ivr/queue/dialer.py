@@ -2,11 +2,12 @@
 dialled.
 
 `Router` is one task per process. Each pass asks the store to release offers past their ring
-time (`store.reap`; each released call of ours is handed to `reaped`), then proposes agents for
-the calls this process holds (`queueing.policy.pick` over `store.snapshot`), reserves them
-atomically (`store.reserve`) and hands each won offer to `offered`. Several processes may route
-at once: agents are shared and reserved atomically in Redis (never two calls for one agent),
-and each process dials only for the calls it holds (it has their channels).
+time (`store.reap`; each released call is handed to `reaped`), then proposes agents for the
+calls held here that want one (`wanting`, kept by the hand-off; `queueing.policy.pick` over
+`store.snapshot`), reserves them atomically (`store.reserve`) and hands each won offer to
+`offered`. Several processes may route at once: agents are shared and reserved atomically in
+Redis (never two calls for one agent), and each process dials only for the calls it holds (it
+has their channels).
 
 `Dialer` originates the legs into our Stasis app, tagged in `appArgs` with the call key:
 `agent,<key>` for an agent (ringing for the offer's time), `callback,<key>` for a callback
@@ -49,13 +50,13 @@ class Router:
         store: RedisQueueStore,
         clock: Clock,
         *,
-        held: Callable[[], Mapping[str, str]],
+        wanting: Mapping[str, str],
         offered: Callable[[Offer], Awaitable[None]],
         reaped: Callable[[str], Awaitable[None]],
     ) -> None:
         self._store = store
         self._clock = clock
-        self._held = held  # call key -> queue, for the calls this process holds
+        self._wanting = wanting  # call key -> queue: calls held here that want an agent (live)
         self._offered = offered
         self._reaped = reaped
         self._wake = asyncio.Event()
@@ -100,11 +101,11 @@ class Router:
             await self._offered(offer)
 
     async def _reserve_mine(self, now: float) -> list[Offer]:
-        """`store.route`, restricted to the calls this process holds."""
-        if not self._held():
+        """`store.route`, restricted to the calls held here that want an agent."""
+        if not self._wanting:
             return []
         calls, agents = await self._store.snapshot(now)
-        held = self._held()
+        held = self._wanting
         mine = [c for c in calls if str(c.call_id) in held]
         if not mine or not agents:
             return []

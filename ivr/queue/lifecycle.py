@@ -103,6 +103,12 @@ def takes_keys(waiting: Waiting) -> bool:
     return not waiting.connected
 
 
+def wants_agent(waiting: Waiting) -> bool:
+    """The router may propose an agent for the call: no agent leg yet (waiting, booking a
+    callback, or a callback waiting its turn)."""
+    return waiting.agent is None and waiting.phase is not Phase.ENDED
+
+
 def _concerns(w: Waiting, event: Event) -> bool:
     """False for an event about a leg this state does not hold."""
     agent = w.agent.channel_id if w.agent is not None else None

@@ -133,11 +133,12 @@ class RedisQueueHandoff:
         self._unbind = unbind
         self._calls: dict[str, _Held] = {}
         self._legs: dict[str, tuple[str, bool]] = {}  # leg -> (call key, is the client's)
+        self._wanting: dict[str, str] = {}  # call key -> queue: the router's view (no agent yet)
         self._tasks: set[asyncio.Task[None]] = set()
         self._announcer = Announcer(store, rest, clock, prompts)
         self._dialer = Dialer(rest, clock, app=app, outbound_dial=outbound_dial)
         self._router = Router(
-            store, clock, held=self._held_queues, offered=self._offered, reaped=self._reaped
+            store, clock, wanting=self._wanting, offered=self._offered, reaped=self._reaped
         )
 
     @property
@@ -202,6 +203,7 @@ class RedisQueueHandoff:
         waiting = Waiting(call.key, call.channel_id, req.queue, caller, call.bridge_id)
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         held = self._calls[call.key] = _Held(call, state)
+        self._wanting[call.key] = state.queue
         self._announcer.open(call)
         await self._run(_Stepped(held, actions, ended=False))
 
@@ -230,9 +232,6 @@ class RedisQueueHandoff:
                 stepped = None if option is None else self._step(ch.id, ExitChosen(option))
                 if stepped is not None and stepped.actions:
                     self._spawn(self._run(stepped), f"exit-{ch.id}")
-
-    def _held_queues(self) -> dict[str, str]:
-        return {key: held.state.queue for key, held in self._calls.items()}
 
     async def _offered(self, offer: Offer) -> None:
         key = str(offer.call_id)
@@ -263,6 +262,10 @@ class RedisQueueHandoff:
         after, actions = lifecycle.step(before, event)
         held.state = after
         self._route_legs(key, before, after)
+        if lifecycle.wants_agent(after):
+            self._wanting[key] = after.queue
+        else:
+            self._wanting.pop(key, None)
         if after.phase is not before.phase:
             agent = after.agent.agent_id if after.agent is not None else "-"
             name = type(event).__name__

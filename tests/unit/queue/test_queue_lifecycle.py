@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from ivr.engine.events import QueueOutcome
-from ivr.queue.lifecycle import TABLE, start, step, takes_keys
+from ivr.queue.lifecycle import TABLE, start, step, takes_keys, wants_agent
 from ivr.queue.waiting import (
     ANSWERED_ACTIONS,
     EVENT_TYPES,
@@ -381,6 +381,11 @@ def test_events_of_a_leg_the_state_does_not_hold_are_ignored(event: Event) -> No
 def test_the_callers_keys_are_the_queues_until_an_agent_takes_the_call() -> None:
     taking = {phase for phase, state in STATES.items() if takes_keys(state)}
     assert taking == set(Phase) - {P.BRIDGED, P.CALLING_BACK, P.CALLBACK_BRIDGED}
+
+
+def test_the_router_proposes_agents_only_for_calls_without_an_agent_leg() -> None:
+    wanting = {phase for phase, state in STATES.items() if wants_agent(state)}
+    assert wanting == {P.WAITING, P.BOOKING_CALLBACK, P.CALLBACK_WAITING}
 
 
 def test_the_lifecycle_imports_no_io_library() -> None:
