@@ -51,9 +51,10 @@ from ivr.metrics import Metrics
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
+from ivr.queue.alerts import AlertingProviders
 from ivr.queue.handoff import QueueHandoff
 from ivr.queue.local_redis import LocalRedis, start_local_redis
-from ivr.queue.runtime import AlertingProviders, RedisQueueHandoff
+from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
@@ -255,6 +256,7 @@ class App:
             app=self.settings.ari.app,
             bind=self.dispatcher.bind,
             unbind=self.dispatcher.unbind,
+            outbound_dial=self.settings.calls.outbound_dial,
             prompts=HttpPromptMedia(self.renderer, self.http_url),
         )
         handoff.start()
