@@ -6,15 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from ivr.flowversions.service import (
-    AlreadyLive,
-    FlowRejected,
-    FlowVersions,
-    LiveChange,
-    StaleGeneration,
-    VersionNotFound,
-)
+from ivr.flowversions.service import AlreadyLive, FlowRejected, FlowVersions
 from ivr.store import CallStore
+from ivr.store.flowversions import LiveChange, StaleGeneration, VersionNotFound
 from tests.helpers import until
 from tests.integration.flowversions.conftest import (
     FLOWS,
