@@ -190,9 +190,11 @@ async def build_services(
         await events.connected.wait()
     log.info("ARI application %s connected to %s", s.ari.app, ari_url)
     return Services(
-        clock, metrics, sql.store, sql.providers, sql.call_records, sql.users, sql.recordings,
-        flow_versions, redis, queue_store, renderer, switch, rest, router, http, handoff, speech,
-        deps, events,
+        clock=clock, metrics=metrics, store=sql.store, providers=sql.providers,
+        call_records=sql.call_records, users=sql.users, recordings=sql.recordings,
+        flow_versions=flow_versions, redis=redis, queue_store=queue_store, renderer=renderer,
+        switch=switch, rest=rest, router=router, http=http, handoff=handoff, speech=speech,
+        deps=deps, events=events,
     )  # fmt: skip
 
 
