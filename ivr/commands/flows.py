@@ -2,7 +2,7 @@
 
 Rules: thin shell over `ivr.engine` (pure). Errors go to stderr as `path:line:col: message`, one per
 line, exit status 1; never a traceback. Queue names/skills come from `config/queues.yaml` through
-`queueing.config.load_queues` (skipped with a note when the default file is absent); the
+`ivr.flowversions.context.read_queues` (skipped with a note when the default file is absent); the
 `market_open` condition uses `config/trading_calendar.yaml` (`ivr.engine.tradingcal`) when
 present, else the engine's built-in calendar. Simulated calls start at `--now` (local time,
 Asia/Shanghai).
@@ -17,7 +17,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ivr.engine.calendar import MarketCalendar
 from ivr.engine.errors import did_you_mean
@@ -28,6 +27,7 @@ from ivr.engine.sim import (
     DEFAULT_CALLER,
     DEFAULT_DIALED,
     DEFAULT_NOW,
+    LOCAL_ZONE,
     SimResult,
     parse_inputs,
     simulate,
@@ -36,12 +36,12 @@ from ivr.engine.sim import (
 from ivr.engine.simfake import parse_provider_results
 from ivr.engine.validate import Context, check_files
 from ivr.errors import ErrorList, IvrError
+from ivr.flowversions.context import read_queues
 
 DEFAULT_FLOWS = Path("flows")
 DEFAULT_QUEUES = Path("config/queues.yaml")
 DEFAULT_CALENDAR = Path("config/trading_calendar.yaml")
 DEFAULT_PROMPTS = Path("prompts")
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -121,19 +121,6 @@ def read_calendar(path: Path | None) -> MarketCalendar | None:
             return None
         path = DEFAULT_CALENDAR
     return load_trading_calendar(path)
-
-
-def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
-    """Queue name -> {skill: min level}, and the known skills (from `queueing.config`)."""
-    from queueing.config import load_queues
-    from queueing.errors import QueueingError
-
-    try:
-        config = load_queues(path)
-    except QueueingError as exc:
-        raise IvrError(str(exc)) from None
-    queues = {name: dict(q.skills) for name, q in config.queues.items()}
-    return queues, frozenset(config.skills)
 
 
 def load_valid(args: argparse.Namespace, paths: list[Path]) -> FlowSet | None:
