@@ -1,6 +1,6 @@
 """Media intake: caller audio from Asterisk into a recognizer, as 16-bit LE PCM at its rate.
 
-Two transports (see ../shared/ARI-NOTES.md, "Media for speech recognition"):
+Two transports (see `docs/asterisk-behaviour.md`, "Media for speech recognition"):
 - chan_websocket, server mode (Asterisk 22+, preferred): we are the websocket CLIENT of
   `ws://HOST:8088/media/<connection_id>`, subprotocol `media`. The first message is the JSON
   `MEDIA_START` (format, optimal_frame_size, ptime); audio then comes as binary frames: slin16

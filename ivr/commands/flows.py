@@ -97,10 +97,9 @@ def add_context_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calendar", type=Path, default=None, metavar="FILE", help=calendar_help)
 
 
-def load_context(args: argparse.Namespace) -> Context:
-    """Queues and the trading calendar the flows are checked and run with (raises `ErrorList`
-    for a bad calendar file)."""
-    calendar = read_calendar(args.calendar)
+def load_context(args: argparse.Namespace, calendar: MarketCalendar | None) -> Context:
+    """The queues (`--queues`, else `config/queues.yaml` when present) and `calendar` the flows
+    are checked and run with. A bad queue file raises `QueueConfigErrors` (for `ivr.cli`)."""
     path: Path | None = args.queues
     if path is None:
         if not DEFAULT_QUEUES.exists():
@@ -124,14 +123,11 @@ def read_calendar(path: Path | None) -> MarketCalendar | None:
 
 
 def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
-    """Queue name -> {skill: min level}, and the known skills (from `queueing.config`)."""
+    """Queue name -> {skill: min level}, and the known skills (from `queueing.config`; a bad
+    file raises `QueueConfigErrors`)."""
     from queueing.config import load_queues
-    from queueing.errors import QueueingError
 
-    try:
-        config = load_queues(path)
-    except QueueingError as exc:
-        raise IvrError(str(exc)) from None
+    config = load_queues(path)
     queues = {name: dict(q.skills) for name, q in config.queues.items()}
     return queues, frozenset(config.skills)
 
@@ -139,12 +135,12 @@ def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
 def load_valid(args: argparse.Namespace, paths: list[Path]) -> FlowSet | None:
     """Load and validate; print every error on stderr and return None when anything is wrong."""
     try:
-        context = load_context(args)
+        calendar = read_calendar(args.calendar)
     except ErrorList as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         return None
-    flows, errors = check_files(paths, context)
+    flows, errors = check_files(paths, load_context(args, calendar))
     for error in errors:
         print(error, file=sys.stderr)
     if errors:

@@ -32,6 +32,7 @@ from pydantic import Field
 
 from ivr.engine.errors import FlowError
 from ivr.engine.validate import Context
+from ivr.errors import LocatedError
 from ivr.flowversions.service import FlowVersions, check_texts
 from ivr.web.api import API_ROUTES
 from ivr.web.api_body import Body, read_body
@@ -48,7 +49,7 @@ from queueing.config import (
     RelaxSkills,
     parse_queues,
 )
-from queueing.errors import QueueConfigError, QueueConfigErrors
+from queueing.errors import QueueConfigErrors
 from queueing.store import RedisQueueStore
 
 __all__ = [
@@ -68,7 +69,7 @@ BASE: Final = "/api/admin/queues"
 QUEUES_FILE: Final = "queues.yaml"
 BACKUP_SUFFIX: Final = ".bak"
 
-Located = QueueConfigError | FlowError
+Located = LocatedError  # a QueueConfigError or a FlowError: path, line, column, message
 
 
 @dataclass(frozen=True, slots=True)
