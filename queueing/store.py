@@ -8,7 +8,7 @@ arguments, passed to Lua as ARGV; no clock is read here or in Lua). Decisions co
 pure `queueing.policy`; this module fetches the facts, applies the decision, and reports the
 reservations actually won (a stale pair simply loses and the caller routes again). A refusal
 is a typed `QueueStoreError` (`AgentBusy`, `NotOffered`, ...: `queueing.errors`); Redis itself
-failing is `StoreUnavailable` (`queueing.connection`). Hash rows are
+failing is `StoreUnavailable` after the bounded waits of `queueing.connection`. Hash rows are
 decoded by `queueing.rows`.
 
 Keys (prefix `P`, default `ivr:`; tests use one prefix per test):
@@ -37,7 +37,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from queueing import policy, rows
-from queueing.connection import load_scripts, redis_client, redis_errors
+from queueing.connection import LOADING_WAIT_S, load_scripts, redis_client, redis_errors
 from queueing.definitions import PriorityClass, QueueConfig, QueueDef
 from queueing.errors import (
     AgentBusy,
@@ -103,10 +103,12 @@ class RedisQueueStore:
         config: QueueConfig,
         *,
         socket_timeout_s: float = 5.0,
+        loading_wait_s: float = LOADING_WAIT_S,
         **options: Any,
     ) -> RedisQueueStore:
-        """A store on a new client for `url` (`redis://`, `unix://`), with a socket deadline."""
-        client = redis_client(url, socket_timeout_s=socket_timeout_s)
+        """A store on a new client for `url` (`redis://`, `unix://`): a socket deadline, and a
+        bounded wait while Redis loads its dataset (`queueing.connection`)."""
+        client = redis_client(url, socket_timeout_s=socket_timeout_s, loading_wait_s=loading_wait_s)
         return cls(client, config, **options)
 
     async def close(self) -> None:
