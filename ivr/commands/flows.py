@@ -97,10 +97,9 @@ def add_context_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calendar", type=Path, default=None, metavar="FILE", help=calendar_help)
 
 
-def load_context(args: argparse.Namespace) -> Context:
-    """Queues and the trading calendar the flows are checked and run with (raises `ErrorList`
-    for a bad calendar file)."""
-    calendar = read_calendar(args.calendar)
+def load_context(args: argparse.Namespace, calendar: MarketCalendar | None) -> Context:
+    """The queues (`--queues`, else `config/queues.yaml` when present) and `calendar` the flows
+    are checked and run with. A bad queue file raises `QueueConfigErrors` (for `ivr.cli`)."""
     path: Path | None = args.queues
     if path is None:
         if not DEFAULT_QUEUES.exists():
@@ -126,12 +125,12 @@ def read_calendar(path: Path | None) -> MarketCalendar | None:
 def load_valid(args: argparse.Namespace, paths: list[Path]) -> FlowSet | None:
     """Load and validate; print every error on stderr and return None when anything is wrong."""
     try:
-        context = load_context(args)
+        calendar = read_calendar(args.calendar)
     except ErrorList as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         return None
-    flows, errors = check_files(paths, context)
+    flows, errors = check_files(paths, load_context(args, calendar))
     for error in errors:
         print(error, file=sys.stderr)
     if errors:

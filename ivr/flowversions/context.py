@@ -15,21 +15,17 @@ from pathlib import Path
 
 from ivr.engine.tradingcal import load_trading_calendar
 from ivr.engine.validate import Context
-from ivr.errors import IvrError
 from ivr.settings import Settings
 from queueing.config import load_queues
-from queueing.errors import QueueingError
 
 QUEUES_FILE = "queues.yaml"
 CALENDAR_FILE = "trading_calendar.yaml"
 
 
 def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
-    """Queue name -> {skill: min level}, and the known skills (from `queueing.config`)."""
-    try:
-        config = load_queues(path)
-    except QueueingError as exc:
-        raise IvrError(str(exc)) from None
+    """Queue name -> {skill: min level}, and the known skills (from `queueing.config`; a bad
+    file raises `QueueConfigErrors`)."""
+    config = load_queues(path)
     queues = {name: dict(q.skills) for name, q in config.queues.items()}
     return queues, frozenset(config.skills)
 

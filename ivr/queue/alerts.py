@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from ivr.clock import Clock
 from ivr.providers import LookupData, LookupProvider, LookupProviders
-from queueing.errors import QueueStoreError
+from queueing.errors import QueueStoreError, StoreUnavailable
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ async def post_alert(
             store.key("events"), entry, maxlen=store.events_maxlen, approximate=True
         )
     except RedisError as exc:
-        raise QueueStoreError(f"queue store: alert failed: {exc}") from exc
+        raise StoreUnavailable(f"queue store: alert failed: {exc}") from exc
     log.warning("supervisor alert kind=%s", kind)
     return str(event_id)
 

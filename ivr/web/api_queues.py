@@ -30,6 +30,7 @@ from pydantic import Field
 
 from ivr.engine.errors import FlowError
 from ivr.engine.validate import Context
+from ivr.errors import LocatedError
 from ivr.flowversions.check import check_texts
 from ivr.flowversions.service import FlowVersions
 from ivr.store.files import write_atomically
@@ -48,7 +49,7 @@ from queueing.config import (
     RelaxSkills,
     parse_queues,
 )
-from queueing.errors import QueueConfigError, QueueConfigErrors
+from queueing.errors import QueueConfigErrors
 from queueing.store import RedisQueueStore
 
 __all__ = [
@@ -67,7 +68,7 @@ MAX_TEXT: Final = 256 * 1024
 BASE: Final = "/api/admin/queues"
 QUEUES_FILE: Final = "queues.yaml"
 
-Located = QueueConfigError | FlowError
+Located = LocatedError  # a QueueConfigError or a FlowError: path, line, column, message
 
 
 @dataclass(frozen=True, slots=True)
