@@ -1,10 +1,11 @@
-"""Logging with call ids, and redaction helpers.
+"""Logging with call keys, and redaction helpers.
 
 Rules:
-- Every record carries the current call's id: `call_id` is a ContextVar set by the task that
-  owns a call (children inherit it); `CallIdFilter` sits on the handler, so records of
-  libraries get it too ("-" outside a call).
-- Format: `%(asctime)s %(levelname)s %(name)s call=%(call_id)s %(message)s`; modules use
+- Every record carries the current call's key (the caller's channel id; the SQL row id is
+  another thing, `call_id`): `call_key` is a ContextVar set by the task that owns a call
+  (children inherit it); `CallKeyFilter` sits on the handler, so records of libraries get it
+  too ("-" outside a call).
+- Format: `%(asctime)s %(levelname)s %(name)s call=%(call_key)s %(message)s`; modules use
   `logging.getLogger(__name__)` and %-args.
 - Audio, PINs, account digits and credentials are never logged: mask them first with
   `mask_account` ("1234****78") or `mask_digits` ("****").
@@ -17,16 +18,16 @@ import sys
 from contextvars import ContextVar
 from typing import TextIO
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s call=%(call_id)s %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s call=%(call_key)s %(message)s"
 
-call_id: ContextVar[str] = ContextVar("call_id", default="-")
+call_key: ContextVar[str] = ContextVar("call_key", default="-")
 
 
-class CallIdFilter(logging.Filter):
-    """Stamp `record.call_id` from the context of the task that logs."""
+class CallKeyFilter(logging.Filter):
+    """Stamp `record.call_key` from the context of the task that logs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.call_id = call_id.get()
+        record.call_key = call_key.get()
         return True
 
 
@@ -40,7 +41,7 @@ def setup_logging(level: str | int = "INFO", stream: TextIO | None = None) -> lo
         root.removeHandler(old)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(CallIdFilter())
+    handler.addFilter(CallKeyFilter())
     handler._ivr_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 CallKey = str
 Handler = Callable[[CallKey, AriEvent], Awaitable[None]]
 OverflowHook = Callable[[CallKey], Awaitable[None]]
-LaneContext = Callable[[CallKey], object]  # e.g. `call_id.set`
+LaneContext = Callable[[CallKey], object]  # e.g. `call_key.set`
 
 DEFAULT_QUEUE_SIZE = 1000
 

@@ -39,7 +39,7 @@ from ivr.engine import commands as cmd
 from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
 from ivr.engine.state import CallState
-from ivr.log import call_id as call_id_var
+from ivr.log import call_key as call_key_var
 from ivr.queue.handoff import QueuedCall
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class CallSession:
     # ------------------------------------------------------------------ the call
 
     async def run(self) -> None:
-        call_id_var.set(self.key)
+        call_key_var.set(self.key)
         self.deps.metrics.active_calls.inc()
         try:
             await self._drive()

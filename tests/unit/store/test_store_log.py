@@ -6,7 +6,7 @@ import asyncio
 import io
 import logging
 
-from ivr.log import call_id, mask_account, mask_digits, setup_logging
+from ivr.log import call_key, mask_account, mask_digits, setup_logging
 
 
 def test_mask_account_keeps_first_four_and_last_two() -> None:
@@ -23,11 +23,11 @@ def test_mask_digits_hides_everything() -> None:
 async def test_records_carry_the_call_id_of_their_task() -> None:
     stream = io.StringIO()
     handler = setup_logging("INFO", stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s call=%(call_id)s %(message)s"))
+    handler.setFormatter(logging.Formatter("%(levelname)s call=%(call_key)s %(message)s"))
     log = logging.getLogger("ivr.test")
 
     async def call(name: str) -> None:
-        call_id.set(name)
+        call_key.set(name)
         log.info("answered")
 
     try:
