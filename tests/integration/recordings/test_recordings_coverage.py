@@ -44,7 +44,8 @@ async def test_a_short_call_recording_and_linked_parts(
     await index.close_span("call3", "emergency", T0 + timedelta(seconds=120))
     problems = await index.verify()
     assert [p.line() for p in problems] == ["SHORT 1: covers 12.0 s of a 118.4 s call"]
-    assert isinstance(problems[0], ShortCoverage) and problems[0].coverage.recording_ids == (short,)
+    assert isinstance(problems[0], ShortCoverage)
+    assert problems[0].coverage.recording_ids == (short,)
     calls = await index.coverage()
     assert [(c.call_id, c.recording_ids, c.covered_s) for c in calls] == [
         ("call2", (short,), 12.0),
@@ -78,7 +79,8 @@ async def test_tampering_is_still_a_mismatch_not_empty(
     path.chmod(0o644)
     path.write_bytes(path.read_bytes() + b"\0\0")
     [problem] = await index.verify()
-    assert isinstance(problem, VerifyProblem) and problem.recording_id == rid
+    assert isinstance(problem, VerifyProblem)
+    assert problem.recording_id == rid
 
 
 async def test_span_columns_survive_the_seal_trigger(
@@ -88,5 +90,6 @@ async def test_span_columns_survive_the_seal_trigger(
     await index.close_span("call5", "emergency", T0 + timedelta(seconds=3))
     async with engine.connect() as conn:
         row = (await conn.execute(text("SELECT covers_from, covers_to FROM recordings"))).one()
-    assert row[0] is not None and row[1] is not None
+    assert row[0] is not None
+    assert row[1] is not None
     assert (await index.get(rid)).covers_from == T0

@@ -57,7 +57,8 @@ def test_calls_are_kept_apart_and_sorted_by_start() -> None:
 
 def test_a_zero_span_is_fully_covered() -> None:
     call = CallCoverage("c", "emergency", (RecordingId(1),), 0.0, 0.0, T0)
-    assert call.ratio == 1.0 and not call.is_short()
+    assert call.ratio == 1.0
+    assert not call.is_short()
 
 
 def test_empty_line() -> None:
