@@ -1,30 +1,31 @@
 """Wiring: settings in, a running ARI application out.
 
-`App.start(settings, root)` builds everything once and passes it down: the flows, SQL call
-records (+ demo back office), the TTS renderer, the HTTP server (prompts, /healthz, /metrics),
-the ARI client and its events websocket, the per-call dispatcher and the call sessions. With
-no ARI URL configured it starts the embedded sandbox switch; with no Redis URL, a local
-redis-server. Nothing below this module reads the environment.
+`App.start(settings, root)` builds one `Services` object, each part from the parts built
+before it: the call records in SQL (+ demo back office, staff users, recording index), the flow
+versions, Redis and the queue store, the TTS renderer, the ARI switch (the embedded sandbox
+switch when no ARI URL is configured) and client, the call router, the HTTP server (prompts,
+staff API and pages, /healthz, /metrics), the queue hand-off, speech recognition, and last the
+events websocket, which starts the calls. `app.stop()` stops them in reverse order.
 
-Event routing: every ARI event goes to the dispatcher; an event no call owns that is a
-`StasisStart` opens a new call (its channel id is the call key). Related channels and playbacks
-are bound to their call. After a websocket reconnect, calls are resynced: survivors go on, the
-others are ended with cause `lost`. `ApplicationReplaced` stops consumption and marks the app
-unhealthy (`/healthz` 503): another process owns the app name.
+Rules:
+- Nothing below this module reads the environment; relative paths of the settings are
+  relative to `root`. With no Redis URL configured a local redis-server is started.
+- A part is built once, from its arguments, and never replaced: `App` only holds `Services`.
+- Stopping is bounded and complete: every part built is stopped, a failing stop is logged and
+  the others still run. A start that fails stops what it had built and raises.
+
+How a call flows through the code: StasisStart -> `ivr.call.router` -> `ivr.call.session`
+-> `ivr.engine` step -> commands -> ARI (`ivr.ari`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
-import os
 import secrets
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -33,37 +34,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from asr.errors import AsrError
 from asr.models import ModelRegistry
 from asr.recognizer import RecognizerPool
-from ivr import ari
-from ivr.ari import AriAppReplaced, AriError, AriEvents, AriObserver, AriRest, Dispatcher
+from ivr.ari import AriEvents, AriObserver, AriRest, Dispatcher
+from ivr.call.deps import SessionDeps
 from ivr.call.media import HttpPromptMedia
 from ivr.call.recording import RecordingKeeper
-from ivr.call.records import StoreRecorder
-from ivr.call.session import CallSession, SessionDeps
+from ivr.call.records import CallRecordWriter
+from ivr.call.router import CallRouter
+from ivr.call.session import CallSession
 from ivr.call.speech import SpeechService, media_base_url, unknown_phrase_words
 from ivr.clock import Clock
-from ivr.engine import load_checked
 from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
 from ivr.engine.tradingcal import load_trading_calendar
-from ivr.errors import ErrorList
-from ivr.flowversions.service import FlowVersions, flow_context
+from ivr.errors import ConfigError
+from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
 from ivr.metrics import Metrics
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
-from ivr.queue.handoff import QueueHandoff
+from ivr.queue.alerts import AlertingProviders
 from ivr.queue.local_redis import LocalRedis, start_local_redis
-from ivr.queue.runtime import AlertingProviders, RedisQueueHandoff
+from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
+from ivr.store.engine import database_url_in
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
-from ivr.web.api_flows import add_flow_version_routes
+from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
 from ivr.web.prompts import add_prompt_routes
+from ivr.web.server import Health, WebServer, add_health_routes
 from queueing.config import load_queues
 from queueing.store import RedisQueueStore
 from recordings import RecordingIndex
@@ -71,7 +74,7 @@ from recordings.config import load_recordings_config
 
 log = logging.getLogger(__name__)
 
-SANDBOX_STATE_FILE = "sandbox.json"
+CONNECT_TIMEOUT_S = 10.0
 
 
 class _MetricsObserver(AriObserver):
@@ -92,370 +95,354 @@ class _MetricsObserver(AriObserver):
             self.m.reconnects.inc()
 
 
-@dataclass
-class App:
-    settings: Settings
-    root: Path
-    metrics: Metrics = field(default_factory=Metrics)
-    sessions: dict[str, CallSession] = field(default_factory=dict)
-    healthy: bool = True
-    switch: SandboxSwitch | None = None
-    redis: LocalRedis | None = None
-    redis_url: str | None = None
-    http_url: str = ""
-    _flows: FlowSet | None = None
-    _closers: list[Callable[[], object]] = field(default_factory=list)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+class Closers:
+    """What to stop, in the reverse order of start. A failing stop is logged; the rest run."""
 
-    # ------------------------------------------------------------------ start / stop
+    def __init__(self) -> None:
+        self._closers: list[Callable[[], Awaitable[object]]] = []
+
+    def add(self, close: Callable[[], Awaitable[object]]) -> None:
+        self._closers.append(close)
+
+    async def close_all(self) -> None:
+        while self._closers:
+            close = self._closers.pop()
+            try:
+                await close()
+            except Exception:
+                log.exception("error while stopping")
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every part of the running app, in the order `build_services` builds them."""
+
+    clock: Clock
+    metrics: Metrics
+    store: CallStore
+    providers: SqlDemoProviders
+    call_records: CallRecordWriter
+    users: UserStore
+    recordings: RecordingIndex
+    flow_versions: FlowVersions
+    redis: LocalRedis | None  # None: `settings.redis_url` names the Redis in use
+    queue_store: RedisQueueStore
+    renderer: PromptRenderer
+    switch: SandboxSwitch | None  # None: a real Asterisk at `settings.ari.url`
+    rest: AriRest
+    router: CallRouter
+    http: WebServer
+    handoff: RedisQueueHandoff
+    speech: SpeechService | None  # None: no speech models, every menu is DTMF-only
+    deps: SessionDeps
+    events: AriEvents
+
+
+async def build_services(
+    settings: Settings, root: Path, clock: Clock, closers: Closers
+) -> Services:
+    """Build and start every part, in dependency order; each one's stop is added to `closers`."""
+    s, metrics = settings, Metrics()
+    sql = await _open_sql(settings, root, clock, closers)
+    models = _speech_models(settings, root)
+    flow_versions = await start_flow_versions(
+        sql.store.engine, s, root, vocabulary_check=_vocabulary_check(models)
+    )
+    closers.add(flow_versions.aclose)
+    redis, queue_store = await _start_queue_store(settings, root, clock, closers)
+    renderer = PromptRenderer(_under(root, s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
+    closers.add(renderer.close)
+    switch, (ari_url, username, password) = await _start_switch(settings, root, closers)
+    observer = _MetricsObserver(metrics)
+    rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer)
+    closers.add(rest.close)
+    router = CallRouter(rest, s.ari.app)
+    web_app = _web_app(settings, root, sql, flow_versions, queue_store, clock)
+    add_health_routes(web_app, lambda: Health(router.healthy, len(router.sessions)), metrics)
+    http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
+    closers.add(http.aclose)
+    prompts = HttpPromptMedia(renderer, http.url)
+    handoff = RedisQueueHandoff(
+        queue_store,
+        rest,
+        clock,
+        app=s.ari.app,
+        bind=router.dispatcher.bind,
+        unbind=router.dispatcher.unbind,
+        outbound_dial=s.calls.outbound_dial,
+        prompts=prompts,
+    )
+    handoff.start()
+    closers.add(handoff.aclose)
+    speech = _speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
+    deps = SessionDeps(
+        rest=rest, flows=flow_versions.live, prompts=prompts,
+        providers=AlertingProviders(sql.providers, queue_store, clock), handoff=handoff,
+        records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
+        default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
+        keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
+    )  # fmt: skip
+    events = AriEvents(
+        ari_url, username, password, s.ari.app, on_connected=router.on_connected, observer=observer
+    )
+    router.start(events, deps, handoff)
+    closers.add(router.aclose)  # stopped before the parts the calls use
+    closers.add(events.close)
+    async with asyncio.timeout(CONNECT_TIMEOUT_S):
+        await events.connected.wait()
+    log.info("ARI application %s connected to %s", s.ari.app, ari_url)
+    return Services(
+        clock=clock, metrics=metrics, store=sql.store, providers=sql.providers,
+        call_records=sql.call_records, users=sql.users, recordings=sql.recordings,
+        flow_versions=flow_versions, redis=redis, queue_store=queue_store, renderer=renderer,
+        switch=switch, rest=rest, router=router, http=http, handoff=handoff, speech=speech,
+        deps=deps, events=events,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Sql:
+    store: CallStore
+    providers: SqlDemoProviders
+    call_records: CallRecordWriter
+    users: UserStore
+    recordings: RecordingIndex
+
+
+async def _open_sql(settings: Settings, root: Path, clock: Clock, closers: Closers) -> _Sql:
+    """The call records (migrated), the demo back office (seeded), users, recording index."""
+    config_dir = _under(root, settings.paths.config_dir)
+    store = await CallStore.open(database_url_in(settings.database_url, root))
+    closers.add(store.close)
+    async with AsyncSession(store.engine) as db, db.begin():
+        await seed_demo(db)
+    calendar_file = config_dir / "trading_calendar.yaml"
+    calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
+    providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar)
+    call_records = CallRecordWriter(store)
+    call_records.start()
+    closers.add(call_records.aclose)
+    users = UserStore(store.engine)  # tables migrated by CallStore.open
+    recordings = RecordingIndex(
+        store.engine,
+        _under(root, settings.paths.recordings),
+        load_recordings_config(config_dir / "recordings.yaml"),
+    )
+    return _Sql(store, providers, call_records, users, recordings)
+
+
+def _web_app(
+    settings: Settings,
+    root: Path,
+    sql: _Sql,
+    flow_versions: FlowVersions,
+    queue_store: RedisQueueStore,
+    clock: Clock,
+) -> web.Application:
+    """Prompts for Asterisk, the staff API (calls, queues, recordings, flows) and pages."""
+    paths = settings.paths
+    app = web.Application()
+    tts_cache, prompt_root = _under(root, paths.tts_cache), _under(root, paths.prompt_root)
+    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root)
+    add_api_routes(app, ApiDeps(queue_store, sql.store, sql.users, clock))
+    add_recording_routes(app, sql.recordings)
+    register_flow_routes(app, flow_versions)
+    add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))
+    add_pages(app, flow_versions)
+    return app
+
+
+def _under(root: Path, p: Path) -> Path:
+    return p if p.is_absolute() else root / p
+
+
+async def _start_queue_store(
+    settings: Settings, root: Path, clock: Clock, closers: Closers
+) -> tuple[LocalRedis | None, RedisQueueStore]:
+    redis = None
+    url = settings.redis_url
+    if url is None:
+        redis = await start_local_redis(_under(root, Path("var/redis")))
+        closers.add(redis.stop)
+        url = redis.url
+    config = load_queues(_under(root, settings.paths.config_dir) / "queues.yaml")
+    store = RedisQueueStore.from_url(url, config, day_zone=ZoneInfo(clock.timezone))
+    closers.add(store.close)
+    return redis, store
+
+
+async def _start_switch(
+    settings: Settings, root: Path, closers: Closers
+) -> tuple[SandboxSwitch | None, tuple[str, str, str]]:
+    """The ARI to use: (the embedded switch or None, (url, username, password))."""
+    s = settings
+    if s.ari.url is not None:
+        if not s.ari.password:
+            raise ConfigError("IVR_ARI_URL is set but IVR_ARI_PASSWORD is not: set it")
+        return None, (s.ari.url, s.ari.username, s.ari.password)
+    password = s.ari.password or secrets.token_urlsafe(18)
+    recordings = _under(root, s.paths.recordings) / "sandbox"
+    # Asterisk answers a bare 500 without it (docs/asterisk-behaviour.md, "Calls and events")
+    recordings.mkdir(parents=True, exist_ok=True)
+    config = SandboxConfig(
+        username=s.ari.username,
+        password=password,
+        speed=s.sandbox.speed,
+        recordings_dir=recordings,
+        stasis_app=s.ari.app,
+        endpoints={
+            name: EndpointBehavior(
+                answer_after_s=e.answer_after_s or 0.0, never_answer=e.never_answer, busy=e.busy
+            )
+            for name, e in s.sandbox.endpoints.items()
+        },
+    )
+    switch = SandboxSwitch(config)
+    await switch.start()
+    closers.add(switch.stop)
+    return switch, (switch.ari_url, s.ari.username, password)
+
+
+def _speech_models(settings: Settings, root: Path) -> ModelRegistry | None:
+    """The configured speech models (docs/asr.md). A configured model that is missing is
+    logged now (`ModelRegistry.check`) and its language runs DTMF-only."""
+    if not settings.asr.models:
+        return None
+    registry = ModelRegistry({lang: _under(root, p) for lang, p in settings.asr.models.items()})
+    registry.check()
+    return registry
+
+
+def _vocabulary_check(registry: ModelRegistry | None) -> VocabularyCheck | None:
+    """With speech models, publish also refuses phrase words the models lack."""
+    if registry is None:
+        return None
+
+    def check(flows: FlowSet, texts: Mapping[str, str]) -> list[FlowError]:
+        try:
+            return unknown_phrase_words(flows, registry, texts)
+        except AsrError as exc:  # a broken model is reported at start-up already
+            log.warning("speech vocabulary not checked: %s", exc)
+            return []
+
+    return check
+
+
+def _speech_service(
+    registry: ModelRegistry | None,
+    rest: AriRest,
+    dispatcher: Dispatcher,
+    settings: Settings,
+    ari_url: str,
+    closers: Closers,
+) -> SpeechService | None:
+    if registry is None:
+        return None
+    service = SpeechService(
+        registry,
+        RecognizerPool(settings.asr.max_active),
+        rest,
+        app_name=settings.ari.app,
+        media_base=media_base_url(ari_url),
+        bind=dispatcher.bind,
+    )
+    closers.add(service.aclose)
+    return service
+
+
+class App:
+    """The running application: `app = await App.start(settings, root)`, `await app.stop()`.
+    Its parts are `app.services`; the properties below name the ones callers use."""
+
+    def __init__(
+        self, settings: Settings, root: Path, services: Services, closers: Closers
+    ) -> None:
+        self.settings = settings
+        self.root = root
+        self.services = services
+        self._closers = closers
 
     @classmethod
     async def start(cls, settings: Settings, root: Path, *, clock: Clock | None = None) -> App:
-        app = cls(settings=settings, root=root)
+        closers = Closers()
         try:
-            await app._start(clock or Clock(speed=settings.sandbox.speed))
-        except BaseException:
-            await app.stop()
-            raise
-        return app
-
-    def path(self, p: Path) -> Path:
-        return p if p.is_absolute() else self.root / p
-
-    async def _start(self, clock: Clock) -> None:
-        s = self.settings
-        self.clock = clock
-        self._flows = self.load_flows()
-        await self._start_store()
-        await self._start_redis()
-        self._open_queue_store()
-        self._open_recordings()
-        self.renderer = PromptRenderer(self.path(s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
-        self._closers.append(self.renderer.close)
-        await self._start_http()
-        ari_url, username, password = await self._start_switch()
-        self.rest = AriRest(
-            ari_url,
-            username,
-            password,
-            timeout_s=s.ari.timeout_s,
-            observer=_MetricsObserver(self.metrics),
-        )
-        self._closers.append(self.rest.close)
-        self.dispatcher = Dispatcher(self._lane, on_overflow=self._overflow)
-        self.handoff: QueueHandoff = await self._start_queueing(clock)
-        self._closers.append(self.handoff.aclose)
-        self.deps = SessionDeps(
-            rest=self.rest,
-            flows=self.flows,
-            prompts=HttpPromptMedia(self.renderer, self.http_url),
-            providers=AlertingProviders(self.providers, self.queue_store, clock),
-            handoff=self.handoff,
-            recorder=self.recorder,
-            clock=clock,
-            metrics=self.metrics,
-            app_name=s.ari.app,
-            keeper=RecordingKeeper(self.recordings, self.rest),
-            bind=self.dispatcher.bind,
-            speech=self._start_speech(ari_url),
-        )
-        self.events = AriEvents(
-            ari_url,
-            username,
-            password,
-            s.ari.app,
-            on_connected=self._on_connected,
-            observer=_MetricsObserver(self.metrics),
-        )
-        self._spawn(self._consume(), "ari-events")
-        async with asyncio.timeout(10):
-            await self.events.connected.wait()
-        log.info("ARI application %s connected to %s", s.ari.app, ari_url)
-
-    def _start_speech(self, ari_url: str) -> SpeechService | None:
-        """Speech models and the recognizer pool (docs/asr.md). A configured model that is
-        missing is logged now (`ModelRegistry.check`) and its language runs DTMF-only."""
-        s = self.settings.asr
-        if not s.models:
-            return None
-        registry = ModelRegistry({lang: self.path(p) for lang, p in s.models.items()})
-        registry.check()
-        service = SpeechService(
-            registry,
-            RecognizerPool(s.max_active),
-            self.rest,
-            app_name=self.settings.ari.app,
-            media_base=media_base_url(ari_url),
-            bind=self.dispatcher.bind,
-        )
-        self._closers.append(service.aclose)
-        self._check_vocabulary_at_publish(registry)
-        return service
-
-    def _check_vocabulary_at_publish(self, registry: ModelRegistry) -> None:
-        """Publish also refuses phrase words the configured speech models lack."""
-
-        def check(flows: FlowSet, texts: Mapping[str, str]) -> list[FlowError]:
-            try:
-                return unknown_phrase_words(flows, registry, texts)
-            except AsrError as exc:  # a broken model is reported at start-up already
-                log.warning("speech vocabulary not checked: %s", exc)
-                return []
-
-        versions = getattr(self, "flow_versions", None)
-        if versions is not None:
-            versions.vocabulary_check = check
-
-    async def _start_store(self) -> None:
-        url = self.settings.database_url
-        if url.startswith("sqlite") and ":///" in url and not url.endswith(":memory:"):
-            db_path = Path(url.split(":///", 1)[1])
-            self.path(db_path).parent.mkdir(parents=True, exist_ok=True)
-            if not db_path.is_absolute():
-                url = url.split(":///", 1)[0] + ":///" + str(self.path(db_path))
-        self.store = await CallStore.open(url)
-        self._closers.append(self.store.close)
-        async with AsyncSession(self.store.engine) as db, db.begin():
-            await seed_demo(db)
-        calendar_file = self.path(self.settings.paths.config_dir) / "trading_calendar.yaml"
-        calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
-        self.providers = SqlDemoProviders(self.store.engine, now=self.clock.now, calendar=calendar)
-        self.recorder = StoreRecorder(self.store)
-        self.recorder.start()
-        self._closers.append(self.recorder.aclose)
-
-    async def _start_redis(self) -> None:
-        if self.settings.redis_url:
-            self.redis_url = self.settings.redis_url
-            return
-        self.redis = await start_local_redis(self.path(Path("var/redis")))
-        self._closers.append(self.redis.stop)
-        self.redis_url = self.redis.url
-
-    def _open_queue_store(self) -> None:
-        assert self.redis_url is not None
-        config = load_queues(self.path(self.settings.paths.config_dir) / "queues.yaml")
-        self.queue_store = RedisQueueStore.from_url(
-            self.redis_url, config, day_zone=ZoneInfo(self.clock.timezone)
-        )
-        self._closers.append(self.queue_store.close)
-
-    def _open_recordings(self) -> None:
-        config_dir = self.path(self.settings.paths.config_dir)
-        config = load_recordings_config(config_dir / "recordings.yaml")
-        self.recordings = RecordingIndex(
-            self.store.engine, self.path(self.settings.paths.recordings), config
-        )
-
-    async def _start_queueing(self, clock: Clock) -> QueueHandoff:
-        handoff = RedisQueueHandoff(
-            self.queue_store,
-            self.rest,
-            clock,
-            app=self.settings.ari.app,
-            bind=self.dispatcher.bind,
-            unbind=self.dispatcher.unbind,
-            prompts=HttpPromptMedia(self.renderer, self.http_url),
-        )
-        handoff.start()
-        return handoff
-
-    async def _start_http(self) -> None:
-        s = self.settings
-        web_app = web.Application()
-        add_prompt_routes(
-            web_app,
-            tts_cache=self.path(s.paths.tts_cache),
-            prompt_root=self.path(s.paths.prompt_root),
-        )
-        self.users = UserStore(self.store.engine)  # tables migrated by CallStore.open
-        add_api_routes(web_app, ApiDeps(self.queue_store, self.store, self.users, self.clock))
-        add_recording_routes(web_app, self.recordings)
-        self.flow_versions = await add_flow_version_routes(
-            web_app, self.store.engine, self.settings, self.root, self._closers
-        )
-        add_queue_routes(
-            web_app,
-            queue_admin_deps(self.root, s.paths.config_dir, self.queue_store, self.flow_versions),
-        )
-        add_pages(web_app, self.flow_versions)
-        web_app.router.add_get("/healthz", self._healthz)
-        web_app.router.add_get("/metrics", self._metrics)
-        self.web_app = web_app
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, s.http.host, s.http.port)
-        await site.start()
-        self._closers.append(runner.cleanup)
-        port = runner.addresses[0][1]
-        self.http_url = s.http.public_base_url or f"http://{s.http.host}:{port}"
-
-    async def _start_switch(self) -> tuple[str, str, str]:
-        s = self.settings
-        if s.ari.url is not None:
-            if not s.ari.password:
-                from ivr.errors import ConfigError
-
-                raise ConfigError("IVR_ARI_URL is set but IVR_ARI_PASSWORD is not: set it")
-            return s.ari.url, s.ari.username, s.ari.password
-        password = s.ari.password or secrets.token_urlsafe(18)
-        recordings = self.path(s.paths.recordings) / "sandbox"
-        recordings.mkdir(parents=True, exist_ok=True)  # Asterisk answers a bare 500 without it
-        config = SandboxConfig(
-            username=s.ari.username,
-            password=password,
-            speed=s.sandbox.speed,
-            recordings_dir=recordings,
-            stasis_app=s.ari.app,
-            endpoints={
-                name: EndpointBehavior(
-                    answer_after_s=e.answer_after_s or 0.0,
-                    never_answer=e.never_answer,
-                    busy=e.busy,
-                )
-                for name, e in s.sandbox.endpoints.items()
-            },
-        )
-        self.switch = SandboxSwitch(config)
-        await self.switch.start()
-        self._closers.append(self.switch.stop)
-        self._write_sandbox_state(self.switch.ari_url, s.ari.username, password)
-        return self.switch.ari_url, s.ari.username, password
-
-    def _write_sandbox_state(self, url: str, username: str, password: str) -> None:
-        """For `ivr call`: where the running sandbox is (credentials in a 0600 file)."""
-        state = self.path(Path("var")) / SANDBOX_STATE_FILE
-        state.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(
-                {
-                    "ari_url": url,
-                    "username": username,
-                    "password": password,
-                    "http_url": self.http_url,
-                    "pid": os.getpid(),
-                },
-                f,
+            services = await build_services(
+                settings, root, clock or Clock(speed=settings.sandbox.speed), closers
             )
-        self._closers.append(lambda: state.unlink(missing_ok=True))
+        except BaseException:
+            await closers.close_all()
+            raise
+        return cls(settings, root, services, closers)
 
     async def stop(self) -> None:
-        events = getattr(self, "events", None)
-        if events is not None:
-            await events.close()
-        dispatcher = getattr(self, "dispatcher", None)
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
-        if dispatcher is not None:
-            await dispatcher.aclose()
-        for close in reversed(self._closers):
-            try:
-                result = close()
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception:
-                log.exception("error while stopping")
-        self._closers.clear()
-
-    # ------------------------------------------------------------------ flows
-
-    def load_flows(self) -> FlowSet | None:
-        """Load and fully validate the flow files: the seed of the flow versions. With errors,
-        None and a warning: the stored live versions decide (`ivr.flowversions.service` refuses to
-        start only if a flow without a stored version is broken)."""
-        context = flow_context(self.settings, self.root)  # the one publish validates with
-        try:
-            return load_checked([self.path(self.settings.paths.flows_dir)], context)
-        except ErrorList as exc:
-            log.warning("flow files have errors; the stored live versions are used:\n%s", exc)
-            return None
+        await self._closers.close_all()
 
     def flows(self) -> FlowSet:
         """The live flow set (new calls take it once; a publish/rollback replaces it)."""
-        versions: FlowVersions | None = getattr(self, "flow_versions", None)
-        if versions is not None:
-            return versions.live()
-        assert self._flows is not None
-        return self._flows
+        return self.services.flow_versions.live()
 
-    # ------------------------------------------------------------------ events
+    @property
+    def http_url(self) -> str:
+        """Where Asterisk fetches prompts and staff reach the API and pages."""
+        return self.services.http.url
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    @property
+    def sessions(self) -> dict[str, CallSession]:
+        """The calls in progress by call key."""
+        return self.services.router.sessions
 
-    async def _consume(self) -> None:
-        try:
-            await self.events.run(self._on_event)
-        except AriAppReplaced:
-            self.healthy = False
-            log.error("ARI app replaced by another process: no longer consuming events")
-        except AriError as exc:
-            self.healthy = False
-            log.error("ARI events stopped: %s", exc)
+    @property
+    def dispatcher(self) -> Dispatcher:
+        return self.services.router.dispatcher
 
-    def _on_event(self, event: ari.AriEvent) -> None:
-        key = self.dispatcher.dispatch(event)
-        if key is None and isinstance(event, ari.StasisStart):
-            self._open_call(event)
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
 
-    def _open_call(self, event: ari.StasisStart) -> None:
-        session = CallSession(self.deps, event.channel)
-        key = session.key
-        self.sessions[key] = session
-        self.dispatcher.open_call(key)
-        task = self._spawn(session.run(), f"call-{key}")
-        task.add_done_callback(lambda _t: self._call_done(key))
-        self.dispatcher.dispatch(event, key)
+    @property
+    def store(self) -> CallStore:
+        return self.services.store
 
-    def _call_done(self, key: str) -> None:
-        self.sessions.pop(key, None)
-        self.dispatcher.finish(key)
+    @property
+    def providers(self) -> SqlDemoProviders:
+        return self.services.providers
 
-    async def _lane(self, key: str, event: ari.AriEvent) -> None:
-        if isinstance(self.handoff, RedisQueueHandoff) and self.handoff.owns(event):
-            await self.handoff.handle(event)
-            return
-        session = self.sessions.get(key)
-        if session is not None:
-            session.deliver(event)
+    @property
+    def call_records(self) -> CallRecordWriter:
+        return self.services.call_records
 
-    async def _overflow(self, key: str) -> None:
-        session = self.sessions.get(key)
-        if session is not None:
-            session.channel_lost("overflow")
+    @property
+    def users(self) -> UserStore:
+        return self.services.users
 
-    async def _on_connected(self) -> None:
-        if self.events.connections <= 1:
-            return
-        try:
-            _alive, gone = await ari.resync(
-                self.rest, self.settings.ari.app, [ari.ChannelId(k) for k in self.sessions]
-            )
-        except AriError as exc:
-            log.error("resync failed: %s", exc)
-            return
-        for key in gone:
-            session = self.sessions.get(key)
-            if session is not None:
-                session.channel_lost("lost")
+    @property
+    def recordings(self) -> RecordingIndex:
+        return self.services.recordings
 
-    # ------------------------------------------------------------------ HTTP
+    @property
+    def flow_versions(self) -> FlowVersions:
+        return self.services.flow_versions
 
-    async def _healthz(self, request: web.Request) -> web.Response:
-        body = {"status": "ok" if self.healthy else "unhealthy", "active_calls": len(self.sessions)}
-        return web.json_response(body, status=200 if self.healthy else 503)
+    @property
+    def queue_store(self) -> RedisQueueStore:
+        return self.services.queue_store
 
-    async def _metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.metrics.render(), content_type="text/plain")
+    @property
+    def renderer(self) -> PromptRenderer:
+        return self.services.renderer
 
+    @property
+    def switch(self) -> SandboxSwitch | None:
+        return self.services.switch
 
-async def run_until_stopped(app: App, stop: asyncio.Event) -> None:
-    with contextlib.suppress(asyncio.CancelledError):
-        await stop.wait()
-    await app.stop()
+    @property
+    def handoff(self) -> RedisQueueHandoff:
+        return self.services.handoff
+
+    @property
+    def deps(self) -> SessionDeps:
+        return self.services.deps
+
+    @property
+    def events(self) -> AriEvents:
+        return self.services.events

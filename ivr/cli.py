@@ -1,8 +1,10 @@
 """The `ivr` console script: one dispatcher, one module per command group in `ivr/commands/`.
 
 Each command module exposes `register(subparsers)`; a registered sub-command sets
-`func(args) -> int` (the exit status). Errors raised on purpose (`IvrError`) print their
-message on stderr and exit 1 -- never a traceback to a user.
+`func(args) -> int` (the exit status). Errors raised on purpose anywhere (`IvrError`, the one
+base that `queueing`, `recordings` and `asr` errors descend from too) propagate untouched to
+here, print their message on stderr and exit 1 -- never a traceback to a user. Commands do not
+re-wrap them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from queueing.config import ExitOption, PriorityClass
+from queueing.definitions import ExitOption, PriorityClass
 from queueing.policy import AgentId, CallKey
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NewType
 
-from queueing.config import (
+from queueing.definitions import (
     AddQueue,
     AddSkills,
     ExitOption,

@@ -6,7 +6,10 @@ prefixed by `lib.lua`), so any number of app processes can share a store: a rese
 only if the call is still waiting and the agent still ready. Time is injected (`now_s`
 arguments, passed to Lua as ARGV; no clock is read here or in Lua). Decisions come from the
 pure `queueing.policy`; this module fetches the facts, applies the decision, and reports the
-reservations actually won (a stale pair simply loses and the caller routes again).
+reservations actually won (a stale pair simply loses and the caller routes again). A refusal
+is a typed `QueueStoreError` (`AgentBusy`, `NotOffered`, ...: `queueing.errors`); Redis itself
+failing is `StoreUnavailable` after the bounded waits of `queueing.connection`. Hash rows are
+decoded by `queueing.rows`.
 
 Keys (prefix `P`, default `ivr:`; tests use one prefix per test):
   P call:<id>            hash  call_id queue priority state enqueued_at_s order_at_s agent_id
@@ -24,22 +27,31 @@ Keys (prefix `P`, default `ivr:`; tests use one prefix per test):
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
 
-from queueing import policy
-from queueing.config import PriorityClass, QueueConfig, QueueDef, RoutingRules, did_you_mean
-from queueing.errors import QueueStoreError
+from queueing import policy, rows
+from queueing.connection import LOADING_WAIT_S, load_scripts, redis_client, redis_errors
+from queueing.definitions import PriorityClass, QueueConfig, QueueDef
+from queueing.errors import (
+    AgentBusy,
+    AgentLoggedIn,
+    AgentNotFound,
+    CallAlreadyQueued,
+    CallNotConnected,
+    CallNotFound,
+    CallNotWaiting,
+    NotOffered,
+    StateNotSettable,
+    UnknownQueue,
+)
+from queueing.loader import did_you_mean
 from queueing.model import (
     AgentProfile,
     AgentRecord,
@@ -57,61 +69,10 @@ from queueing.policy import AgentId, Assignment, CallKey, FreeAgent, WaitingCall
 
 log = logging.getLogger(__name__)
 
-_SCRIPTS = (
-    "snapshot",
-    "enqueue",
-    "reserve",
-    "answer",
-    "release",
-    "end_call",
-    "remove",
-    "agent_state",
-    "reap",
-    "callback",
-)
-_CALL_FIELDS = ("call_id", "queue", "priority", "state", "enqueued_at_s", "order_at_s", "agent_id")
-_RECORD_FIELDS = (*_CALL_FIELDS, "info", "callback_number")
-_AGENT_FIELDS = (
-    "agent_id",
-    "name",
-    "endpoint",
-    "skills",
-    "state",
-    "reason",
-    "state_since_s",
-    "calls_handled",
-    "last_call_end_s",
-    "last_offer_s",
-    "call_id",
-    "unanswered",
-)
-
-
-class StoreUnavailable(QueueStoreError):
-    """Redis could not be reached or answered with an error."""
-
-
-@contextlib.asynccontextmanager
-async def _redis_errors(what: str) -> AsyncIterator[None]:
-    """Translate redis-py errors at the boundary into `StoreUnavailable`."""
-    try:
-        yield
-    except RedisError as exc:
-        raise StoreUnavailable(f"queue store: {what} failed: {exc}") from exc
-
 
 def day_of(now_s: float, zone: tzinfo) -> str:
     """The statistics day (`YYYY-MM-DD`) of `now_s` in `zone`."""
     return datetime.fromtimestamp(now_s, zone).date().isoformat()
-
-
-def _load_scripts(client: aioredis.Redis) -> dict[str, AsyncScript]:
-    lua = resources.files("queueing") / "lua"
-    lib = (lua / "lib.lua").read_text(encoding="utf-8")
-    return {
-        name: client.register_script(lib + "\n" + (lua / f"{name}.lua").read_text(encoding="utf-8"))
-        for name in _SCRIPTS
-    }
 
 
 class RedisQueueStore:
@@ -133,16 +94,21 @@ class RedisQueueStore:
         self.events_maxlen = events_maxlen
         self.day_zone = day_zone
         self.handle_times_kept = handle_times_kept
-        self._scripts = _load_scripts(client)
+        self._scripts = load_scripts(client)
 
     @classmethod
     def from_url(
-        cls, url: str, config: QueueConfig, *, socket_timeout_s: float = 5.0, **options: Any
+        cls,
+        url: str,
+        config: QueueConfig,
+        *,
+        socket_timeout_s: float = 5.0,
+        loading_wait_s: float = LOADING_WAIT_S,
+        **options: Any,
     ) -> RedisQueueStore:
-        """A store on a new client for `url` (`redis://`, `unix://`), with a socket deadline."""
-        client = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=socket_timeout_s
-        )
+        """A store on a new client for `url` (`redis://`, `unix://`): a socket deadline, and a
+        bounded wait while Redis loads its dataset (`queueing.connection`)."""
+        client = redis_client(url, socket_timeout_s=socket_timeout_s, loading_wait_s=loading_wait_s)
         return cls(client, config, **options)
 
     async def close(self) -> None:
@@ -154,7 +120,7 @@ class RedisQueueStore:
 
     async def _run(self, name: str, now_s: float, *args: str | float | int) -> Any:
         base: list[str | float | int] = [self.prefix, repr(float(now_s)), self.events_maxlen]
-        async with _redis_errors(name):
+        async with redis_errors(name):
             return await self._scripts[name](keys=[self.key("events")], args=[*base, *args])
 
     def _rules_args(self) -> list[float]:
@@ -165,8 +131,7 @@ class RedisQueueStore:
     def _queue(self, name: str) -> QueueDef:
         queue = self.config.queues.get(name)
         if queue is None:
-            hint = did_you_mean(name, sorted(self.config.queues))
-            raise QueueStoreError(f"unknown queue '{name}'{hint}")
+            raise UnknownQueue(name, did_you_mean(name, sorted(self.config.queues)))
         return queue
 
     # -- agents ----------------------------------------------------------------------------
@@ -176,7 +141,7 @@ class RedisQueueStore:
         skills = json.dumps(dict(profile.skills), sort_keys=True)
         fields = ["agent_id", profile.agent_id, "name", profile.name]
         fields += ["endpoint", profile.endpoint, "skills", skills]
-        async with _redis_errors("add_agent"), self.client.pipeline(transaction=True) as pipe:
+        async with redis_errors("add_agent"), self.client.pipeline(transaction=True) as pipe:
             pipe.hset(key, items=fields)
             pipe.hsetnx(key, "state", AgentState.LOGGED_OUT.value)
             pipe.hsetnx(key, "state_since_s", repr(float(now_s)))
@@ -190,13 +155,13 @@ class RedisQueueStore:
             await pipe.execute()
 
     async def get_agent(self, agent_id: AgentId) -> AgentRecord | None:
-        async with _redis_errors("get_agent"):
-            values = await self.client.hmget(self.key("agent", agent_id), list(_AGENT_FIELDS))
-        return _agent_record(_texts(values))
+        async with redis_errors("get_agent"):
+            values = await self.client.hmget(self.key("agent", agent_id), list(rows.AGENT_FIELDS))
+        return rows.agent_record(rows.texts(values))
 
     async def list_agents(self) -> list[AgentRecord]:
         """Every agent, ordered by id."""
-        async with _redis_errors("list_agents"):
+        async with redis_errors("list_agents"):
             ids = sorted(str(i) for i in await self.client.smembers(self.key("agents")))
             records = await self._agents(ids)
         return [r for r in records if r is not None]
@@ -204,9 +169,9 @@ class RedisQueueStore:
     async def _agents(self, ids: Sequence[str]) -> list[AgentRecord | None]:
         async with self.client.pipeline(transaction=False) as pipe:
             for agent_id in ids:
-                pipe.hmget(self.key("agent", agent_id), list(_AGENT_FIELDS))
-            rows = await pipe.execute()
-        return [_agent_record(_texts(row)) for row in rows]
+                pipe.hmget(self.key("agent", agent_id), list(rows.AGENT_FIELDS))
+            replies = await pipe.execute()
+        return [rows.agent_record(rows.texts(row)) for row in replies]
 
     async def login(self, agent_id: AgentId, now_s: float, *, ready: bool = False) -> None:
         """Log in: `not_ready(login)`, or `ready` at once."""
@@ -217,6 +182,15 @@ class RedisQueueStore:
 
     async def logout(self, agent_id: AgentId, now_s: float) -> None:
         await self.set_state(agent_id, AgentState.LOGGED_OUT, "", now_s)
+
+    async def remove_agent(self, agent_id: AgentId, now_s: float) -> None:
+        """Delete an agent; refused (`AgentLoggedIn`) unless it is logged out."""
+        answer = await self._run("remove_agent", now_s, agent_id)
+        if answer == "unknown":
+            raise AgentNotFound(agent_id)
+        if answer == "logged_in":
+            raise AgentLoggedIn(agent_id)
+        log.info("agent removed agent=%s", agent_id)
 
     async def set_ready(self, agent_id: AgentId, now_s: float) -> None:
         await self.set_state(agent_id, AgentState.READY, "", now_s)
@@ -229,17 +203,17 @@ class RedisQueueStore:
     ) -> None:
         """Change an agent's own state; refused while it is reserved or on a call."""
         if state not in (AgentState.LOGGED_OUT, AgentState.READY, AgentState.NOT_READY):
-            raise QueueStoreError(f"agent state '{state}' is set by the queues, not by hand")
+            raise StateNotSettable(state)
         answer = await self._run("agent_state", now_s, agent_id, state.value, reason)
         if answer == "unknown":
-            raise QueueStoreError(f"no agent '{agent_id}'")
+            raise AgentNotFound(agent_id)
         if answer == "busy":
-            raise QueueStoreError(f"agent '{agent_id}' is busy with a call; try after it ends")
+            raise AgentBusy(agent_id)
         log.info("agent state agent=%s state=%s reason=%s", agent_id, state.value, reason)
 
     async def ready_agents(self) -> list[AgentRecord]:
         """Agents in state ready, ordered by id."""
-        async with _redis_errors("ready_agents"):
+        async with redis_errors("ready_agents"):
             ready = await self.client.smembers(self.key("agents:ready"))
             ids = sorted(str(i) for i in ready)
             records = await self._agents(ids)
@@ -263,21 +237,21 @@ class RedisQueueStore:
         info_json = json.dumps(dict(info or {}))
         done = await self._run("enqueue", now_s, *args, info_json, *settings)
         if done != 1:
-            raise QueueStoreError(f"call '{call_id}' is already queued")
+            raise CallAlreadyQueued(call_id)
         log.info("queued call=%s queue=%s priority=%s", call_id, queue, priority.value)
         return WaitingCall(call_id, queue, priority, now_s)
 
     async def get_call(self, call_id: CallKey) -> CallRecord | None:
-        async with _redis_errors("get_call"):
-            values = await self.client.hmget(self.key("call", call_id), list(_RECORD_FIELDS))
-        return _call_record(_texts(values))
+        async with redis_errors("get_call"):
+            values = await self.client.hmget(self.key("call", call_id), list(rows.RECORD_FIELDS))
+        return rows.call_record(rows.texts(values))
 
     async def waiting_calls(
         self, queues: Iterable[str] | None = None, *, limit_per_class: int = 50
     ) -> list[WaitingCall]:
         """The first `limit_per_class` waiting calls of each class of each queue, best first."""
         names = list(self.config.queues if queues is None else queues)
-        async with _redis_errors("waiting_calls"):
+        async with redis_errors("waiting_calls"):
             async with self.client.pipeline(transaction=False) as pipe:
                 for name in names:
                     for cls in PriorityClass:
@@ -286,9 +260,9 @@ class RedisQueueStore:
             ids = [c for head in heads for c in head]
             async with self.client.pipeline(transaction=False) as pipe:
                 for call_id in ids:
-                    pipe.hmget(self.key("call", call_id), list(_CALL_FIELDS))
-                rows = await pipe.execute()
-        calls = [_waiting(_texts(row)) for row in rows]
+                    pipe.hmget(self.key("call", call_id), list(rows.CALL_FIELDS))
+                replies = await pipe.execute()
+        calls = [rows.waiting_call(rows.texts(row)) for row in replies]
         found = [c for c in calls if c is not None]
         return policy.call_order(found, self.config.routing)
 
@@ -319,11 +293,14 @@ class RedisQueueStore:
         facts = json.loads(await self._run("snapshot", now_s, limit_per_class, *queues))
         raw_calls, raw_agents = facts["calls"] or [], facts["agents"] or []  # {} when empty
         rules = self.config.routing
+        call_width, agent_width = rows.SNAPSHOT_CALL_WIDTH, rows.SNAPSHOT_AGENT_WIDTH
         calls = [
-            _snapshot_call(rules, _texts(raw_calls[i : i + 5])) for i in range(0, len(raw_calls), 5)
+            rows.snapshot_call(rules, rows.texts(raw_calls[i : i + call_width]))
+            for i in range(0, len(raw_calls), call_width)
         ]
         agents = [
-            _snapshot_agent(_texts(raw_agents[i : i + 7])) for i in range(0, len(raw_agents), 7)
+            rows.snapshot_agent(rows.texts(raw_agents[i : i + agent_width]))
+            for i in range(0, len(raw_agents), agent_width)
         ]
         return calls, agents
 
@@ -349,9 +326,9 @@ class RedisQueueStore:
         day = day_of(now_s, self.day_zone)
         outcome = await self._run("answer", now_s, call_id, agent_id, day)
         if outcome == "unknown":
-            raise QueueStoreError(f"no call '{call_id}' in the queues")
+            raise CallNotFound(call_id)
         if outcome != "ok":
-            raise QueueStoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
+            raise NotOffered(call_id, agent_id)
         log.info("answered call=%s agent=%s", call_id, agent_id)
 
     async def no_answer(
@@ -362,20 +339,20 @@ class RedisQueueStore:
         args = self._rules_args()
         answer = await self._run("release", now_s, call_id, agent_id, max_missed, *args, reason)
         if answer != "ok":
-            raise QueueStoreError(f"call '{call_id}' is not offered to agent '{agent_id}'")
+            raise NotOffered(call_id, agent_id)
         log.info("requeued call=%s agent=%s reason=%s", call_id, agent_id, reason)
 
     async def end_call(self, call_id: CallKey, now_s: float) -> None:
         """A connected call ended: handle time recorded, agent to wrap-up (or ready)."""
         done = await self._run("end_call", now_s, call_id, self.handle_times_kept)
         if done != "ok":
-            raise QueueStoreError(f"call '{call_id}' is not connected to an agent")
+            raise CallNotConnected(call_id)
         log.info("call ended call=%s", call_id)
 
     async def request_callback(self, call_id: CallKey, number: str, now_s: float) -> None:
         """The caller hangs up but keeps the place in line: call `number` back when offered."""
         if await self._run("callback", now_s, call_id, number) != 1:
-            raise QueueStoreError(f"call '{call_id}' is not waiting in a queue")
+            raise CallNotWaiting(call_id)
         log.info("callback requested call=%s", call_id)
 
     async def remove_call(
@@ -409,7 +386,7 @@ class RedisQueueStore:
             return None
         queue = self.config.queues[call.queue]
         rank = policy.queue_rank(call.priority, call.order_at_s, self.config.routing)
-        async with _redis_errors("caller_view"):
+        async with redis_errors("caller_view"):
             async with self.client.pipeline(transaction=False) as pipe:
                 for cls in PriorityClass:
                     pipe.zcount(self.key("q", call.queue, cls.value), "-inf", f"({rank!r}")
@@ -426,7 +403,7 @@ class RedisQueueStore:
         """Live figures and today's counters of one queue."""
         definition = self._queue(queue)
         day = day_of(now_s, self.day_zone)
-        async with _redis_errors("queue_stats"):
+        async with redis_errors("queue_stats"):
             async with self.client.pipeline(transaction=False) as pipe:
                 pipe.zcard(self.key("q", queue, "since"))
                 pipe.zrange(self.key("q", queue, "since"), 0, 0, withscores=True)
@@ -438,18 +415,20 @@ class RedisQueueStore:
             if policy.has_skills(agent.profile.skills, definition.skills):
                 by_state[agent.state] += 1
         longest_s = now_s - float(oldest[0][1]) if oldest else 0.0
-        return _stats(queue, int(size), longest_s, by_state, counters)
+        return rows.queue_stats(queue, int(size), longest_s, by_state, counters)
 
     async def events(self, *, after: str = "0", count: int = 100) -> list[QueueEvent]:
         """Stream entries after id `after` (exclusive), oldest first."""
         start = "-" if after == "0" else f"({after}"
-        async with _redis_errors("events"):
-            rows = await self.client.xrange(self.key("events"), min=start, count=count)
+        async with redis_errors("events"):
+            entries = await self.client.xrange(self.key("events"), min=start, count=count)
         out: list[QueueEvent] = []
-        for event_id, raw in rows or []:
-            fields = {str(_text(k)): str(_text(v)) for k, v in (raw or {}).items()}
+        for event_id, raw in entries or []:
+            fields = {str(rows.text(k)): str(rows.text(v)) for k, v in (raw or {}).items()}
             out.append(
-                QueueEvent(str(_text(event_id)), fields.get("type", ""), MappingProxyType(fields))
+                QueueEvent(
+                    str(rows.text(event_id)), fields.get("type", ""), MappingProxyType(fields)
+                )
             )
         return out
 
@@ -457,120 +436,3 @@ class RedisQueueStore:
 def _serves(agent: AgentRecord, skills: Mapping[str, int]) -> bool:
     logged_in = agent.state is not AgentState.LOGGED_OUT
     return logged_in and policy.has_skills(agent.profile.skills, skills)
-
-
-def _text(value: object) -> str | None:
-    """A reply value as text (the client decodes; bytes only if configured otherwise)."""
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _texts(values: Iterable[object]) -> list[str | None]:
-    return [_text(v) for v in values]
-
-
-def _float(value: str | None, default: float = 0.0) -> float:
-    return float(value) if value else default
-
-
-def _agent_record(values: Sequence[str | None]) -> AgentRecord | None:
-    row = dict(zip(_AGENT_FIELDS, values, strict=True))
-    if not row["agent_id"] or not row["state"]:
-        return None
-    skills = {k: int(v) for k, v in json.loads(row["skills"] or "{}").items()}
-    profile = AgentProfile(
-        AgentId(row["agent_id"]),
-        row["name"] or "",
-        row["endpoint"] or "",
-        MappingProxyType(skills),
-    )
-    return AgentRecord(
-        profile=profile,
-        state=AgentState(row["state"]),
-        reason=row["reason"] or "",
-        state_since_s=_float(row["state_since_s"]),
-        calls_handled=int(row["calls_handled"] or 0),
-        last_call_end_s=_float(row["last_call_end_s"]),
-        last_offer_s=_float(row["last_offer_s"]),
-        call_id=CallKey(row["call_id"]) if row["call_id"] else None,
-        unanswered=int(row["unanswered"] or 0),
-    )
-
-
-def _snapshot_call(rules: RoutingRules, row: list[str | None]) -> WaitingCall:
-    queue, cls, call_id, rank, enqueued = (v or "0" for v in row)
-    priority = PriorityClass(cls)
-    offset = policy.EMERGENCY_RANK_OFFSET if priority is PriorityClass.EMERGENCY else None
-    points = offset if offset is not None else rules.class_points[priority]
-    order_at_s = (float(rank) + points) / rules.aging_weight
-    return WaitingCall(CallKey(call_id), queue, priority, float(enqueued), order_at_s)
-
-
-def _snapshot_agent(row: list[str | None]) -> tuple[FreeAgent, str]:
-    agent_id, endpoint, skills, since, last_end, handled, last_offer = (v or "" for v in row)
-    levels = {k: int(v) for k, v in json.loads(skills or "{}").items()}
-    agent = FreeAgent(
-        AgentId(agent_id),
-        MappingProxyType(levels),
-        idle_since_s=max(_float(since), _float(last_end)),
-        calls_handled=int(handled or 0),
-        last_offer_s=_float(last_offer),
-    )
-    return agent, endpoint
-
-
-def _call_record(values: Sequence[str | None]) -> CallRecord | None:
-    row = dict(zip(_RECORD_FIELDS, values, strict=True))
-    if not row["call_id"] or not row["queue"] or not row["state"]:
-        return None
-    info = {str(k): str(v) for k, v in json.loads(row["info"] or "{}").items()}
-    return CallRecord(
-        call_id=CallKey(row["call_id"]),
-        queue=row["queue"],
-        priority=PriorityClass(row["priority"] or PriorityClass.NORMAL.value),
-        state=QueueCallState(row["state"]),
-        enqueued_at_s=_float(row["enqueued_at_s"]),
-        order_at_s=_float(row["order_at_s"]),
-        agent_id=AgentId(row["agent_id"]) if row["agent_id"] else None,
-        info=MappingProxyType(info),
-        callback_number=row["callback_number"] or None,
-    )
-
-
-def _waiting(values: Sequence[str | None]) -> WaitingCall | None:
-    record = _call_record([*values, None, None])
-    if record is None or record.state is not QueueCallState.WAITING:
-        return None
-    return WaitingCall(
-        record.call_id, record.queue, record.priority, record.enqueued_at_s, record.order_at_s
-    )
-
-
-def _pct(part: float, whole: float) -> float | None:
-    return None if whole <= 0 else 100.0 * part / whole
-
-
-def _stats(
-    queue: str,
-    waiting: int,
-    longest_s: float,
-    by_state: dict[AgentState, int],
-    counters: Mapping[str, str],
-) -> QueueStats:
-    def count(field: str) -> int:
-        return int(float(counters.get(field, "0")))
-
-    answered, abandoned = count("answered"), count("abandoned")
-    return QueueStats(
-        queue=queue,
-        waiting=waiting,
-        longest_wait_s=longest_s,
-        agents_by_state=MappingProxyType(by_state),
-        entered=count("entered"),
-        answered=answered,
-        abandoned=abandoned,
-        timed_out=count("timed_out"),
-        service_level_pct=_pct(count("answered_in_sl"), answered),
-        abandon_rate_pct=_pct(abandoned, answered + abandoned),
-    )

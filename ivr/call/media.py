@@ -2,8 +2,9 @@
 
 TTS text is rendered (cached, content-addressed) by `PromptRenderer`; the URI points at
 `/prompts/tts/<sha256>.wav`, audio files at `/prompts/files/<path>`. Both go out as
-`sound:http://...` (res_http_media_cache; the bare `http://` form never finishes, ARI-NOTES), and
-our URLs are always 40+ characters (Asterisk 22.10.1 fails shorter ones).
+`sound:http://...` (res_http_media_cache: the bare `http://` form never finishes), and our URLs
+are always 40+ characters (Asterisk 22.10.1 fails shorter ones): docs/asterisk-behaviour.md,
+"Prompts over HTTP".
 """
 
 from __future__ import annotations

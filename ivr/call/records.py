@@ -1,6 +1,6 @@
-"""Write-behind call records: sessions report, one writer task persists in order.
+"""Write-behind call records: sessions report, one writer task persists the call rows in order.
 
-A call never waits on SQL. `StoreRecorder` queues each report (call started, answered, queued,
+A call never waits on SQL. `CallRecordWriter` queues each report (call started, answered, queued,
 trace entries, ended) and one task applies them to the `CallStore` in arrival order, batching
 trace entries of the same call. `flush()` waits until everything queued so far is written
 (tests and shutdown use it). A failing write is logged and dropped with its call id; it never
@@ -32,8 +32,10 @@ class _Trace:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-class StoreRecorder:
-    """The `CallRecorder` of `ivr.call.session`, backed by a `CallStore`."""
+class CallRecordWriter:
+    """The `CallRecords` port of a call session (`ivr.call.deps`), written to a `CallStore`.
+
+    It writes call rows and traces only; audio recordings are `ivr.call.recording`."""
 
     def __init__(self, store: CallStore) -> None:
         self._store = store
@@ -42,7 +44,7 @@ class StoreRecorder:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._writer(), name="call-recorder")
+        self._task = asyncio.create_task(self._writer(), name="call-record-writer")
 
     async def aclose(self) -> None:
         await self.flush()
@@ -70,7 +72,7 @@ class StoreRecorder:
             except Exception:
                 log.exception("call record write failed")
 
-    # ------------------------------------------------------------------ CallRecorder
+    # ------------------------------------------------------------------ CallRecords
 
     def call_started(
         self,

@@ -1,9 +1,11 @@
 """One call: the I/O shell around the pure flow engine.
 
-A `CallSession` owns one caller channel. ARI events of the call (already ordered by the
-dispatcher lane) are translated into engine events and put in the call's mailbox; timers,
-lookups and queue outcomes land in the same mailbox, so the engine sees one ordered stream.
-The session task takes one event at a time, calls `engine.step`, and executes the commands.
+A `CallSession` owns one caller channel. ARI events of the call (already ordered by its lane
+in `ivr.call.router`) are translated into engine events and put in the call's mailbox; timers,
+lookups (`ivr.call.timers`) and queue outcomes land in the same mailbox, so the engine sees one
+ordered stream. The session task takes one event at a time, calls `engine.step`, and executes
+the commands. Its recordings are `ivr.call.recording.CallRecordings`; what every call shares,
+including the call policy of the settings (default flow, recorded flows), is `SessionDeps`.
 
 Rules:
 - The engine decides, the session only executes. No menu logic here.
@@ -24,89 +26,31 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ivr import ari
-from ivr.ari import AriError, AriRest, AriUnavailable, ChannelGone, ChannelId
-from ivr.call.recording import RecordingKeeper
-from ivr.call.speech import CallSpeech, SpeechService
-from ivr.clock import Clock
+from ivr.ari import AriError, AriUnavailable, ChannelGone, ChannelId
+from ivr.call.deps import SessionDeps
+from ivr.call.recording import CallRecordings
+from ivr.call.speech import CallSpeech
+from ivr.call.timers import CallTimers, lookup_result
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
-from ivr.engine.model import FlowSet
 from ivr.engine.state import CallState
 from ivr.log import call_id as call_id_var
-from ivr.metrics import Metrics
-from ivr.providers import LookupProviders
-from ivr.queue.handoff import QueuedCall, QueueHandoff
-from recordings import RecordingsError
+from ivr.queue.handoff import QueuedCall
 
 log = logging.getLogger(__name__)
 
 CLEANUP_TIMEOUT_S = 2.0
 SEAL_TIMEOUT_S = 10.0  # stop + fetch + hash of the call's recordings at its end
-LOOKUP_TIMEOUT_S = 10.0  # wall seconds: a back office is as slow as it is, whatever the clock
-# Timers about back-office latency, not about the caller: never sped up by a sandbox clock.
-WALL_TIME_TIMERS = frozenset({"lookup"})
 FALLBACK_WAIT_S = 15.0
 FALLBACK_TEXT = {
     "zh-CN": "抱歉，系统暂时繁忙，请稍后再拨。",
     "en": "Sorry, our system is busy. Please call again later.",
 }
-
-
-class PromptMedia(Protocol):
-    """Turns an engine prompt into an ARI media URI (rendering TTS when needed)."""
-
-    async def media_uri(self, prompt: cmd.Prompt) -> str: ...
-
-
-class CallRecorder(Protocol):
-    """Where the call row and its trace go (write-behind: never blocks the call)."""
-
-    def call_started(
-        self,
-        key: str,
-        *,
-        call_id: str,
-        channel_id: str,
-        caller: str,
-        dialed: str,
-        language: str,
-        flow: str,
-    ) -> None: ...
-
-    def answered(self, key: str) -> None: ...
-
-    def queued(self, key: str, queue: str, priority: str) -> None: ...
-
-    def trace(self, key: str, entries: Iterable[cmd.TraceEntry]) -> None: ...
-
-    def call_ended(self, key: str, outcome: str, cause: str | None) -> None: ...
-
-
-@dataclass
-class SessionDeps:
-    """What every call session shares (built once in `ivr.app`)."""
-
-    rest: AriRest
-    flows: Callable[[], FlowSet]
-    prompts: PromptMedia
-    providers: LookupProviders
-    handoff: QueueHandoff
-    recorder: CallRecorder
-    clock: Clock
-    metrics: Metrics
-    app_name: str
-    default_flow: str = "hotline"
-    keeper: RecordingKeeper | None = None
-    bind: Callable[[str, str], None] = lambda _other, _key: None
-    # flows whose calls are recorded (both parties, from entry) -> recording purpose
-    recorded_flows: Mapping[str, str] = field(default_factory=lambda: {"emergency": "emergency"})
-    speech: SpeechService | None = None  # None: every menu is DTMF-only
 
 
 @dataclass
@@ -132,20 +76,25 @@ class CallSession:
         self.outcome = "unknown"
         self.hangup_cause: str | None = None
         self._mailbox: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._timers: dict[str, asyncio.Task[None]] = {}
+        self._timers = CallTimers(deps.clock, self._post, self.key)
         self._work: set[asyncio.Task[None]] = set()
         self._playbacks: dict[str, ev.PlaybackId] = {}  # ARI playback id -> engine id
-        self._recordings: dict[str, str] = {}  # ARI recording name -> engine name
         self._queued: str | None = None
         self._gone = False
         self._hung_up_sent = False
         self._arrived: float | None = None
         self._provider = deps.providers.for_call(self.key)  # per call: PIN failures count
         self.events_handled = 0  # engine steps taken (tests wait on it)
-        self.bridge_id: str | None = None  # the caller's recorded bridge, once recording
-        self.recording_name: str | None = None  # the call recording (bridge), if any
-        self._sealed: list[str] = []  # recordings sealed during the call
+        self.recordings = CallRecordings(
+            deps.keeper, deps.rest, deps.bind, key=self.key, call_id=self.call_id,
+            channel_id=self.channel_id,
+        )  # fmt: skip
         self.speech: CallSpeech | None = None  # the speech runner, once a menu listened
+
+    @property
+    def bridge_id(self) -> str | None:
+        """The caller's recorded bridge, once recording (an agent joins it)."""
+        return self.recordings.bridge_id
 
     # ------------------------------------------------------------------ inputs
 
@@ -176,12 +125,11 @@ class CallSession:
                 if pb.state == "failed":
                     log.warning("playback failed media=%s", pb.media_uri)
                 return ev.PromptFinished(self._playbacks.pop(pb.id))
-            case ari.RecordingFinished(recording=rec) if rec.name in self._recordings:
+            case ari.RecordingFinished(recording=rec) if self.recordings.owns(rec.name):
                 duration = float(rec.duration_s or 0)
-                self._seal_later(rec.name)
-                return ev.RecordingDone(self._recordings.pop(rec.name), duration, "finished")
-            case ari.RecordingFailed(recording=rec) if rec.name in self._recordings:
-                return ev.RecordingDone(self._recordings.pop(rec.name), 0.0, "failed")
+                return ev.RecordingDone(self.recordings.finished(rec.name), duration, "finished")
+            case ari.RecordingFailed(recording=rec) if self.recordings.owns(rec.name):
+                return ev.RecordingDone(self.recordings.failed(rec.name), 0.0, "failed")
             case ari.ChannelHangupRequest(channel=ch, cause=cause) if ch.id == self.channel_id:
                 self.hangup_cause = self.hangup_cause or _cause_text(cause)
                 return ev.CallerHungUp(self.hangup_cause)
@@ -219,7 +167,7 @@ class CallSession:
         flows = self.deps.flows()
         flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
         self.language = flows.flows[flow_name].default_language
-        self.deps.recorder.call_started(
+        self.deps.records.call_started(
             self.key,
             call_id=self.call_id,
             channel_id=self.channel_id,
@@ -230,7 +178,7 @@ class CallSession:
         )
         log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
         await self.deps.rest.answer(self.channel_id)
-        self.deps.recorder.answered(self.key)
+        self.deps.records.answered(self.key)
         started = ev.CallStarted(self.caller, self.dialed, None, self.deps.clock.now())
         state, commands = start(flows, flow_name, started)
         await self._apply(state, commands)
@@ -253,11 +201,11 @@ class CallSession:
         self.state = state
         self.language = state.language or self.language
         purpose = self.deps.recorded_flows.get(state.flow)
-        if purpose is not None and self.recording_name is None and not self._gone:
-            await self._record_call(purpose)
+        if purpose is not None and self.recordings.call_recording is None and not self._gone:
+            await self.recordings.record_call(purpose)
         traces = [c.entry for c in commands if isinstance(c, cmd.WriteTrace)]
         if traces:
-            self.deps.recorder.trace(self.key, traces)
+            self.deps.records.trace(self.key, traces)
         for command in commands:
             if not isinstance(command, cmd.WriteTrace):
                 await self._execute(command)
@@ -282,9 +230,9 @@ class CallSession:
             case cmd.StopPlayback(playback_id=pid):
                 await self._stop_playback(pid)
             case cmd.StartTimer(name=name, duration_s=seconds):
-                self._start_timer(name, seconds)
+                self._timers.start(name, seconds)
             case cmd.CancelTimer(name=name):
-                self._cancel_timer(name)
+                self._timers.cancel(name)
             case cmd.StartRecognition(language=language, grammar=grammar):
                 self._start_recognition(language, grammar)
             case cmd.StopRecognition():
@@ -299,7 +247,7 @@ class CallSession:
             case cmd.Record(name=name, purpose=purpose, max_s=max_s, beep=beep):
                 await self._record(name, purpose, max_s, beep)
             case cmd.StopRecording(name=name):
-                await self._stop_recording(name)
+                await self.recordings.stop(name)
             case cmd.Transfer(target=target):
                 await self._ari(
                     self.deps.rest.continue_in_dialplan(
@@ -355,24 +303,6 @@ class CallSession:
             with contextlib.suppress(ari.AriNotFound):  # already finished: nothing to stop
                 await self._ari(self.deps.rest.stop_playback(ari_id))
 
-    def _start_timer(self, name: str, seconds: float) -> None:
-        self._cancel_timer(name)
-
-        async def fire() -> None:
-            if name in WALL_TIME_TIMERS:
-                await asyncio.sleep(seconds)
-            else:
-                await self.deps.clock.sleep(seconds)
-            self._timers.pop(name, None)
-            self._post(ev.TimerFired(ev.TimerName(name)))
-
-        self._timers[name] = asyncio.create_task(fire(), name=f"timer-{self.key}-{name}")
-
-    def _cancel_timer(self, name: str) -> None:
-        task = self._timers.pop(name, None)
-        if task is not None:
-            task.cancel()
-
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
         task.set_name(name)
@@ -380,21 +310,11 @@ class CallSession:
         task.add_done_callback(self._work.discard)
 
     async def _lookup(self, command: cmd.Lookup) -> None:
-        provider = self._provider
-        try:
-            async with asyncio.timeout(LOOKUP_TIMEOUT_S):
-                result, data = await provider.lookup(command.provider, command.params)
-        except TimeoutError:
-            log.warning("lookup provider=%s timed out", command.provider)
-            result, data = "error", {}
-        except Exception:
-            log.exception("lookup provider=%s failed", command.provider)
-            result, data = "error", {}
-        self._post(ev.LookupResult(command.request_id, command.provider, result, data))
+        self._post(await lookup_result(self._provider, command))
 
     async def _enqueue(self, command: cmd.Enqueue) -> None:
         self._queued = command.queue
-        self.deps.recorder.queued(self.key, command.queue, command.priority)
+        self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
         call = QueuedCall(self.key, self.channel_id, command, self._post, self.bridge_id)
         await self._ari(self.deps.handoff.enqueue(call))
@@ -404,35 +324,8 @@ class CallSession:
             self._queued = None
             await self.deps.handoff.cancel(self.key, reason)
 
-    async def _record_call(self, purpose: str) -> None:
-        """Put the caller in a bridge of their own and record the bridge (see
-        `ivr.call.recording`): an agent joining later is in the same file."""
-        keeper = self.deps.keeper
-        if keeper is None:
-            return
-        self.recording_name = ""  # attempted: never twice
-        bridge_id = f"call-{self.key}"
-        try:
-            await self.deps.rest.create_bridge("mixing", bridge_id=bridge_id)
-            self.deps.bind(bridge_id, self.key)
-            await self.deps.rest.add_channel(bridge_id, self.channel_id)
-        except AriError as exc:
-            log.error("no recording bridge for the call: %s", exc)
-            return
-        self.bridge_id = bridge_id
-        self.recording_name = await keeper.record_bridge(self.call_id, bridge_id, purpose) or ""
-
     async def _record(self, name: str, purpose: str, max_s: float, beep: bool) -> None:
-        keeper = self.deps.keeper
-        ari_name = f"{self.call_id}-{name}"
-        if keeper is not None:
-            try:
-                ari_name = await keeper.open_channel_recording(
-                    self.call_id, self.channel_id, purpose
-                )
-            except RecordingsError as exc:  # still take the message; report the gap
-                log.error("recording purpose=%s not indexed: %s", purpose, exc)
-        self._recordings[ari_name] = name
+        ari_name = await self.recordings.open(name, purpose)
         await self._ari(
             self.deps.rest.record(
                 self.channel_id,
@@ -444,33 +337,6 @@ class CallSession:
                 terminate_on="#",
             )
         )
-
-    def _seal_later(self, ari_name: str) -> None:
-        keeper = self.deps.keeper
-        if keeper is not None:
-            self._sealed.append(ari_name)
-            self._spawn(self._seal(keeper, ari_name), f"seal-{ari_name}")
-
-    async def _seal(self, keeper: RecordingKeeper, ari_name: str) -> None:
-        await keeper.seal(ari_name)
-
-    async def _finish_call_recording(self) -> None:
-        """Stop the call's bridge recording, seal it, take the bridge down (bounded)."""
-        keeper, name = self.deps.keeper, self.recording_name
-        if keeper is not None and name:
-            self.recording_name = ""
-            await keeper.stop(name)
-            await keeper.seal(name)
-        if self.bridge_id is not None:
-            bridge, self.bridge_id = self.bridge_id, None
-            with contextlib.suppress(AriError):
-                await self.deps.rest.destroy_bridge(bridge)
-
-    async def _stop_recording(self, name: str) -> None:
-        for ari_name, engine_name in self._recordings.items():
-            if engine_name == name:
-                with contextlib.suppress(ari.AriNotFound):
-                    await self.deps.rest.stop_recording(ari_name)
 
     # ------------------------------------------------------------------ failure and clean-up
 
@@ -494,10 +360,9 @@ class CallSession:
         self.hangup_cause = self.hangup_cause or "ivr:error"
 
     async def _cleanup(self) -> None:
-        for task in [*self._timers.values(), *self._work]:
-            if not task.get_name().startswith("seal-"):
-                task.cancel()
-        self._timers.clear()
+        self._timers.cancel_all()
+        for task in self._work:
+            task.cancel()
         if self.speech is not None:
             await self.speech.aclose()  # bounded: socket closed, snoop/media/bridge gone
         try:
@@ -513,13 +378,13 @@ class CallSession:
             log.warning("clean-up: %s", exc)
         try:
             async with asyncio.timeout(SEAL_TIMEOUT_S):
-                await self._finish_call_recording()
+                await self.recordings.finish()
                 if self._work:
                     await asyncio.wait(set(self._work))
         except TimeoutError:
             log.error("recordings of the call not sealed in time: see `ivr recordings orphans`")
         self._playbacks.clear()
-        self.deps.recorder.call_ended(self.key, self.outcome, self.hangup_cause)
+        self.deps.records.call_ended(self.key, self.outcome, self.hangup_cause)
         log.info("call ended outcome=%s cause=%s", self.outcome, self.hangup_cause)
 
     async def _stop_live_media(self) -> None:
@@ -528,9 +393,7 @@ class CallSession:
         for ari_id in list(self._playbacks):
             with contextlib.suppress(AriError):
                 await self.deps.rest.stop_playback(ari_id)
-        for ari_name in list(self._recordings):
-            with contextlib.suppress(AriError):
-                await self.deps.rest.stop_recording(ari_name)
+        await self.recordings.stop_channel_recordings()
 
     # ------------------------------------------------------------------ introspection
 
@@ -540,7 +403,7 @@ class CallSession:
         return {
             "timers": len(self._timers),
             "playbacks": len(self._playbacks),
-            "work": len(self._work),
+            "work": len(self._work) + self.recordings.sealing,
             "queued": int(self._queued is not None),
         }
 

@@ -1,8 +1,8 @@
 """Speech in live calls: one `CallSpeech` per call turns the engine's `StartRecognition` into
 caller audio -> Vosk -> `SpeechRecognised` events in the call's mailbox (see docs/asr.md).
 
-Audio path (../shared/ARI-NOTES.md, "Media for speech recognition"): a snoop channel on the
-caller (`spy=in`) and a chan_websocket externalMedia channel (`slin16`, server mode) share a
+Audio path (docs/asterisk-behaviour.md, "Media for speech recognition"): a snoop channel on
+the caller (`spy=in`) and a chan_websocket externalMedia channel (`slin16`, server mode) share a
 mixing bridge; we connect to `ws://<ARI host>/media/<MEDIA_WEBSOCKET_CONNECTION_ID>` and feed
 `asr.media.listen` into a `VoskRecognizer` built with the menu's grammar.
 

@@ -20,15 +20,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ivr.errors import ErrorList
-from ivr.flowversions.service import (
-    AlreadyLive,
-    FlowVersion,
-    FlowVersions,
-    FlowVersionStore,
-    flow_context,
-)
+from ivr.flowversions.context import flow_context
+from ivr.flowversions.service import AlreadyLive, FlowVersions
 from ivr.settings import Settings, load_settings
 from ivr.store import CallStore
+from ivr.store.flowversions import FlowVersion, FlowVersionStore
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 Rules: thin shell over `ivr.engine` (pure). Errors go to stderr as `path:line:col: message`, one per
 line, exit status 1; never a traceback. Queue names/skills come from `config/queues.yaml` through
-`queueing.config.load_queues` (skipped with a note when the default file is absent); the
+`ivr.flowversions.context.read_queues` (skipped with a note when the default file is absent); the
 `market_open` condition uses `config/trading_calendar.yaml` (`ivr.engine.tradingcal`) when
 present, else the engine's built-in calendar. Simulated calls start at `--now` (local time,
 Asia/Shanghai).
@@ -17,7 +17,6 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ivr.engine.calendar import MarketCalendar
 from ivr.engine.errors import did_you_mean
@@ -28,6 +27,7 @@ from ivr.engine.sim import (
     DEFAULT_CALLER,
     DEFAULT_DIALED,
     DEFAULT_NOW,
+    LOCAL_ZONE,
     SimResult,
     parse_inputs,
     simulate,
@@ -36,12 +36,12 @@ from ivr.engine.sim import (
 from ivr.engine.simfake import parse_provider_results
 from ivr.engine.validate import Context, check_files
 from ivr.errors import ErrorList, IvrError
+from ivr.flowversions.context import read_queues
 
 DEFAULT_FLOWS = Path("flows")
 DEFAULT_QUEUES = Path("config/queues.yaml")
 DEFAULT_CALENDAR = Path("config/trading_calendar.yaml")
 DEFAULT_PROMPTS = Path("prompts")
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -97,10 +97,9 @@ def add_context_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calendar", type=Path, default=None, metavar="FILE", help=calendar_help)
 
 
-def load_context(args: argparse.Namespace) -> Context:
-    """Queues and the trading calendar the flows are checked and run with (raises `ErrorList`
-    for a bad calendar file)."""
-    calendar = read_calendar(args.calendar)
+def load_context(args: argparse.Namespace, calendar: MarketCalendar | None) -> Context:
+    """The queues (`--queues`, else `config/queues.yaml` when present) and `calendar` the flows
+    are checked and run with. A bad queue file raises `QueueConfigErrors` (for `ivr.cli`)."""
     path: Path | None = args.queues
     if path is None:
         if not DEFAULT_QUEUES.exists():
@@ -123,28 +122,15 @@ def read_calendar(path: Path | None) -> MarketCalendar | None:
     return load_trading_calendar(path)
 
 
-def read_queues(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
-    """Queue name -> {skill: min level}, and the known skills (from `queueing.config`)."""
-    from queueing.config import load_queues
-    from queueing.errors import QueueingError
-
-    try:
-        config = load_queues(path)
-    except QueueingError as exc:
-        raise IvrError(str(exc)) from None
-    queues = {name: dict(q.skills) for name, q in config.queues.items()}
-    return queues, frozenset(config.skills)
-
-
 def load_valid(args: argparse.Namespace, paths: list[Path]) -> FlowSet | None:
     """Load and validate; print every error on stderr and return None when anything is wrong."""
     try:
-        context = load_context(args)
+        calendar = read_calendar(args.calendar)
     except ErrorList as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         return None
-    flows, errors = check_files(paths, context)
+    flows, errors = check_files(paths, load_context(args, calendar))
     for error in errors:
         print(error, file=sys.stderr)
     if errors:

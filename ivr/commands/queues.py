@@ -3,7 +3,8 @@
 Rules: commands talk to Redis and SQL directly (no running app needed), with settings from
 `load_settings(--config, os.environ)`. Redis is `IVR_REDIS_URL`/settings, else the local one
 `ivr serve` started (`unix://<cwd>/var/redis/redis.sock`). Queue-store refusals and config
-errors become `IvrError`s (one message, no traceback).
+errors are `IvrError`s already (`queueing.errors`): they propagate untouched, and `ivr.cli`
+prints their message (no traceback).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from ivr.errors import IvrError
 from ivr.settings import Settings, load_settings
 from ivr.web.api_supervisors import stats_json
 from queueing.config import load_queues
-from queueing.errors import QueueingError
 from queueing.model import AgentState
 from queueing.store import RedisQueueStore
 
@@ -60,10 +60,7 @@ async def queue_store(args: argparse.Namespace) -> AsyncIterator[RedisQueueStore
     root = Path.cwd()
     config_dir = settings.paths.config_dir
     path = (config_dir if config_dir.is_absolute() else root / config_dir) / "queues.yaml"
-    try:
-        config = load_queues(path)
-    except QueueingError as exc:
-        raise IvrError(str(exc)) from None
+    config = load_queues(path)
     store = RedisQueueStore.from_url(redis_url(settings, root), config, prefix=args.prefix)
     try:
         yield store
@@ -72,16 +69,13 @@ async def queue_store(args: argparse.Namespace) -> AsyncIterator[RedisQueueStore
 
 
 def run_store(args: argparse.Namespace, work: Callable[[RedisQueueStore], Awaitable[T]]) -> T:
-    """Run `work(store)` to completion; queue-store refusals become IvrError."""
+    """Run `work(store)` to completion (a refusal propagates as its typed error)."""
 
     async def go() -> T:
         async with queue_store(args) as store:
             return await work(store)
 
-    try:
-        return asyncio.run(go())
-    except QueueingError as exc:
-        raise IvrError(str(exc)) from None
+    return asyncio.run(go())
 
 
 def now_s() -> float:

@@ -7,7 +7,8 @@ Rules:
   `MISSING ...`) and exits 1 if there is any; `orphans` exits 1 if it finds any. Both suit cron.
 - `purge` previews with `--dry-run`; deleting needs `--yes` and a `--reason` (audited).
   `hold` needs a `--reason` (audited with the operator's login name, or `--by`).
-- `RecordingsError`s become `IvrError`s: one readable line on stderr, exit 1.
+- A `RecordingsError` is an `IvrError`: it propagates untouched and `ivr.cli` prints it (one
+  readable line on stderr, exit 1).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from ivr.store import create_engine, migrate_engine
 from recordings import (
     Recording,
     RecordingIndex,
-    RecordingsError,
     RecordingStatus,
     load_recordings_config,
 )
@@ -88,10 +88,7 @@ def _run(args: argparse.Namespace, work: Callable[[RecordingIndex], Awaitable[T]
         async with _index(args) as index:
             return await work(index)
 
-    try:
-        return asyncio.run(main())
-    except RecordingsError as exc:
-        raise IvrError(str(exc)) from None
+    return asyncio.run(main())
 
 
 def _who(args: argparse.Namespace) -> str:

@@ -1,9 +1,10 @@
 """`ivr serve` (run the ARI application) and `ivr call --scenario FILE` (place a sandbox call).
 
 `ivr serve` reads `config/settings.yaml` (or `--config`), then `IVR_*` variables, starts the app
-and prints how to place a first call. `ivr call` finds the running embedded sandbox switch from
-`var/sandbox.json` (written by `ivr serve`, mode 0600), places the scenario over the switch's
-HTTP API, waits for the call to end, and prints the caller's transcript with the call record.
+and prints how to place a first call. On the embedded sandbox switch it writes where the switch
+is to `var/sandbox.json` (credentials: mode 0600) and removes the file when it stops. `ivr call`
+finds the running switch from that file, places the scenario over the switch's HTTP API, waits
+for the call to end, and prints the caller's transcript with the call record.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -24,7 +25,11 @@ from ivr.call.media import prompt_text
 from ivr.errors import ConfigError, IvrError
 from ivr.settings import Settings, load_settings
 
+if TYPE_CHECKING:
+    from ivr.sandbox import SandboxSwitch
+
 CALL_WAIT_S = 600.0
+SANDBOX_STATE_FILE = Path("var") / "sandbox.json"
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -61,13 +66,35 @@ async def _serve_async(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    app = await App.start(settings, Path.cwd())
+    root = Path.cwd()
+    app = await App.start(settings, root)
     try:
+        if app.switch is not None:
+            _write_sandbox_state(root / SANDBOX_STATE_FILE, app.switch, app.http_url)
         _print_banner(app)
         await stop.wait()
     finally:
+        if app.switch is not None:
+            (root / SANDBOX_STATE_FILE).unlink(missing_ok=True)
         await app.stop()
     return 0
+
+
+def _write_sandbox_state(path: Path, switch: SandboxSwitch, http_url: str) -> None:
+    """For `ivr call`: where the running sandbox is (credentials in a 0600 file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(
+            {
+                "ari_url": switch.ari_url,
+                "username": switch.config.username,
+                "password": switch.config.password,
+                "http_url": http_url,
+                "pid": os.getpid(),
+            },
+            f,
+        )
 
 
 def _print_banner(app: Any) -> None:
@@ -104,9 +131,7 @@ def _call(args: argparse.Namespace) -> int:
 
 
 def _sandbox_state(root: Path) -> dict[str, Any]:
-    from ivr.app import SANDBOX_STATE_FILE
-
-    path = root / "var" / SANDBOX_STATE_FILE
+    path = root / SANDBOX_STATE_FILE
     try:
         data: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ivr.engine import commands as c
 from ivr.engine import events as e
@@ -25,6 +26,7 @@ from ivr.errors import IvrError
 
 MAX_EVENTS = 10_000
 DEFAULT_NOW = datetime(2026, 1, 5, 10, 0)  # a Monday, inside the day session
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")  # simulated calls run on the hotline's local time
 DEFAULT_CALLER = "13900000000"
 DEFAULT_DIALED = "95555"
 RECORDING_S = 5.0

@@ -16,6 +16,11 @@ Rules:
 - Providers are per call (`for_call(call_id)`), because some answers depend on what happened
   earlier in the same call (`verify_account` returns `locked` from the third failure on).
 - Data values are strings ready for TTS templates; account numbers only ever leave masked.
+
+The room owns the ports (here) and the back offices behind them, e.g. the demo back office on
+SQL (`sql`, its sample data in `demo_data`). It must not import `ivr.app`, `ivr.web`,
+`ivr.call`, `ivr.queue`, `ivr.flowversions` or the commands (its users); below it:
+`ivr.store` (the demo tables), `ivr.engine`, `ivr.log`.
 """
 
 from __future__ import annotations

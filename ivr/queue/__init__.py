@@ -1,1 +1,16 @@
-"""Package."""
+"""The queue room: what happens to a caller between "put me through" and an agent's hello.
+
+Owns:
+- the hand-off port the call session uses (`handoff`) and its Redis + ARI implementation
+  (`runtime.RedisQueueHandoff`, the shell);
+- the waiting-call lifecycle, pure: its data (`waiting`: state, events, actions) and its table
+  (`lifecycle.step`);
+- the agent dialer (`dialer`: the router task, agent and callback legs);
+- waiting announcements and exit keys (`announce`: texts and open exits, pure; `announcer`:
+  the loop that plays them);
+- supervisor alerts (`alerts`), the agent feed for websockets (`feed`), and the local
+  redis-server for `ivr serve` (`local_redis`).
+
+Must not import `ivr.call`, `ivr.web`, `ivr.app` or `ivr.commands` (held by the import-linter
+layers contract). `waiting`, `lifecycle` and `announce` import no I/O library.
+"""

@@ -23,7 +23,7 @@ class SandboxError(IvrError):
     """A misuse of the sandbox switch (bad configuration, unknown call id, ...)."""
 
 
-class AriErrorReply(Exception):
+class AriErrorReply(IvrError):
     """An ARI error response: status and Asterisk's `message` (None: bare body)."""
 
     def __init__(self, status: int, message: str | None) -> None:

@@ -1,5 +1,17 @@
-"""Call records in SQL (SQLAlchemy 2 async, Alembic migrations): SQLite by default,
-PostgreSQL by URL. Public API: `CallStore`, `migrate`, `StoreError`, the row types."""
+"""Every SQL store and model (SQLAlchemy 2 async, Alembic migrations): SQLite by default,
+PostgreSQL by URL.
+
+Owns: the engine and migrations (`engine`, `migrations/`), the declarative base (`base`) and
+the whole schema (`schema`), call records (`calls`, `models`), staff users and dispositions
+(`users`, `users_model`, `dispositions`), flow versions (`flowversions`), and atomic rewrites
+of the files the app edits (`files`). Public API here: `CallStore`, `migrate`, `StoreError`,
+the row types.
+
+Must not import: `ivr.app`, `ivr.web`, `ivr.call`, `ivr.queue`, `ivr.flowversions`,
+`ivr.providers` or the commands (its users), nor `ivr.ari`, `ivr.prompts` or `ivr.sandbox`
+(siblings). Below it: `ivr.engine`, `ivr.settings`, `ivr.errors`. The model modules import
+only `base`; nothing imports them back except `schema`.
+"""
 
 from ivr.store.calls import CallDetail, CallStore, CallSummary, TraceLike, TraceRecord
 from ivr.store.engine import StoreError, create_engine, migrate, migrate_engine

@@ -4,6 +4,8 @@ Rules:
 - One place turns a database URL into an `AsyncEngine`: SQLite files get their directory
   created, foreign keys on, WAL and a busy timeout; PostgreSQL works by URL
   (`postgresql+asyncpg://...`, the `postgres` extra).
+- A relative SQLite file in a URL is relative to the app's root folder, not to the process's
+  working directory (`database_url_in(url, root)`); `ivr serve` resolves it once.
 - `migrate(url)` / `migrate_engine(engine)` bring the schema to the newest Alembic revision;
   `ivr serve` calls it at start-up. Bad URLs and missing drivers become `StoreError`s that say
   what to do.
@@ -28,6 +30,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 class StoreError(IvrError):
     """The call-record database cannot be used (bad URL, missing driver, unreachable)."""
+
+
+def database_url_in(url: str, root: Path) -> str:
+    """`url` with a relative SQLite file made relative to `root` (other URLs unchanged)."""
+    if not url.startswith("sqlite") or ":///" not in url or url.endswith(":memory:"):
+        return url
+    scheme, path = url.split(":///", 1)
+    return url if Path(path).is_absolute() else f"{scheme}:///{root / path}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

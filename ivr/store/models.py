@@ -6,48 +6,23 @@ Rules:
   full account numbers are never stored there.
 - `demo_accounts`, `demo_trades`, `tickets`, `callbacks` back the demo lookup providers
   (`ivr.providers.sql`). PINs are stored only as salted scrypt hashes.
-- Times are stored as UTC. `UtcDateTime` returns timezone-aware datetimes on every backend
-  (SQLite keeps them naive).
+- Times are stored as UTC (`ivr.store.base.UtcDateTime`: aware datetimes on every backend).
 - The Alembic migrations in `ivr/store/migrations/` must produce exactly this schema (a test
-  compares them); change both together.
+  compares them with `ivr.store.schema`); change both together.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NewType
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ivr.store.base import Base, UtcDateTime
 
 CallRowId = NewType("CallRowId", str)
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A DateTime stored as naive UTC and always read back as an aware UTC datetime."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UtcDateTime column; pass an aware one")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class CallRow(Base):
@@ -137,7 +112,3 @@ class Callback(Base):
     queue: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
-
-
-from ivr.store import flowversions_model as _flowversions_model  # noqa: E402, F401
-from ivr.store import users_model as _users_model  # noqa: E402, F401  (staff tables on Base)

@@ -9,6 +9,8 @@ Rules:
   carries it, the table its digest. Revoking a user drops its sessions and its token at once.
 - Names, roles and agent ids are checked here (`UserError` says what is wrong); tokens,
   session ids and their digests are never logged.
+- The four roles (`ROLES`) and `ApiUser` (who a verified token or session is) are defined here;
+  `ivr.web.auth` decides what each role may do. Roles do not imply each other.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Self
+from typing import Final, Self
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -30,9 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from ivr.errors import IvrError
 from ivr.store.engine import open_engine
 from ivr.store.users_model import SessionRow, UserRow
-from ivr.web.auth import ROLE_AGENT, ROLES, ApiUser
 
 log = logging.getLogger(__name__)
+
+ROLE_AGENT: Final = "agent"
+ROLE_SUPERVISOR: Final = "supervisor"
+ROLE_ADMIN: Final = "admin"
+ROLE_COMPLIANCE: Final = "compliance"
+ROLES: Final = frozenset({ROLE_AGENT, ROLE_SUPERVISOR, ROLE_ADMIN, ROLE_COMPLIANCE})
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 AGENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -41,6 +48,18 @@ SESSION_TTL_S = 12 * 3600.0
 
 class UserError(IvrError):
     """A user cannot be added or changed as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUser:
+    """An authenticated staff user. `agent_id` links an agent user to its queue agent."""
+
+    name: str
+    roles: frozenset[str]
+    agent_id: str | None = None
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        return bool(self.roles & roles)
 
 
 @dataclass(frozen=True, slots=True)

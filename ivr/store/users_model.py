@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ivr.store.models import Base, UtcDateTime
+from ivr.store.base import Base, UtcDateTime
 
 
 class UserRow(Base):

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import logging
 from types import MappingProxyType
-from typing import Any
 
 from aiohttp import web
-from redis.exceptions import RedisError, WatchError
 
 from ivr.queue.feed import Message, describe_agent
 from ivr.store.users import UserError, UserInfo
 from ivr.web.api_body import AgentBody, UserBody, invalid_body, read_body
-from ivr.web.api_common import HandlerContext, Route, iso, ok, store_errors
+from ivr.web.api_common import HandlerContext, Route, iso, ok
 from ivr.web.auth import ROLE_ADMIN
 from ivr.web.errors import ApiError
 from queueing.config import did_you_mean
-from queueing.model import AgentProfile, AgentState
+from queueing.errors import AgentNotFound
+from queueing.model import AgentProfile
 from queueing.policy import AgentId
-from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
 
@@ -50,39 +48,6 @@ def profile_of(body: AgentBody, known_skills: frozenset[str]) -> AgentProfile:
     return AgentProfile(AgentId(body.id), body.name, body.endpoint, skills)
 
 
-async def remove_agent(store: RedisQueueStore, agent_id: AgentId, now_s: float) -> str:
-    """Delete a logged-out agent; 'ok', 'unknown' or 'logged_in'. Atomic (WATCH/MULTI).
-
-    The queue store has no removal yet; this uses its documented keys (agent hash, `agents`,
-    `agents:ready`, `wrapups`) and appends an `agent_removed` event.
-    """
-    key = store.key("agent", agent_id)
-    async with store.client.pipeline(transaction=True) as pipe:
-        while True:
-            try:
-                await pipe.watch(key)
-                state = await pipe.hget(key, "state")
-                if state is None:
-                    return "unknown"
-                if state != AgentState.LOGGED_OUT.value:
-                    return "logged_in"
-                pipe.multi()  # type: ignore[no-untyped-call]
-                pipe.delete(key)
-                pipe.srem(store.key("agents"), agent_id)
-                pipe.srem(store.key("agents:ready"), agent_id)
-                pipe.zrem(store.key("wrapups"), agent_id)
-                event: dict[Any, Any] = {
-                    "type": "agent_removed",
-                    "at": repr(float(now_s)),
-                    "agent_id": agent_id,
-                }
-                pipe.xadd(store.key("events"), event, maxlen=store.events_maxlen, approximate=True)
-                await pipe.execute()
-                return "ok"
-            except WatchError:
-                continue
-
-
 class AdminRoutes:
     def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
@@ -105,40 +70,29 @@ class AdminRoutes:
         ]
 
     async def list_agents(self, request: web.Request) -> web.Response:
-        async with store_errors():
-            agents = await self.queues.list_agents()
+        agents = await self.queues.list_agents()
         now_s = self.ctx.now_s()
         return ok({"agents": [describe_agent(a, now_s) for a in agents]})
 
     async def save_agent(self, request: web.Request) -> web.Response:
         body = await read_body(request, AgentBody)
         profile = profile_of(body, self.queues.config.skills)
-        async with store_errors(agent_id=profile.agent_id):
-            existed = await self.queues.get_agent(profile.agent_id) is not None
-            await self.queues.add_agent(profile, self.ctx.now_s())
-            agent = await self.queues.get_agent(profile.agent_id)
+        existed = await self.queues.get_agent(profile.agent_id) is not None
+        await self.queues.add_agent(profile, self.ctx.now_s())
+        agent = await self.queues.get_agent(profile.agent_id)
         assert agent is not None
         log.info("agent saved agent=%s", profile.agent_id)
         return ok(describe_agent(agent, self.ctx.now_s()), status=200 if existed else 201)
 
     async def delete_agent(self, request: web.Request) -> web.Response:
+        """Remove a logged-out agent (409 `agent-logged-in` otherwise)."""
         agent_id = AgentId(request.match_info["agent_id"])
         try:
-            outcome = await remove_agent(self.queues, agent_id, self.ctx.now_s())
-        except RedisError:
+            await self.queues.remove_agent(agent_id, self.ctx.now_s())
+        except AgentNotFound:
             raise ApiError(
-                503, "queue-store-unavailable", "The queue store is unavailable"
+                404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id
             ) from None
-        if outcome == "unknown":
-            raise ApiError(404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id)
-        if outcome == "logged_in":
-            raise ApiError(
-                409,
-                "agent-logged-in",
-                f"Agent '{agent_id}' is logged in; log it out first",
-                agent_id=agent_id,
-            )
-        log.info("agent removed agent=%s", agent_id)
         return ok({"agent_id": agent_id, "removed": True})
 
     async def list_users(self, request: web.Request) -> web.Response:

@@ -30,7 +30,7 @@ from ivr.web.api_body import (
     StateBody,
     read_body,
 )
-from ivr.web.api_common import HandlerContext, Route, iso, ok, store_errors
+from ivr.web.api_common import HandlerContext, Route, iso, ok
 from ivr.web.auth import ROLE_ADMIN, ROLE_AGENT, ROLE_SUPERVISOR, current_user
 from ivr.web.errors import ApiError
 from queueing.model import AgentRecord, AgentState, QueueCallState
@@ -101,18 +101,16 @@ class AgentRoutes:
 
     async def agent(self, request: web.Request) -> AgentRecord:
         agent_id = target_agent_id(request)
-        async with store_errors(agent_id=agent_id):
-            record = await self.queues.get_agent(agent_id)
+        record = await self.queues.get_agent(agent_id)
         if record is None:
             raise ApiError(404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id)
         return record
 
     async def view(self, agent_id: AgentId) -> Message:
-        async with store_errors(agent_id=agent_id):
-            record = await self.queues.get_agent(agent_id)
-            if record is None:
-                raise ApiError(404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id)
-            call = await self.queues.get_call(record.call_id) if record.call_id else None
+        record = await self.queues.get_agent(agent_id)
+        if record is None:
+            raise ApiError(404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id)
+        call = await self.queues.get_call(record.call_id) if record.call_id else None
         body = describe_agent(record, self.ctx.now_s())
         body["current_call"] = None if call is None else screen_pop(call, self.ctx.now_s())
         return body
@@ -123,14 +121,12 @@ class AgentRoutes:
     async def login(self, request: web.Request) -> web.Response:
         agent = await self.agent(request)
         body = await read_body(request, LoginBody, optional=True)
-        async with store_errors(agent_id=agent.agent_id):
-            await self.queues.login(agent.agent_id, self.ctx.now_s(), ready=body.ready)
+        await self.queues.login(agent.agent_id, self.ctx.now_s(), ready=body.ready)
         return ok(await self.view(agent.agent_id))
 
     async def logout(self, request: web.Request) -> web.Response:
         agent = await self.agent(request)
-        async with store_errors(agent_id=agent.agent_id):
-            await self.queues.logout(agent.agent_id, self.ctx.now_s())
+        await self.queues.logout(agent.agent_id, self.ctx.now_s())
         return ok(await self.view(agent.agent_id))
 
     async def set_state(self, request: web.Request) -> web.Response:
@@ -138,19 +134,17 @@ class AgentRoutes:
         body = await read_body(request, StateBody)
         if agent.state is AgentState.LOGGED_OUT:
             raise ApiError(409, "agent-logged-out", "Log in first", agent_id=agent.agent_id)
-        async with store_errors(agent_id=agent.agent_id):
-            if body.state == "ready":
-                await self.queues.set_ready(agent.agent_id, self.ctx.now_s())
-            else:
-                reason = body.reason or "break"
-                await self.queues.set_not_ready(agent.agent_id, reason, self.ctx.now_s())
+        if body.state == "ready":
+            await self.queues.set_ready(agent.agent_id, self.ctx.now_s())
+        else:
+            reason = body.reason or "break"
+            await self.queues.set_not_ready(agent.agent_id, reason, self.ctx.now_s())
         return ok(await self.view(agent.agent_id))
 
     async def accept(self, request: web.Request) -> web.Response:
         agent = await self.agent(request)
         call_id = CallKey(request.match_info["call_id"])
-        async with store_errors(call_id=call_id):
-            call = await self.queues.get_call(call_id)
+        call = await self.queues.get_call(call_id)
         if call is None:
             raise ApiError(404, "call-not-found", f"No call '{call_id}'", call_id=call_id)
         mine = call.agent_id == agent.agent_id
@@ -195,8 +189,7 @@ class AgentRoutes:
         except DispositionExists as exc:
             raise ApiError(409, "already-dispositioned", str(exc), call_id=call_id) from None
         if agent.state is AgentState.WRAP_UP:
-            async with store_errors(agent_id=agent.agent_id):
-                await self.queues.set_ready(agent.agent_id, self.ctx.now_s())
+            await self.queues.set_ready(agent.agent_id, self.ctx.now_s())
         log.info("disposition call=%s agent=%s", call_id, agent.agent_id)
         view = await self.view(agent.agent_id)
         return ok({"disposition": _disposition_json(saved), "agent": view})
@@ -235,9 +228,8 @@ class AgentRoutes:
 
     async def _greet(self, ws: web.WebSocketResponse, agent_id: AgentId) -> set[str]:
         """Send the current state and any pending offer; the call ids already offered."""
-        async with store_errors(agent_id=agent_id):
-            record = await self.queues.get_agent(agent_id)
-            call = await self.queues.get_call(record.call_id) if record and record.call_id else None
+        record = await self.queues.get_agent(agent_id)
+        call = await self.queues.get_call(record.call_id) if record and record.call_id else None
         if record is None:
             return set()
         await ws.send_json(state_message(record, self.ctx.now_s()))

@@ -3,13 +3,13 @@ entry (method, path, handler, roles, body model: read by registration AND the Op
 document, so the two cannot disagree), and small response helpers.
 
 Rules: handlers get their dependencies from `ApiDeps`, never from globals; time comes only
-from `deps.clock.now_s()`; queue-store refusals become API errors here (`store_errors`).
+from `deps.clock.now_s()`. Handlers let typed errors of the stores (`AgentBusy`,
+`StoreUnavailable`, ...) propagate: `ivr.web.errors` maps them by kind to the one error shape.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,10 +21,9 @@ from ivr.queue.feed import AgentFeed
 from ivr.store import CallStore
 from ivr.store.dispositions import DispositionStore
 from ivr.store.users import UserStore
-from ivr.web.errors import ApiError, Handler
-from queueing.errors import QueueingError
+from ivr.web.errors import Handler
 from queueing.policy import AgentId, CallKey
-from queueing.store import RedisQueueStore, StoreUnavailable
+from queueing.store import RedisQueueStore
 
 AcceptHook = Callable[[CallKey, AgentId], Awaitable[None]]
 
@@ -92,19 +91,3 @@ def ok(body: Any, status: int = 200) -> web.Response:
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-@contextlib.asynccontextmanager
-async def store_errors(**details: Any) -> AsyncIterator[None]:
-    """Queue-store refusals as API errors: unavailable -> 503, busy -> 409, unknown -> 404."""
-    try:
-        yield
-    except StoreUnavailable:
-        raise ApiError(503, "queue-store-unavailable", "The queue store is unavailable") from None
-    except QueueingError as exc:
-        text = str(exc)
-        if "busy" in text:
-            raise ApiError(409, "agent-busy", text, **details) from None
-        if text.startswith("no agent"):
-            raise ApiError(404, "agent-not-found", text, **details) from None
-        raise ApiError(409, "queue-conflict", text, **details) from None

@@ -7,39 +7,39 @@ message, text}` per problem, for the editor to mark its line), 400 `invalid-flow
 404 `flow-version-not-found`, 409 `already-live` / `flow-version-conflict`.
 
 Rules: the routes are `Route` table entries appended to the API's table (`API_ROUTES`), so the
-OpenAPI document lists them; register with `add_flow_version_routes` after `add_api_routes`.
+OpenAPI document lists them; register with `register_flow_routes` after `add_api_routes`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ivr.commands.flows import LOCAL_ZONE
 from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
-from ivr.engine.sim import DEFAULT_CALLER, DEFAULT_DIALED, DEFAULT_NOW, parse_inputs, simulate
+from ivr.engine.sim import (
+    DEFAULT_CALLER,
+    DEFAULT_DIALED,
+    DEFAULT_NOW,
+    LOCAL_ZONE,
+    parse_inputs,
+    simulate,
+)
 from ivr.engine.sim import transcript as sim_transcript
 from ivr.errors import IvrError
 from ivr.flowversions.service import (
     AlreadyLive,
-    AuditEntry,
     BadFlowRequest,
     FlowRejected,
-    FlowVersion,
     FlowVersionError,
     FlowVersions,
     VersionNotFound,
-    start_flow_versions,
 )
-from ivr.settings import Settings
+from ivr.store.flowversions import AuditEntry, FlowVersion
 from ivr.web.api import API_ROUTES
 from ivr.web.api_body import Body, query_int, read_body
 from ivr.web.api_common import Route, iso, ok
@@ -269,16 +269,3 @@ def register_flow_routes(app: web.Application, service: FlowVersions) -> None:
             route.method, route.path, require_roles(*roles)(translated(route.handler))
         )
     app[API_ROUTES].extend(routes)
-
-
-async def add_flow_version_routes(
-    app: web.Application,
-    engine: AsyncEngine,
-    settings: Settings,
-    root: Path,
-    closers: list[Callable[[], object]],
-) -> FlowVersions:
-    """Start the flow-version service of the app (seed, load, poll) and register its API."""
-    service = await start_flow_versions(engine, settings, root, closers)
-    register_flow_routes(app, service)
-    return service

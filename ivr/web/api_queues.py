@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +30,10 @@ from pydantic import Field
 
 from ivr.engine.errors import FlowError
 from ivr.engine.validate import Context
-from ivr.flowversions.service import FlowVersions, check_texts
+from ivr.errors import LocatedError
+from ivr.flowversions.check import check_texts
+from ivr.flowversions.service import FlowVersions
+from ivr.store.files import write_atomically
 from ivr.web.api import API_ROUTES
 from ivr.web.api_body import Body, read_body
 from ivr.web.api_common import Route, ok
@@ -48,7 +49,7 @@ from queueing.config import (
     RelaxSkills,
     parse_queues,
 )
-from queueing.errors import QueueConfigError, QueueConfigErrors
+from queueing.errors import QueueConfigErrors
 from queueing.store import RedisQueueStore
 
 __all__ = [
@@ -66,9 +67,8 @@ READ: Final = frozenset({ROLE_ADMIN, ROLE_SUPERVISOR})
 MAX_TEXT: Final = 256 * 1024
 BASE: Final = "/api/admin/queues"
 QUEUES_FILE: Final = "queues.yaml"
-BACKUP_SUFFIX: Final = ".bak"
 
-Located = QueueConfigError | FlowError
+Located = LocatedError  # a QueueConfigError or a FlowError: path, line, column, message
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,21 +165,6 @@ def flow_errors(flows: FlowVersions, texts: dict[str, str], config: QueueConfig)
     _new, after = check_texts(texts, _flow_context(flows, config), paths)
     known = {str(e) for e in before}
     return [e for e in after if str(e) not in known]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` by `text` (tmp + fsync + rename); the old file becomes `<path>.bak`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    if path.exists():
-        backup = path.with_name(path.name + BACKUP_SUFFIX)
-        backup_tmp = backup.with_name(f".{backup.name}.{os.getpid()}.tmp")
-        shutil.copy2(path, backup_tmp)
-        os.replace(backup_tmp, backup)
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------------- routes

@@ -9,8 +9,10 @@ Routes (roles `supervisor` or `compliance` only, through `require_roles`; legal 
   required; the audit row (who, when, which, why) is written BEFORE a byte is streamed.
 - `PUT /api/recordings/{id}/hold` `{"hold": true|false, "reason": "..."}`: legal hold, audited.
 
-Rules: errors in the one API shape (`ApiError`): 400 `invalid-query` / `reason-required` /
-`invalid-body`, 404 `recording-not-found`, 409 `recording-unavailable`. Call
+Rules: errors in the one API shape: 400 `invalid-query` / `invalid-body` (`ApiError`), and the
+typed errors of `recordings` mapped by kind (`ivr.web.errors`): 400 `reason-required`, 404
+`recording-not-found`, 409 `recording-unavailable`; any other recordings error is 400
+`recordings-error`. Call
 `add_recording_routes(app, index)` after `add_api_routes` (which installs the error and auth
 middlewares these handlers rely on).
 """
@@ -26,15 +28,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from ivr.web.auth import ROLE_COMPLIANCE, ROLE_SUPERVISOR, current_user, require_roles
-from ivr.web.errors import ApiError
+from ivr.web.errors import ApiError, status_of
 from recordings import (
     AuditAction,
     AuditEntry,
-    AuditReasonMissing,
     RecordingIndex,
-    RecordingNotFound,
     RecordingsError,
-    RecordingUnavailable,
 )
 
 READ_ROLES: Final = (ROLE_SUPERVISOR, ROLE_COMPLIANCE)
@@ -52,22 +51,17 @@ def _audit_json(entry: AuditEntry) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _to_api_error(exc: RecordingsError) -> ApiError:
-    if isinstance(exc, RecordingNotFound):
-        return ApiError(404, "recording-not-found", str(exc), recording_id=exc.key)
-    if isinstance(exc, RecordingUnavailable):
-        return ApiError(409, "recording-unavailable", str(exc), recording_id=exc.recording_id)
-    if isinstance(exc, AuditReasonMissing):
-        return ApiError(400, "reason-required", str(exc), field="reason")
-    return ApiError(400, "recordings-error", str(exc))
-
-
 def _translated(handler: Handler) -> Handler:
+    """Typed recordings errors pass to the error middleware (by kind); one of no kind (a bad
+    name, purpose or actor) is about the request: 400 `recordings-error`."""
+
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except RecordingsError as exc:
-            raise _to_api_error(exc) from None
+            if status_of(exc) is not None:
+                raise
+            raise ApiError(400, "recordings-error", str(exc)) from None
 
     wrapper.__name__ = handler.__name__
     wrapper.__doc__ = handler.__doc__

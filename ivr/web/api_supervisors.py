@@ -17,7 +17,7 @@ from aiohttp import web
 from ivr.queue.feed import Message, describe_agent, masked_info
 from ivr.store import CallDetail, CallSummary
 from ivr.web.api_body import ForceNotReadyBody, query_int, read_body
-from ivr.web.api_common import HandlerContext, Route, iso, ok, store_errors
+from ivr.web.api_common import HandlerContext, Route, iso, ok
 from ivr.web.auth import ROLE_ADMIN, ROLE_COMPLIANCE, ROLE_SUPERVISOR
 from ivr.web.errors import ApiError
 from queueing.model import AgentState, QueueStats
@@ -110,8 +110,7 @@ class SupervisorRoutes:
 
     async def list_queues(self, request: web.Request) -> web.Response:
         now_s = self.ctx.now_s()
-        async with store_errors():
-            stats = [await self.queues.queue_stats(q, now_s) for q in self.queues.config.queues]
+        stats = [await self.queues.queue_stats(q, now_s) for q in self.queues.config.queues]
         return ok({"queues": [stats_json(s) for s in stats]})
 
     async def show_queue(self, request: web.Request) -> web.Response:
@@ -119,10 +118,9 @@ class SupervisorRoutes:
         if name not in self.queues.config.queues:
             raise ApiError(404, "queue-not-found", f"No queue '{name}'", queue=name)
         now_s = self.ctx.now_s()
-        async with store_errors(queue=name):
-            stats = await self.queues.queue_stats(name, now_s)
-            waiting = await self.queues.waiting_calls([name])
-            records = [await self.queues.get_call(w.call_id) for w in waiting]
+        stats = await self.queues.queue_stats(name, now_s)
+        waiting = await self.queues.waiting_calls([name])
+        records = [await self.queues.get_call(w.call_id) for w in waiting]
         callers = [
             {
                 "call_id": r.call_id,
@@ -136,24 +134,20 @@ class SupervisorRoutes:
         return ok({**stats_json(stats), "calls": callers})
 
     async def list_agents(self, request: web.Request) -> web.Response:
-        async with store_errors():
-            agents = await self.queues.list_agents()
+        agents = await self.queues.list_agents()
         now_s = self.ctx.now_s()
         return ok({"agents": [describe_agent(a, now_s) for a in agents]})
 
     async def force_not_ready(self, request: web.Request) -> web.Response:
         agent_id = AgentId(request.match_info["agent_id"])
         body = await read_body(request, ForceNotReadyBody)
-        async with store_errors(agent_id=agent_id):
-            agent = await self.queues.get_agent(agent_id)
-            if agent is None:
-                raise ApiError(404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id)
-            if agent.state is AgentState.LOGGED_OUT:
-                raise ApiError(
-                    409, "agent-logged-out", "The agent is logged out", agent_id=agent_id
-                )
-            await self.queues.set_not_ready(agent_id, body.reason, self.ctx.now_s())
-            agent = await self.queues.get_agent(agent_id)
+        agent = await self.queues.get_agent(agent_id)
+        if agent is None:
+            raise ApiError(404, "agent-not-found", f"No agent '{agent_id}'", agent_id=agent_id)
+        if agent.state is AgentState.LOGGED_OUT:
+            raise ApiError(409, "agent-logged-out", "The agent is logged out", agent_id=agent_id)
+        await self.queues.set_not_ready(agent_id, body.reason, self.ctx.now_s())
+        agent = await self.queues.get_agent(agent_id)
         assert agent is not None
         log.info("forced not ready agent=%s reason=%s", agent_id, body.reason)
         return ok(describe_agent(agent, self.ctx.now_s()))
@@ -163,8 +157,7 @@ class SupervisorRoutes:
         after = request.query.get("after", "0")
         if not ALERT_AFTER.fullmatch(after):
             raise ApiError(400, "invalid-query", "after must be a stream id such as 0 or 1-0")
-        async with store_errors():
-            events = await self.queues.events(after=after, count=500)
+        events = await self.queues.events(after=after, count=500)
         alerts = [{"id": e.event_id, **e.fields} for e in events if e.type == "alert"]
         last = events[-1].event_id if events else after
         return ok({"alerts": alerts, "next": last})

@@ -23,38 +23,25 @@ import functools
 import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from ivr.store.users import ROLE_ADMIN as ROLE_ADMIN
+from ivr.store.users import ROLE_AGENT as ROLE_AGENT
+from ivr.store.users import ROLE_COMPLIANCE as ROLE_COMPLIANCE
+from ivr.store.users import ROLE_SUPERVISOR as ROLE_SUPERVISOR
+from ivr.store.users import ROLES as ROLES
+from ivr.store.users import ApiUser as ApiUser
 from ivr.web.errors import ApiError, Handler
 
 log = logging.getLogger(__name__)
 
-ROLE_AGENT: Final = "agent"
-ROLE_SUPERVISOR: Final = "supervisor"
-ROLE_ADMIN: Final = "admin"
-ROLE_COMPLIANCE: Final = "compliance"
-ROLES: Final = frozenset({ROLE_AGENT, ROLE_SUPERVISOR, ROLE_ADMIN, ROLE_COMPLIANCE})
-
 SESSION_COOKIE: Final = "ivr_session"
 _TOKEN_QUERY_NAMES = frozenset({"token", "access_token", "api_key", "apikey", "auth", "session"})
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-@dataclass(frozen=True, slots=True)
-class ApiUser:
-    """An authenticated staff user. `agent_id` links an agent user to its queue agent."""
-
-    name: str
-    roles: frozenset[str]
-    agent_id: str | None = None
-
-    def has_any(self, roles: frozenset[str]) -> bool:
-        return bool(self.roles & roles)
 
 
 # request[USER_KEY]: the caller or None; request[AUTH_VIA_KEY]: "bearer" | "cookie" | None

@@ -34,7 +34,7 @@ async def past_language_menu(app: App) -> str:
         if session is not None and session.state is not None:
             seen[:] = session.state.path
         elif session is None:  # ended: read its IVR trace
-            await app.recorder.flush()
+            await app.call_records.flush()
             detail = await app.store.find_by_channel(driver.channel_id)
             seen[:] = [t.node for t in detail.trace] if detail else []
         return next((n for n in ("goodbye", "main_menu") if n in seen), None)

@@ -1,6 +1,6 @@
 """Alembic environment for the call-record store (async engines).
 
-Rules: no alembic.ini. `ivr.store.migrate.migrate(url)` passes an open synchronous connection
+Rules: no alembic.ini. `ivr.store.engine.migrate(url)` passes an open synchronous connection
 in `config.attributes["connection"]` (Alembic's connection-sharing recipe run under
 `AsyncConnection.run_sync`). Run from the `alembic` command instead, the URL comes from the
 `sqlalchemy.url` option and an async engine is created here.
@@ -14,10 +14,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ivr.store.models import Base
-from recordings.models import metadata as recordings_metadata
+from ivr.store.schema import METADATA
 
-target_metadata = [Base.metadata, recordings_metadata]
+target_metadata = list(METADATA)
 
 
 def _run(connection: Connection) -> None:

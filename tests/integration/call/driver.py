@@ -95,5 +95,5 @@ class CallDriver:
     async def ended(self, timeout_s: float = STEP_TIMEOUT_S) -> Transcript:
         transcript = await self.call.finished(timeout_s)
         await until(lambda: self.channel_id not in self.app.sessions, what="session closed")
-        await self.app.recorder.flush()
+        await self.app.call_records.flush()
         return transcript

@@ -128,7 +128,7 @@ async def test_call_that_ended_while_disconnected_is_closed_on_resync(
         await app.switch.drop_websockets()
         driver.hang_up()  # its StasisEnd is lost: nobody is listening
         await until(lambda: driver.channel_id not in app.sessions, what="resync closed the call")
-        await app.recorder.flush()
+        await app.call_records.flush()
         assert session.live == {"timers": 0, "playbacks": 0, "work": 0, "queued": 0}
         detail = await app.store.find_by_channel(driver.channel_id)
         assert detail is not None

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ivr.flowversions.service import FlowVersions, FlowVersionStore, flow_context
+from ivr.flowversions.context import flow_context
+from ivr.flowversions.service import FlowVersions
 from ivr.settings import load_settings
 from ivr.store import CallStore
+from ivr.store.flowversions import FlowVersionStore
 from tests.integration.call.conftest import app_factory, tts_cache  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[3]

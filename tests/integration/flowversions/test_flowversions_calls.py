@@ -46,7 +46,7 @@ async def after_menu(driver: CallDriver) -> str:
         if session is not None and session.state is not None:
             seen[:] = session.state.path
         elif session is None:  # ended: read its IVR trace
-            await driver.app.recorder.flush()
+            await driver.app.call_records.flush()
             detail = await driver.app.store.find_by_channel(driver.channel_id)
             seen[:] = [t.node for t in detail.trace] if detail else []
         return next((n for n in ("goodbye", "main_menu") if n in seen), None)

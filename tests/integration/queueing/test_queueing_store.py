@@ -9,8 +9,22 @@ from pathlib import Path
 
 import pytest
 
+from errorbase import Conflict, NotFound
 from queueing.config import ExitOption, PriorityClass, QueueConfig, load_queues
-from queueing.errors import QueueStoreError
+from queueing.errors import (
+    AgentBusy,
+    AgentLoggedIn,
+    AgentNotFound,
+    CallAlreadyQueued,
+    CallNotConnected,
+    CallNotFound,
+    CallNotWaiting,
+    NotOffered,
+    QueueStoreError,
+    StateNotSettable,
+    StoreUnavailable,
+    UnknownQueue,
+)
 from queueing.model import (
     AgentProfile,
     AgentState,
@@ -21,7 +35,7 @@ from queueing.model import (
     ReapResult,
 )
 from queueing.policy import AgentId, CallKey
-from queueing.store import RedisQueueStore, StoreUnavailable
+from queueing.store import RedisQueueStore
 
 ROOT = Path(__file__).resolve().parents[3]
 CONFIG = load_queues(ROOT / "config" / "queues.yaml")
@@ -263,30 +277,28 @@ async def test_hangup_while_offered_frees_the_agent(store: RedisQueueStore) -> N
 
 async def test_refusals_say_what_is_wrong(store: RedisQueueStore) -> None:
     with pytest.raises(
-        QueueStoreError, match=r"^unknown queue 'genral' \(did you mean 'general'\?\)$"
+        UnknownQueue, match=r"^unknown queue 'genral' \(did you mean 'general'\?\)$"
     ):
         await store.enqueue(cid("c1"), "genral", N, T0)
     await store.enqueue(cid("c1"), "general", N, T0)
-    with pytest.raises(QueueStoreError, match=r"^call 'c1' is already queued$"):
+    with pytest.raises(CallAlreadyQueued, match=r"^call 'c1' is already queued$"):
         await store.enqueue(cid("c1"), "general", N, T0)
-    with pytest.raises(QueueStoreError, match=r"^no agent 'ghost'$"):
+    with pytest.raises(AgentNotFound, match=r"^no agent 'ghost'$"):
         await store.set_ready(AgentId("ghost"), T0)
     await add_ready(store, "a1", T0, mandarin=1, general=1)
-    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not offered to agent 'a1'$"):
+    with pytest.raises(NotOffered, match=r"^call 'c1' is not offered to agent 'a1'$"):
         await store.answer(cid("c1"), AgentId("a1"), T0)
-    with pytest.raises(QueueStoreError, match=r"^no call 'nope' in the queues$"):
+    with pytest.raises(CallNotFound, match=r"^no call 'nope' in the queues$"):
         await store.answer(cid("nope"), AgentId("a1"), T0)
-    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not offered to agent 'a1'$"):
+    with pytest.raises(NotOffered, match=r"^call 'c1' is not offered to agent 'a1'$"):
         await store.no_answer(cid("c1"), AgentId("a1"), T0)
-    with pytest.raises(QueueStoreError, match=r"^call 'c1' is not connected to an agent$"):
+    with pytest.raises(CallNotConnected, match=r"^call 'c1' is not connected to an agent$"):
         await store.end_call(cid("c1"), T0)
     [offer] = await store.route(T0 + 1)
-    with pytest.raises(
-        QueueStoreError, match=r"^agent 'a1' is busy with a call; try after it ends$"
-    ):
+    with pytest.raises(AgentBusy, match=r"^agent 'a1' is busy with a call; try after it ends$"):
         await store.set_not_ready(offer.agent_id, "break", T0 + 2)
     with pytest.raises(
-        QueueStoreError, match=r"^agent state 'on_call' is set by the queues, not by hand$"
+        StateNotSettable, match=r"^agent state 'on_call' is set by the queues, not by hand$"
     ):
         await store.set_state(offer.agent_id, AgentState.ON_CALL, "", T0 + 2)
     await store.answer(offer.call_id, offer.agent_id, T0 + 3)
@@ -295,6 +307,37 @@ async def test_refusals_say_what_is_wrong(store: RedisQueueStore) -> None:
         is QueueCallState.CONNECTED
     )
     assert await store.caller_view(cid("c1"), T0 + 4) is None
+    with pytest.raises(CallNotWaiting, match=r"^call 'c1' is not waiting in a queue$"):
+        await store.request_callback(cid("c1"), "13900000000", T0 + 4)
+
+
+async def test_refusals_are_typed_with_a_kind_a_code_and_details(store: RedisQueueStore) -> None:
+    with pytest.raises(QueueStoreError) as missing:
+        await store.set_ready(AgentId("ghost"), T0)
+    assert isinstance(missing.value, AgentNotFound | NotFound)
+    assert (missing.value.code, missing.value.details) == ("agent-not-found", {"agent_id": "ghost"})
+    await store.enqueue(cid("c1"), "general", N, T0)
+    await add_ready(store, "a1", T0, mandarin=1, general=1)
+    await store.route(T0 + 1)
+    with pytest.raises(Conflict) as busy:
+        await store.logout(AgentId("a1"), T0 + 2)
+    assert isinstance(busy.value, AgentBusy)
+    assert (busy.value.code, busy.value.details) == ("agent-busy", {"agent_id": "a1"})
+
+
+async def test_remove_agent_only_when_logged_out(store: RedisQueueStore) -> None:
+    await add_ready(store, "a1", T0, general=1)
+    with pytest.raises(AgentLoggedIn, match=r"^Agent 'a1' is logged in; log it out first$"):
+        await store.remove_agent(AgentId("a1"), T0 + 1)
+    await store.logout(AgentId("a1"), T0 + 2)
+    await store.remove_agent(AgentId("a1"), T0 + 3)
+    assert await store.get_agent(AgentId("a1")) is None
+    assert await store.list_agents() == []
+    assert not await store.client.exists(store.key("agent", "a1"))
+    assert not await store.client.sismember(store.key("agents:ready"), "a1")
+    assert [e.type for e in await store.events()][-1] == "agent_removed"
+    with pytest.raises(AgentNotFound, match=r"^no agent 'a1'$"):
+        await store.remove_agent(AgentId("a1"), T0 + 4)
 
 
 async def test_app_restart_keeps_state_and_reaper_frees_reserved_agents(

@@ -16,7 +16,9 @@ from ivr.settings import load_settings
 from tests.integration.asr.conftest import espeak_pcm16, ko_model_dir
 from tests.integration.call.conftest import MONDAY_10AM, ROOT
 
-KOREAN_LINE = "99901"  # flows/test_korean.yaml's test-only number
+SPEECH_FLOWS = ROOT / "tests" / "fixtures" / "flows" / "speech"  # the test-only speech flows
+KOREAN_FLOW = SPEECH_FLOWS / "test_korean.yaml"
+KOREAN_LINE = "99901"  # test_korean.yaml's test-only number
 SPEECH_SPEED = 2.0  # switch speed: prompts and the caller's audio run 2x real time
 RATE_HZ = 16000
 
@@ -59,8 +61,9 @@ def speech_app(tmp_path: Path, redis_server: str, speech_tts_cache: Path) -> Spe
             "IVR_TTS_CACHE": str(speech_tts_cache),
             "IVR_RECORDINGS_DIR": str(tmp_path / "recordings"),
             "IVR_SANDBOX_SPEED": str(SPEECH_SPEED),
-            "IVR_FLOWS_DIR": str(ROOT / "flows"),
+            "IVR_FLOWS_DIR": str(SPEECH_FLOWS),
             "IVR_CONFIG_DIR": str(ROOT / "config"),
+            "IVR_CALLS_DEFAULT_FLOW": "test_korean",
         }
         settings = load_settings(settings_file, environ)
         clock = Clock(speed=SPEECH_SPEED, fixed_now=MONDAY_10AM)

@@ -10,13 +10,13 @@ from ivr.cli import main
 from ivr.flowversions.service import FlowRejected
 from tests.integration.asr.conftest import ko_model_dir
 from tests.integration.call.conftest import ROOT
-from tests.integration.speech.conftest import SpeechApp, write_settings
+from tests.integration.speech.conftest import KOREAN_FLOW, SpeechApp, write_settings
 
 MADE_UP = "뿌잉뽀롱"
 
 
 def korean_flow_with(tmp_path: Path, old: str, new: str) -> Path:
-    text = (ROOT / "flows" / "test_korean.yaml").read_text(encoding="utf-8")
+    text = KOREAN_FLOW.read_text(encoding="utf-8")
     assert old in text
     flow = tmp_path / "flows" / "test_korean.yaml"
     flow.parent.mkdir()
@@ -70,7 +70,7 @@ def test_validate_asr_names_a_missing_model(
 
 
 async def test_publish_refuses_words_the_speech_model_lacks(speech_app: SpeechApp) -> None:
-    text = (ROOT / "flows" / "test_korean.yaml").read_text(encoding="utf-8")
+    text = KOREAN_FLOW.read_text(encoding="utf-8")
     candidate = text.replace("phrases: {ko: [계좌]}", f"phrases: {{ko: [계좌 {MADE_UP}]}}")
     line = next(i for i, t in enumerate(candidate.splitlines(), 1) if MADE_UP in t)
     column = candidate.splitlines()[line - 1].index(f"계좌 {MADE_UP}") + 1
@@ -78,7 +78,7 @@ async def test_publish_refuses_words_the_speech_model_lacks(speech_app: SpeechAp
         with pytest.raises(FlowRejected) as refused:
             await app.flow_versions.publish_text("test_korean", candidate, "ana", "new word")
         assert str(refused.value) == (
-            f"{ROOT}/flows/test_korean.yaml:{line}:{column}: node 'main_menu' option '4': phrase "
+            f"{KOREAN_FLOW}:{line}:{column}: node 'main_menu' option '4': phrase "
             f"'계좌 {MADE_UP}' (ko): {MADE_UP} not in the speech model's vocabulary (Vosk would "
             "drop them); use words the model knows, or a bigger model"
         )

@@ -16,8 +16,7 @@ from sqlalchemy.engine import Connection
 
 from ivr.store import CallStore, StoreError, migrate
 from ivr.store.engine import create_engine
-from ivr.store.models import Base
-from recordings.models import metadata as recordings_metadata
+from ivr.store.schema import METADATA
 
 T0 = datetime(2026, 11, 25, 1, 2, 3, tzinfo=UTC)
 
@@ -123,7 +122,7 @@ async def test_reopen_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection)
-    metadatas = [Base.metadata, recordings_metadata]
+    metadatas = list(METADATA)
     return list(compare_metadata(context, metadatas))  # type: ignore[arg-type]  # a list works
 
 

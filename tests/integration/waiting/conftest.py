@@ -11,7 +11,8 @@ import pytest
 
 from ivr.app import App
 from ivr.call.media import HttpPromptMedia
-from ivr.queue.runtime import AlertingProviders, RedisQueueHandoff
+from ivr.queue.alerts import AlertingProviders
+from ivr.queue.runtime import RedisQueueHandoff
 from tests.integration.call.conftest import app_factory, tts_cache
 
 __all__ = ["app_factory", "tts_cache", "waiting_app"]

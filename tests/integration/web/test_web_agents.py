@@ -171,6 +171,33 @@ async def test_supervisor_force_not_ready_and_queue_views(api: Api) -> None:
     }
 
 
+async def test_store_refusals_reach_the_client_by_type(api: Api) -> None:
+    await offer_to_a1(api)  # a1 is reserved: its state is the queues' to change
+    busy = {
+        "error": "agent-busy",
+        "message": "agent 'a1' is busy with a call; try after it ends",
+        "details": {"agent_id": "a1"},
+    }
+    assert await api.call("POST", "/api/agents/a1/force-not-ready", "sue",
+                          {"reason": "meeting"}) == (409, busy)  # fmt: skip
+    assert await api.call("PUT", "/api/agents/me/state", "alice", {"state": "ready"}) == (409, busy)
+    assert await api.call("POST", "/api/agents/me/logout", "alice") == (409, busy)
+    assert await api.call("DELETE", "/api/admin/agents/a1", "adam") == (409, {
+        "error": "agent-logged-in",
+        "message": "Agent 'a1' is logged in; log it out first",
+        "details": {"agent_id": "a1"},
+    })  # fmt: skip
+    assert await api.call("DELETE", "/api/admin/agents/a9", "adam") == (404, {
+        "error": "agent-not-found",
+        "message": "No agent 'a9'",
+        "details": {"agent_id": "a9"},
+    })  # fmt: skip
+    assert await api.call("DELETE", "/api/admin/agents/a2", "adam") == (200, {
+        "agent_id": "a2",
+        "removed": True,
+    })  # fmt: skip
+
+
 async def test_admin_agent_validation_names_the_field(api: Api) -> None:
     bad = {"id": "a9", "name": "N", "endpoint": "PJSIP/8009", "skills": {"trading": 7}}
     assert await api.call("POST", "/api/admin/agents", "adam", bad) == (400, {

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from ivr.cli import main
 from ivr.commands import agents, queues, users
 from ivr.errors import IvrError
 from ivr.store.users import UserStore
 from queueing.config import PriorityClass, parse_queues
+from queueing.errors import AgentBusy, QueueConfigErrors
 from queueing.model import AgentProfile, QueueResult
 from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
@@ -154,3 +156,32 @@ def test_without_redis_the_commands_say_what_to_do(
         f"no Redis configured and no local one at {tmp_path}/var/redis/redis.sock: "
         "start `ivr serve` in this directory or set IVR_REDIS_URL"
     )
+
+
+def test_typed_errors_reach_the_cli_unwrapped(
+    env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = ("--prefix", env["prefix"])
+
+    async def seed() -> None:
+        store = RedisQueueStore.from_url(
+            os.environ["IVR_REDIS_URL"], parse_queues(QUEUES_YAML), prefix=env["prefix"]
+        )
+        now = time.time()
+        await store.add_agent(AgentProfile(AgentId("a1"), "A", "PJSIP/1", {"trading": 3}), now)
+        await store.login(AgentId("a1"), now, ready=True)
+        await store.enqueue(CallKey("x1"), "trading_support", PriorityClass.NORMAL, now)
+        assert len(await store.route(now)) == 1  # a1 is now reserved for x1
+        await store.close()
+
+    asyncio.run(seed())
+    with pytest.raises(AgentBusy):
+        ivr("agents", "pause", "a1", *p)
+    assert main(["agents", "pause", "a1", *p]) == 1
+    assert capsys.readouterr().err == "ivr: agent 'a1' is busy with a call; try after it ends\n"
+    queues_file = tmp_path / "config" / "queues.yaml"
+    queues_file.write_text("queues: [1]\n", encoding="utf-8")
+    with pytest.raises(QueueConfigErrors):
+        ivr("queues", "status", *p)
+    assert main(["queues", "status", *p]) == 1
+    assert capsys.readouterr().err.startswith(f"ivr: {queues_file}:1:")

@@ -98,7 +98,8 @@ def test_cycle_finder_finds_a_cycle() -> None:
 )
 def test_every_room_says_what_it_owns_and_must_not_import(package: str) -> None:
     spec = importlib.util.find_spec(package)
-    assert spec is not None and spec.origin is not None
+    assert spec is not None
+    assert spec.origin is not None
     doc = Path(spec.origin).read_text(encoding="utf-8").split('"""')[1]
     assert "import" in doc, f"{package}/__init__.py: say what the room must not import"
     assert len(doc.split()) >= 15, f"{package}/__init__.py: say what the room owns"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -24,12 +25,12 @@ from asr.media import (
     ulaw_to_pcm16,
 )
 
-SAMPLES = Path("/work/shared/ari-samples/chan_websocket")
+SAMPLES = Path(os.environ.get("IVR_ARI_SAMPLES", "/nonexistent")) / "chan_websocket"
 
 
 def sample(name: str) -> dict[str, object]:
     if not SAMPLES.is_dir():
-        pytest.skip("shared ARI samples not present")
+        pytest.skip("IVR_ARI_SAMPLES (recorded ARI samples) not set")
     data: dict[str, object] = json.loads((SAMPLES / f"{name}.json").read_text())
     return data
 

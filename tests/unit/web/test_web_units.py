@@ -10,13 +10,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from ivr.errors import IvrError
 from ivr.queue.feed import mask_account, masked_info, screen_pop
 from ivr.web.api_body import AgentBody, StateBody, UserBody, parse
 from ivr.web.auth import ApiUser, auth_middleware, current_user, require_roles, roles_of
 from ivr.web.errors import ApiError, error_middleware, json_error
 from queueing.config import PriorityClass
+from queueing.errors import AgentBusy, StoreUnavailable
 from queueing.model import CallRecord, QueueCallState
 from queueing.policy import AgentId, CallKey
+from recordings.errors import AuditReasonMissing, RecordingNotFound
 
 
 def call(priority: PriorityClass, **info: str) -> CallRecord:
@@ -101,11 +104,15 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async def teapot(request: web.Request) -> web.Response:
         return json_error(418, "teapot", "I am a teapot", size="small")
 
+    async def typed(request: web.Request) -> web.Response:
+        raise TYPED[request.match_info["which"]]
+
     app = web.Application(middlewares=[error_middleware, auth_middleware(FakeUsers())])
     app.router.add_get("/api/board", board)
     app.router.add_get("/api/admin", admin)
     app.router.add_get("/api/boom", boom)
     app.router.add_get("/api/teapot", teapot)
+    app.router.add_get("/api/typed/{which}", typed)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -132,6 +139,72 @@ async def test_unexpected_errors_are_logged_and_a_bare_500(
             assert (r.status, await r.json()) == (500, bare)
     (record,) = caplog.records
     assert record.getMessage() == "unexpected error serving GET /api/boom"
+    assert record.exc_info is not None
+
+
+TYPED: dict[str, IvrError] = {
+    "busy": AgentBusy("a1"),
+    "missing": RecordingNotFound(42),
+    "reason": AuditReasonMissing("listen"),
+    "down": StoreUnavailable("queue store: get_agent failed: Error 111 connecting to /run/r.sock"),
+    "kindless": IvrError("an internal detail"),
+}
+
+
+@pytest.mark.parametrize(
+    ("which", "status", "body"),
+    [
+        ("busy", 409, {
+            "error": "agent-busy",
+            "message": "agent 'a1' is busy with a call; try after it ends",
+            "details": {"agent_id": "a1"},
+        }),
+        ("missing", 404, {
+            "error": "recording-not-found",
+            "message": "no recording 42; `ivr recordings list` shows the indexed ones",
+            "details": {"recording_id": 42},
+        }),
+        ("reason", 400, {
+            "error": "reason-required",
+            "message": "a reason is required to listen a recording (it goes to the audit log)",
+            "details": {"field": "reason"},
+        }),
+        ("down", 503, {
+            "error": "queue-store-unavailable",
+            "message": "The queue store is unavailable",
+            "details": {},
+        }),
+    ],
+)  # fmt: skip
+async def test_errors_raised_on_purpose_are_mapped_by_kind(
+    client: TestClient[web.Request, web.Application],
+    caplog: pytest.LogCaptureFixture,
+    which: str,
+    status: int,
+    body: dict[str, object],
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ivr.web.errors"):
+        async with client.get(f"/api/typed/{which}") as r:
+            assert (r.status, await r.json()) == (status, body)
+    logged = [record.getMessage() for record in caplog.records]
+    if which == "down":  # the backend's text goes to the log, never to the client
+        assert logged == [
+            "unavailable serving GET /api/typed/down: "
+            "queue store: get_agent failed: Error 111 connecting to /run/r.sock"
+        ]
+    else:
+        assert logged == []
+
+
+async def test_an_error_of_no_kind_is_a_bare_500(
+    client: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="ivr.web.errors"):
+        async with client.get("/api/typed/kindless") as r:
+            bare = {"error": "internal-error", "message": "Internal server error", "details": {}}
+            assert (r.status, await r.json()) == (500, bare)
+    (record,) = caplog.records
+    assert record.getMessage() == "unexpected error serving GET /api/typed/kindless"
     assert record.exc_info is not None
 
 

@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25
 
-The tables mirror `ivr.store.flowversions_model`. Triggers (SQLite, PostgreSQL) keep the history
+The tables mirror `ivr.store.flowversions`. Triggers (SQLite, PostgreSQL) keep the history
 honest: a version row and an audit row can be neither updated nor deleted.
 """
 

@@ -1,0 +1,76 @@
+"""What every call session shares, and the ports a call is given (built once in `ivr.app`).
+
+`SessionDeps` is handed to each `CallSession`: the ARI client, the live flows, the ports below,
+the queue hand-off, the lookup providers, the clock and metrics, and the call policy from
+`settings.calls` (`default_flow`, `recorded_flows`). Ports are Protocols so the session never
+imports the SQL or HTTP code behind them: `PromptMedia` (`ivr.call.media.HttpPromptMedia`),
+`CallRecords` (`ivr.call.records.CallRecordWriter`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from ivr.ari import AriRest
+from ivr.call.recording import RecordingKeeper
+from ivr.call.speech import SpeechService
+from ivr.clock import Clock
+from ivr.engine import commands as cmd
+from ivr.engine.model import FlowSet
+from ivr.metrics import Metrics
+from ivr.providers import LookupProviders
+from ivr.queue.handoff import QueueHandoff
+
+
+class PromptMedia(Protocol):
+    """Turns an engine prompt into an ARI media URI (rendering TTS when needed)."""
+
+    async def media_uri(self, prompt: cmd.Prompt) -> str: ...
+
+
+class CallRecords(Protocol):
+    """Where the call row and its trace go (write-behind: never blocks the call)."""
+
+    def call_started(
+        self,
+        key: str,
+        *,
+        call_id: str,
+        channel_id: str,
+        caller: str,
+        dialed: str,
+        language: str,
+        flow: str,
+    ) -> None: ...
+
+    def answered(self, key: str) -> None: ...
+
+    def queued(self, key: str, queue: str, priority: str) -> None: ...
+
+    def trace(self, key: str, entries: Iterable[cmd.TraceEntry]) -> None: ...
+
+    def call_ended(self, key: str, outcome: str, cause: str | None) -> None: ...
+
+
+@dataclass
+class SessionDeps:
+    """What every call session shares (built once in `ivr.app`). `default_flow` takes calls to
+    a number no flow lists; `recorded_flows` maps a flow whose calls are recorded (both
+    parties, from entry) to its recording purpose (both from `settings.calls`)."""
+
+    rest: AriRest
+    flows: Callable[[], FlowSet]
+    prompts: PromptMedia
+    providers: LookupProviders
+    handoff: QueueHandoff
+    records: CallRecords
+    clock: Clock
+    metrics: Metrics
+    app_name: str
+    default_flow: str
+    recorded_flows: Mapping[str, str]
+    keeper: RecordingKeeper | None = None
+    bind: Callable[[str, str], None] = lambda _other, _key: None
+    speech: SpeechService | None = None  # None: every menu is DTMF-only

@@ -1,0 +1,81 @@
+"""Supervisor alerts on the queue store's event stream.
+
+- `post_alert` puts one alert (`type=alert`) on the stream that supervisors read with
+  `store.events(after=...)`.
+- `AlertingProviders` wraps the lookup providers: when `request_callback` books an urgent
+  callback (answered `ok`, reason in `ALERT_REASONS`), a supervisor is alerted.
+
+Rules: alerts carry masked values only (the callers pass them so); an alert is best effort: a
+failure to post it is logged and never undoes the booking it reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from ivr.clock import Clock
+from ivr.providers import LookupData, LookupProvider, LookupProviders
+from queueing.errors import QueueStoreError, StoreUnavailable
+from queueing.store import RedisQueueStore
+
+log = logging.getLogger(__name__)
+
+ALERT_REASONS = frozenset({"emergency_order"})
+
+
+async def post_alert(
+    store: RedisQueueStore, kind: str, now_s: float, fields: Mapping[str, str]
+) -> str:
+    """Put a supervisor alert on the store's event stream; its entry id.
+
+    Entry fields: `type=alert`, `kind`, `at`, then `fields` (no secrets: callers pass masked
+    values only). Supervisors read it with `store.events(after=...)`.
+    """
+    entry: dict[Any, Any] = {"type": "alert", "kind": kind, "at": repr(float(now_s))}
+    entry.update(fields)
+    try:
+        event_id = await store.client.xadd(
+            store.key("events"), entry, maxlen=store.events_maxlen, approximate=True
+        )
+    except RedisError as exc:
+        raise StoreUnavailable(f"queue store: alert failed: {exc}") from exc
+    log.warning("supervisor alert kind=%s", kind)
+    return str(event_id)
+
+
+def needs_alert(reason: str) -> bool:
+    """Callback reasons that are urgent enough to alert a supervisor."""
+    return reason in ALERT_REASONS
+
+
+class _AlertingProvider:
+    def __init__(self, inner: LookupProvider, store: RedisQueueStore, clock: Clock) -> None:
+        self._inner, self._store, self._clock = inner, store, clock
+
+    async def lookup(self, name: str, params: Mapping[str, str]) -> tuple[str, LookupData]:
+        result, data = await self._inner.lookup(name, params)
+        reason = params.get("reason", "")
+        if name == "request_callback" and result == "ok" and needs_alert(reason):
+            fields = {"reason": reason, "caller": params.get("caller", "")}
+            fields["queue"] = params.get("queue", "")
+            fields["callback_id"] = str(data.get("callback_id", ""))
+            try:
+                await post_alert(self._store, "urgent_callback", self._clock.now_s(), fields)
+            except QueueStoreError as exc:  # the callback is booked; the alert is best effort
+                log.error("supervisor alert not posted: %s", exc)
+        return result, data
+
+
+class AlertingProviders:
+    """Lookup providers that also alert supervisors when an urgent callback is booked
+    (`request_callback` answered `ok` with a reason in `ALERT_REASONS`)."""
+
+    def __init__(self, inner: LookupProviders, store: RedisQueueStore, clock: Clock) -> None:
+        self._inner, self._store, self._clock = inner, store, clock
+
+    def for_call(self, call_id: str) -> LookupProvider:
+        return _AlertingProvider(self._inner.for_call(call_id), self._store, self._clock)

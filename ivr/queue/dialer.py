@@ -1,0 +1,172 @@
+"""The agent dialer: which agent rings for which of this process's calls, and how legs are
+dialled.
+
+`Router` is one task per process. Each pass asks the store to release offers past their ring
+time (`store.reap`; each released call is handed to `reaped`), then proposes agents for the
+calls held here that want one (`wanting`, kept by the hand-off; `queueing.policy.pick` over
+`store.snapshot`), reserves them atomically (`store.reserve`) and hands each won offer to
+`offered`. Several processes may route at once: agents are shared and reserved atomically in
+Redis (never two calls for one agent), and each process dials only for the calls it holds (it
+has their channels).
+
+`Dialer` originates the legs into our Stasis app, tagged in `appArgs` with the call key:
+`agent,<key>` for an agent (ringing for the offer's time), `callback,<key>` for a callback
+requester (dial string from the `outbound_dial` template, e.g. `PJSIP/{number}`).
+
+Rules: a pass runs when woken (`wake()`) or every `ROUTE_INTERVAL_S` of clock time; a store
+failure is logged and the next pass tries again; `aclose` stops the task within a bounded wait.
+A leg that ARI refuses to originate is answered with `AgentDialFailed`/`ClientDialFailed`
+(`dial_failed`) for the lifecycle to decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from ivr.ari import AriError, AriRest
+from ivr.clock import Clock
+from ivr.queue.waiting import AgentDialFailed, AgentLeg, ClientDialFailed, DialAgent, DialClient
+from queueing.errors import QueueStoreError
+from queueing.model import Offer
+from queueing.policy import pick
+from queueing.store import RedisQueueStore
+
+log = logging.getLogger(__name__)
+
+ROUTE_INTERVAL_S = 0.5  # clock seconds between router passes when nothing wakes it
+CALLBACK_RING_S = 30  # how long a callback requester's phone rings
+STOP_TIMEOUT_S = 2.0  # wall seconds `aclose` waits for the router task
+
+
+class Router:
+    """Reaps stale offers and reserves agents for the calls this process holds."""
+
+    def __init__(
+        self,
+        store: RedisQueueStore,
+        clock: Clock,
+        *,
+        wanting: Mapping[str, str],
+        offered: Callable[[Offer], Awaitable[None]],
+        reaped: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._wanting = wanting  # call key -> queue: calls held here that want an agent (live)
+        self._offered = offered
+        self._reaped = reaped
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._route_forever(), name="queue-router")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def aclose(self) -> None:
+        # A stop flag, not only cancel(): on Python 3.11 a cancel that lands as the
+        # router's `asyncio.timeout` expires is swallowed as a timeout.
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_S)
+            if not done:
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_S)
+
+    async def _route_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self.route_once()
+            except QueueStoreError as exc:
+                log.error("queue router: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._clock.wall_seconds(ROUTE_INTERVAL_S)):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def route_once(self) -> None:
+        now = self._clock.now_s()
+        reaped = await self._store.reap(now)
+        for call_id in reaped.released:
+            await self._reaped(str(call_id))
+            self._wake.set()
+        for offer in await self._reserve_mine(now):
+            await self._offered(offer)
+
+    async def _reserve_mine(self, now: float) -> list[Offer]:
+        """`store.route`, restricted to the calls held here that want an agent."""
+        if not self._wanting:
+            return []
+        calls, agents = await self._store.snapshot(now)
+        held = self._wanting
+        mine = [c for c in calls if str(c.call_id) in held]
+        if not mine or not agents:
+            return []
+        endpoints = {a.agent_id: endpoint for a, endpoint in agents}
+        queues = self._store.config.queues
+        proposals = [
+            Offer(
+                pair.call_id,
+                pair.agent_id,
+                endpoints[pair.agent_id],
+                held[str(pair.call_id)],
+                now + queues[held[str(pair.call_id)]].ring_timeout_s,
+            )
+            for pair in pick(self._store.config, mine, [a for a, _ in agents], now)
+        ]
+        return await self._store.reserve(proposals, now)
+
+
+class Dialer:
+    """Originates agent and callback legs into our Stasis app."""
+
+    def __init__(self, rest: AriRest, clock: Clock, *, app: str, outbound_dial: str) -> None:
+        self._rest = rest
+        self._clock = clock
+        self._app = app
+        self._outbound_dial = outbound_dial  # how a callback requester is dialled
+        self._seq = itertools.count(1)
+
+    def leg_for(self, offer: Offer) -> tuple[AgentLeg, int]:
+        """A new agent leg for `offer`, and its ring time in whole seconds (at least 1)."""
+        leg = AgentLeg(f"agent-{offer.call_id}-{next(self._seq)}", offer.agent_id)
+        return leg, max(1, round(offer.deadline_s - self._clock.now_s()))
+
+    async def dial_agent(self, key: str, action: DialAgent) -> AgentDialFailed | None:
+        agent = action.leg.agent_id
+        try:
+            await self._rest.originate(
+                action.endpoint,
+                app=self._app,
+                app_args=f"agent,{key}",
+                caller_id=action.caller_id or None,
+                timeout_s=action.ring_s,
+                channel_id=action.leg.channel_id,
+            )
+        except AriError as exc:
+            log.warning("dialing agent=%s failed: %s", agent, exc)
+            return AgentDialFailed(action.leg.channel_id, "dial_failed")
+        log.info("ringing agent=%s endpoint=%s", agent, action.endpoint)
+        return None
+
+    async def dial_client(self, key: str, action: DialClient) -> ClientDialFailed | None:
+        try:
+            await self._rest.originate(
+                self._outbound_dial.format(number=action.number),
+                app=self._app,
+                app_args=f"callback,{key}",
+                timeout_s=CALLBACK_RING_S,
+                channel_id=action.leg,
+            )
+        except AriError as exc:
+            log.error("callback dial failed: %s", exc)
+            return ClientDialFailed(action.leg, "dial_failed")
+        log.info("calling back the client")
+        return None
