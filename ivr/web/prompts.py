@@ -1,10 +1,11 @@
 """Prompt audio over HTTP for `media=sound:http://...` playback (res_http_media_cache).
 
 Routes: `GET /prompts/tts/{key}.wav` (content-addressed TTS cache: immutable) and
-`GET /prompts/files/{path}` (audio files under the prompt root). Rules (docs/asterisk-behaviour.md, "Prompts over HTTP"):
-`Content-Type: audio/wav`, `Cache-Control: max-age=...` so Asterisk does not fetch a file again
-on every play, 8 kHz mono 16-bit WAV only, and URLs of 40+ characters (Asterisk 22.10.1 fails
-shorter ones). Paths are resolved strictly inside their root: `..` or a symlink out is a 404.
+`GET /prompts/files/{path}` (audio files under the prompt root). Rules
+(docs/asterisk-behaviour.md, "Prompts over HTTP"): `Content-Type: audio/wav`,
+`Cache-Control: max-age=...` so Asterisk does not fetch a file again on every play, 8 kHz mono
+16-bit WAV only, and URLs of 40+ characters (Asterisk 22.10.1 fails shorter ones). Paths are
+resolved strictly inside their root: `..` or a symlink out is a 404.
 """
 
 from __future__ import annotations
