@@ -9,7 +9,14 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from recordings import EmptyRecording, RecordingIndex, ShortCoverage, Source, VerifyProblem
+from recordings import (
+    EmptyRecording,
+    RecordingId,
+    RecordingIndex,
+    ShortCoverage,
+    Source,
+    VerifyProblem,
+)
 
 from .conftest import T0, FakeClock, write_wav
 
@@ -30,7 +37,7 @@ async def test_a_header_only_file_for_a_two_minute_call_is_empty(
     rec = await index.get(rid)
     assert (rec.size_bytes, rec.duration_ms, rec.covers_to) == (44, 0, T0 + timedelta(seconds=120))
     problems = await index.verify()
-    assert problems == [EmptyRecording(rid, index.path_of(rec), 44)]
+    assert problems == [EmptyRecording(RecordingId(rid), index.path_of(rec), 44)]
     assert problems[0].line() == f"EMPTY {rid} {index.path_of(rec)}: no audio (44-byte file)"
 
 
