@@ -32,7 +32,10 @@ EMITTED_EVENT_TYPES = frozenset(
     {
         "ApplicationReplaced",
         "BridgeDestroyed",
+        "ChannelCallerId",
+        "ChannelConnectedLine",
         "ChannelDestroyed",
+        "ChannelDialplan",
         "ChannelDtmfReceived",
         "ChannelEnteredBridge",
         "ChannelHangupRequest",

@@ -125,8 +125,8 @@ def test_bad_step_names_file_line_column() -> None:
         ({}, "missing 'dialed' (the number the caller dials)"),
         (
             {"dialed": "1", "colour": 1},
-            "unknown key 'colour' (known: caller, caller_name, dialed, endpoints, language, "
-            "max_duration_s, steps)",
+            "unknown key 'colour' (known: caller, caller_name, dialed, endpoints, idle_audio, "
+            "language, max_duration_s, steps)",
         ),
         (
             {"dialed": "1", "steps": [{"press": "12x"}]},
@@ -137,6 +137,10 @@ def test_bad_step_names_file_line_column() -> None:
             "wait: expected a number of seconds >= 0, got -1",
         ),
         ({"dialed": "1", "steps": [{"speak": "nope.wav"}]}, "speak: no such WAV file 'nope.wav'"),
+        (
+            {"dialed": "1", "idle_audio": "music"},
+            "idle_audio: expected none | silence, got 'music'",
+        ),
         (
             {"dialed": "1", "steps": [{"wait_for": "x"}]},
             "wait_for: expected prompt_end | prompt_start | answer, got 'x'",
