@@ -148,7 +148,8 @@ def recording_problems(cap: Capture, got: Replay) -> list[str]:
         mine, theirs = ours["rms_per_s"], real["rms_per_s"]
         if abs(len(mine) - len(theirs)) > 1:
             problems.append(f"{where}: {len(mine)} seconds of RMS, real {len(theirs)}")
-        for second, (a, core, b) in enumerate(zip(mine, ours["core_rms_per_s"], theirs)):
+        cores = ours["core_rms_per_s"]
+        for second, (a, core, b) in enumerate(zip(mine, cores, theirs, strict=False)):
             if b == 0 and core > SILENCE_RMS:
                 problems.append(f"{where}: second {second} has RMS {core}, real is silent")
             elif b > 0 and (a == 0 or abs(20 * math.log10(a / b)) > LEVEL_TOLERANCE_DB):
