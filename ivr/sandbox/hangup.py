@@ -35,6 +35,7 @@ class SwitchCore(BridgeCore):
         channel.hung_up = True
         self.channels.pop(channel.id, None)
         self.timeline.died(channel.id, self.slot())
+        self.timeline.forget_oldest(busy=bool(self.live_recordings))
         for task in list(channel.tasks):
             if task is not asyncio.current_task():
                 task.cancel()

@@ -183,15 +183,16 @@ class BridgeCore(SwitchState):
             self.end_playback(playback, state, outcome="stopped", vanish=vanish)
 
     def notify_heard(self, playback: Playback, what: str, at_s: float | None) -> None:
-        """Tell scenario calls a prompt started (`what` = "start") or ended (its outcome)."""
-        kind, _, target_id = playback.target_uri.partition(":")
-        if kind == "channel":
-            ids = [target_id]
-        else:
-            bridge = self.bridges.get(BridgeId(target_id))
-            ids = list(bridge.channels) if bridge is not None else []
+        """Tell scenario calls a prompt started (`what` = "start": the channel, or the bridge's
+        channels) or ended (its outcome; told to those told it started)."""
         at_s = self.clock.now_s() if at_s is None else at_s
-        for cid in ids:
+        if what == "start":
+            kind, _, target_id = playback.target_uri.partition(":")
+            bridge = self.bridges.get(BridgeId(target_id)) if kind == "bridge" else None
+            playback.listeners = (
+                [target_id] if kind == "channel" else list(bridge.channels if bridge else [])
+            )
+        for cid in playback.listeners:
             call = self.observer_of(cid)
             if call is None:
                 continue

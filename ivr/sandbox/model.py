@@ -164,6 +164,7 @@ class Playback:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     finished: bool = False  # PlaybackFinished sent (or the playback vanished)
     announcer: Member | None = None  # a bridge playback's announcer while it plays
+    listeners: list[str] = field(default_factory=list)  # scenario calls told it started
 
     def to_json(self) -> Json:
         return {

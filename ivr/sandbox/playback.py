@@ -33,6 +33,8 @@ from ivr.sandbox.timeline import Samples, Span
 
 log = logging.getLogger(__name__)
 
+MAX_CLIPS = 64
+
 
 class Player:
     """Plays media to channels and bridges."""
@@ -40,6 +42,7 @@ class Player:
     def __init__(self, sw: SwitchCore) -> None:
         self.sw = sw
         self._chains: dict[str, asyncio.Task[Any]] = {}  # playback queue per target
+        self._clips: dict[int, Samples | None] = {}  # decoded prompts, shared by playbacks
 
     def play(
         self, target: Channel | Bridge, media: list[str], lang: str | None, pid: str | None
@@ -68,20 +71,23 @@ class Player:
         self, playback: Playback, media: list[str], previous: asyncio.Task[Any] | None
     ) -> None:
         try:
-            if previous is not None and not previous.done():
+            queued = previous is not None and not previous.done()
+            if previous is not None and queued:
                 await asyncio.wait({previous})
             for i, uri in enumerate(media):
                 if playback.finished:
                     break
                 playback.media_uri = uri
-                if not await self._play_one(playback, last=i == len(media) - 1):
+                if not await self._play_one(playback, last=i == len(media) - 1, queued=queued):
                     break
+                queued = True
         finally:
             if not playback.finished:
                 self.sw.end_playback(playback, "failed", vanish=True)
 
-    def _start(self, playback: Playback) -> Span | None:
-        """`PlaybackStarted` (a bridge's announcer joins first); the span its audio fills."""
+    def _start(self, playback: Playback, queued: bool) -> Span | None:
+        """`PlaybackStarted` (a bridge's announcer joins first); the span its audio fills
+        (`queued`: it follows the target's previous prompt without a gap)."""
         sw = self.sw
         playback.state = "playing"
         playback.started_s = sw.clock.now_s()
@@ -94,16 +100,19 @@ class Player:
             sw.join_other(bridge, member)
             span = sw.timeline.members[bridge.id][-1].span
         elif kind == "channel":
-            span = sw.timeline.open(sw.timeline.played, target_id, sw.slot(), None)
+            at, before = sw.slot(), sw.timeline.played.get(target_id)
+            if queued and before and before[-1].end is not None:
+                at = min(at, before[-1].end)
+            span = sw.timeline.open(sw.timeline.played, target_id, at, None)
         sw.hub.emit(playback.app, "PlaybackStarted", playback=playback.to_json())
         if bridge is not None:
             sw.connected_lines(bridge)
         sw.notify_heard(playback, "start", playback.started_s)
         return span
 
-    async def _play_one(self, playback: Playback, *, last: bool) -> bool:
+    async def _play_one(self, playback: Playback, *, last: bool, queued: bool) -> bool:
         sw = self.sw
-        span = self._start(playback)
+        span = self._start(playback, queued)
         result = await sw.media.resolve(playback.media_uri, playback.language)
         if playback.finished:
             return False
@@ -112,7 +121,9 @@ class Player:
             sw.end_playback(playback, "failed")
             return False
         if span is not None:
-            span.start, span.clip = sw.slot(), _clip(result)
+            if result.wav is not None and sw.slot() > span.start + 5:
+                span.start = sw.slot()  # the audio begins once a slow fetch is done
+            span.clip = self._clip(result)
         end_s = await self._play_for(playback, result.duration_s)
         if playback.finished:
             return False
@@ -151,13 +162,21 @@ class Player:
             raise AriErrorReply(404, "Playback not found")
         self.sw.end_playback(playback, "done", outcome="stopped")
 
+    def _clip(self, result: Playable) -> Samples | None:
+        """A prompt's audio at 8 kHz (None: silence, for media without a file)."""
+        if result.wav is None:
+            return None
+        key = hash(result.wav)
+        if key not in self._clips:
+            if len(self._clips) >= MAX_CLIPS:
+                self._clips.clear()
+            self._clips[key] = _decode(result.wav)
+        return self._clips[key]
 
-def _clip(result: Playable) -> Samples | None:
-    """A prompt's audio at 8 kHz (None: silence, for media without a file)."""
-    if result.wav is None:
-        return None
+
+def _decode(wav: bytes) -> Samples | None:
     try:
-        samples, rate = audio.read_wav_samples(result.wav)
+        samples, rate = audio.read_wav_samples(wav)
     except audio.WavError:
         return None
     clip: Samples = audio.resample(samples, rate, audio.RATE_8K).astype(np.int16)

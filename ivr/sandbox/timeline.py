@@ -14,6 +14,7 @@ Rules: pure data (numpy arrays of 8 kHz samples); no events, no I/O. A slot is
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy.typing as npt
 
 SLOT_S = 0.02
 SAMPLES_PER_SLOT = 160  # 20 ms at 8 kHz
+KEEP_ENDED = 200  # ended channels whose media stays known (for `media_log` after a call)
 
 Samples = npt.NDArray[np.int16]
 
@@ -71,6 +73,7 @@ class Timeline:
     members: dict[str, list[Membership]] = field(default_factory=dict)
     snoops: dict[str, Snoop] = field(default_factory=dict)
     lives: dict[str, Span] = field(default_factory=dict)  # channel id -> its existence
+    ended: deque[str] = field(default_factory=deque)  # ended channels, oldest first
 
     # -- sources -------------------------------------------------------------------------------
 
@@ -118,3 +121,23 @@ class Timeline:
         snoop = self.snoops.get(channel_id)
         if snoop is not None:
             snoop.span.close(at)
+        self.ended.append(channel_id)
+
+    def forget_oldest(self, keep: int = KEEP_ENDED, busy: bool = False) -> None:
+        """Drop what is known of ended channels beyond the newest `keep` (not while `busy`:
+        a live recording may still need it), and bridges nobody is in any more."""
+        while len(self.ended) > keep and not busy:
+            gone = self.ended.popleft()
+            for spans in (self.idle, self.played, self.moh):
+                spans.pop(gone, None)
+            self.voice.pop(gone, None)
+            self.snoops.pop(gone, None)
+            self.lives.pop(gone, None)
+            for bridge_id, members in list(self.members.items()):
+                kept = [m for m in members if m.key != gone]
+                if all(m.span.end is not None for m in kept) and not any(
+                    m.kind == "channel" and m.key in self.lives for m in kept
+                ):
+                    del self.members[bridge_id]
+                else:
+                    self.members[bridge_id] = kept
