@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ivr.sandbox.audio import RATE_8K
 from ivr.sandbox.bridging import Bridging
 from ivr.sandbox.caller import ScenarioCall
 from ivr.sandbox.channels import ChannelOps
@@ -28,8 +29,6 @@ from ivr.sandbox.model import Channel
 from ivr.sandbox.playback import Player
 from ivr.sandbox.recorder import Recorder
 from ivr.sandbox.scenario import Scenario
-
-SLOTS_PER_S = 50
 
 
 class Switchboard(SwitchCore):
@@ -88,9 +87,9 @@ class Switchboard(SwitchCore):
             raise SandboxError(f"no channel {channel_id!r} on this switch")
         end = life.end if life.end is not None else self.slot()
         frames = self.mixer.heard_and_said(channel_id, life.start, max(life.start, end))
-        per_s = frames.pcm.reshape(-1)
-        chunks = [per_s[i : i + 160 * SLOTS_PER_S] for i in range(0, len(per_s), 8000)]
-        return [round(float(np.sqrt(np.mean(c.astype(np.float64) ** 2))), 1) for c in chunks]
+        pcm = frames.pcm.reshape(-1).astype(np.float64)
+        seconds = [pcm[i : i + RATE_8K] for i in range(0, len(pcm), RATE_8K)]
+        return [round(float(np.sqrt(np.mean(second**2))), 1) for second in seconds]
 
     # ---- applications and system -------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Scenario files: a scripted caller for the sandbox switch, as data.
 
 Role: `load_scenario(path)` / `scenario_from_dict(data)` read the YAML documented in
-`docs/scenarios.md` into a frozen `Scenario` (the number dialled, the caller, its steps
-`Wait | Press | Speak | WaitFor | Hangup`, and how simulated endpoints answer); errors name
-file:line:col. Running a scenario is `ivr.sandbox.caller`.
+`docs/scenarios.md` into a frozen `Scenario` (the number dialled, the caller, what its phone
+sends while it is silent (`idle_audio`: nothing, or steady silent frames), its steps
+`Wait | Press | Speak | WaitFor | Hangup`, and how simulated endpoints answer and hang up);
+errors name file:line:col. Running a scenario is `ivr.sandbox.caller`.
 
 Rules: pure data and parsing; the only I/O is reading the file (and checking `speak:` WAV
 files exist). All times are switch seconds.

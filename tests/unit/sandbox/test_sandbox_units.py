@@ -119,6 +119,19 @@ def test_bad_step_names_file_line_column() -> None:
     )
 
 
+def test_scenario_idle_audio_and_endpoint_hangup() -> None:
+    scenario = scenario_from_dict(
+        {
+            "dialed": "100",
+            "idle_audio": "silence",
+            "endpoints": {"Local/8001@agent-short": {"hangup_after": 5}},
+        }
+    )
+    assert scenario.idle_audio == "silence"
+    assert scenario.endpoints == {"Local/8001@agent-short": EndpointBehavior(hangup_after_s=5.0)}
+    assert scenario_from_dict({"dialed": "100"}).idle_audio == "none"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
