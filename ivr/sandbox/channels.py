@@ -186,7 +186,8 @@ class ChannelOps:
         else:
             sw.timeline.open(sw.timeline.idle, channel.id, sw.slot(), None)  # a phone's RTP
             if behavior.hangup_after_s is not None:
-                sw.spawn_for(channel, self._hang_up_after(channel, behavior.hangup_after_s))
+                due_s = sw.clock.now_s() + behavior.hangup_after_s
+                sw.spawn_for(channel, self._hang_up_at(channel, due_s))
         if behavior.speak is not None:
             await self.router.stream(channel, audio.frames_of(behavior.speak.read_bytes()))
 
@@ -202,15 +203,18 @@ class ChannelOps:
         await sw.clock.sleep(l2.answer_done_s - sw.clock.now_s())
         wait = behavior.hangup_after_s
         l2.priority += 1
-        sw.dialplan_step(l2, "Wait", f"{wait:g}" if wait is not None else "3600")
-        if l2.callerid_pending:
-            sw.caller_id_event(l2)
+        with sw.scripted(l2.answer_done_s):
+            sw.dialplan_step(l2, "Wait", f"{wait:g}" if wait is not None else "3600")
+            if l2.callerid_pending:
+                sw.caller_id_event(l2)
         if wait is not None:
-            await self._hang_up_after(l1, wait)
+            await self._hang_up_at(l1, l2.answer_done_s + wait)
 
-    async def _hang_up_after(self, channel: Channel, after_s: float) -> None:
-        await self.sw.clock.sleep(after_s)
-        self.sw.hangup_channel(channel, cause=16, soft=False, by="caller")
+    async def _hang_up_at(self, channel: Channel, due_s: float) -> None:
+        """The far end hangs up at switch time `due_s`."""
+        await self.sw.clock.sleep(due_s - self.sw.clock.now_s())
+        with self.sw.scripted(due_s):
+            self.sw.hangup_channel(channel, cause=16, soft=False, by="caller")
 
     def create(self, p: dict[str, str], variables: dict[str, str]) -> Json:
         channel = self._outbound_channel(p["endpoint"], p, "", "")

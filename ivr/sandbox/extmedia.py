@@ -178,21 +178,25 @@ class MediaRouter:
 
     # ---- audio routing -----------------------------------------------------------------------
 
-    async def stream(self, channel: Channel, frames: list[audio.AudioFrame]) -> None:
-        """Produce `frames` on `channel` in real time (switch time), 50 per second."""
-        start = self.sw.clock.now_s()
+    async def stream(
+        self, channel: Channel, frames: list[audio.AudioFrame], start_s: float | None = None
+    ) -> None:
+        """`channel`'s far end says `frames`, 50 per second from `start_s` (default now): all
+        of it goes into the media timeline at once (its slots; cut short if the channel ends),
+        and each frame goes live to the listening media channels in real time (switch time)."""
+        start = self.sw.clock.now_s() if start_s is None else start_s
         first_slot = round(start / audio.FRAME_S)
+        for i, frame in enumerate(frames):
+            self.sw.timeline.add_voice(channel.id, first_slot + i, frame.pcm8k)
         for i, frame in enumerate(frames):
             if channel.hung_up:
                 return
-            self.deliver_audio(channel, frame, first_slot + i)
+            self.forward_audio(channel, frame)
             await self.sw.clock.sleep(start + (i + 1) * audio.FRAME_S - self.sw.clock.now_s())
 
-    def deliver_audio(self, source: Channel, frame: audio.AudioFrame, slot: int) -> None:
-        """Audio `source`'s far end produced in frame `slot` (switch time / 20 ms): into the
-        timeline, and live to the media channels bridged with it or with its snoops. Slots keep
-        a stream's frames in sequence even when the event loop delivers them in bursts."""
-        self.sw.timeline.add_voice(source.id, slot, frame.pcm8k)
+    def forward_audio(self, source: Channel, frame: audio.AudioFrame) -> None:
+        """A frame `source`'s far end produced, live to the media channels bridged with it
+        (unless a prompt plays to it) or with its snoops (`spy=in|both`)."""
         snoops = (self.sw.channels.get(i) for i in self.sw.snoops_of.get(source.id, ()))
         listeners = [c for c in snoops if c is not None and c.spy in ("in", "both")]
         if not self.sw.busy(source):

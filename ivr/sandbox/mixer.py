@@ -99,6 +99,9 @@ class Mixer:
             if a <= slot < b:
                 out.present[slot - a] = True
                 out.pcm[slot - a] = pcm
+        life = self.tl.lives.get(channel_id)
+        if life is not None:
+            out.keep(span_mask([life], a, b))  # speech logged ahead ends with the channel
         return out
 
     def busy(self, channel_id: str, a: int, b: int) -> Mask:

@@ -147,6 +147,7 @@ class Recorder:
             return
         watch.finished = True
         sw = self.sw
+        end_s = sw.clock.now_s() if end_s is None else end_s  # the file and the event agree
         sw.live_recordings.pop(rec.name, None)
         self._watches.pop(rec.name, None)
         path = watch.path

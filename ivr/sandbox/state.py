@@ -16,11 +16,12 @@ through the `CallObserver` protocol.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import itertools
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -191,9 +192,21 @@ class SwitchState:
         self.timeline.born(cid, self.slot())
         return channel
 
+    @contextlib.contextmanager
+    def scripted(self, at_s: float) -> Iterator[None]:
+        """Events of a scripted far-end action are stamped with `at_s`, the switch time it was
+        scheduled for (the loop may run it late; switch time stays exact)."""
+        self.hub.pinned_s = at_s
+        try:
+            yield
+        finally:
+            self.hub.pinned_s = None
+
     def slot(self, at_s: float | None = None) -> int:
-        """The timeline slot of switch time `at_s` (default now)."""
-        return slot_of(self.clock.now_s() if at_s is None else at_s)
+        """The timeline slot of switch time `at_s` (default: now, or a scripted action's time)."""
+        if at_s is None:
+            at_s = self.clock.now_s() if self.hub.pinned_s is None else self.hub.pinned_s
+        return slot_of(at_s)
 
     def observer_of(self, channel_id: str) -> CallObserver | None:
         return self.observers.get(channel_id)

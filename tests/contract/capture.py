@@ -194,19 +194,33 @@ def _rms(x: npt.NDArray[np.float64]) -> int:
     return round(float(np.sqrt(np.mean(x**2)))) if len(x) else 0
 
 
-def wav_figures(data: bytes, edge_s: float = 0.0) -> Json:
-    """Duration and RMS per second (the last, partial second included) of a WAV file, and
-    the RMS of each second without `edge_s` at either end (`core_rms_per_s`)."""
+def wav_figures(data: bytes, *, shift_s: float = 0.0, edge_s: float = 0.0) -> Json:
+    """Duration and RMS per second (the last, partial second included) of a WAV file; with
+    `shift_s`, the seconds start that much later in the file (`rms_per_s`), and
+    `core_rms_per_s` leaves out `edge_s` at either end of each second."""
     samples, rate = read_wav_samples(data)
     x = samples.astype(np.float64)
-    edge = int(edge_s * rate)
-    starts = range(0, len(x), rate)
+    shift, edge = int(shift_s * rate), int(edge_s * rate)
+    starts = [max(0, i + shift) for i in range(0, len(x), rate)]
     return {
         "rate": rate,
         "duration_s": round(len(x) / rate, 3),
         "rms_per_s": [_rms(x[i : i + rate]) for i in starts],
         "core_rms_per_s": [_rms(x[i + edge : i + rate - edge]) for i in starts],
     }
+
+
+def recording_times(events: list[tuple[float, Json]]) -> dict[str, tuple[float, float]]:
+    """Recording name -> `t` of its `RecordingStarted` and of its `RecordingFinished`."""
+    started: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
+    for t, event in events:
+        if event["type"] == "RecordingStarted":
+            started[event["recording"]["name"]] = t
+        elif event["type"] == "RecordingFinished":
+            name = event["recording"]["name"]
+            times[name] = (started.get(name, t), t)
+    return times
 
 
 def finished_durations(events: list[tuple[float, Json]]) -> dict[str, int]:

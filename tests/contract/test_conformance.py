@@ -33,14 +33,16 @@ Normalisation, applied to both sides:
 - REST answers: the same status, and the same body for the fields `id name state technology
   bridge_type channels channel_ids bridge_ids target_uri media_uri format message` (names and
   ids normalised as above, lists sorted by id); stored files are compared as recordings;
-- recordings: the file's length within `DURATION_TOLERANCE_S` of the real one, and the
-  `RecordingFinished.duration` equal to its whole seconds (on both sides; a whole-second figure
-  flips with a few ms of timing, so the two durations may differ by one); RMS per second (the
-  last partial second included; one extra partial second allowed): silence
-  (`<= SILENCE_RMS`, measured without `EDGE_S` at either end of the second, as the replay's
-  moments may be off by some ms) where the real file is silent, and within
-  `LEVEL_TOLERANCE_DB` where it has energy (the sandbox writes about 6 dB below the source,
-  as Asterisk does).
+- recordings: the replay may start or stop a recording some ms later than the capture did
+  (`late_start`, `late_end`: the differences of `t` of its `RecordingStarted` and
+  `RecordingFinished`); the file's length must be the real one minus `late_start` plus
+  `late_end`, within `DURATION_TOLERANCE_S`, and the `RecordingFinished.duration` equal to its
+  whole seconds (on both sides; a whole-second figure flips with a few ms of timing, so the two
+  durations may differ by one). RMS per second (the last partial second included; one extra
+  partial second allowed), the sandbox's seconds taken `late_start` earlier in its file:
+  silence (`<= SILENCE_RMS`, measured without `EDGE_S` at either end of the second) where the
+  real file is silent, and within `LEVEL_TOLERANCE_DB` where it has energy (the sandbox writes
+  about 6 dB below the source, as Asterisk does).
 
 Without `IVR_ARI_SAMPLES` the tests skip (CI sets it).
 """
@@ -60,6 +62,7 @@ from tests.contract.capture import (
     Normaliser,
     finished_durations,
     load_capture,
+    recording_times,
     settle_races,
     wav_figures,
 )
@@ -131,17 +134,24 @@ def recording_problems(cap: Capture, got: Replay) -> list[str]:
     problems = []
     real_durations = finished_durations(cap.events)
     our_durations = finished_durations(got.events)
+    real_times, our_times = recording_times(cap.events), recording_times(got.events)
     for name, real in cap.files.items():
         data = got.files.get(name)
-        if data is None:
-            problems.append(f"{cap.name}: recording {name} was not fetched")
+        if data is None or name not in our_times or name not in real_times:
+            problems.append(f"{cap.name}: recording {name} was not made or not fetched")
             continue
-        ours: dict[str, Any] = wav_figures(data, EDGE_S)
+        late_start = our_times[name][0] - real_times[name][0]
+        late_end = our_times[name][1] - real_times[name][1]
+        ours: dict[str, Any] = wav_figures(data, shift_s=-late_start, edge_s=EDGE_S)
         where = f"{cap.name}: recording {name}"
         if ours["rate"] != real["rate"]:
             problems.append(f"{where}: rate {ours['rate']} != {real['rate']}")
-        if abs(ours["duration_s"] - real["duration_s"]) > DURATION_TOLERANCE_S:
-            problems.append(f"{where}: {ours['duration_s']} s, real {real['duration_s']} s")
+        expected_s = real["duration_s"] - late_start + late_end
+        if abs(ours["duration_s"] - expected_s) > DURATION_TOLERANCE_S:
+            problems.append(
+                f"{where}: {ours['duration_s']} s, real {real['duration_s']} s "
+                f"(started {late_start:+.3f} s, ended {late_end:+.3f} s off)"
+            )
         said, real_said = our_durations.get(name), real_durations.get(name)
         if said != int(ours["duration_s"]) or real_said != int(real["duration_s"]):
             problems.append(f"{where}: RecordingFinished says {said} s for {ours['duration_s']} s")
