@@ -201,12 +201,12 @@ def wav_figures(data: bytes, *, shift_s: float = 0.0, edge_s: float = 0.0) -> Js
     samples, rate = read_wav_samples(data)
     x = samples.astype(np.float64)
     shift, edge = int(shift_s * rate), int(edge_s * rate)
-    starts = [max(0, i + shift) for i in range(0, len(x), rate)]
+    starts = [i + shift for i in range(0, len(x), rate)]
     return {
         "rate": rate,
         "duration_s": round(len(x) / rate, 3),
-        "rms_per_s": [_rms(x[i : i + rate]) for i in starts],
-        "core_rms_per_s": [_rms(x[i + edge : i + rate - edge]) for i in starts],
+        "rms_per_s": [_rms(x[max(0, i) : max(0, i + rate)]) for i in starts],
+        "core_rms_per_s": [_rms(x[max(0, i + edge) : max(0, i + rate - edge)]) for i in starts],
     }
 
 
