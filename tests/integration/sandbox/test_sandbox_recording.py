@@ -3,16 +3,19 @@ recording starves while the caller hears a channel prompt, a snoop records every
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ivr.sandbox import SandboxSwitch
-from tests.integration.sandbox.conftest import Ari
+from tests.integration.sandbox.conftest import Ari, tone_wav
 from tests.integration.sandbox.test_sandbox_media import answered_call, ari_bytes, wav_of
 
 
 async def test_bridge_recording_starves_during_a_channel_prompt(
-    switch: SandboxSwitch, ari: Ari
+    switch: SandboxSwitch, ari: Ari, sounds_dir: Path
 ) -> None:
+    tone_wav(sounds_dir / "en" / "notice.wav", freq_hz=500, seconds=6.0)
     events = await ari.events()
     caller = await answered_call(switch, ari, events, idle_audio="silence")
     await ari.req("POST", "/bridges", type="mixing", bridgeId="b")
@@ -20,9 +23,7 @@ async def test_bridge_recording_starves_during_a_channel_prompt(
     await ari.req("POST", "/bridges/b/record", name="starved", format="wav")
     started = (await events.next("RecordingStarted"))["timestamp"]
     await switch.clock.sleep(1.0)  # one switch second of steady silent frames
-    await ari.req("POST", f"/channels/{caller}/play", media="sound:hello-world")
-    await ari.req("POST", f"/channels/{caller}/play", media="sound:hello-world")
-    await ari.req("POST", f"/channels/{caller}/play", media="sound:hello-world")
+    await ari.req("POST", f"/channels/{caller}/play", media="sound:notice")  # 6 s, to the channel
     prompt = (await events.next("PlaybackStarted"))["timestamp"]
     finished = await events.next("RecordingFinished", timeout_s=10)
     assert (finished["recording"]["state"], "cause" in finished["recording"]) == ("done", False)
