@@ -14,7 +14,6 @@ import wave
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from ivr.sandbox.scenario import Speak
 from queueing.config import PriorityClass
@@ -40,9 +39,6 @@ def line_noise(path: Path, seconds: float) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    reason="app records the bridge; fixed by the snoop recording of #11", strict=False
-)
 async def test_emergency_call_jumps_the_queue_and_is_recorded(
     app_factory: AppFactory, tmp_path: Path
 ) -> None:
