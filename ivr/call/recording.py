@@ -137,6 +137,11 @@ class CallRecordings:
         """Seals still running (a call's clean-up waits for them)."""
         return len(self._seals)
 
+    @property
+    def recording_channel(self) -> bool:
+        """A `record` node's channel recording is running."""
+        return bool(self._channel)
+
     def owns(self, ari_name: str) -> bool:
         return ari_name in self._channel
 

@@ -202,6 +202,14 @@ class ScenarioCall:
         self._plan_s = start_s + len(digits) * (tone_s + gap_s)
         await clock.sleep(self._plan_s - clock.now_s())
 
+    async def say(self, path: Path) -> None:
+        """The caller says `path` now (a test driving the call step by step); returns when
+        it is said."""
+        if path not in self._frames:
+            self._frames[path] = await asyncio.to_thread(_load_frames, path)
+        self._plan_s = max(self._plan_s, self.switch.clock.now_s())
+        await self._speak(path)
+
     async def _speak(self, path: Path) -> None:
         channel = self.switch.channels.get(ChannelId(self.channel_id))
         if channel is None:
