@@ -315,7 +315,7 @@ class CallSession:
         self._queued = command.queue
         self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
-        call = QueuedCall(self.key, self.channel_id, command, self._post, None)
+        call = QueuedCall(self.key, self.channel_id, command, self._post)
         await self._ari(self.deps.handoff.enqueue(call))
 
     async def _dequeue(self, reason: str) -> None:

@@ -140,7 +140,7 @@ async def test_an_order_capture_is_recorded_whole_with_its_read_back(
         assert transcript.ended_s is not None
         call_s = transcript.ended_s - (transcript.answered_s or transcript.started_s)
         assert abs(covered_s(whole) - call_s) <= 1.0
-        heard = app.switch.media_log(driver.channel_id)  # type: ignore[union-attr]
+        heard = app.switch.media_log(driver.channel_id)
         recorded = rms_per_second(app.recordings.path_of(whole[0]))
         assert agreement(recorded, heard) >= 0.95
         assert sum(1 for r in recorded if r >= LOUD_RECORDED) >= 30  # notices, menus, read-back
