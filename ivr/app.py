@@ -52,7 +52,7 @@ from ivr.metrics import Metrics
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
-from ivr.queue.alerts import AlertingProviders
+from ivr.queue.alerts import AlertingProviders, supervisor_alerts
 from ivr.queue.local_redis import LocalRedis, start_local_redis
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
@@ -181,6 +181,7 @@ async def build_services(
         records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
+        alert=supervisor_alerts(queue_store, clock),
     )  # fmt: skip
     events = AriEvents(
         ari_url, username, password, s.ari.app, on_connected=router.on_connected, observer=observer

@@ -47,5 +47,16 @@ class Metrics:
             registry=r,
         )
 
+        self.recording_incidents = Counter(
+            "ivr_recording_incidents_total",
+            "Call recordings that ended or failed while their call was up, by reason",
+            ["reason"],
+            registry=r,
+        )
+
+    def recording_incident(self, reason: str) -> None:
+        """Count a recording incident (`ended_early`, `failed`, `snoop_ended`)."""
+        self.recording_incidents.labels(reason).inc()
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

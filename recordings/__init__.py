@@ -6,6 +6,7 @@ never imports `ivr`; the app wires it (see docs/recordings.md).
 """
 
 from recordings.config import RecordingsConfig, load_recordings_config, parse_recordings_config
+from recordings.coverage import CallCoverage
 from recordings.errors import (
     AuditReasonMissing,
     BadWav,
@@ -23,9 +24,12 @@ from recordings.retention import RetentionPolicy, RetentionRule
 from recordings.values import (
     AuditAction,
     AuditEntry,
+    EmptyRecording,
     Orphans,
     PickUpResult,
+    Problem,
     Recording,
+    ShortCoverage,
     VerifyProblem,
 )
 
@@ -34,8 +38,11 @@ __all__ = [
     "AuditEntry",
     "AuditReasonMissing",
     "BadWav",
+    "CallCoverage",
+    "EmptyRecording",
     "Orphans",
     "PickUpResult",
+    "Problem",
     "Recording",
     "RecordingId",
     "RecordingIndex",
@@ -48,6 +55,7 @@ __all__ = [
     "RecordingsError",
     "RetentionPolicy",
     "RetentionRule",
+    "ShortCoverage",
     "Source",
     "UnknownPurpose",
     "VerifyProblem",

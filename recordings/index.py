@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from recordings import naming
 from recordings.config import RecordingsConfig
+from recordings.coverage import CallCoverage, coverage_of
 from recordings.errors import (
     AuditReasonMissing,
     RecordingNotFound,
@@ -44,11 +45,15 @@ from recordings.storage import RecordingStorage, sha256_file, wav_info
 from recordings.values import (
     AuditAction,
     AuditEntry,
+    EmptyRecording,
     Orphans,
     PickUpResult,
+    Problem,
     Recording,
+    ShortCoverage,
     VerifyProblem,
     audit_entry_of,
+    part_of,
     recording_of,
 )
 
@@ -102,10 +107,13 @@ class RecordingIndex:
         source_id: str | None = None,
         account: str | None = None,
         started_at: datetime | None = None,
+        covers_from: datetime | None = None,
     ) -> Recording:
         """Index a recording about to start; pass the returned `.name` to ARI `record`.
 
-        `account` may be the full number: only its masked form is stored.
+        `account` may be the full number: only its masked form is stored. `covers_from`: the
+        call recording of a call must cover it from that moment (its end comes with
+        `close_span`); every part of the call carries the same start.
         """
         naming.check_call_id(call_id)
         started = started_at or self._now()
@@ -114,7 +122,7 @@ class RecordingIndex:
             "source_id": source_id, "account_masked": naming.mask_account(account),
             "started_at": started, "status": RecordingStatus.RECORDING.value,
             "retention_until": self.policy.retention_until(purpose, started),  # UnknownPurpose
-            "legal_hold": False,
+            "legal_hold": False, "covers_from": covers_from,
         }  # fmt: skip
         day = self.policy.local_day(started)
         for _attempt in range(3):
@@ -175,6 +183,23 @@ class RecordingIndex:
         async with self._sessions.begin() as session:
             await session.execute(statement)
         return await self.get(current.id)
+
+    async def close_span(self, call_id: str, purpose: str, ended_at: datetime) -> int:
+        """The call ended at `ended_at`: every part of its `purpose` recording that has a span
+        start gets that end (once; a closed span is not moved). The number of rows closed."""
+        statement = (
+            update(RecordingRecord)
+            .where(
+                RecordingRecord.call_id == call_id,
+                RecordingRecord.purpose == purpose,
+                RecordingRecord.covers_from.is_not(None),
+                RecordingRecord.covers_to.is_(None),
+            )
+            .values(covers_to=ended_at)
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(statement)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def pick_up(self, spool_dir: Path) -> PickUpResult:
         """Seal every finished `<name>.wav` in Asterisk's `spool_dir` that an open row names."""
@@ -264,16 +289,39 @@ class RecordingIndex:
 
     # ------------------------------------------------------------------ checks
 
-    async def verify(self) -> list[VerifyProblem]:
-        """Re-hash every sealed file; one problem per mismatch or missing file, by id."""
-        problems: list[VerifyProblem] = []
-        for recording in await self._all(RecordingStatus.SEALED):
+    async def verify(self) -> list[Problem]:
+        """Re-hash every sealed file and judge what it holds: one problem per mismatch or
+        missing file (`MISMATCH`, `MISSING`), per file without audio (`EMPTY`) and per call its
+        recordings do not cover (`SHORT`, see `recordings.coverage`), by id."""
+        problems: list[Problem] = []
+        sealed = await self._all(RecordingStatus.SEALED)
+        empty: set[int] = set()
+        for recording in sealed:
             assert recording.sha256 is not None
             path = self.path_of(recording)
             actual = await asyncio.to_thread(_hash_or_none, path)
             if actual != recording.sha256:
                 problems.append(VerifyProblem(recording.id, path, recording.sha256, actual))
+            elif not recording.duration_ms:
+                empty.add(recording.id)
+                problems.append(EmptyRecording(recording.id, path, recording.size_bytes))
+        for call in coverage_of(part_of(r) for r in sealed):
+            if call.is_short() and not empty.issuperset(call.recording_ids):
+                problems.append(ShortCoverage(call))
         return problems
+
+    async def coverage(self, since: datetime | None = None) -> list[CallCoverage]:
+        """Every call (and purpose) with a closed span whose call started at or after
+        `since`, oldest first; the caller filters by `is_short()`."""
+        query = select(RecordingRecord).where(
+            RecordingRecord.covers_from.is_not(None),
+            RecordingRecord.status != RecordingStatus.RECORDING.value,
+        )
+        if since is not None:
+            query = query.where(RecordingRecord.covers_from >= since)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+        return coverage_of(part_of(recording_of(row)) for row in rows)
 
     async def orphans(self) -> Orphans:
         """Files in the layout without a live row, and rows whose file is missing."""

@@ -8,8 +8,8 @@ Rules:
 - `recording_audit`: append-only (triggers refuse UPDATE and DELETE): who did what to which
   recording, when and why (listen, download, hold, release, purge).
 - Times are stored as naive UTC and read back aware (`UtcDateTime`).
-- `ivr/store/migrations/versions/0003_recordings.py` must produce exactly these tables (a test
-  compares them); change both together.
+- Migrations 0003 (tables) and 0005 (call span columns) must produce exactly these tables (a
+  test compares them); change both together.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class RecordingRecord(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     call_id: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(16))  # channel | bridge
+    source: Mapped[str] = mapped_column(String(16))  # channel | bridge | snoop
     source_id: Mapped[str | None] = mapped_column(String(128))  # ARI channel or bridge id
     account_masked: Mapped[str | None] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -81,6 +81,9 @@ class RecordingRecord(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, server_default=false())
     hold_reason: Mapped[str | None] = mapped_column(Text)
     purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # the span of the call this recording (with its other parts) had to cover; see coverage.py
+    covers_from: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    covers_to: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_recordings_call_id", "call_id"),

@@ -33,10 +33,12 @@ LAYOUT = re.compile(r"(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<name>[^/]+)\.wa
 
 
 class Source(StrEnum):
-    """What Asterisk records: one channel, or a bridge (both parties in one file)."""
+    """What Asterisk records: one channel, a bridge, or a snoop on the caller (everything the
+    caller hears and says, through bridges, holds and transfers: the call recording)."""
 
     CHANNEL = "channel"
     BRIDGE = "bridge"
+    SNOOP = "snoop"
 
 
 class RecordingStatus(StrEnum):

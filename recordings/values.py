@@ -1,7 +1,8 @@
 """What the recording index answers with: frozen values read from its rows.
 
 Role: `Recording` (one indexed recording, `as_json()` for the CLI and API), `AuditEntry` and
-`AuditAction`, `VerifyProblem` (a sealed file that no longer matches its seal), `Orphans` and
+`AuditAction`, `VerifyProblem` (a sealed file that no longer matches its seal), `EmptyRecording`
+and `ShortCoverage` (a file without audio, a call its recordings do not cover), `Orphans` and
 `PickUpResult`; `recording_of`/`audit_entry_of` convert SQL rows (`recordings.models`).
 
 Rules: plain frozen dataclasses, no I/O; times are aware UTC.
@@ -15,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from recordings.coverage import CallCoverage, Part, empty_line
 from recordings.models import AuditRecord, RecordingRecord
 from recordings.naming import RecordingId, RecordingStatus, Source
 
@@ -49,6 +51,8 @@ class Recording:
     legal_hold: bool
     hold_reason: str | None
     purged_at: datetime | None
+    covers_from: datetime | None  # the span of the call this recording had to cover
+    covers_to: datetime | None
 
     @property
     def duration_s(self) -> float | None:
@@ -100,6 +104,31 @@ class VerifyProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class EmptyRecording:
+    """A sealed recording whose file holds no audio (a WAV header alone)."""
+
+    recording_id: RecordingId
+    path: Path
+    size_bytes: int | None
+
+    def line(self) -> str:
+        return empty_line(self.recording_id, self.path, self.size_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class ShortCoverage:
+    """A call whose recordings hold less of it than they must (see `recordings.coverage`)."""
+
+    coverage: CallCoverage
+
+    def line(self) -> str:
+        return self.coverage.short_line()
+
+
+Problem = VerifyProblem | EmptyRecording | ShortCoverage
+
+
+@dataclass(frozen=True, slots=True)
 class Orphans:
     files_without_row: tuple[Path, ...]  # in the layout, but no live (unpurged) row names them
     rows_without_file: tuple[Recording, ...]  # sealed but missing, or open for too long
@@ -119,8 +148,20 @@ def recording_of(row: RecordingRecord) -> Recording:
         started_at=row.started_at, status=RecordingStatus(row.status), file_path=row.file_path,
         size_bytes=row.size_bytes, duration_ms=row.duration_ms, sha256=row.sha256,
         sealed_at=row.sealed_at, retention_until=row.retention_until, legal_hold=row.legal_hold,
-        hold_reason=row.hold_reason, purged_at=row.purged_at,
+        hold_reason=row.hold_reason, purged_at=row.purged_at, covers_from=row.covers_from,
+        covers_to=row.covers_to,
     )  # fmt: skip
+
+
+def part_of(recording: Recording) -> Part:
+    return Part(
+        recording.id,
+        recording.call_id,
+        recording.purpose,
+        recording.duration_ms or 0,
+        recording.covers_from,
+        recording.covers_to,
+    )
 
 
 def audit_entry_of(row: AuditRecord) -> AuditEntry:

@@ -9,7 +9,7 @@ imports the SQL or HTTP code behind them: `PromptMedia` (`ivr.call.media.HttpPro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -74,3 +74,5 @@ class SessionDeps:
     keeper: RecordingKeeper | None = None
     bind: Callable[[str, str], None] = lambda _other, _key: None
     speech: SpeechService | None = None  # None: every menu is DTMF-only
+    # a supervisor alert (kind, fields without secrets); None: alerts are only logged
+    alert: Callable[[str, Mapping[str, str]], Awaitable[None]] | None = None

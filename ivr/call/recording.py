@@ -4,11 +4,8 @@
 call, owned by its `CallSession`) holds the recordings of that call.
 
 - Calls of a recorded flow (`settings.calls.recorded_flows`, e.g. the emergency line) are
-  recorded from the moment they enter it (from answer for calls to its number): the caller is
-  put in a mixing bridge of their own and the *bridge* is recorded, so once an agent joins that
-  bridge both parties are in one file, continuing until the call ends
-  (docs/asterisk-behaviour.md, "Recording": prompts played to a channel never reach a bridge
-  recording, and a bridge recording may end early and silently).
+  recorded from the moment they enter it (from answer for calls to its number) to hang-up,
+  through a snoop on the caller, in watched parts: `ivr.call.evidence.WholeCallRecording`.
 - Voice messages and voice-order captures (`record` nodes) record the caller's channel.
 - Each recording is opened in the index before ARI starts it (its name comes from the index),
   and sealed (sha256, size, duration) when it closes: the file is fetched over ARI
@@ -24,10 +21,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from ivr import ari
 from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
-from recordings import RecordingIndex, RecordingsError
+from ivr.call.evidence import Alert, Counter, WholeCallRecording
+from recordings import RecordingIndex, RecordingsError, Source
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +42,24 @@ class RecordingKeeper:
         self.index = index
         self._rest = rest
 
-    async def record_bridge(
-        self, call_id: str, bridge_id: str, purpose: str, account: str | None = None
+    async def open_part(
+        self, call_id: str, purpose: str, snoop_id: str, covers_from: datetime
     ) -> str | None:
-        """Open a recording of `bridge_id` and start it; its name, or None if it failed."""
+        """Index the next part of a call recording (a snoop); its name, or None (logged)."""
         try:
             rec = await self.index.open_recording(
-                call_id, purpose, source="bridge", source_id=bridge_id, account=account
+                call_id, purpose, source=Source.SNOOP, source_id=snoop_id, covers_from=covers_from
             )
-            await self._rest.record_bridge(bridge_id, rec.name, format="wav", if_exists="fail")
-        except (AriError, RecordingsError) as exc:
-            log.error("recording of bridge %s (%s) did not start: %s", bridge_id, purpose, exc)
+        except Exception:  # SQL down, bad purpose...: the caller is never dropped for it
+            log.exception("call recording (%s) not indexed", purpose)
             return None
-        log.info("recording started name=%s purpose=%s", rec.name, purpose)
         return rec.name
+
+    async def close_span(self, call_id: str, purpose: str, ended_at: datetime) -> None:
+        try:
+            await self.index.close_span(call_id, purpose, ended_at)
+        except Exception:
+            log.exception("call recording span (%s) not closed", purpose)
 
     async def open_channel_recording(self, call_id: str, channel_id: str, purpose: str) -> str:
         """Index a channel recording about to start (a `record` node); its ARI name."""
@@ -80,6 +84,9 @@ class RecordingKeeper:
         except (AriError, RecordingsError, OSError) as exc:
             log.error("recording %s not sealed: %s", name, exc)
             return False
+        except Exception:  # SQL down: `ivr recordings pick-up` seals it later
+            log.exception("recording %s not sealed", name)
+            return False
         log.info("recording sealed name=%s bytes=%d sha256=%s", name, rec.size_bytes, rec.sha256)
         return True
 
@@ -101,8 +108,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 class CallRecordings:
-    """The recordings of one call: its whole-call bridge recording (a recorded flow) and the
-    channel recordings of its `record` nodes, each sealed in the background as it ends."""
+    """The recordings of one call: its whole-call recording (a recorded flow) and the channel
+    recordings of its `record` nodes, each sealed in the background as it ends."""
 
     def __init__(
         self,
@@ -113,11 +120,15 @@ class CallRecordings:
         key: str,
         call_id: str,
         channel_id: ChannelId,
+        app_name: str = "",
+        now: Callable[[], float] | None = None,
+        alert: Alert | None = None,
+        incident: Counter | None = None,
     ) -> None:
         self._keeper, self._rest, self._bind = keeper, rest, bind
         self._key, self._call_id, self._channel_id = key, call_id, channel_id
-        self.bridge_id: str | None = None  # the caller's recorded bridge, once recording
-        self.call_recording: str | None = None  # the bridge recording ("" once attempted)
+        self._app, self._now, self._alert, self._incident = app_name, now, alert, incident
+        self.whole: WholeCallRecording | None = None  # the recorded flow's call recording
         self._channel: dict[str, str] = {}  # ARI recording name -> engine recording name
         self._seals: set[asyncio.Task[None]] = set()
 
@@ -126,26 +137,38 @@ class CallRecordings:
         """Seals still running (a call's clean-up waits for them)."""
         return len(self._seals)
 
+    @property
+    def recording_channel(self) -> bool:
+        """A `record` node's channel recording is running."""
+        return bool(self._channel)
+
     def owns(self, ari_name: str) -> bool:
         return ari_name in self._channel
 
+    @property
+    def recording_call(self) -> bool:
+        """The whole-call recording was started (or tried: never twice)."""
+        return self.whole is not None
+
     async def record_call(self, purpose: str) -> None:
-        """Put the caller in a bridge of their own and record the bridge: an agent joining
-        later is in the same file. Tried once per call; without a keeper, nothing."""
-        if self._keeper is None:
+        """Record the whole call from now to hang-up (snoop, watched parts: `evidence`).
+        Tried once per call; without a keeper, nothing."""
+        if self._keeper is None or self.whole is not None or self._now is None:
             return
-        self.call_recording = ""  # attempted: never twice
-        bridge_id = f"call-{self._key}"
-        try:
-            await self._rest.create_bridge("mixing", bridge_id=bridge_id)
-            self._bind(bridge_id, self._key)
-            await self._rest.add_channel(bridge_id, self._channel_id)
-        except AriError as exc:
-            log.error("no recording bridge for the call: %s", exc)
-            return
-        self.bridge_id = bridge_id
-        name = await self._keeper.record_bridge(self._call_id, bridge_id, purpose)
-        self.call_recording = name or ""
+        self.whole = WholeCallRecording(
+            self._keeper, self._rest, self._bind, key=self._key, call_id=self._call_id,
+            channel_id=self._channel_id, app_name=self._app, purpose=purpose, now=self._now,
+            alert=self._alert, incident=self._incident,
+        )  # fmt: skip
+        await self.whole.start()
+
+    def on_event(self, event: ari.AriEvent) -> bool:
+        """Events of the whole-call recording (its snoop, its parts); True if taken."""
+        return self.whole is not None and self.whole.on_event(event)
+
+    def caller_gone(self) -> None:
+        if self.whole is not None:
+            self.whole.caller_gone()
 
     async def open(self, name: str, purpose: str) -> str:
         """Index the channel recording of engine recording `name`; the ARI name to record."""
@@ -188,16 +211,9 @@ class CallRecordings:
                 await self._rest.stop_recording(ari_name)
 
     async def finish(self) -> None:
-        """Stop and seal the call recording, take the bridge down, wait for every seal."""
-        keeper, name = self._keeper, self.call_recording
-        if keeper is not None and name:
-            self.call_recording = ""
-            await keeper.stop(name)
-            await keeper.seal(name)
-        if self.bridge_id is not None:
-            bridge, self.bridge_id = self.bridge_id, None
-            with contextlib.suppress(AriError):
-                await self._rest.destroy_bridge(bridge)
+        """Stop and seal the call recording and close its span; wait for every seal."""
+        if self.whole is not None:
+            await self.whole.finish()
         if self._seals:
             await asyncio.wait(set(self._seals))
 

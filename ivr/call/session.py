@@ -87,14 +87,10 @@ class CallSession:
         self.events_handled = 0  # engine steps taken (tests wait on it)
         self.recordings = CallRecordings(
             deps.keeper, deps.rest, deps.bind, key=self.key, call_id=self.call_id,
-            channel_id=self.channel_id,
+            channel_id=self.channel_id, app_name=deps.app_name, now=deps.clock.now_s,
+            alert=deps.alert, incident=deps.metrics.recording_incident,
         )  # fmt: skip
         self.speech: CallSpeech | None = None  # the speech runner, once a menu listened
-
-    @property
-    def bridge_id(self) -> str | None:
-        """The caller's recorded bridge, once recording (an agent joins it)."""
-        return self.recordings.bridge_id
 
     # ------------------------------------------------------------------ inputs
 
@@ -110,6 +106,7 @@ class CallSession:
                 return
             self._hung_up_sent = True
             self._gone = True
+            self.recordings.caller_gone()
         self._mailbox.put_nowait(_Pending(event))
 
     def channel_lost(self, cause: str) -> None:
@@ -118,6 +115,8 @@ class CallSession:
         self._post(ev.CallerHungUp(cause))
 
     def _translate(self, event: ari.AriEvent) -> ev.Event | None:
+        if self.recordings.on_event(event):
+            return None
         match event:
             case ari.ChannelDtmfReceived(digit=digit) if event.channel.id == self.channel_id:
                 return ev.DigitPressed(digit)
@@ -201,7 +200,7 @@ class CallSession:
         self.state = state
         self.language = state.language or self.language
         purpose = self.deps.recorded_flows.get(state.flow)
-        if purpose is not None and self.recordings.call_recording is None and not self._gone:
+        if purpose is not None and not self.recordings.recording_call and not self._gone:
             await self.recordings.record_call(purpose)
         traces = [c.entry for c in commands if isinstance(c, cmd.WriteTrace)]
         if traces:
@@ -316,7 +315,7 @@ class CallSession:
         self._queued = command.queue
         self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
-        call = QueuedCall(self.key, self.channel_id, command, self._post, self.bridge_id)
+        call = QueuedCall(self.key, self.channel_id, command, self._post)
         await self._ari(self.deps.handoff.enqueue(call))
 
     async def _dequeue(self, reason: str) -> None:

@@ -4,7 +4,10 @@ Rules:
 - Reads the configured database (`IVR_DATABASE_URL`), storage root (`paths.recordings`) and
   `<config_dir>/recordings.yaml`; migrates the schema first (idempotent).
 - `verify` prints one line per problem (`MISMATCH <id> <path>: sha256 ... != sealed ...`,
-  `MISSING ...`) and exits 1 if there is any; `orphans` exits 1 if it finds any. Both suit cron.
+  `MISSING ...`, `EMPTY <id> <path>: no audio`, `SHORT <id>: covers 12.0 s of a 118.4 s call`)
+  and exits 1 if there is any; `coverage [--since DAY]` lists the recorded calls whose
+  recordings cover less than 95 % of the call (`recordings.coverage`) and exits 1 if any;
+  `orphans` exits 1 if it finds any. All suit cron.
 - `purge` previews with `--dry-run`; deleting needs `--yes` and a `--reason` (audited).
   `hold` needs a `--reason` (audited with the operator's login name, or `--by`).
 - A `RecordingsError` is an `IvrError`: it propagates untouched and `ivr.cli` prints it (one
@@ -25,15 +28,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from ivr.errors import IvrError
+from ivr.engine.sim import LOCAL_ZONE
+from ivr.errors import InputError, IvrError
 from ivr.settings import load_settings
 from ivr.store import create_engine, migrate_engine
 from recordings import (
+    CallCoverage,
+    EmptyRecording,
+    Problem,
     Recording,
     RecordingIndex,
     RecordingStatus,
+    ShortCoverage,
+    VerifyProblem,
     load_recordings_config,
 )
+from recordings.coverage import MIN_RATIO
 
 T = TypeVar("T")
 
@@ -48,8 +58,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     listing.add_argument("--limit", type=int, default=50)
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_list)
-    verify = group.add_parser("verify", help="re-hash every sealed file; exit 1 on a mismatch")
+    verify = group.add_parser(
+        "verify", help="re-hash every sealed file, find empty files and short calls; exit 1 if any"
+    )
     verify.set_defaults(func=run_verify)
+    coverage = group.add_parser(
+        "coverage", help="calls whose recordings cover less than 95%% of the call; exit 1 if any"
+    )
+    coverage.add_argument("--since", default=None, help="only calls from this day (YYYY-MM-DD)")
+    coverage.add_argument("--min-ratio", type=float, default=MIN_RATIO, help=argparse.SUPPRESS)
+    coverage.set_defaults(func=run_coverage)
     purge = group.add_parser("purge", help="what retention would delete (--dry-run) or delete it")
     purge.add_argument("--dry-run", action="store_true", help="list only; touch nothing")
     purge.add_argument("--yes", action="store_true", help="really delete the listed files")
@@ -65,7 +83,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     pick_up = group.add_parser("pick-up", help="seal finished files from Asterisk's spool")
     pick_up.add_argument("spool_dir", type=Path, help="e.g. /var/spool/asterisk/recording")
     pick_up.set_defaults(func=run_pick_up)
-    for command in (listing, verify, purge, orphans, hold, pick_up):
+    for command in (listing, verify, coverage, purge, orphans, hold, pick_up):
         command.add_argument("--settings", type=Path, default=None, help="settings YAML file")
     for command in (purge, hold):
         command.add_argument("--by", default=None, help="who acts (default: your login name)")
@@ -142,18 +160,55 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    async def work(index: RecordingIndex) -> tuple[list[str], int]:
-        problems = await index.verify()
-        return [p.line() for p in problems], await index.count(RecordingStatus.SEALED)
+    async def work(index: RecordingIndex) -> tuple[list[Problem], int]:
+        return await index.verify(), await index.count(RecordingStatus.SEALED)
 
-    lines, sealed = _run(args, work)
-    for line in lines:
-        print(line)
-    if lines:
-        print(f"{len(lines)} of {sealed} sealed recordings do not match their seal")
+    problems, sealed = _run(args, work)
+    for problem in problems:
+        print(problem.line())
+    seals = sum(1 for p in problems if isinstance(p, VerifyProblem))
+    empty = sum(1 for p in problems if isinstance(p, EmptyRecording))
+    short = sum(1 for p in problems if isinstance(p, ShortCoverage))
+    if seals:
+        print(f"{seals} of {sealed} sealed recordings do not match their seal")
+    if empty:
+        print(f"{empty} of {sealed} sealed recordings hold no audio")
+    if short:
+        print(f"{short} recorded call(s) not covered by their recordings")
+    if problems:
         return 1
-    print(f"OK: {sealed} sealed recordings match their sha256")
+    print(f"OK: {sealed} sealed recordings match their sha256 and cover their calls")
     return 0
+
+
+def run_coverage(args: argparse.Namespace) -> int:
+    since = _since(args.since)
+
+    async def work(index: RecordingIndex) -> list[CallCoverage]:
+        return await index.coverage(since)
+
+    calls = _run(args, work)
+    short = [c for c in calls if c.is_short(args.min_ratio)]
+    for call in short:
+        print(call.report_line())
+    if short:
+        print(f"{len(short)} of {len(calls)} recorded calls covered below {args.min_ratio:.0%}")
+        return 1
+    print(f"OK: {len(calls)} recorded calls covered at {args.min_ratio:.0%} or more")
+    return 0
+
+
+def _since(text: str | None) -> datetime | None:
+    """`--since 2026-12-01` (a local day of the hotline) or an ISO time with a zone."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"--since {text!r} is not a date; use e.g. 2026-12-01 or 2026-12-01T09:00+08:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=LOCAL_ZONE)
 
 
 def run_purge(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ failure to post it is logged and never undoes the booking it reports.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -79,3 +79,14 @@ class AlertingProviders:
 
     def for_call(self, call_id: str) -> LookupProvider:
         return _AlertingProvider(self._inner.for_call(call_id), self._store, self._clock)
+
+
+def supervisor_alerts(
+    store: RedisQueueStore, clock: Clock
+) -> Callable[[str, Mapping[str, str]], Awaitable[None]]:
+    """`alert(kind, fields)` for the call room: `post_alert` on `store` at clock time."""
+
+    async def alert(kind: str, fields: Mapping[str, str]) -> None:
+        await post_alert(store, kind, clock.now_s(), fields)
+
+    return alert

@@ -22,7 +22,6 @@ class QueuedCall:
     channel_id: str
     request: Enqueue
     deliver: Callable[[QueueOutcome], None]
-    bridge_id: str | None = None  # the call's own (recorded) bridge: the agent joins it
 
 
 class QueueHandoff(Protocol):

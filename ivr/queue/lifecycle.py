@@ -178,13 +178,9 @@ def ring_other_agent(w: Waiting, event: Event) -> Result:
 
 
 def bridge_caller(w: Waiting, _event: Event) -> Result:
-    """The agent answered: announcements and music off, caller and agent in one bridge (the
-    call's recorded bridge if it has one)."""
+    """The agent answered: announcements and music off, caller and agent in one bridge."""
     leg = _agent(w).channel_id
     quiet: list[Action] = [StopAnnouncements(cut_prompt=True), StopMoh(w.channel_id)]
-    if w.own_bridge is not None:
-        join = JoinBridge(leg, w.own_bridge, (leg,), create=False)
-        return replace(w, phase=Phase.BRIDGING), [*quiet, join]
     bridge = f"br-{w.key}"
     join = JoinBridge(leg, bridge, (w.channel_id, leg), create=True)
     return replace(w, phase=Phase.BRIDGING, bridge=bridge), [*quiet, join]

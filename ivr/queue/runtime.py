@@ -200,7 +200,7 @@ class RedisQueueHandoff:
             CallKey(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
         )
         caller = req.attributes.get("caller", "")
-        waiting = Waiting(call.key, call.channel_id, req.queue, caller, call.bridge_id)
+        waiting = Waiting(call.key, call.channel_id, req.queue, caller)
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         held = self._calls[call.key] = _Held(call, state)
         self._wanting[call.key] = state.queue

@@ -81,7 +81,6 @@ class Waiting:
     channel_id: str  # the caller's channel
     queue: str
     caller: str = ""  # the caller's number: agent caller id, and the number called back
-    own_bridge: str | None = None  # the call's recorded bridge: the agent joins it (kept)
     phase: Phase = Phase.WAITING
     agent: AgentLeg | None = None
     bridge: str | None = None  # a bridge made here for this call (destroyed here)

@@ -2,11 +2,14 @@
 
 Owns: a real aiohttp server speaking the ARI endpoints the app uses (REST, `/ari/events`,
 chan_websocket media) with Asterisk's codes, messages and event order
-(`docs/asterisk-behaviour.md`), scripted scenario callers and their transcripts, and fault
-injection. Layout, bottom to top: `config`, `model`, `audio`, `media`, `events`, `routes` ->
-`state` (shared state and primitives) -> `bridging`, `playback`, `recorder`, `extmedia`,
-`channels` -> `scenario` (files), `caller` (running calls) -> `board` (the parts wired
-together) -> `handlers`, `server` (HTTP) -> `switch` (the `SandboxSwitch` facade).
+(`docs/asterisk-behaviour.md`), the media paths a real one has (what each party sends and
+hears, so recordings hold what a real one would), scripted scenario callers and their
+transcripts, stand-in sounds, and fault injection. Layout, bottom to top: `config`, `model`,
+`audio`, `media`, `events`, `routes`, `timeline` (the media log) -> `mixer` (frame paths),
+`sounds` -> `state` (shared state) -> `members` (bridge membership, playback endings) ->
+`hangup` (how channels end) -> `bridging`, `playback`, `recorder`, `extmedia`, `channels` ->
+`scenario` (files), `caller` (running calls) -> `board` (the parts wired together) ->
+`handlers`, `server` (HTTP) -> `switch` (the `SandboxSwitch` facade).
 
 Must not import: the app's own layers (`ivr.ari`, `ivr.call`, `ivr.queue`, `ivr.web`,
 `ivr.engine`, ...): it stands in for Asterisk, so it knows only ARI; only `ivr.errors` is

@@ -1,10 +1,12 @@
 """The sandbox switch's parts wired together: what the HTTP face and scenario calls drive.
 
-Role: `Switchboard` is the switch state (`SwitchState`) with one collaborator per concern —
+Role: `Switchboard` is the switch's core (`SwitchCore`: state, bridge membership, hang-ups)
+with one collaborator per concern —
 `channel_ops` (channels.py), `player` (playback.py), `recorder` (recorder.py), `bridging`
 (bridging.py), `router` (extmedia.py: external media and audio routing) — plus the scenario
-calls placed into the dialplan (`place_call`) and the read-only application and system
-resources (`/applications`, `/asterisk/info`, `/asterisk/ping`).
+calls placed into the dialplan (`place_call`), the read-only application and system
+resources (`/applications`, `/asterisk/info`, `/asterisk/ping`), and `media_log`: second by
+second, how loud what a channel heard and said was (the reference a recording is held to).
 
 Rules: no HTTP here (`server.py` maps HTTP onto a `Switchboard`; `switch.py` adds the server's
 lifecycle and the test-facing controls). Scenario calls press digits through `press`, so one
@@ -13,20 +15,23 @@ hook sees every digit the far end sends.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ivr.sandbox.audio import RATE_8K
 from ivr.sandbox.bridging import Bridging
 from ivr.sandbox.caller import ScenarioCall
 from ivr.sandbox.channels import ChannelOps
 from ivr.sandbox.config import AriErrorReply, SandboxConfig, SandboxError
 from ivr.sandbox.events import Json
 from ivr.sandbox.extmedia import MediaRouter
+from ivr.sandbox.hangup import SwitchCore
 from ivr.sandbox.model import Channel
 from ivr.sandbox.playback import Player
 from ivr.sandbox.recorder import Recorder
 from ivr.sandbox.scenario import Scenario
-from ivr.sandbox.state import SwitchState
 
 
-class Switchboard(SwitchState):
+class Switchboard(SwitchCore):
     """The switch's state with its collaborators and scenario calls."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
@@ -40,12 +45,18 @@ class Switchboard(SwitchState):
 
     # ---- scenario calls ----------------------------------------------------------------------
 
-    async def place_call(self, scenario: Scenario) -> ScenarioCall:
-        """Ring a scenario call into the dialplan (Local ;2 half enters Stasis in Ring)."""
+    async def place_call(
+        self, scenario: Scenario, channel_ids: tuple[str, str] | None = None
+    ) -> ScenarioCall:
+        """Ring a scenario call into the dialplan (Local ;2 half enters Stasis in Ring);
+        `channel_ids`: the ids of its `;1` and `;2` halves (default: generated)."""
         self.endpoints.update(scenario.endpoints)
         ops = self.channel_ops
-        l1, l2 = ops.inbound_pair(scenario.dialed, scenario.caller, scenario.caller_name)
+        l1, l2 = ops.inbound_pair(
+            scenario.dialed, scenario.caller, scenario.caller_name, channel_ids or (None, None)
+        )
         l2.language = scenario.language or self.config.language
+        l2.idle_audio = scenario.idle_audio
         call = ScenarioCall(self, scenario, l2.id)
         self.calls[call.call_id] = call
         self.observers[l2.id] = call
@@ -65,6 +76,20 @@ class Switchboard(SwitchState):
     def press(self, channel: Channel, digit: str, at_s: float | None = None) -> None:
         """A DTMF digit the far end sent (see `ChannelOps.press`)."""
         self.channel_ops.press(channel, digit, at_s)
+
+    def media_log(self, channel_id: str) -> list[float]:
+        """RMS per second (source level) of everything audible on the channel, from its
+        creation to its end (or now): what it heard (prompts, bridge parties, music on hold)
+        and what its far end said. A `spy=both` snoop recording of it holds the same, about
+        6 dB lower."""
+        life = self.timeline.lives.get(channel_id)
+        if life is None:
+            raise SandboxError(f"no channel {channel_id!r} on this switch")
+        end = life.end if life.end is not None else self.slot()
+        frames = self.mixer.heard_and_said(channel_id, life.start, max(life.start, end))
+        pcm = frames.pcm.reshape(-1).astype(np.float64)
+        seconds = [pcm[i : i + RATE_8K] for i in range(0, len(pcm), RATE_8K)]
+        return [round(float(np.sqrt(np.mean(second**2))), 1) for second in seconds]
 
     # ---- applications and system -------------------------------------------------------------
 

@@ -1,11 +1,14 @@
-"""Bridges of the sandbox switch: create, add/remove channels, destroy.
+"""Bridges of the sandbox switch: create, add/remove channels, music on hold, destroy.
 
-Role: `mixing` bridges created over REST (no `BridgeCreated`, as on Asterisk);
-`ChannelEnteredBridge`/`ChannelLeftBridge` with `ChannelVarset BRIDGEPEER` when two parties
-meet or part; `BridgeDestroyed` on DELETE; music on hold for every member
-(`docs/asterisk-behaviour.md`, "Bridges").
+Role: `mixing` bridges created over REST (no `BridgeCreated`, as on Asterisk); channels join
+and leave through `BridgeCore` (`ChannelEnteredBridge`, `ChannelLeftBridge`, `BRIDGEPEER`,
+connected line). `DELETE /bridges/{id}` ejects its members (`ChannelLeftBridge`), fails its
+playback, ends its recording, and sends `BridgeDestroyed` only if no channel was left in it;
+`removeChannel` that empties a bridge makes its playback vanish without `PlaybackFinished`.
+Bridge music on hold is an `Announcer/ARI_MOH-...;2` member (`docs/asterisk-behaviour.md`,
+"Bridges").
 
-Rules: built on `SwitchState`; errors are `AriErrorReply` with Asterisk's messages.
+Rules: built on `SwitchCore`; errors are `AriErrorReply` with Asterisk's messages.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from collections.abc import Iterable
 
 from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
+from ivr.sandbox.hangup import SwitchCore
 from ivr.sandbox.model import Bridge, BridgeId, Channel, ChannelId
-from ivr.sandbox.state import SwitchState
 
 
 class Bridging:
     """Bridge operations."""
 
-    def __init__(self, sw: SwitchState) -> None:
+    def __init__(self, sw: SwitchCore) -> None:
         self.sw = sw
 
     def create_bridge(self, p: dict[str, str], app: str) -> Json:
@@ -41,27 +44,34 @@ class Bridging:
         return bridge
 
     def destroy_bridge(self, bridge_id: str) -> None:
+        sw = self.sw
         bridge = self.bridge(bridge_id)
-        for cid in list(bridge.channels):
-            self.sw.leave_bridge(self.sw.channels[cid])
-        for rec in list(self.sw.live_recordings.values()):
-            if rec.target_uri == f"bridge:{bridge.id}":
-                rec.done.set()
-        del self.sw.bridges[bridge.id]
-        self.sw.hub.emit(bridge.app, "BridgeDestroyed", bridge=bridge.to_json())
+        had_channels = bool(bridge.channels)
+        moh = any(m.kind == "moh" for m in bridge.others)
+        for cid in list(reversed(bridge.channels)):
+            channel = sw.channels.get(cid)
+            if channel is not None:
+                if moh:
+                    sw.end_moh(channel)
+                sw.leave_bridge(channel, reconfigure=False)
+        sw.end_playbacks_of(f"bridge:{bridge.id}", "failed")
+        sw.stop_recordings_of(f"bridge:{bridge.id}")
+        for member in list(bridge.others):
+            bridge.others.remove(member)
+            sw.timeline.leave(bridge.id, member.key, sw.slot())
+        del sw.bridges[bridge.id]
+        if not had_channels:
+            sw.hub.emit(bridge.app, "BridgeDestroyed", bridge=bridge.to_json())
 
     def add_to_bridge(self, bridge_id: str, channel_ids: Iterable[str]) -> None:
         bridge = self.bridge(bridge_id)
         channels = [self._channel_for_bridge(cid) for cid in channel_ids]
         for channel in channels:
-            if channel.bridge_id is not None and channel.bridge_id != bridge.id:
-                self.sw.leave_bridge(channel)
             if channel.id in bridge.channels:
                 continue
-            bridge.channels.append(channel.id)
-            channel.bridge_id = bridge.id
-            self.sw.emit_channel(channel, "ChannelEnteredBridge", bridge=bridge.to_json())
-        self._set_bridge_peers(bridge)
+            if channel.bridge_id is not None:
+                self._leave(channel)
+            self.sw.join_channel(bridge, channel)
 
     def _channel_for_bridge(self, channel_id: str) -> Channel:
         channel = self.sw.channels.get(ChannelId(channel_id))
@@ -71,12 +81,12 @@ class Bridging:
             raise AriErrorReply(422, "Channel not in Stasis application")
         return channel
 
-    def _set_bridge_peers(self, bridge: Bridge) -> None:
-        if len(bridge.channels) != 2:
-            return
-        a, b = (self.sw.channels[c] for c in bridge.channels)
-        self.sw.emit_channel(a, "ChannelVarset", variable="BRIDGEPEER", value=b.name)
-        self.sw.emit_channel(b, "ChannelVarset", variable="BRIDGEPEER", value=a.name)
+    def _leave(self, channel: Channel) -> None:
+        """Leave by the app's will: a bridge left without ARI channels loses its playback
+        silently (no `PlaybackFinished`)."""
+        emptied = self.sw.leave_bridge(channel)
+        if emptied is not None:
+            self.sw.end_playbacks_of(f"bridge:{emptied.id}", "failed", vanish=True)
 
     def remove_from_bridge(self, bridge_id: str, channel_ids: Iterable[str]) -> None:
         bridge = self.bridge(bridge_id)
@@ -84,13 +94,23 @@ class Bridging:
             channel = self._channel_for_bridge(cid)
             if channel.id not in bridge.channels:
                 raise AriErrorReply(422, "Channel not in this bridge")
-            self.sw.leave_bridge(channel)
+            self._leave(channel)
 
     def bridge_moh(self, bridge_id: str, moh_class: str | None) -> None:
+        sw = self.sw
         bridge = self.bridge(bridge_id)
+        if any(m.kind == "moh" for m in bridge.others):
+            return
+        member = sw.new_member("moh", f"moh:{bridge.id}", "Announcer/ARI_MOH")
+        sw.join_other(bridge, member)
+        sw.connected_lines(bridge)
         for cid in bridge.channels:
-            self.sw.start_moh(self.sw.channels[cid], moh_class or "default")
+            sw.start_moh(sw.channels[cid], moh_class or "default", heard_only=True)
 
     def bridge_stop_moh(self, bridge_id: str) -> None:
-        for cid in self.bridge(bridge_id).channels:
-            self.sw.end_moh(self.sw.channels[cid])
+        sw = self.sw
+        bridge = self.bridge(bridge_id)
+        for member in [m for m in bridge.others if m.kind == "moh"]:
+            sw.leave_other(bridge, member)
+        for cid in bridge.channels:
+            sw.end_moh(sw.channels[cid])

@@ -7,9 +7,12 @@ hangup -> the dialplan hangup sequence) and keeps the caller's `Transcript`: wha
 how the call ended. The switch tells the call what happens to its channel (it is the
 switch's `CallObserver`).
 
-Rules: all times are switch seconds. The call ends when the caller hangs up, when the app
-hangs up or continues the channel, or after `max_duration_s`; `finished()` never waits
-forever. The switch is reached through the `Switch` protocol (no import of the switch).
+Rules: all times are switch seconds. Steps follow a planned schedule (each one starts when
+the previous one was due to end; `wait_for` re-bases it on the moment waited for), so a late
+event loop never makes a script drift, and what the caller does is stamped with its planned
+time. The call ends when the caller hangs up, when the app hangs up or continues the channel,
+or after `max_duration_s`; `finished()` never waits forever. The switch is reached through the
+`Switch` protocol (no import of the switch).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Switch(Protocol):
     @property
     def router(self) -> MediaRouter: ...
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]: ...
+    def scripted(self, at_s: float) -> contextlib.AbstractContextManager[None]: ...
     def hangup_channel(self, channel: Channel, *, cause: int, soft: bool, by: str) -> None: ...
     def press(self, channel: Channel, digit: str, at_s: float | None = None) -> None: ...
 
@@ -124,6 +128,7 @@ class ScenarioCall:
         self._prompts_ended = 0
         self._prompts_started = 0
         self._frames: dict[Path, list[audio.AudioFrame]] = {}
+        self._plan_s = 0.0  # when the next step is due (switch time)
 
     def start(self) -> None:
         self._task = self.switch.spawn(self._run(), name=f"scenario-{self.call_id}")
@@ -150,6 +155,7 @@ class ScenarioCall:
         speak_paths = {s.path for s in self.scenario.steps if isinstance(s, Speak)}
         for path in speak_paths:  # decode before the call runs: speaking must not lag
             self._frames[path] = await asyncio.to_thread(_load_frames, path)
+        self._plan_s = self.switch.clock.now_s()
         for step in self.scenario.steps:
             if self.done:
                 return
@@ -169,7 +175,8 @@ class ScenarioCall:
     async def _step(self, step: Step) -> None:
         match step:
             case Wait(seconds):
-                await self.switch.clock.sleep(seconds)
+                self._plan_s += seconds
+                await self.switch.clock.sleep(self._plan_s - self.switch.clock.now_s())
             case Press(digits):
                 await self._press(digits)
             case Speak(path):
@@ -181,8 +188,8 @@ class ScenarioCall:
 
     async def _press(self, digits: str) -> None:
         cfg, clock = self.switch.config, self.switch.clock
-        self.transcript.pressed.append({"digits": digits, "at_s": clock.now_s()})
-        start_s = clock.now_s()
+        start_s = self._plan_s
+        self.transcript.pressed.append({"digits": digits, "at_s": start_s})
         tone_s, gap_s = cfg.dtmf_duration_ms / 1000, cfg.dtmf_gap_ms / 1000
         for i, digit in enumerate(digits):  # absolute schedule: loop lag does not accumulate
             at_s = start_s + i * (tone_s + gap_s) + tone_s
@@ -190,18 +197,29 @@ class ScenarioCall:
             channel = self.switch.channels.get(ChannelId(self.channel_id))
             if channel is None or self.done:
                 return
-            self.switch.press(channel, digit, at_s)
-        await clock.sleep(gap_s)
+            with self.switch.scripted(at_s):
+                self.switch.press(channel, digit, at_s)
+        self._plan_s = start_s + len(digits) * (tone_s + gap_s)
+        await clock.sleep(self._plan_s - clock.now_s())
+
+    async def say(self, path: Path) -> None:
+        """The caller says `path` now (a test driving the call step by step); returns when
+        it is said."""
+        if path not in self._frames:
+            self._frames[path] = await asyncio.to_thread(_load_frames, path)
+        self._plan_s = max(self._plan_s, self.switch.clock.now_s())
+        await self._speak(path)
 
     async def _speak(self, path: Path) -> None:
         channel = self.switch.channels.get(ChannelId(self.channel_id))
         if channel is None:
             return
         frames = self._frames[path]
-        entry: Json = {"file": str(path), "start_s": self.switch.clock.now_s(), "end_s": None}
+        entry: Json = {"file": str(path), "start_s": self._plan_s, "end_s": None}
         self.transcript.said.append(entry)
-        await self.switch.router.stream(channel, frames)
-        entry["end_s"] = self.switch.clock.now_s()
+        await self.switch.router.stream(channel, frames, self._plan_s)
+        self._plan_s += len(frames) * audio.FRAME_S
+        entry["end_s"] = self._plan_s
 
     async def _wait_for(self, what: str, timeout_s: float) -> None:
         ended, started = self._prompts_ended, self._prompts_started
@@ -218,13 +236,22 @@ class ScenarioCall:
                 while not reached() and not self.done:
                     self._changed.clear()
                     await self._changed.wait()
+        answered_s = self.transcript.answered_s
+        if what == "answer" and answered_s is not None:
+            self._plan_s = max(self._plan_s, answered_s)
+        else:
+            self._plan_s = max(self._plan_s, self.switch.clock.now_s())
 
     def _caller_hangup(self, *, by: str) -> None:
         channel = self.switch.channels.get(ChannelId(self.channel_id))
-        if channel is not None:
-            self.switch.hangup_channel(channel, cause=16, soft=False, by=by)
-        else:
+        if channel is None:
             self.end(by, 16)
+            return
+        if by == "caller":
+            with self.switch.scripted(self._plan_s):
+                self.switch.hangup_channel(channel, cause=16, soft=False, by=by)
+        else:
+            self.switch.hangup_channel(channel, cause=16, soft=False, by=by)
 
     # -- callbacks from the switch --
 

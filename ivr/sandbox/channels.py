@@ -5,9 +5,14 @@ Role: behaves like Asterisk 22 (`docs/asterisk-behaviour.md`, "Calls and events"
 calls are a Local pair whose `;2` half enters Stasis in state Ring; answer -> ChannelStateChange
 Up; an originated endpoint rings as its `EndpointBehavior` says (Dial events, BUSY cause 17,
 NOANSWER cause 19) and enters Stasis once answered; a call to an app with no websocket fails
-at once. A digit the far end presses is `ChannelDtmfReceived` and may end a recording.
+at once. An originated Local channel has a `;2` half that runs the endpoint's dialplan
+(`Answer()`, which takes 0.5 s, `Wait()`, `Hangup()` after `hangup_after_s`) and sends the app
+`ChannelCallerId`, `ChannelConnectedLine`, `ChannelDialplan`, `ChannelStateChange`,
+`ChannelHangupRequest` and `ChannelDestroyed` without ever entering Stasis. A snoop enters the
+app with its own `StasisStart`. A digit the far end presses is `ChannelDtmfReceived` and may
+end a recording.
 
-Rules: built on `SwitchState` (one loop, no locks; tasks via `spawn_for`); audio an answering
+Rules: built on `SwitchCore` (one loop, no locks; tasks via `spawn_for`); audio an answering
 endpoint speaks goes through the `MediaRouter`. Errors are `AriErrorReply` with Asterisk's
 messages.
 """
@@ -20,8 +25,11 @@ from ivr.sandbox import audio
 from ivr.sandbox.config import AriErrorReply, EndpointBehavior
 from ivr.sandbox.events import Json
 from ivr.sandbox.extmedia import MediaRouter
+from ivr.sandbox.hangup import SwitchCore
 from ivr.sandbox.model import HANGUP_REASONS, Channel
-from ivr.sandbox.state import SwitchState
+from ivr.sandbox.timeline import Snoop, Span
+
+ANSWER_DELAY_S = 0.5  # Answer() on a Local channel returns half a second later
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +37,7 @@ log = logging.getLogger(__name__)
 class ChannelOps:
     """Channel lifecycle and channel operations over REST."""
 
-    def __init__(self, sw: SwitchState, router: MediaRouter) -> None:
+    def __init__(self, sw: SwitchCore, router: MediaRouter) -> None:
         self.sw = sw
         self.router = router
 
@@ -91,6 +99,8 @@ class ChannelOps:
             return body
         channel = self._outbound_channel(endpoint, p, number, name)
         channel.variables.update(variables)
+        if tech == "Local":
+            self._local_half(channel, p.get("otherChannelId"))
         body = channel.to_json()
         args = p["appArgs"].split(",") if p.get("appArgs") else []
         timeout_s = float(p.get("timeout", "30") or 30)
@@ -117,7 +127,26 @@ class ChannelOps:
         )
         channel.originated, channel.kind = True, "endpoint"
         channel.app = p.get("app")
+        if tech == "Local":
+            channel.caller_name, channel.caller_number = name, number
         return channel
+
+    def _local_half(self, l1: Channel, other_id: str | None) -> Channel:
+        """The `;2` half of an originated Local channel: runs dialplan, never enters Stasis."""
+        l2 = self.sw.new_channel(
+            other_id or f"{l1.id};2",
+            l1.name.removesuffix(";1") + ";2",
+            "Ring",
+            caller_name=l1.caller_name,
+            caller_number=l1.caller_number,
+            connected_name=l1.connected_name,
+            connected_number=l1.connected_number,
+            context=l1.context,
+            exten=l1.exten,
+        )
+        l2.app, l2.half, l2.originated = l1.app, 2, True
+        l1.peer_id, l2.peer_id = l2.id, l1.id
+        return l2
 
     async def _ring(
         self, channel: Channel, endpoint: str, app: str, args: list[str], timeout_s: float
@@ -126,25 +155,66 @@ class ChannelOps:
         sw = self.sw
         behavior = sw.endpoints.get(endpoint, EndpointBehavior())
         dialstring = endpoint.partition("/")[2]
+        half = sw.other_half(channel)
+        if half is not None and half.caller_number:
+            sw.caller_id_event(half)
+            sw.emit_channel(half, "ChannelConnectedLine")
         sw.emit_dial(channel, "", dialstring)
         if behavior.busy:
             sw.emit_dial(channel, "BUSY", dialstring)
-            sw.destroy_channel(channel, 17)
+            self._undial(channel, 17)
             return
         wait_s = timeout_s if behavior.never_answer else behavior.answer_after_s
         if behavior.never_answer or (timeout_s > 0 and wait_s >= timeout_s):
             await sw.clock.sleep(timeout_s)
             sw.emit_dial(channel, "NOANSWER", dialstring)
-            sw.destroy_channel(channel, 19)
+            self._undial(channel, 19)
             return
         await sw.clock.sleep(wait_s)
+        if half is not None:
+            sw.dialplan_step(half, "Answer", "")
+            half.state = "Up"
+            sw.emit_channel(half, "ChannelStateChange")
+            half.answer_done_s = sw.clock.now_s() + ANSWER_DELAY_S
         channel.state = "Up"
         sw.emit_channel(channel, "ChannelStateChange")
         sw.emit_dial(channel, "ANSWER", dialstring)
         sw.emit_channel(channel, "ChannelVarset", variable="STASISSTATUS", value="")
         sw.stasis_start(channel, app, args)
+        if half is not None:
+            sw.spawn_for(channel, self._half_dialplan(channel, half, behavior))
+        else:
+            sw.timeline.open(sw.timeline.idle, channel.id, sw.slot(), None)  # a phone's RTP
+            if behavior.hangup_after_s is not None:
+                due_s = sw.clock.now_s() + behavior.hangup_after_s
+                sw.spawn_for(channel, self._hang_up_at(channel, due_s))
         if behavior.speak is not None:
             await self.router.stream(channel, audio.frames_of(behavior.speak.read_bytes()))
+
+    def _undial(self, channel: Channel, cause: int) -> None:
+        half = self.sw.other_half(channel)
+        self.sw.destroy_channel(channel, cause)
+        if half is not None:
+            self.sw.destroy_channel(half, cause)
+
+    async def _half_dialplan(self, l1: Channel, l2: Channel, behavior: EndpointBehavior) -> None:
+        """The `;2` half after `Answer()`: `Wait(hangup_after_s)`, then `Hangup()`."""
+        sw = self.sw
+        await sw.clock.sleep(l2.answer_done_s - sw.clock.now_s())
+        wait = behavior.hangup_after_s
+        l2.priority += 1
+        with sw.scripted(l2.answer_done_s):
+            sw.dialplan_step(l2, "Wait", f"{wait:g}" if wait is not None else "3600")
+            if l2.callerid_pending:
+                sw.caller_id_event(l2)
+        if wait is not None:
+            await self._hang_up_at(l1, l2.answer_done_s + wait)
+
+    async def _hang_up_at(self, channel: Channel, due_s: float) -> None:
+        """The far end hangs up at switch time `due_s`."""
+        await self.sw.clock.sleep(due_s - self.sw.clock.now_s())
+        with self.sw.scripted(due_s):
+            self.sw.hangup_channel(channel, cause=16, soft=False, by="caller")
 
     def create(self, p: dict[str, str], variables: dict[str, str]) -> Json:
         channel = self._outbound_channel(p["endpoint"], p, "", "")
@@ -179,6 +249,8 @@ class ChannelOps:
         channel = self.sw.controllable(channel_id)
         if channel.state != "Up":
             channel.state = "Up"
+            if channel.idle_audio == "silence":
+                self.sw.timeline.open(self.sw.timeline.idle, channel.id, self.sw.slot(), None)
             self.sw.emit_channel(channel, "ChannelStateChange")
             observer = self.sw.observer_of(channel.id)
             if observer is not None:
@@ -229,23 +301,17 @@ class ChannelOps:
         self.sw.emit_channel(channel, "ChannelVarset", variable=name, value=value)
 
     def continue_in_dialplan(self, channel_id: str) -> None:
-        sw = self.sw
-        channel = sw.controllable(channel_id)
-        sw.stop_channel_media(channel)
-        if channel.bridge_id is not None:
-            sw.leave_bridge(channel)
-        channel.stasis = False
-        sw.emit_channel(channel, "StasisEnd")
-        # Our dialplan has nothing after Stasis(): the call ends there (no more events).
-        sw.remove(channel)
-        sw.after_hangup(channel, 16, "dialplan")
+        self.sw.continue_in_dialplan(self.sw.controllable(channel_id))
 
     def snoop(self, channel_id: str, p: dict[str, str], snoop_id: str | None) -> Json:
+        """A snoop channel on `channel_id`: a frame every 20 ms of what it says (`spy=in`),
+        hears (`out`) or both, from now until it ends."""
         spied = self.sw.control(channel_id)
-        seq = next(self.sw.seq)
+        seq = next(self.sw.snoop_seq)
         snoop = self.sw.new_channel(snoop_id, f"Snoop/{spied.id}-{seq:08x}", "Up")
         snoop.kind, snoop.spied_id, snoop.spy = "snoop", spied.id, p.get("spy", "none")
         self.sw.snoops_of.setdefault(spied.id, set()).add(snoop.id)
+        self.sw.timeline.snoops[snoop.id] = Snoop(spied.id, snoop.spy, Span(self.sw.slot()))
         snoop.originated = False
         body = snoop.to_json()
         args = p["appArgs"].split(",") if p.get("appArgs") else []

@@ -42,13 +42,18 @@ class EndpointBehavior:
 
     `answer_after_s`: answers after this many switch seconds; `never_answer`: rings until the
     dial timeout (Dial NOANSWER, cause 19); `busy`: Dial BUSY at once (cause 17);
-    `speak`: a WAV the endpoint streams once answered (so bridge recordings hold both parties).
+    `speak`: a WAV the endpoint streams once answered (so bridge recordings hold both parties);
+    `hangup_after_s`: the far end hangs up this long after answering (a `Local/...` endpoint:
+    after its `Answer()`, which takes 0.5 s, as `Wait(N)` then `Hangup()`).
+    A phone (`PJSIP/...`) streams steady silent frames while answered; a Local channel sends
+    only what it says.
     """
 
     answer_after_s: float = 0.0
     never_answer: bool = False
     busy: bool = False
     speak: Path | None = None
+    hangup_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,10 @@ EMITTED_EVENT_TYPES = frozenset(
     {
         "ApplicationReplaced",
         "BridgeDestroyed",
+        "ChannelCallerId",
+        "ChannelConnectedLine",
         "ChannelDestroyed",
+        "ChannelDialplan",
         "ChannelDtmfReceived",
         "ChannelEnteredBridge",
         "ChannelHangupRequest",
@@ -73,6 +76,9 @@ class EventHub:
         self.log: list[LoggedEvent] = []
         self.lost = 0
         self.listeners: list[Callable[[Json], None]] = []
+        # While a scripted far end acts (a digit, a hang-up, a dialplan step), its events are
+        # stamped with the switch time it was scheduled for, however late the loop ran it.
+        self.pinned_s: float | None = None
 
     def is_active(self, app: str) -> bool:
         sock = self._sockets.get(app)
@@ -83,6 +89,7 @@ class EventHub:
     ) -> Json:
         """Send an event to `app`'s websocket (or count it lost); `at_s`: the switch time it
         happened at, when scripted (default now)."""
+        at_s = self.pinned_s if at_s is None else at_s
         event: Json = {"type": event_type, "timestamp": self._timestamp(at_s), **fields}
         event["asterisk_id"] = self._asterisk_id
         event["application"] = app or ""

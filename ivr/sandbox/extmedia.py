@@ -5,10 +5,13 @@ server mode: the app connects to `/media/{connection_id}` (subprotocol `media`),
 `MEDIA_START` first, then 20 ms frames (slin16 640 bytes little-endian, ulaw 160 bytes), 50 per
 second; `StasisStart` comes only once the socket connects; `HANGUP`, `MARK_MEDIA`,
 `GET_STATUS` commands are answered. RTP: ulaw payload type 0, slin16 type 118 big-endian.
-Audio a channel produces goes to its recordings, its snoops (`spy=in|both`) and their bridge
-mates, and bridge recordings. See `docs/asterisk-behaviour.md`, "Media for speech recognition".
+Audio a channel's far end produces is logged in the media timeline (recordings are replayed
+from it) and goes live to the external media channels bridged with the channel (unless a prompt
+plays to the channel: it then feeds nothing into its bridge) or with its snoops (`spy=in|both`).
+Only speech frames travel live; steady silence and prompts reach recordings through the
+timeline. See `docs/asterisk-behaviour.md`, "Media for speech recognition".
 
-Rules: built on `SwitchState` (one loop, no locks); frames carry slot numbers (switch time /
+Rules: built on `SwitchCore` (one loop, no locks); frames carry slot numbers (switch time /
 20 ms) so bursts of a late event loop never reorder or merge a stream.
 """
 
@@ -24,14 +27,14 @@ from aiohttp import web
 from ivr.sandbox import audio
 from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
+from ivr.sandbox.hangup import SwitchCore
 from ivr.sandbox.model import Channel, ChannelId, MediaLink
-from ivr.sandbox.state import SwitchState
 
 
 class MediaRouter:
     """Media channels and the routing of audio frames."""
 
-    def __init__(self, sw: SwitchState) -> None:
+    def __init__(self, sw: SwitchCore) -> None:
         self.sw = sw
 
     def external_media(self, p: dict[str, str]) -> Json:
@@ -175,37 +178,36 @@ class MediaRouter:
 
     # ---- audio routing -----------------------------------------------------------------------
 
-    async def stream(self, channel: Channel, frames: list[audio.AudioFrame]) -> None:
-        """Produce `frames` on `channel` in real time (switch time), 50 per second."""
-        start = self.sw.clock.now_s()
+    async def stream(
+        self, channel: Channel, frames: list[audio.AudioFrame], start_s: float | None = None
+    ) -> None:
+        """`channel`'s far end says `frames`, 50 per second from `start_s` (default now): all
+        of it goes into the media timeline at once (its slots; cut short if the channel ends),
+        and each frame goes live to the listening media channels in real time (switch time)."""
+        start = self.sw.clock.now_s() if start_s is None else start_s
         first_slot = round(start / audio.FRAME_S)
+        for i, frame in enumerate(frames):
+            self.sw.timeline.add_voice(channel.id, first_slot + i, frame.pcm8k)
         for i, frame in enumerate(frames):
             if channel.hung_up:
                 return
-            self.deliver_audio(channel, frame, first_slot + i)
+            self.forward_audio(channel, frame)
             await self.sw.clock.sleep(start + (i + 1) * audio.FRAME_S - self.sw.clock.now_s())
 
-    def deliver_audio(self, source: Channel, frame: audio.AudioFrame, slot: int) -> None:
-        """Audio `source` produced in frame `slot` (switch time / 20 ms): to its recordings,
-        its snoops, its bridge mates. Slots keep a stream's frames in sequence even when the
-        event loop delivers them in bursts; equal slots of different sources are mixed."""
-        self.record_frame(f"channel:{source.id}", slot, frame)
+    def forward_audio(self, source: Channel, frame: audio.AudioFrame) -> None:
+        """A frame `source`'s far end produced, live to the media channels bridged with it
+        (unless a prompt plays to it) or with its snoops (`spy=in|both`)."""
         snoops = (self.sw.channels.get(i) for i in self.sw.snoops_of.get(source.id, ()))
-        listeners = [source] + [c for c in snoops if c is not None and c.spy in ("in", "both")]
+        listeners = [c for c in snoops if c is not None and c.spy in ("in", "both")]
+        if not self.sw.busy(source):
+            listeners.insert(0, source)
         for node in listeners:
             bridge = self.sw.bridges.get(node.bridge_id) if node.bridge_id else None
             if bridge is None:
                 continue
-            self.record_frame(f"bridge:{bridge.id}", slot, frame)
             for mate_id in bridge.channels:
                 if mate_id != node.id:
                     self._hear(mate_id, frame)
-
-    def record_frame(self, target: str, slot: int, frame: audio.AudioFrame) -> None:
-        for rec in self.sw.live_recordings.values():
-            if rec.target_uri == target and rec.state == "recording":
-                rec.slots.setdefault(slot, []).append(frame.pcm8k)
-                rec.last_audio_s = self.sw.clock.now_s()
 
     def _hear(self, channel_id: ChannelId, frame: audio.AudioFrame) -> None:
         link = self.sw.link_of.get(channel_id)

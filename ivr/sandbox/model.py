@@ -5,6 +5,12 @@ in exactly the shape of the api-docs models (`Channel`, `Bridge`, `Playback`, `L
 and of Asterisk's own replies (`docs/asterisk-behaviour.md`, "Calls and events"); `MediaLink`,
 the transport of an external media channel.
 
+A bridge's members are its ARI channels (`channels`, oldest first; the JSON lists them newest
+first, as Asterisk does) and the switch's own parties (`others`): a bridge recording's
+`Recorder/ARI-...;2` and a bridge playback's `Announcer/ARI-...;2`, which count towards the
+technology (`simple_bridge` up to two members, `softmix` above) but are no ARI channels
+(`docs/asterisk-behaviour.md`, "Bridges").
+
 Rules: plain mutable dataclasses owned by the switch (one event loop, no locks); no I/O.
 """
 
@@ -69,6 +75,12 @@ class Channel:
     media_format: str = ""
     hung_up: bool = False
     moh_class: str | None = None
+    # What the far end sends while not speaking: "none" (a Local channel in Wait()) or
+    # "silence" (steady silent frames, like a phone streaming RTP).
+    idle_audio: str = "none"
+    half: int = 0  # 2: the dialplan half of a Local channel the app originated
+    answer_done_s: float = 0.0  # a Local ;2 half: when its Answer() returns (0.5 s after)
+    callerid_pending: bool = False  # a Local ;2 half: ChannelCallerId owed after Answer()
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def to_json(self, *, with_vars: bool = False) -> Json:
@@ -98,6 +110,16 @@ class Channel:
         return self.stasis and not self.hung_up
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A bridge member that is no ARI channel: a recorder or an announcer (prompt or MOH)."""
+
+    key: str  # timeline key: "rec:NAME", "pb:ID", "moh:BRIDGE"
+    name: str  # its channel name, e.g. "Recorder/ARI-00000002;2" (BRIDGEPEER shows it)
+    uniqueid: str  # its channel id (a bridge snapshot may list it)
+    kind: str  # recorder | announcer | moh
+
+
 @dataclass(slots=True)
 class Bridge:
     id: BridgeId
@@ -105,17 +127,26 @@ class Bridge:
     bridge_type: str
     creationtime: str
     app: str
-    channels: list[ChannelId] = field(default_factory=list)
+    channels: list[ChannelId] = field(default_factory=list)  # ARI channels, oldest first
+    others: list[Member] = field(default_factory=list)  # recorders, announcers, oldest first
 
-    def to_json(self) -> Json:
+    def size(self) -> int:
+        return len(self.channels) + len(self.others)
+
+    def to_json(self, *, announcers: bool = False) -> Json:
+        """The Bridge model; `announcers`: also list announcers' ids (as `ChannelLeftBridge`
+        may, `docs/asterisk-behaviour.md`, "Bridges")."""
+        listed = [str(c) for c in reversed(self.channels)]
+        if announcers:
+            listed += [m.uniqueid for m in self.others if m.kind == "announcer"]
         return {
             "id": self.id,
-            "technology": "simple_bridge" if len(self.channels) <= 2 else "softmix",
+            "technology": "simple_bridge" if self.size() <= 2 else "softmix",
             "bridge_type": self.bridge_type,
             "bridge_class": "stasis",
             "creator": "Stasis",
             "name": self.name,
-            "channels": list(self.channels),
+            "channels": listed,
             "creationtime": self.creationtime,
             "video_mode": "talker",
         }
@@ -131,6 +162,9 @@ class Playback:
     app: str = ""
     started_s: float | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: bool = False  # PlaybackFinished sent (or the playback vanished)
+    announcer: Member | None = None  # a bridge playback's announcer while it plays
+    listeners: list[str] = field(default_factory=list)  # scenario calls told it started
 
     def to_json(self) -> Json:
         return {
@@ -153,9 +187,8 @@ class LiveRecording:
     terminate_on: str = "none"
     state: str = "queued"
     duration_s: int | None = None
-    # Frame slot (switch time x 50) -> 8 kHz frames heard in that slot (mixed on save).
-    slots: dict[int, list[Any]] = field(default_factory=dict)
-    last_audio_s: float = 0.0
+    started_s: float = 0.0
+    recorder: Member | None = None  # a bridge recording's recorder in the bridge
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def to_json(self) -> Json:

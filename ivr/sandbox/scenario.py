@@ -1,9 +1,10 @@
 """Scenario files: a scripted caller for the sandbox switch, as data.
 
 Role: `load_scenario(path)` / `scenario_from_dict(data)` read the YAML documented in
-`docs/scenarios.md` into a frozen `Scenario` (the number dialled, the caller, its steps
-`Wait | Press | Speak | WaitFor | Hangup`, and how simulated endpoints answer); errors name
-file:line:col. Running a scenario is `ivr.sandbox.caller`.
+`docs/scenarios.md` into a frozen `Scenario` (the number dialled, the caller, what its phone
+sends while it is silent (`idle_audio`: nothing, or steady silent frames), its steps
+`Wait | Press | Speak | WaitFor | Hangup`, and how simulated endpoints answer and hang up);
+errors name file:line:col. Running a scenario is `ivr.sandbox.caller`.
 
 Rules: pure data and parsing; the only I/O is reading the file (and checking `speak:` WAV
 files exist). All times are switch seconds.
@@ -61,11 +62,22 @@ class Scenario:
     steps: tuple[Step, ...] = ()
     endpoints: dict[str, EndpointBehavior] = field(default_factory=dict)
     max_duration_s: float = 600.0
+    idle_audio: str = "none"  # what the phone sends while the caller is not speaking
 
 
 # ---- loading -----------------------------------------------------------------------------
 
-_TOP_KEYS = {"dialed", "caller", "caller_name", "language", "steps", "endpoints", "max_duration_s"}
+_TOP_KEYS = {
+    "dialed",
+    "caller",
+    "caller_name",
+    "language",
+    "steps",
+    "endpoints",
+    "max_duration_s",
+    "idle_audio",
+}
+IDLE_AUDIO = ("none", "silence")
 
 
 def load_scenario(path: Path | str) -> Scenario:
@@ -106,6 +118,11 @@ def scenario_from_dict(
     steps = data.get("steps") or []
     if not isinstance(steps, list):
         raise where.error("'steps' must be a list", ("steps",))
+    idle_audio = str(data.get("idle_audio", "none"))
+    if idle_audio not in IDLE_AUDIO:
+        raise where.error(
+            f"idle_audio: expected {' | '.join(IDLE_AUDIO)}, got {idle_audio!r}", ("idle_audio",)
+        )
     return Scenario(
         dialed=str(data["dialed"]),
         caller=str(data.get("caller", "")),
@@ -114,6 +131,7 @@ def scenario_from_dict(
         steps=tuple(_step(s, i, where, base_dir or Path.cwd()) for i, s in enumerate(steps)),
         endpoints=_endpoints(data.get("endpoints") or {}, where, base_dir or Path.cwd()),
         max_duration_s=float(data.get("max_duration_s", 600.0)),
+        idle_audio=idle_audio,
     )
 
 
@@ -181,11 +199,14 @@ def _endpoints(raw: Any, where: _Locator, base_dir: Path) -> dict[str, EndpointB
 
 
 def endpoint_behavior(spec: dict[str, Any], base_dir: Path | None = None) -> EndpointBehavior:
-    """`{answer_after: 2}` | `{never_answer: true}` | `{busy: true}` (+ `speak: file.wav`)."""
+    """`{answer_after: 2}` | `{never_answer: true}` | `{busy: true}` (+ `speak: file.wav`,
+    `hangup_after: 5`)."""
     speak = spec.get("speak")
+    hangup_after = spec.get("hangup_after")
     return EndpointBehavior(
         answer_after_s=float(spec.get("answer_after", 0.0)),
         never_answer=bool(spec.get("never_answer", False)),
         busy=bool(spec.get("busy", False)),
         speak=((base_dir or Path.cwd()) / speak) if speak else None,
+        hangup_after_s=float(hangup_after) if hangup_after is not None else None,
     )

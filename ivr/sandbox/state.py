@@ -1,37 +1,35 @@
-"""The sandbox switch's shared state and the primitives every feature module builds on.
+"""The sandbox switch's shared state: what exists, its tasks, its events, its media timeline.
 
 Role: `SwitchState` holds the channels, bridges, playbacks, live recordings and media links,
-owns every background task (`spawn`), emits events through the `EventHub`, and implements the
-steps every feature needs: find a channel the way Asterisk does (404 gone, 409 not in Stasis,
-412 wrong state), create one, enter Stasis, leave a bridge, and the hang-up sequence
-(`ChannelHangupRequest` (cause 32, soft, for a REST hangup), `ChannelLeftBridge` if bridged,
-`StasisEnd`, and `ChannelDestroyed` only for channels the app originated; see
-`docs/asterisk-behaviour.md`, "Calls and events"). It also keeps the request log and the
-injected faults the HTTP face applies.
+owns every background task (`spawn`), emits events through the `EventHub`, keeps the media
+`Timeline` (and its `Mixer`) and implements the lookups every feature needs: find a channel the
+way Asterisk does (404 gone, 409 not in Stasis, 412 wrong state), create one, enter Stasis. It
+also keeps the request log and the injected faults the HTTP face applies. Bridge membership
+and playback endings are `members.py`, hang-ups `hangup.py`, both built on this.
 
 Rules: one event loop, no locks; every task is owned here and cancelled on `stop()`; timings
 use the switch clock (`config.speed`). REST errors are raised as `AriErrorReply(status,
-message)` with Asterisk's messages. The feature modules (bridging, playback, recorder,
-extmedia, channels) import this module and never each other's owner; scenario calls are told
-what happens to their channel through the `CallObserver` protocol.
+message)` with Asterisk's messages. Scenario calls are told what happens to their channel
+through the `CallObserver` protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import itertools
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ivr.sandbox.config import AriErrorReply, EndpointBehavior, SandboxConfig, SwitchClock
 from ivr.sandbox.events import EventHub, Json
 from ivr.sandbox.media import MediaResolver
+from ivr.sandbox.mixer import Mixer
 from ivr.sandbox.model import (
-    CAUSE_TEXT,
     Bridge,
     BridgeId,
     Channel,
@@ -41,10 +39,9 @@ from ivr.sandbox.model import (
     Playback,
     PlaybackId,
 )
+from ivr.sandbox.timeline import Timeline, slot_of
 
 log = logging.getLogger(__name__)
-
-CAUSE_REST_HANGUP = 32  # AST_CAUSE_... flag seen in ChannelHangupRequest for REST DELETE
 
 
 @dataclass(slots=True)
@@ -106,7 +103,10 @@ class SwitchState:
         self.faults: list[Fault] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
-        self.seq = itertools.count(0)
+        self.seq = itertools.count(0)  # Local, Recorder and Announcer channel names
+        self.snoop_seq = itertools.count(0)
+        self.timeline = Timeline()
+        self.mixer = Mixer(self.timeline)
         self._epoch = int(time.time())
         self.hub.listeners.append(self._route_event)
 
@@ -189,7 +189,24 @@ class SwitchState:
             **kw,
         )
         self.channels[cid] = channel
+        self.timeline.born(cid, self.slot())
         return channel
+
+    @contextlib.contextmanager
+    def scripted(self, at_s: float) -> Iterator[None]:
+        """Events of a scripted far-end action are stamped with `at_s`, the switch time it was
+        scheduled for (the loop may run it late; switch time stays exact)."""
+        self.hub.pinned_s = at_s
+        try:
+            yield
+        finally:
+            self.hub.pinned_s = None
+
+    def slot(self, at_s: float | None = None) -> int:
+        """The timeline slot of switch time `at_s` (default: now, or a scripted action's time)."""
+        if at_s is None:
+            at_s = self.clock.now_s() if self.hub.pinned_s is None else self.hub.pinned_s
+        return slot_of(at_s)
 
     def observer_of(self, channel_id: str) -> CallObserver | None:
         return self.observers.get(channel_id)
@@ -233,93 +250,20 @@ class SwitchState:
 
     # ---- music on hold (heard by scenario calls) ---------------------------------------------
 
-    def start_moh(self, channel: Channel, moh_class: str) -> None:
+    def start_moh(self, channel: Channel, moh_class: str, *, heard_only: bool = False) -> None:
+        """Music on hold for `channel` (`heard_only`: bridge MOH, in the transcript only)."""
         if channel.moh_class is None:
             channel.moh_class = moh_class
+            if not heard_only:
+                self.timeline.open(self.timeline.moh, channel.id, self.slot(), None)
             observer = self.observer_of(channel.id)
             if observer is not None:
                 observer.heard_start(f"moh:{moh_class}", self.clock.now_s())
 
     def end_moh(self, channel: Channel) -> None:
         if channel.moh_class is not None:
+            self.timeline.close_all(self.timeline.moh, channel.id, self.slot())
             observer = self.observer_of(channel.id)
             if observer is not None:
                 observer.heard_end(f"moh:{channel.moh_class}", self.clock.now_s(), "stopped")
             channel.moh_class = None
-
-    # ---- leaving bridges, hanging up ---------------------------------------------------------
-
-    def leave_bridge(self, channel: Channel) -> None:
-        bridge = self.bridges.get(channel.bridge_id) if channel.bridge_id else None
-        channel.bridge_id = None
-        if bridge is None or channel.id not in bridge.channels:
-            return
-        if len(bridge.channels) == 2:
-            self.emit_channel(channel, "ChannelVarset", variable="BRIDGEPEER", value="")
-        bridge.channels.remove(channel.id)
-        self.emit_channel(channel, "ChannelLeftBridge", bridge=bridge.to_json())
-
-    def remove(self, channel: Channel) -> None:
-        channel.hung_up = True
-        self.channels.pop(channel.id, None)
-        for task in list(channel.tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
-
-    def destroy_channel(self, channel: Channel, cause: int) -> None:
-        self.emit_channel(channel, "ChannelDestroyed", cause=cause, cause_txt=CAUSE_TEXT[cause])
-        self.remove(channel)
-
-    def hangup_channel(self, channel: Channel, *, cause: int, soft: bool, by: str) -> None:
-        if channel.hung_up:
-            return
-        was_in_stasis = channel.in_stasis()
-        if channel.state == "Down" and channel.originated and not was_in_stasis:
-            self.emit_dial(channel, "CANCEL", channel.exten)
-        elif was_in_stasis:
-            request: dict[str, Any] = {"cause": CAUSE_REST_HANGUP, "soft": True} if soft else {}
-            self.emit_channel(channel, "ChannelHangupRequest", **(request or {"cause": cause}))
-        channel.hung_up = True
-        self.stop_channel_media(channel)
-        if channel.bridge_id is not None:
-            self.leave_bridge(channel)
-        if was_in_stasis:
-            channel.stasis = False
-            self.emit_channel(channel, "StasisEnd")
-        if channel.originated:
-            if was_in_stasis:
-                self.emit_channel(
-                    channel, "ChannelVarset", variable="STASISSTATUS", value="SUCCESS"
-                )
-            self.emit_channel(channel, "ChannelDestroyed", cause=cause, cause_txt=_cause_txt(cause))
-        self.remove(channel)
-        self.after_hangup(channel, cause, by)
-
-    def stop_channel_media(self, channel: Channel) -> None:
-        target = f"channel:{channel.id}"
-        for playback in list(self.playbacks.values()):
-            if playback.target_uri == target:
-                playback.stop.set()
-        for rec in list(self.live_recordings.values()):
-            if rec.target_uri == target:
-                rec.done.set()
-        self.end_moh(channel)
-
-    def after_hangup(self, channel: Channel, cause: int, by: str) -> None:
-        for snoop_id in list(self.snoops_of.pop(channel.id, ())):
-            if snoop_id in self.channels:
-                self.hangup_channel(self.channels[snoop_id], cause=16, soft=False, by=by)
-        if channel.spied_id is not None:
-            self.snoops_of.get(channel.spied_id, set()).discard(channel.id)
-        link = self.link_of.get(channel.id)
-        if link is not None and link.ws is not None and not link.ws.closed:
-            self.spawn(link.ws.close())
-        if channel.peer_id is not None and channel.peer_id in self.channels:
-            self.remove(self.channels[channel.peer_id])
-        observer = self.observer_of(channel.id)
-        if observer is not None:
-            observer.end(by, cause)
-
-
-def _cause_txt(cause: int) -> str:
-    return CAUSE_TEXT.get(cause, "Unknown")

@@ -226,6 +226,18 @@ async def _drive(switch: SandboxSwitch, j: Journey, tmp: Path) -> None:
     await j.req("POST", "/bridges/br/addChannel", channel=f"{caller},ag")
     await j.req("POST", "/bridges/br/removeChannel", channel="ag")
     await j.req("DELETE", "/channels/ag")
+    # A Local channel the app originates: its ;2 half sends ChannelCallerId, ChannelDialplan.
+    await j.req(
+        "POST",
+        "/channels",
+        "Channel",
+        endpoint="Local/8002@agents",
+        app=APP,
+        channelId="loc",
+        callerId="IVR <100>",
+    )
+    await until(lambda: j.seen("ChannelDialplan"), what="ChannelDialplan")
+    await j.req("DELETE", "/channels/loc")
     await j.req("DELETE", f"/channels/{caller}")
     await j.req("DELETE", "/bridges/br")
     await until(lambda: j.seen("BridgeDestroyed"), what="BridgeDestroyed")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 
 import ivr.cli
 from ivr.store import create_engine, migrate_engine
-from recordings import Recording, RecordingIndex, load_recordings_config
+from recordings import Recording, RecordingIndex, Source, load_recordings_config
 
 from .conftest import ROOT, T0, write_wav
 
@@ -88,7 +90,7 @@ def test_verify_ok_then_tampered_byte_exits_1(
     setup: Setup, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(setup, ["verify"], capsys) == (
-        0, "OK: 2 sealed recordings match their sha256\n", "",
+        0, "OK: 2 sealed recordings match their sha256 and cover their calls\n", "",
     )  # fmt: skip
     path = setup.storage / setup.emergency.file_path
     path.chmod(0o644)
@@ -149,3 +151,67 @@ def test_orphans_exit_1_when_found(setup: Setup, capsys: pytest.CaptureFixture[s
         f"ROW WITHOUT FILE 2 {lost}: sealed file missing",
         "2 orphan(s)",
     ])  # fmt: skip
+
+
+async def _call_recording(setup: Setup, call_id: str, seconds: float, span_s: float) -> Recording:
+    engine = create_engine(os.environ["IVR_DATABASE_URL"])
+    try:
+        index = RecordingIndex(
+            engine, setup.storage, load_recordings_config(ROOT / "config" / "recordings.yaml"),
+            now=lambda: T0,
+        )  # fmt: skip
+        rec = await index.open_recording(call_id, "emergency", source=Source.SNOOP, covers_from=T0)
+        sealed = await index.seal(
+            rec.name, write_wav(setup.storage.parent / "in" / f"{rec.name}.wav", seconds)
+        )
+        await index.close_span(call_id, "emergency", T0 + timedelta(seconds=span_s))
+        return sealed
+    finally:
+        await engine.dispose()
+
+
+async def test_a_44_byte_recording_of_a_two_minute_call_is_empty(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = await _call_recording(setup, "c3", 0.0, 120.0)
+    assert rec.size_bytes == 44
+    status, out, err = await asyncio.to_thread(run, setup, ["verify"], capsys)
+    assert (status, err) == (1, "")
+    assert out.splitlines() == [
+        f"EMPTY {rec.id} {setup.storage / rec.file_path}: no audio (44-byte file)",
+        "1 of 3 sealed recordings hold no audio",
+    ]
+
+
+async def test_short_calls_in_verify_and_coverage(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    short = await _call_recording(setup, "c4", 12.0, 118.4)
+    await _call_recording(setup, "c5", 59.5, 60.0)
+    status, out, _ = await asyncio.to_thread(run, setup, ["verify"], capsys)
+    assert status == 1
+    assert out.splitlines() == [
+        f"SHORT {short.id}: covers 12.0 s of a 118.4 s call",
+        "1 recorded call(s) not covered by their recordings",
+    ]
+    status, out, _ = await asyncio.to_thread(
+        run, setup, ["coverage", "--since", "2026-11-25"], capsys
+    )
+    assert status == 1
+    assert out.splitlines() == [
+        "2026-11-25T02:00:00+00:00 call c4 emergency: 12.0 s of 118.4 s (10%)"
+        f" recordings {short.id}",
+        "1 of 2 recorded calls covered below 95%",
+    ]
+    status, out, _ = await asyncio.to_thread(
+        run, setup, ["coverage", "--since", "2026-11-26"], capsys
+    )
+    assert (status, out) == (0, "OK: 0 recorded calls covered at 95% or more\n")
+
+
+def test_coverage_since_must_be_a_date(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(setup, ["coverage", "--since", "yesterday"], capsys)
+    assert (status, out) == (1, "")
+    assert err == (
+        "ivr: --since 'yesterday' is not a date; use e.g. 2026-12-01 or 2026-12-01T09:00+08:00\n"
+    )

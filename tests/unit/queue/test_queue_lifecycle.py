@@ -434,14 +434,6 @@ def test_offered_answered_bridged_then_the_agent_hangs_up() -> None:
     assert state == replace(W, phase=P.ENDED)
 
 
-def test_a_recorded_call_brings_the_agent_into_its_own_bridge() -> None:
-    own = replace(W, own_bridge="call-c1")
-    state, steps = run(own, AgentOffered(A, "PJSIP/8001", 15), ANSWERED, JOINED, LEFT)
-    assert steps[1][-1] == JoinBridge(A.channel_id, "call-c1", (A.channel_id,), create=False)
-    assert steps[3] == [StoreEnd(), HangUp(A.channel_id)]  # the recorded bridge is the call's
-    assert state.phase is P.ENDED
-
-
 def test_a_failed_dial_requeues_at_the_head_and_the_next_offer_rings() -> None:
     busy = AgentDialFailed(A.channel_id, "busy")
     state, steps = run(W, AgentOffered(A, "PJSIP/8001", 15), busy, OFFERED)

@@ -119,14 +119,27 @@ def test_bad_step_names_file_line_column() -> None:
     )
 
 
+def test_scenario_idle_audio_and_endpoint_hangup() -> None:
+    scenario = scenario_from_dict(
+        {
+            "dialed": "100",
+            "idle_audio": "silence",
+            "endpoints": {"Local/8001@agent-short": {"hangup_after": 5}},
+        }
+    )
+    assert scenario.idle_audio == "silence"
+    assert scenario.endpoints == {"Local/8001@agent-short": EndpointBehavior(hangup_after_s=5.0)}
+    assert scenario_from_dict({"dialed": "100"}).idle_audio == "none"
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         ({}, "missing 'dialed' (the number the caller dials)"),
         (
             {"dialed": "1", "colour": 1},
-            "unknown key 'colour' (known: caller, caller_name, dialed, endpoints, language, "
-            "max_duration_s, steps)",
+            "unknown key 'colour' (known: caller, caller_name, dialed, endpoints, idle_audio, "
+            "language, max_duration_s, steps)",
         ),
         (
             {"dialed": "1", "steps": [{"press": "12x"}]},
@@ -137,6 +150,10 @@ def test_bad_step_names_file_line_column() -> None:
             "wait: expected a number of seconds >= 0, got -1",
         ),
         ({"dialed": "1", "steps": [{"speak": "nope.wav"}]}, "speak: no such WAV file 'nope.wav'"),
+        (
+            {"dialed": "1", "idle_audio": "music"},
+            "idle_audio: expected none | silence, got 'music'",
+        ),
         (
             {"dialed": "1", "steps": [{"wait_for": "x"}]},
             "wait_for: expected prompt_end | prompt_start | answer, got 'x'",

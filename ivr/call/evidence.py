@@ -1,0 +1,217 @@
+"""The whole-call recording of a recorded flow: a snoop on the caller, recorded in watched parts.
+
+Why a snoop (docs/asterisk-behaviour.md, "Recording"): a prompt played to the caller's channel
+never reaches a bridge recording, and a bridge recording that gets no frame for 4 s ends by
+itself with an ordinary `RecordingFinished`. A snoop channel on the caller with `spy=both`
+carries everything the caller hears (channel and bridge prompts, the agent) and says, through
+bridges, holds and transfers; recording the snoop gives one continuous file, silence included.
+
+Lifecycle (one `WholeCallRecording` per recorded call, owned by its `CallRecordings`):
+- `start()`: the span starts now (`covers_from`, clock time); part 1 is opened in the index,
+  the snoop is created with an id bound to the call beforehand (its StasisStart and StasisEnd
+  reach this call's lane, never a new call), and once the snoop is in the app (its StasisStart,
+  or a bounded wait) its recording starts. The caller waits for it: the recording notice and
+  the read-backs are evidence too.
+- The watchdog: a part that finishes (or fails) while the call is up, or a snoop that leaves
+  the app while the caller is still there, is an incident: the next part (`-2`, `-3`, ...; a
+  new snoop if the old one is gone) starts at once, the ended part is sealed, a supervisor
+  alert `recording_gap` is raised and `ivr_recording_incidents_total` counts it.
+- `finish(ended_at)`: stop the current part, seal every part, close the span (`covers_to`)
+  of all parts in the index, hang up the snoop. `ivr recordings verify|coverage` compare what
+  the parts hold with that span.
+- Nothing here ever drops the caller: a failure is logged at ERROR (with the recording name),
+  alerted, and shows in `ivr recordings coverage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Protocol
+
+from ivr import ari
+from ivr.ari import AriError, AriRest, ChannelId
+from ivr.errors import IvrError
+
+log = logging.getLogger(__name__)
+
+SNOOP_READY_S = 2.0  # wall seconds to wait for the snoop's StasisStart before recording anyway
+
+Alert = Callable[[str, Mapping[str, str]], Awaitable[None]]
+Counter = Callable[[str], None]
+
+
+class EvidenceKeeper(Protocol):
+    """What the whole-call recording needs of the app (`RecordingKeeper` provides it)."""
+
+    async def open_part(
+        self, call_id: str, purpose: str, snoop_id: str, covers_from: datetime
+    ) -> str | None: ...  # the part's name; None: not indexed (logged)
+
+    async def stop(self, name: str) -> None: ...
+
+    async def seal(self, name: str) -> bool: ...
+
+    async def close_span(self, call_id: str, purpose: str, ended_at: datetime) -> None: ...
+
+
+class WholeCallRecording:
+    """The snoop recording of one call, in parts, with its watchdog."""
+
+    def __init__(
+        self,
+        keeper: EvidenceKeeper,
+        rest: AriRest,
+        bind: Callable[[str, str], None],
+        *,
+        key: str,
+        call_id: str,
+        channel_id: ChannelId,
+        app_name: str,
+        purpose: str,
+        now: Callable[[], float],
+        alert: Alert | None = None,
+        incident: Counter | None = None,
+    ) -> None:
+        self._keeper, self._rest, self._bind = keeper, rest, bind
+        self._key, self._call_id, self._channel = key, call_id, channel_id
+        self._app, self.purpose, self._now = app_name, purpose, now
+        self._alert, self._incident = alert, incident
+        self.covers_from: datetime | None = None
+        self.parts: list[str] = []  # every part's name, in order
+        self.current: str | None = None  # the part recording now
+        self._snoop: str | None = None
+        self._snoops = 0
+        self._snoop_up = asyncio.Event()
+        self._closing = False
+        self._caller_gone = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ events of the call
+
+    def caller_gone(self) -> None:
+        """The caller hung up: a part ending from now on is the call ending, not an incident."""
+        self._caller_gone = True
+
+    def on_event(self, event: ari.AriEvent) -> bool:
+        """Take the events of the snoop and of the parts; True if the event was ours."""
+        match event:
+            case ari.StasisStart(channel=ch) if ch.id == self._snoop:
+                self._snoop_up.set()
+                return True
+            case ari.StasisEnd(channel=ch) | ari.ChannelDestroyed(channel=ch) if (
+                ch.id == self._snoop
+            ):
+                self._snoop = None
+                self._watch("snoop_ended")
+                return True
+            case ari.RecordingFinished(recording=rec) if rec.name == self.current:
+                self.current = None
+                self._spawn(self._seal(rec.name))
+                self._watch("ended_early")
+                return True
+            case ari.RecordingFailed(recording=rec) if rec.name == self.current:
+                self.current = None
+                self._spawn(self._seal(rec.name))
+                self._watch("failed")
+                return True
+            case ari.RecordingFinished(recording=rec) | ari.RecordingFailed(recording=rec) if (
+                rec.name in self.parts
+            ):
+                return True
+        return False
+
+    # ------------------------------------------------------------------ start, watch, finish
+
+    async def start(self) -> None:
+        """Span from now; snoop and part 1. Never raises: a failure is logged and alerted."""
+        self.covers_from = datetime.fromtimestamp(self._now(), UTC)
+        await self._next_part("start")
+
+    def _watch(self, why: str) -> None:
+        if self._closing or self._caller_gone:
+            return
+        self._spawn(self._incident_of(why))
+
+    async def _incident_of(self, why: str) -> None:
+        ended = self.parts[-1] if self.parts else ""
+        log.error("call recording %s while the call is up (%s): starting the next part", why, ended)
+        if self._incident is not None:
+            self._incident(why)
+        if self.current is None:
+            await self._next_part(why)
+        if self._alert is not None:
+            fields = {"reason": why, "recording": ended, "call_id": self._call_id}
+            fields["purpose"] = self.purpose
+            try:
+                await self._alert("recording_gap", fields)
+            except IvrError as exc:  # the next part runs; the alert is best effort
+                log.error("recording gap alert not posted: %s", exc)
+
+    async def _next_part(self, why: str) -> None:
+        if self._closing or self._caller_gone or self.covers_from is None:
+            return
+        snoop = self._snoop or self._plan_snoop()
+        name = await self._keeper.open_part(self._call_id, self.purpose, snoop, self.covers_from)
+        if name is None:
+            return
+        try:
+            if self._snoop is None:
+                await self._new_snoop(snoop)
+            await self._rest.record(ChannelId(snoop), name, format="wav", if_exists="fail")
+        except AriError as exc:
+            log.error("call recording %s did not start (%s): %s", name, why, exc)
+            self.parts.append(name)  # indexed: `ivr recordings orphans` shows the gap
+            if why == "start" and self._alert is not None:
+                with contextlib.suppress(IvrError):
+                    await self._alert("recording_gap", {"reason": "not_started", "recording": name})
+            return
+        self.parts.append(name)
+        self.current = name
+        log.info("call recording part=%s snoop=%s (%s)", name, snoop, why)
+
+    def _plan_snoop(self) -> str:
+        self._snoops += 1
+        return f"{self._key}-rec{self._snoops}"
+
+    async def _new_snoop(self, snoop: str) -> None:
+        self._bind(snoop, self._key)  # before creation: its StasisStart is this call's
+        self._snoop_up.clear()
+        self._snoop = snoop
+        await self._rest.snoop(
+            self._channel, app=self._app, spy="both", app_args=f"snoop,{self._key}", snoop_id=snoop
+        )
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SNOOP_READY_S):
+                await self._snoop_up.wait()
+
+    async def finish(self) -> None:
+        """The call ended: stop the current part, seal every part, close the span."""
+        self._closing = True
+        ended_at = datetime.fromtimestamp(self._now(), UTC)
+        name, self.current = self.current, None
+        if name is not None:
+            await self._keeper.stop(name)
+            await self._seal(name)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks))
+        if self.parts:
+            await self._keeper.close_span(self._call_id, self.purpose, ended_at)
+        snoop, self._snoop = self._snoop, None
+        if snoop is not None:
+            with contextlib.suppress(AriError):
+                await self._rest.hangup(ChannelId(snoop))
+
+    async def _seal(self, name: str) -> None:
+        await self._keeper.seal(name)  # a failure is logged there
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+__all__ = ["EvidenceKeeper", "WholeCallRecording"]

@@ -1,0 +1,174 @@
+"""Replays the media timeline into the frames a party of the sandbox switch received.
+
+Role: Asterisk's frame paths as `docs/asterisk-behaviour.md` ("Bridges", "Recording")
+describes them, computed from the `Timeline` for a range of 20 ms slots:
+- what a channel's far end `sent` (speech frames, or steady silent frames);
+- what a bridge member `received`: a `simple_bridge` (two members) only passes the other
+  member's frames on, so a member gets a frame only when the other one sent one; a `softmix`
+  bridge (three or more) sends every member a mixed frame every 20 ms, silence included. A
+  channel playing a prompt to itself feeds nothing into its bridge; an announcer feeds its prompt;
+  a recorder feeds nothing;
+- what a channel `heard`: its bridge's frames, music on hold (silent frames here), and while
+  a prompt plays to the channel only that prompt;
+- what a `snoop` produces: a frame every 20 ms from its creation to its end, holding what the
+  spied channel says (`spy=in`), hears (`out`) or both.
+
+Rules: pure (numpy); nothing is changed. Audio is 8 kHz at source level (a recording applies
+its own gain when it writes the file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ivr.sandbox.timeline import SAMPLES_PER_SLOT, Membership, Span, Timeline
+
+Mask = npt.NDArray[np.bool_]
+Pcm = npt.NDArray[np.float32]
+
+_MAX_DEPTH = 4  # snoops of snoops / a snoop bridged with its own channel: stop somewhere
+
+
+@dataclass(slots=True)
+class Frames:
+    """Slots `[a, b)`: which carried a frame (`present`) and its samples (`pcm`, n x 160)."""
+
+    present: Mask
+    pcm: Pcm
+
+    @classmethod
+    def empty(cls, n: int) -> Frames:
+        return cls(np.zeros(n, dtype=bool), np.zeros((n, SAMPLES_PER_SLOT), dtype=np.float32))
+
+    def add(self, other: Frames) -> None:
+        """Mix `other` in (a frame is present where either has one)."""
+        self.pcm += other.pcm
+        self.present |= other.present
+
+    def override(self, other: Frames) -> None:
+        """Where `other` has a frame, it replaces this one."""
+        self.pcm[other.present] = other.pcm[other.present]
+        self.present |= other.present
+
+    def keep(self, mask: Mask) -> None:
+        self.present &= mask
+        self.pcm[~mask] = 0.0
+
+
+def span_mask(spans: Iterable[Span], a: int, b: int) -> Mask:
+    mask = np.zeros(b - a, dtype=bool)
+    for span in spans:
+        s, e = max(span.start, a), min(b if span.end is None else span.end, b)
+        if e > s:
+            mask[s - a : e - a] = True
+    return mask
+
+
+def span_frames(span: Span, a: int, b: int) -> Frames:
+    """A frame in every slot `span` covers: its clip's audio, then silence."""
+    out = Frames.empty(b - a)
+    s, e = max(span.start, a), min(b if span.end is None else span.end, b)
+    if e <= s:
+        return out
+    out.present[s - a : e - a] = True
+    if span.clip is not None:
+        first = (s - span.start) * SAMPLES_PER_SLOT
+        chunk = span.clip[first : first + (e - s) * SAMPLES_PER_SLOT]
+        flat = np.zeros((e - s) * SAMPLES_PER_SLOT, dtype=np.float32)
+        flat[: len(chunk)] = chunk
+        out.pcm[s - a : e - a] = flat.reshape(-1, SAMPLES_PER_SLOT)
+    return out
+
+
+class Mixer:
+    """Frame paths over a `Timeline` (see the module docstring)."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        self.tl = timeline
+
+    def sent(self, channel_id: str, a: int, b: int) -> Frames:
+        """Frames the far end of `channel_id` sent: speech, else steady silence if it does."""
+        out = Frames.empty(b - a)
+        for span in self.tl.idle.get(channel_id, ()):
+            out.add(span_frames(span, a, b))
+        for slot, pcm in self.tl.voice.get(channel_id, {}).items():
+            if a <= slot < b:
+                out.present[slot - a] = True
+                out.pcm[slot - a] = pcm
+        life = self.tl.lives.get(channel_id)
+        if life is not None:
+            out.keep(span_mask([life], a, b))  # speech logged ahead ends with the channel
+        return out
+
+    def busy(self, channel_id: str, a: int, b: int) -> Mask:
+        """Slots in which a prompt played to the channel itself."""
+        return span_mask(self.tl.played.get(channel_id, ()), a, b)
+
+    def _feed(self, member: Membership, a: int, b: int, depth: int) -> Frames:
+        """What `member` feeds into its bridge during its stay."""
+        if member.kind == "channel":
+            if member.key in self.tl.snoops:
+                out = self.snoop(member.key, a, b, depth + 1)
+            else:
+                out = self.sent(member.key, a, b)
+                out.keep(~self.busy(member.key, a, b))
+        elif member.kind in ("announcer", "moh"):
+            out = span_frames(member.span, a, b)
+        else:
+            out = Frames.empty(b - a)
+        out.keep(span_mask([member.span], a, b))
+        return out
+
+    def received(self, bridge_id: str, key: str, a: int, b: int, depth: int = 0) -> Frames:
+        """What member `key` received from bridge `bridge_id` while in it."""
+        members = self.tl.members.get(bridge_id, [])
+        count = np.zeros(b - a, dtype=np.int32)
+        for member in members:
+            count += span_mask([member.span], a, b)
+        out = Frames.empty(b - a)
+        if depth <= _MAX_DEPTH:
+            for member in members:
+                if member.key != key:
+                    out.add(self._feed(member, a, b, depth))
+        out.present |= count >= 3  # softmix: a mixed frame every 20 ms
+        out.keep(span_mask([m.span for m in members if m.key == key], a, b))
+        return out
+
+    def heard(self, channel_id: str, a: int, b: int, depth: int = 0) -> Frames:
+        """What `channel_id` heard: its bridges, music on hold, and its own prompts alone."""
+        out = Frames.empty(b - a)
+        for bridge_id in self.tl.bridges_of(channel_id):
+            out.add(self.received(bridge_id, channel_id, a, b, depth))
+        for span in self.tl.moh.get(channel_id, ()):
+            out.add(span_frames(span, a, b))
+        for span in self.tl.played.get(channel_id, ()):
+            out.override(span_frames(span, a, b))
+        return out
+
+    def snoop(self, snoop_id: str, a: int, b: int, depth: int = 0) -> Frames:
+        """A snoop channel's frames: one every 20 ms while it lives."""
+        snoop = self.tl.snoops[snoop_id]
+        out = span_frames(Span(snoop.span.start, snoop.span.end), a, b)
+        if depth <= _MAX_DEPTH:
+            if snoop.spy in ("in", "both"):
+                out.add(self.sent(snoop.spied, a, b))
+            if snoop.spy in ("out", "both"):
+                out.add(self.heard(snoop.spied, a, b, depth + 1))
+        out.keep(span_mask([snoop.span], a, b))
+        return out
+
+    def channel_output(self, channel_id: str, a: int, b: int) -> Frames:
+        """What a recording of the channel gets: a snoop's frames, else what its far end sent."""
+        if channel_id in self.tl.snoops:
+            return self.snoop(channel_id, a, b)
+        return self.sent(channel_id, a, b)
+
+    def heard_and_said(self, channel_id: str, a: int, b: int) -> Frames:
+        """Everything audible on the channel (what a `spy=both` snoop on it would record)."""
+        out = self.sent(channel_id, a, b)
+        out.add(self.heard(channel_id, a, b))
+        return out
