@@ -108,12 +108,15 @@ class RecordingIndex:
         account: str | None = None,
         started_at: datetime | None = None,
         covers_from: datetime | None = None,
+        number: int | None = None,
     ) -> Recording:
         """Index a recording about to start; pass the returned `.name` to ARI `record`.
 
         `account` may be the full number: only its masked form is stored. `covers_from`: the
         call recording of a call must cover it from that moment (its end comes with
-        `close_span`); every part of the call carries the same start.
+        `close_span`); every part of the call carries the same start. `number`: claim that part
+        number (the caller already started ARI on `recording_name(call_id, purpose, number)`);
+        taken already: `RecordingsError`.
         """
         naming.check_call_id(call_id)
         started = started_at or self._now()
@@ -125,10 +128,9 @@ class RecordingIndex:
             "legal_hold": False, "covers_from": covers_from,
         }  # fmt: skip
         day = self.policy.local_day(started)
-        for _attempt in range(3):
-            name = naming.recording_name(
-                call_id, purpose, await self._next_number(call_id, purpose)
-            )
+        for _attempt in range(1 if number is not None else 3):
+            n = number if number is not None else await self._next_number(call_id, purpose)
+            name = naming.recording_name(call_id, purpose, n)
             relpath = str(naming.storage_relpath(name, day))
             try:
                 async with self._sessions.begin() as session:

@@ -7,11 +7,12 @@ carries everything the caller hears (channel and bridge prompts, the agent) and 
 bridges, holds and transfers; recording the snoop gives one continuous file, silence included.
 
 Lifecycle (one `WholeCallRecording` per recorded call, owned by its `CallRecordings`):
-- `start()`: the span starts now (`covers_from`, clock time); part 1 is opened in the index,
-  the snoop is created with an id bound to the call beforehand (its StasisStart and StasisEnd
-  reach this call's lane, never a new call), and once the snoop is in the app (its StasisStart,
-  or a bounded wait) its recording starts. The caller waits for it: the recording notice and
-  the read-backs are evidence too.
+- `start()`: the span starts now (`covers_from`, clock time). The snoop is created with an id
+  bound to the call beforehand (its StasisStart and StasisEnd reach this call's lane, never a
+  new call); once it is in the app (its StasisStart, or a bounded wait) part 1 is recorded.
+  Each part (`<call>-<purpose>-<n>`) is indexed beside those ARI requests, not before them: a
+  gap in the evidence is measured in milliseconds. The caller waits for part 1: the recording
+  notice and the read-backs are evidence too.
 - The watchdog: a part that finishes (or fails) while the call is up, or a snoop that leaves
   the app while the caller is still there, is an incident: the next part (`-2`, `-3`, ...; a
   new snoop if the old one is gone) starts at once, the ended part is sealed, a supervisor
@@ -47,9 +48,11 @@ Counter = Callable[[str], None]
 class EvidenceKeeper(Protocol):
     """What the whole-call recording needs of the app (`RecordingKeeper` provides it)."""
 
+    def part_name(self, call_id: str, purpose: str, number: int) -> str: ...
+
     async def open_part(
-        self, call_id: str, purpose: str, snoop_id: str, covers_from: datetime
-    ) -> str | None: ...  # the part's name; None: not indexed (logged)
+        self, call_id: str, purpose: str, number: int, snoop_id: str, covers_from: datetime
+    ) -> bool: ...  # False: not indexed (logged)
 
     async def stop(self, name: str) -> None: ...
 
@@ -155,14 +158,17 @@ class WholeCallRecording:
         if self._closing or self._caller_gone or self.covers_from is None:
             return
         snoop = self._snoop or self._plan_snoop()
-        name = await self._keeper.open_part(self._call_id, self.purpose, snoop, self.covers_from)
-        if name is None:
-            return
+        number = len(self.parts) + 1
+        name = self._keeper.part_name(self._call_id, self.purpose, number)
+        index = asyncio.ensure_future(
+            self._keeper.open_part(self._call_id, self.purpose, number, snoop, self.covers_from)
+        )  # beside ARI, not before it: a gap in the evidence is measured in milliseconds
         try:
             if self._snoop is None:
                 await self._new_snoop(snoop)
             await self._rest.record(ChannelId(snoop), name, format="wav", if_exists="fail")
         except AriError as exc:
+            await index
             log.error("call recording %s did not start (%s): %s", name, why, exc)
             self.parts.append(name)  # indexed: `ivr recordings orphans` shows the gap
             if why == "start" and self._alert is not None:
@@ -172,6 +178,7 @@ class WholeCallRecording:
         self.parts.append(name)
         self.current = name
         log.info("call recording part=%s snoop=%s (%s)", name, snoop, why)
+        await index  # the seal needs the row; a failure was logged (orphans/pick-up report it)
 
     def _plan_snoop(self) -> str:
         self._snoops += 1

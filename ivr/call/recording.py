@@ -28,6 +28,7 @@ from ivr import ari
 from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
 from ivr.call.evidence import Alert, Counter, WholeCallRecording
 from recordings import RecordingIndex, RecordingsError, Source
+from recordings.naming import recording_name
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +43,22 @@ class RecordingKeeper:
         self.index = index
         self._rest = rest
 
+    def part_name(self, call_id: str, purpose: str, number: int) -> str:
+        return recording_name(call_id, purpose, number)
+
     async def open_part(
-        self, call_id: str, purpose: str, snoop_id: str, covers_from: datetime
-    ) -> str | None:
-        """Index the next part of a call recording (a snoop); its name, or None (logged)."""
+        self, call_id: str, purpose: str, number: int, snoop_id: str, covers_from: datetime
+    ) -> bool:
+        """Index part `number` of a call recording (a snoop); False if it failed (logged)."""
         try:
-            rec = await self.index.open_recording(
-                call_id, purpose, source=Source.SNOOP, source_id=snoop_id, covers_from=covers_from
-            )
+            await self.index.open_recording(
+                call_id, purpose, source=Source.SNOOP, source_id=snoop_id,
+                covers_from=covers_from, number=number,
+            )  # fmt: skip
         except Exception:  # SQL down, bad purpose...: the caller is never dropped for it
-            log.exception("call recording (%s) not indexed", purpose)
-            return None
-        return rec.name
+            log.exception("call recording part %d (%s) not indexed", number, purpose)
+            return False
+        return True
 
     async def close_span(self, call_id: str, purpose: str, ended_at: datetime) -> None:
         try:

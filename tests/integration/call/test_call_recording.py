@@ -166,10 +166,8 @@ async def test_talking_with_the_desk_is_recorded_and_a_stopped_part_is_followed(
         assert first is not None
         assert app.switch is not None
         await app.switch.clock.sleep(6.0)  # talking
-        before = app.clock.now_s()
         await session.deps.rest.stop_recording(first)  # someone stops it: an incident
         await until(lambda: whole.current not in (None, first), timeout_s=10, what="part 2")
-        assert (app.clock.now_s() - before) <= 1.0  # the next part within 1 s of call time
         await app.switch.clock.sleep(16.0)  # the rest of the agent's 20 s
         driver.hang_up()
         transcript = await driver.ended(timeout_s=60)
@@ -182,7 +180,7 @@ async def test_talking_with_the_desk_is_recorded_and_a_stopped_part_is_followed(
         assert {p.covers_from for p in parts} == {parts[0].covers_from}  # one call, linked
         assert transcript.ended_s is not None
         call_s = transcript.ended_s - (transcript.answered_s or transcript.started_s)
-        assert abs(covered_s(parts) - call_s) <= 1.0
+        assert abs(covered_s(parts) - call_s) <= 1.0  # so part 2 started within 1 s
         heard = app.switch.media_log(driver.channel_id)
         recorded = [r for p in parts for r in rms_per_second(app.recordings.path_of(p))]
         assert agreement(recorded, heard) >= 0.9  # the seam may split one second
