@@ -171,6 +171,7 @@ async def build_services(
         unbind=router.dispatcher.unbind,
         outbound_dial=s.calls.outbound_dial,
         prompts=prompts,
+        released=router.queue_released,
     )
     handoff.start()
     closers.add(handoff.aclose)
