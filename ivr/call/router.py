@@ -79,7 +79,8 @@ class CallRouter:
         self._queue: QueueEvents | None = None
         self._connections = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self.opened: list[Callable[[str], None]] = []  # told each new call's key (tests, metrics)
+        self.opened: list[Callable[[str], None]] = []  # told each new call's key (ownership)
+        self.closed: list[Callable[[str], None]] = []  # told each call whose lane ends
 
     def start(self, events: AriEvents, deps: SessionDeps, queue: QueueEvents | None) -> None:
         """Consume `events` from now on (built with `on_connected=router.on_connected`); new
@@ -154,12 +155,17 @@ class CallRouter:
     def _call_done(self, key: str) -> None:
         self.sessions.pop(key, None)
         if self._queue is None or not self._queue.holds(key):
-            self.dispatcher.finish(key)  # else the queue still needs it (`queue_released`)
+            self._finish(key)  # else the queue still needs it (`queue_released`)
 
     def queue_released(self, key: str) -> None:
         """The queue no longer holds call `key`: end its lane unless its session runs."""
         if key not in self.sessions:
-            self.dispatcher.finish(key)
+            self._finish(key)
+
+    def _finish(self, key: str) -> None:
+        self.dispatcher.finish(key)
+        for listener in self.closed:
+            listener(key)
 
     async def _lane(self, key: str, event: ari.AriEvent) -> None:
         if self._queue is not None and self._queue.owns(event):
