@@ -8,8 +8,9 @@ them runs any more), and on every beat the calls of instances whose lease expire
 
 Reclaiming one call (its key is the caller's channel id, the queue store's call id):
 - a call the hand-off of this process holds is left alone (adopted meanwhile);
-- a caller channel still up on the switch, not held here, is hung up (cause `recovered`):
-  nobody drives it any more (adoption is not built yet);
+- a caller channel still up on the switch, not held here, is hung up with every leg of the
+  call (agent leg, callback leg, snoops): nobody drives them any more (adoption of surviving
+  channels is not built yet);
 - the queue entry: waiting -> removed (`lost`); a callback request waiting for its turn is
   kept in line; offered (an agent ringing) -> removed, the agent freed; connected -> ended,
   the agent to wrap-up (handle time recorded); then an agent freed that way is set
@@ -159,12 +160,17 @@ class Recovery:
         log.warning("call=%s of instance=%s reclaimed (row closed: %s)", key, instance, closed)
 
     async def _hang_up_if_up(self, key: str) -> None:
-        try:
-            await self._rest.get_channel(ChannelId(key))
-        except ChannelGone:
-            return
-        with contextlib.suppress(ChannelGone):
-            await self._rest.hangup(ChannelId(key))
+        """Hang up the caller's channel and every leg of the call still up (ours by their
+        names: `agent-<key>-<n>`, `callback-<key>`, `<key>-...` snoops and media)."""
+        for channel in await self._rest.list_channels():
+            cid = channel.id
+            if (
+                cid == key
+                or cid.startswith((f"agent-{key}-", f"{key}-"))
+                or cid == f"callback-{key}"
+            ):
+                with contextlib.suppress(ChannelGone):
+                    await self._rest.hangup(ChannelId(cid))
 
     async def _recovered(self, agent: str, now_s: float) -> None:
         record = await self._store.get_agent(AgentId(agent))

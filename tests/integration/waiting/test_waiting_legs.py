@@ -85,7 +85,8 @@ async def test_callback_legs_after_the_requester_hung_up_are_bridged_not_menued(
         switch = app.switch
         await until(lambda: agent_leg not in switch.channels, what="the agent leg hung up")
         assert opened == []
-        assert driver.channel_id not in app.dispatcher.active_calls  # its lane ended too
+        key = driver.channel_id
+        await until(lambda: key not in app.dispatcher.active_calls, what="its lane ended too")
 
 
 async def test_a_tagged_leg_without_owner_is_hung_up_not_taken_for_a_call(
