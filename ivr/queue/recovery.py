@@ -139,6 +139,7 @@ class Recovery:
 
     async def _settle(self, key: str, instance: str) -> None:
         if self._holds(key):
+            await self.leases.own(key)  # running here (adopted meanwhile): still ours
             return
         cause = "recovered"
         await self._hang_up_if_up(key)
