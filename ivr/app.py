@@ -54,6 +54,7 @@ from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
 from ivr.queue.alerts import AlertingProviders, supervisor_alerts
 from ivr.queue.local_redis import LocalRedis, start_local_redis
+from ivr.queue.recovery import Recovery
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.settings import Settings
@@ -133,6 +134,7 @@ class Services:
     router: CallRouter
     http: WebServer
     handoff: RedisQueueHandoff
+    recovery: Recovery
     speech: SpeechService | None  # None: no speech models, every menu is DTMF-only
     deps: SessionDeps
     events: AriEvents
@@ -163,15 +165,10 @@ async def build_services(
     closers.add(http.aclose)
     prompts = HttpPromptMedia(renderer, http.url)
     handoff = RedisQueueHandoff(
-        queue_store,
-        rest,
-        clock,
-        app=s.ari.app,
-        bind=router.dispatcher.bind,
-        unbind=router.dispatcher.unbind,
-        outbound_dial=s.calls.outbound_dial,
-        prompts=prompts,
-    )
+        queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
+        unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
+        released=router.queue_released,
+    )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
     speech = _speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
@@ -186,7 +183,13 @@ async def build_services(
     events = AriEvents(
         ari_url, username, password, s.ari.app, on_connected=router.on_connected, observer=observer
     )
+    recovery = Recovery(queue_store, rest, clock, instance=s.ari.app, holds=handoff.holds,
+        close_lost=sql.store.close_lost)  # fmt: skip  # one ARI app name (its channels), one owner
+    await recovery.start()  # own leftovers settled before any new call is taken
+    router.opened.append(recovery.own)
+    router.closed.append(recovery.disown)
     router.start(events, deps, handoff)
+    closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -196,8 +199,8 @@ async def build_services(
         clock=clock, metrics=metrics, store=sql.store, providers=sql.providers,
         call_records=sql.call_records, users=sql.users, recordings=sql.recordings,
         flow_versions=flow_versions, redis=redis, queue_store=queue_store, renderer=renderer,
-        switch=switch, rest=rest, router=router, http=http, handoff=handoff, speech=speech,
-        deps=deps, events=events,
+        switch=switch, rest=rest, router=router, http=http, handoff=handoff, recovery=recovery,
+        speech=speech, deps=deps, events=events,
     )  # fmt: skip
 
 
@@ -224,11 +227,8 @@ async def _open_sql(settings: Settings, root: Path, clock: Clock, closers: Close
     call_records.start()
     closers.add(call_records.aclose)
     users = UserStore(store.engine)  # tables migrated by CallStore.open
-    recordings = RecordingIndex(
-        store.engine,
-        _under(root, settings.paths.recordings),
-        load_recordings_config(config_dir / "recordings.yaml"),
-    )
+    kept = load_recordings_config(config_dir / "recordings.yaml")
+    recordings = RecordingIndex(store.engine, _under(root, settings.paths.recordings), kept)
     return _Sql(store, providers, call_records, users, recordings)
 
 

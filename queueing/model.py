@@ -37,6 +37,7 @@ class QueueResult(enum.StrEnum):
     TIMED_OUT = "timed_out"
     CALLBACK = "callback"
     VOICE_MESSAGE = "voice_message"
+    LOST = "lost"  # its app instance died and the caller was gone (`ivr.queue.recovery`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,13 @@ Rules:
   (the call key), with its own task and lane. Related channels, bridges and playbacks are bound
   to their call (`dispatcher.bind`) before they are created, so their events reach its lane and
   never open a call (docs/asterisk-behaviour.md, "Calls and events").
+- Every leg the app originates is tagged (`leg_tag`): appArgs `agent,<key>`, `callback,<key>`,
+  `snoop,<key>` name its role and owning call; an external media channel (ARI gives it no
+  appArgs) is named `<key>-asr<n>-media`. A tagged leg NEVER opens a call: its StasisStart goes
+  to its owner's lane (agent and callback legs to the queue, even after the caller's own
+  session ended: a callback), and a tagged leg without an owner is hung up and logged.
+- A call's lane stays open while the queue holds the call (a callback kept in line after its
+  requester hung up); it is finished once neither the session nor the queue holds it.
 - In a lane, an event the queue owns (agent legs, waiting announcements, a waiting caller's
   exit keys) goes to the queue; any other event goes to the session.
 - A lane that overflows ends its call safely (cause `overflow`); when a call's task ends, its
@@ -22,8 +29,10 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+import re
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from ivr import ari
@@ -34,6 +43,17 @@ from ivr.call.session import CallSession
 log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 5.0
+LEG_ROLES = frozenset({"agent", "callback", "snoop"})  # appArgs roles of the legs we originate
+QUEUE_ROLES = frozenset({"agent", "callback"})  # legs the queue hand-off owns
+MEDIA_ID = re.compile(r"(?P<key>.+)-asr\d+-media")  # speech media channels (no appArgs in ARI)
+
+
+def leg_tag(event: ari.StasisStart) -> tuple[str, str] | None:
+    """(role, owning call key) of a leg the app originated; None for an inbound call."""
+    if len(event.args) >= 2 and event.args[0] in LEG_ROLES:
+        return event.args[0], ",".join(event.args[1:])
+    media = MEDIA_ID.fullmatch(event.channel.id)
+    return ("media", media["key"]) if media else None
 
 
 class QueueEvents(Protocol):
@@ -42,6 +62,8 @@ class QueueEvents(Protocol):
     def owns(self, event: ari.AriEvent) -> bool: ...
 
     async def handle(self, event: ari.AriEvent) -> None: ...
+
+    def holds(self, key: str) -> bool: ...
 
 
 class CallRouter:
@@ -57,6 +79,8 @@ class CallRouter:
         self._queue: QueueEvents | None = None
         self._connections = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self.opened: list[Callable[[str], None]] = []  # told each new call's key (ownership)
+        self.closed: list[Callable[[str], None]] = []  # told each call whose lane ends
 
     def start(self, events: AriEvents, deps: SessionDeps, queue: QueueEvents | None) -> None:
         """Consume `events` from now on (built with `on_connected=router.on_connected`); new
@@ -92,8 +116,29 @@ class CallRouter:
 
     def on_event(self, event: ari.AriEvent) -> None:
         key = self.dispatcher.dispatch(event)
-        if key is None and isinstance(event, ari.StasisStart):
+        if key is not None or not isinstance(event, ari.StasisStart):
+            return
+        tag = leg_tag(event)
+        if tag is None:
             self._open_call(event)
+        else:
+            self._tagged_leg(event, *tag)
+
+    def _tagged_leg(self, event: ari.StasisStart, role: str, owner: str) -> None:
+        """A leg we originated whose id is not bound (any more): its owner's, or hung up."""
+        queue = self._queue
+        if role in QUEUE_ROLES and queue is not None and queue.holds(owner):
+            self.dispatcher.open_call(owner)  # the caller's session may be over (a callback)
+            self.dispatcher.bind(event.channel.id, owner)
+            self.dispatcher.dispatch(event, owner)
+            return
+        leg = event.channel.id
+        log.warning("orphan %s leg=%s of call=%s (no owner here): hanging up", role, leg, owner)
+        self._spawn(self._hang_up(leg), f"orphan-{leg}")
+
+    async def _hang_up(self, leg: str) -> None:
+        with contextlib.suppress(AriError):
+            await self._rest.hangup(ari.ChannelId(leg))
 
     def _open_call(self, event: ari.StasisStart) -> None:
         assert self._deps is not None, "CallRouter.start() not called"
@@ -104,10 +149,23 @@ class CallRouter:
         task = self._spawn(session.run(), f"call-{key}")
         task.add_done_callback(lambda _t: self._call_done(key))
         self.dispatcher.dispatch(event, key)
+        for listener in self.opened:
+            listener(key)
 
     def _call_done(self, key: str) -> None:
         self.sessions.pop(key, None)
+        if self._queue is None or not self._queue.holds(key):
+            self._finish(key)  # else the queue still needs it (`queue_released`)
+
+    def queue_released(self, key: str) -> None:
+        """The queue no longer holds call `key`: end its lane unless its session runs."""
+        if key not in self.sessions:
+            self._finish(key)
+
+    def _finish(self, key: str) -> None:
         self.dispatcher.finish(key)
+        for listener in self.closed:
+            listener(key)
 
     async def _lane(self, key: str, event: ari.AriEvent) -> None:
         if self._queue is not None and self._queue.owns(event):

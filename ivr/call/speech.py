@@ -208,7 +208,13 @@ class CallSpeech:
         ids.created.add(ids.bridge)
         await rest.create_bridge("mixing", bridge_id=ids.bridge)
         ids.created.add(ids.snoop)
-        await rest.snoop(self._channel, app=svc.app_name, spy="in", snoop_id=ids.snoop)
+        await rest.snoop(
+            self._channel,
+            app=svc.app_name,
+            spy="in",
+            app_args=f"snoop,{self._key}",
+            snoop_id=ids.snoop,
+        )
         await rest.add_channel(ids.bridge, ids.snoop)
         ids.created.add(ids.media)
         channel = await rest.external_media(

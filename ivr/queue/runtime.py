@@ -24,7 +24,9 @@ Rules:
   harmless: no agent is left reserved and no caller left in silence.
 - An exit key's actions run in a task of their own: a confirmation waits for its
   `PlaybackFinished`, which arrives in the same lane as the key.
-- Events about a call this process does not hold (any more) are dropped.
+- Events about a call this process does not hold (any more) are dropped; `holds(key)` says
+  whether a call is held, and `released(key)` is told when one leaves (the router keeps the
+  call's event lane open until then: a callback outlives its requester's session).
 """
 
 from __future__ import annotations
@@ -125,12 +127,14 @@ class RedisQueueHandoff:
         unbind: Callable[[str], None],
         outbound_dial: str,
         prompts: PromptMedia | None = None,
+        released: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._rest = rest
         self._clock = clock
         self._bind = bind
         self._unbind = unbind
+        self._released = released  # told when a call leaves this hand-off (the router's lane)
         self._calls: dict[str, _Held] = {}
         self._legs: dict[str, tuple[str, bool]] = {}  # leg -> (call key, is the client's)
         self._wanting: dict[str, str] = {}  # call key -> queue: the router's view (no agent yet)
@@ -189,6 +193,10 @@ class RedisQueueHandoff:
     @property
     def waiting(self) -> frozenset[str]:
         return frozenset(self._calls)
+
+    def holds(self, key: str) -> bool:
+        """Whether call `key` is held here (waiting, ringing, bridged or a callback)."""
+        return key in self._calls
 
     # ------------------------------------------------------------------ facts in
 
@@ -286,6 +294,8 @@ class RedisQueueHandoff:
         if stepped.ended:
             self._disarm(held)
             self._announcer.close(held.call)
+            if self._released is not None:
+                self._released(held.call.key)
 
     def _route_legs(self, key: str, before: Waiting, after: Waiting) -> None:
         """Bind the legs and bridge `after` holds to the call's lane; unbind those it dropped."""

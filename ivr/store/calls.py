@@ -185,6 +185,17 @@ class CallStore:
         """End a call: outcome (e.g. `queued`, `hangup`, `completed`) and the hangup cause."""
         await self._update(call_id, ended_at=at or self._now(), outcome=outcome, hangup_cause=cause)
 
+    async def close_lost(self, channel_id: str, cause: str, at: datetime | None = None) -> bool:
+        """Close the open row of call `channel_id` with outcome `lost` (its app instance died);
+        False when there is none (already closed rows are never closed twice)."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(CallRow)
+                .where(CallRow.channel_id == channel_id, CallRow.ended_at.is_(None))
+                .values(ended_at=at or self._now(), outcome="lost", hangup_cause=cause)
+            )
+        return bool(getattr(result, "rowcount", 0))
+
     async def append_trace(
         self, call_id: CallRowId, entries: Sequence[TraceLike], at: datetime | None = None
     ) -> None:

@@ -1,0 +1,181 @@
+"""Ownership and recovery: this instance's lease, and reclaiming what a dead instance owned.
+
+`Recovery` keeps this instance's lease (`queueing.leases.Leases`: renewed every
+`RENEW_EVERY_S` of clock time, lasting `LEASE_S`) and its owned set: the router tells it each
+call it opens (`own`) and each call whose lane ends (`disown`), applied in order by one task.
+At start it takes over its own leftovers (the same instance id before a crash: nothing of
+them runs any more), and on every beat the calls of instances whose lease expired.
+
+Reclaiming one call (its key is the caller's channel id, the queue store's call id):
+- a call the hand-off of this process holds is left alone (adopted meanwhile);
+- a caller channel still up on the switch, not held here, is hung up with every leg of the
+  call (agent leg, callback leg, snoops): nobody drives them any more (adoption of surviving
+  channels is not built yet);
+- the queue entry: waiting -> removed (`lost`); a callback request waiting for its turn is
+  kept in line; offered (an agent ringing) -> removed, the agent freed; connected -> ended,
+  the agent to wrap-up (handle time recorded); then an agent freed that way is set
+  not-ready with reason `recovered` when it is not already free;
+- the SQL call row, if still open, is closed with outcome `lost` and the cause (`close_lost`:
+  closes only a row with no end, so a row is never closed twice).
+
+Rules: Redis or ARI failing during a beat is logged (one line) and retried at the next beat;
+`aclose` stops the task within a bounded wait and releases the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
+from ivr.clock import Clock
+from queueing.errors import QueueStoreError
+from queueing.leases import RENEW_EVERY_S, Leases
+from queueing.model import AgentState, QueueCallState, QueueResult
+from queueing.policy import AgentId, CallKey
+from queueing.store import RedisQueueStore
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 2.0
+FREE = frozenset(
+    {AgentState.READY, AgentState.WRAP_UP, AgentState.LOGGED_OUT, AgentState.NOT_READY}
+)
+CloseLost = Callable[[str, str], Awaitable[bool]]  # (call key, cause) -> a row was closed
+
+
+class Recovery:
+    """The lease heartbeat, the owned set, and the reclaiming of expired leases."""
+
+    def __init__(
+        self,
+        store: RedisQueueStore,
+        rest: AriRest,
+        clock: Clock,
+        *,
+        instance: str,
+        holds: Callable[[str], bool],
+        close_lost: CloseLost,
+    ) -> None:
+        self.leases = Leases(store.client, instance, prefix=store.prefix)
+        self._store = store
+        self._rest = rest
+        self._clock = clock
+        self._holds = holds
+        self._close_lost = close_lost
+        self._ops: asyncio.Queue[tuple[bool, str]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+        self._failing = False
+        self.reclaimed: list[str] = []  # call keys reclaimed by this instance (tests, logs)
+
+    async def start(self) -> None:
+        """Settle this instance's own leftovers and expired leases, then beat on."""
+        await self._beat_logged(own_leftovers=True)
+        self._tasks = [
+            asyncio.create_task(self._beat_forever(), name="lease-beat"),
+            asyncio.create_task(self._apply_ops(), name="lease-owned"),
+        ]
+
+    async def aclose(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+        with contextlib.suppress(QueueStoreError):
+            await self.leases.release()
+
+    def own(self, key: str) -> None:
+        self._ops.put_nowait((True, key))
+
+    def disown(self, key: str) -> None:
+        self._ops.put_nowait((False, key))
+
+    async def _apply_ops(self) -> None:
+        while True:
+            owned, key = await self._ops.get()
+            try:
+                await (self.leases.own(key) if owned else self.leases.disown(key))
+            except QueueStoreError as exc:
+                log.warning("call=%s ownership not recorded: %s", key, exc)
+
+    async def _beat_forever(self) -> None:
+        while not self._stopping.is_set():
+            await self._clock.sleep(RENEW_EVERY_S)
+            await self._beat_logged()
+
+    async def _beat_logged(self, *, own_leftovers: bool = False) -> None:
+        try:
+            await self.beat(own_leftovers=own_leftovers)
+        except (QueueStoreError, AriError) as exc:
+            if not self._failing:
+                self._failing = True
+                log.warning("lease beat failed (retrying every beat): %s", exc)
+            return
+        if self._failing:
+            self._failing = False
+            log.warning("lease beat works again")
+
+    async def beat(self, *, own_leftovers: bool = False) -> None:
+        """Renew the lease; reclaim own leftovers (at start) and expired instances' calls."""
+        now = self._clock.now_s()
+        await self.leases.renew(now)
+        if own_leftovers:
+            await self.reclaim(self.leases.instance, now)
+        for dead in await self.leases.expired(now):
+            await self.reclaim(dead, now)
+
+    async def reclaim(self, instance: str, now_s: float) -> list[str]:
+        """Take over and settle the calls `instance` owned (see the module docstring)."""
+        keys = await self.leases.take(instance, now_s)
+        if keys:
+            log.warning("reclaiming %d calls of instance=%s", len(keys), instance)
+        for key in keys:
+            await self._settle(key, instance)
+        return keys
+
+    async def _settle(self, key: str, instance: str) -> None:
+        if self._holds(key):
+            await self.leases.own(key)  # running here (adopted meanwhile): still ours
+            return
+        cause = "recovered"
+        await self._hang_up_if_up(key)
+        record = await self._store.get_call(CallKey(key))
+        now = self._clock.now_s()
+        if record is not None:
+            agent = record.agent_id
+            if record.state is QueueCallState.CONNECTED:
+                await self._store.end_call(CallKey(key), now)
+            elif record.callback_number and record.state is QueueCallState.WAITING:
+                await self.leases.own(key)  # kept in line for its turn
+                log.warning("call=%s callback kept in line (not dialled from here)", key)
+            else:
+                await self._store.remove_call(CallKey(key), QueueResult.LOST, now)
+            if agent:
+                await self._recovered(agent, now)
+        closed = await self._close_lost(key, cause)
+        self.reclaimed.append(key)
+        log.warning("call=%s of instance=%s reclaimed (row closed: %s)", key, instance, closed)
+
+    async def _hang_up_if_up(self, key: str) -> None:
+        """Hang up the caller's channel and every leg of the call still up (ours by their
+        names: `agent-<key>-<n>`, `callback-<key>`, `<key>-...` snoops and media)."""
+        for channel in await self._rest.list_channels():
+            cid = channel.id
+            if (
+                cid == key
+                or cid.startswith((f"agent-{key}-", f"{key}-"))
+                or cid == f"callback-{key}"
+            ):
+                with contextlib.suppress(ChannelGone):
+                    await self._rest.hangup(ChannelId(cid))
+
+    async def _recovered(self, agent: str, now_s: float) -> None:
+        record = await self._store.get_agent(AgentId(agent))
+        if record is None or record.state in FREE:
+            return
+        with contextlib.suppress(QueueStoreError):
+            await self._store.set_not_ready(record.agent_id, "recovered", now_s)
