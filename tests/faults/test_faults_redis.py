@@ -1,0 +1,174 @@
+"""Redis failing under the app: callers take the flow's own fallback, `/healthz` says so, the
+state is back once Redis restarts on its AOF; the local redis-server is one per data dir and
+restarted when it dies.
+
+Real sockets throughout: the sandbox switch, a real `redis-server` of this module's own (so it
+can be killed), SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from ivr.app import App
+from ivr.queue.local_redis import stale_pid, start_local_redis
+from tests.helpers import until
+from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
+from tests.integration.call.driver import CallDriver
+
+
+class RedisProcess:
+    """A redis-server (AOF on) on a unix socket in `workdir`, killed and restarted at will."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.sock = workdir / "redis.sock"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        exe = shutil.which("redis-server")
+        assert exe is not None, "redis-server is not installed: run scripts/bootstrap"
+        self.sock.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(
+            [exe, "--port", "0", "--unixsocket", str(self.sock), "--unixsocketperm", "700",
+             "--dir", str(self.workdir), "--appendonly", "yes", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self.sock.exists():
+            assert self.proc.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not start in 10 s"
+            time.sleep(0.01)  # process start-up, not a test wait
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def redis_proc(tmp_path: Path) -> Iterator[RedisProcess]:
+    workdir = tmp_path / "own-redis"
+    workdir.mkdir()
+    redis = RedisProcess(workdir)
+    redis.start()
+    yield redis
+    if redis.proc is not None and redis.proc.poll() is None:
+        redis.kill()
+
+
+@pytest.fixture
+def redis_server(redis_proc: RedisProcess) -> str:
+    """Overrides the session's Redis: the apps of this module use one the test can kill."""
+    return f"unix://{redis_proc.sock}"
+
+
+async def healthz(app: App) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(f"{app.http_url}/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def _metrics(app: App) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"{app.http_url}/metrics") as resp:
+        return await resp.text()
+
+
+def _answers(app: App, code: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await healthz(app))[0] == code
+
+    return check
+
+
+async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
+    app_factory: AppFactory,  # noqa: F811
+    redis_proc: RedisProcess,
+) -> None:
+    async with app_factory() as app:
+        assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
+        await app.queue_store.client.config_set("appendfsync", "always")  # no loss at kill -9
+        await app.queue_store.client.set("marker", "kept")  # in the AOF before the crash
+        redis_proc.kill()
+        await until(_answers(app, 503), what="redis seen down")
+        status, body = await healthz(app)
+        assert (status, body["status"], body["failing"]) == (503, "degraded", ["redis"])
+        assert 'ivr_dependency_up{dependency="redis"} 0.0' in await _metrics(app)
+
+        driver = await CallDriver.dial(app)
+        await driver.run("2,0")  # English, then an agent: the english queue
+        await driver.waiting_for_input()  # its on_overflow: busy_offer, a menu
+        session = driver.session
+        assert session.state is not None
+        assert session.state.node == "busy_offer"
+        busy = "Sorry, all our agents are busy."
+        stem = app.renderer.cache_path(
+            busy + " To book a callback press 1, to leave a message 2, or star for the main menu.",
+            "en",
+        ).stem
+        await until(lambda: any(stem in m for m in driver.call.transcript.heard), what="busy")
+        driver.hang_up()
+        await driver.ended()
+        assert session.live == {"timers": 0, "playbacks": 0, "work": 0, "queued": 0}
+        assert session.state.path[-2:] == ("english_queue", "busy_offer")
+
+        redis_proc.start()  # same dir, same AOF
+        await until(_answers(app, 200), what="redis seen up")
+        assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
+        assert await app.queue_store.client.get("marker") == "kept"
+
+
+async def test_local_redis_one_per_dir_stale_ended_and_restarted(tmp_path: Path) -> None:
+    data = tmp_path / "redis"
+    first = await start_local_redis(data)
+    assert first.process is not None
+    crashed_pid = first.process.pid
+    # An app that died by SIGKILL: its lock is gone, its redis-server still runs.
+    assert first._supervisor is not None
+    first._supervisor.cancel()  # its supervision dies with the app
+    first._lock.close()  # and the kernel drops its lock
+    assert stale_pid(data.resolve()) == crashed_pid
+
+    second = await start_local_redis(data)
+    try:
+        assert second.process is not None
+        assert second.process.pid != crashed_pid
+        await until(lambda: first.process is not None and first.process.returncode is not None,
+                    what="the stale server ended")  # fmt: skip
+        assert _redis_servers_in(data.resolve()) == [second.process.pid]
+
+        os.kill(second.process.pid, signal.SIGKILL)  # dies while the app runs
+        await until(lambda: second.restarts == 1, timeout_s=10, what="restarted")
+        await until(lambda: second.socket_path.exists(), what="socket back")
+        restarted = second.process
+        assert restarted is not None
+        # a fork of the killed server (an AOF rewrite) may outlive it for a moment
+        await until(lambda: _redis_servers_in(data.resolve()) == [restarted.pid], what="one")
+    finally:
+        await second.stop()
+    assert _redis_servers_in(data.resolve()) == []
+
+
+def _redis_servers_in(data_dir: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (
+                Path(os.readlink(proc / "cwd")) == data_dir
+                and "redis" in os.readlink(proc / "exe")
+                and not (proc / "stat").read_text().split(") ", 1)[1].startswith("Z")
+            ):
+                found.append(int(proc.name))
+        except (OSError, IndexError):
+            continue
+    return sorted(found)
