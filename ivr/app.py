@@ -170,6 +170,7 @@ async def build_services(
         bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind,
         outbound_dial=s.calls.outbound_dial,
+        desk_dial=s.calls.desk_fallback_dial,
         prompts=prompts,
     )
     handoff.start()

@@ -21,9 +21,14 @@ import pytest
 
 from ivr.app import App
 from ivr.queue.local_redis import stale_pid, start_local_redis
+from ivr.queue.runtime import RedisQueueHandoff
+from ivr.sandbox.model import BridgeId
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
 from tests.integration.call.driver import CallDriver
+
+DESK = "Local/desk@agents"
+LOGIN = "12345678#,123456"  # sample account 12345678 and its trading PIN
 
 
 class RedisProcess:
@@ -124,6 +129,58 @@ async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
         await until(_answers(app, 200), what="redis seen up")
         assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
         assert await app.queue_store.client.get("marker") == "kept"
+
+
+async def test_redis_down_emergency_caller_reaches_the_desk_ring_group(
+    app_factory: AppFactory,  # noqa: F811
+    redis_proc: RedisProcess,
+) -> None:
+    async with app_factory(IVR_CALLS_DESK_FALLBACK_DIAL=DESK) as app:
+        switch = app.switch
+        assert switch is not None
+        redis_proc.kill()
+        await until(_answers(app, 503), what="redis seen down")
+        driver = await CallDriver.dial(app, dialed="95556", caller="13800000009")
+        await driver.run(LOGIN)  # verified: the trading desk queue, priority emergency
+        bridge_id = BridgeId(f"br-{driver.channel_id}")
+        bridge = await until(lambda: switch.bridges.get(bridge_id), what="bridged to the desk")
+        assert driver.channel_id in bridge.channels
+        assert len(bridge.channels) == 2
+        desk = switch.channel(next(c for c in bridge.channels if c != driver.channel_id))
+        assert desk.name.startswith(DESK)  # the configured dial string, originated into Stasis
+        session = driver.session
+        await until(lambda: session.outcome == "answered", what="answered by the desk")
+        assert session.state is not None
+        assert session.state.path[-1] == "desk"
+        assert session.recordings.recording_call  # the whole call is still recorded
+        driver.hang_up()
+        await driver.ended()
+        assert isinstance(app.handoff, RedisQueueHandoff)
+        handoff = app.handoff
+        await until(lambda: handoff.live["calls"] == 0 and handoff.live["legs"] == 0, what="gone")
+        assert bridge_id not in switch.bridges
+
+
+async def test_redis_down_desk_busy_emergency_caller_takes_order_capture(
+    app_factory: AppFactory,  # noqa: F811
+    redis_proc: RedisProcess,
+) -> None:
+    async with app_factory(IVR_CALLS_DESK_FALLBACK_DIAL="PJSIP/8003") as app:  # busy
+        redis_proc.kill()
+        await until(_answers(app, 503), what="redis seen down")
+        driver = await CallDriver.dial(app, dialed="95556", caller="13800000009")
+        await driver.run(LOGIN)
+        session = driver.session
+        await until(
+            lambda: session.state is not None and "order_intro" in session.state.path,
+            what="the desk's on_timeout: order capture",
+        )
+        assert session.state is not None
+        assert session.state.path[session.state.path.index("desk") + 1] == "order_intro"
+        driver.hang_up()
+        await driver.ended()
+        assert isinstance(app.handoff, RedisQueueHandoff)
+        assert app.handoff.live["calls"] == 0
 
 
 async def test_local_redis_one_per_dir_stale_ended_and_restarted(tmp_path: Path) -> None:
