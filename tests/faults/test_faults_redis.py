@@ -8,10 +8,13 @@ can be killed), SQLite.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -23,10 +26,13 @@ from ivr.app import App
 from ivr.queue.local_redis import stale_pid, start_local_redis
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox.model import BridgeId
+from queueing.policy import CallKey
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
 from tests.integration.call.driver import CallDriver
 
+ROOT = Path(__file__).resolve().parents[2]
+IVR = str(Path(sys.executable).parent / "ivr")  # the console script
 DESK = "Local/desk@agents"
 LOGIN = "12345678#,123456"  # sample account 12345678 and its trading PIN
 
@@ -97,11 +103,15 @@ def _answers(app: App, code: int) -> Callable[[], Awaitable[bool]]:
 async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
     app_factory: AppFactory,  # noqa: F811
     redis_proc: RedisProcess,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with app_factory() as app:
+    caplog.set_level(logging.INFO, logger="ivr.queue.outage")
+    async with app_factory(speed=20.0) as app:  # the english queue's 300 s max wait: 15 s
         assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
         await app.queue_store.client.config_set("appendfsync", "always")  # no loss at kill -9
-        await app.queue_store.client.set("marker", "kept")  # in the AOF before the crash
+        waiting = await CallDriver.dial(app, caller="13900000001")
+        await waiting.run("2,0")  # waits in the english queue (no agent logged in)
+        await until(lambda: app.queue_store.get_call(CallKey(waiting.channel_id)), what="queued")
         redis_proc.kill()
         await until(_answers(app, 503), what="redis seen down")
         status, body = await healthz(app)
@@ -127,8 +137,23 @@ async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
 
         redis_proc.start()  # same dir, same AOF
         await until(_answers(app, 200), what="redis seen up")
-        assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
-        assert await app.queue_store.client.get("marker") == "kept"
+        assert await healthz(app) == (200, {"status": "ok", "active_calls": 1})
+        back = await app.queue_store.get_call(CallKey(waiting.channel_id))  # from the AOF
+        assert back is not None
+        assert back.queue == "english"
+        assert waiting.session.state is not None
+        assert waiting.session.state.phase == "queued"  # still waiting, on music on hold
+        waiting.hang_up()
+        await waiting.ended()
+
+        def router_lines() -> list[str]:
+            lines = [r.getMessage() for r in caplog.records if r.name == "ivr.queue.outage"]
+            return [line for line in lines if line.startswith("queue router:")]
+
+        await until(lambda: len(router_lines()) == 2, timeout_s=20, what="the router recovered")
+        assert "retrying with backoff" in router_lines()[0]  # one warning when it started
+        assert "recovered after" in router_lines()[1]  # one line when it ended
+        assert not [r for r in caplog.records if r.exc_info]  # no tracebacks
 
 
 async def test_redis_down_emergency_caller_reaches_the_desk_ring_group(
@@ -229,3 +254,51 @@ def _redis_servers_in(data_dir: Path) -> list[int]:
         except (OSError, IndexError):
             continue
     return sorted(found)
+
+
+async def _serve(workdir: Path, cache: Path) -> asyncio.subprocess.Process:
+    """`ivr serve` on embedded defaults (sandbox switch, local Redis) in `workdir`, started."""
+    env = {
+        **os.environ,
+        "IVR_HTTP_PORT": "0",
+        "IVR_TTS_CACHE": str(cache),
+        "IVR_FLOWS_DIR": str(ROOT / "flows"),
+        "IVR_CONFIG_DIR": str(ROOT / "config"),
+        "IVR_PROMPT_ROOT": str(ROOT / "prompts"),
+    }
+    env.pop("IVR_REDIS_URL", None)
+    env.pop("IVR_DATABASE_URL", None)
+    state = workdir / "var" / "sandbox.json"
+    state.unlink(missing_ok=True)
+    process = await asyncio.create_subprocess_exec(
+        IVR, "serve", env=env, cwd=workdir,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await until(
+        lambda: state.exists() or process.returncode is not None, timeout_s=60, what="serving"
+    )
+    assert process.returncode is None, "ivr serve exited"
+    return process
+
+
+async def test_serve_killed_and_started_again_runs_exactly_one_local_redis(
+    tmp_path: Path,
+    tts_cache: Path,  # noqa: F811
+) -> None:
+    data = (tmp_path / "var" / "redis").resolve()
+    first = await _serve(tmp_path, tts_cache)
+    [orphan] = _redis_servers_in(data)
+    first.kill()  # SIGKILL: no clean-up; its redis-server is left running, parent gone
+    await first.wait()
+    assert _redis_servers_in(data) == [orphan]
+    second = await _serve(tmp_path, tts_cache)
+    try:
+        servers = _redis_servers_in(data)
+        assert len(servers) == 1
+        assert servers != [orphan]
+    finally:
+        second.terminate()
+        async with asyncio.timeout(30):
+            await second.wait()
+    assert second.returncode == 0
+    await until(lambda: _redis_servers_in(data) == [], what="its redis-server stopped")
