@@ -159,6 +159,12 @@ class AgentFeed:
         self._closing = asyncio.Event()
         self._wanted = asyncio.Event()  # a subscriber arrived while the tail was idle
 
+    @property
+    def tailing(self) -> bool:
+        """The tail reads the stream (False before the first subscriber and while nobody
+        listens)."""
+        return self._last_id is not None
+
     @contextlib.asynccontextmanager
     async def subscribe(self, agent_id: AgentId) -> AsyncIterator[Subscription]:
         """Receive `agent_id`'s messages while inside the block (tail position fixed first)."""
