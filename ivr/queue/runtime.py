@@ -296,7 +296,6 @@ class RedisQueueHandoff:
         ended = after.phase is Phase.ENDED and before.phase is not Phase.ENDED
         if ended:
             del self._calls[key]
-            self._off_store.pop(key, None)
         return _Stepped(held, actions, ended)
 
     async def _run(self, stepped: _Stepped) -> None:
@@ -310,6 +309,7 @@ class RedisQueueHandoff:
         if stepped.ended:
             self._disarm(held)
             self._announcer.close(held.call)
+            self._off_store.pop(held.call.key, None)  # after its store actions were skipped
         elif self._off_store.get(held.call.key) and lifecycle.wants_agent(held.state):
             await self._apply(held.call.key, MaxWaitReached())  # the desk did not answer
 

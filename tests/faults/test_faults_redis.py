@@ -25,7 +25,7 @@ import pytest
 from ivr.app import App
 from ivr.queue.local_redis import stale_pid, start_local_redis
 from ivr.queue.runtime import RedisQueueHandoff
-from ivr.sandbox.model import BridgeId
+from ivr.sandbox.model import Bridge, BridgeId
 from queueing.policy import CallKey
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
@@ -168,7 +168,12 @@ async def test_redis_down_emergency_caller_reaches_the_desk_ring_group(
         driver = await CallDriver.dial(app, dialed="95556", caller="13800000009")
         await driver.run(LOGIN)  # verified: the trading desk queue, priority emergency
         bridge_id = BridgeId(f"br-{driver.channel_id}")
-        bridge = await until(lambda: switch.bridges.get(bridge_id), what="bridged to the desk")
+
+        def joined() -> Bridge | None:
+            bridge = switch.bridges.get(bridge_id)
+            return bridge if bridge is not None and len(bridge.channels) == 2 else None
+
+        bridge = await until(joined, what="caller and desk in one bridge")
         assert driver.channel_id in bridge.channels
         assert len(bridge.channels) == 2
         desk = switch.channel(next(c for c in bridge.channels if c != driver.channel_id))
