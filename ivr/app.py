@@ -90,8 +90,12 @@ class _MetricsObserver(AriObserver):
         self.m.events_total.labels(event_type).inc()
 
     def connected(self, reconnect: bool) -> None:
+        self.m.dependency("ari", True)
         if reconnect:
             self.m.reconnects.inc()
+
+    def disconnected(self) -> None:
+        self.m.dependency("ari", False)
 
 
 class Closers:

@@ -16,7 +16,7 @@ Rules:
 - A store or ARI failure skips one announcement; it never ends the loop. A store outage is
   logged once for all callers (`ivr.queue.outage`), an ARI failure per announcement.
 - The wait for `PlaybackFinished` is an `asyncio.timeout`: a cancel swallowed there (3.11) is
-  harmless, `stop` clears `line.task` first and the loop checks it.
+  harmless, `stop` clears `line.task` first and the loop ends once it is not its own task.
 - With no prompts wired (`prompts is None`) nothing is said: music on hold only.
 """
 
@@ -156,7 +156,8 @@ class Announcer:
         """Announce at entry, then every `periodic_every_s` (clock time) until stopped."""
         queue = self._store.config.queues[line.call.request.queue]
         every_s = queue.announcements.periodic_every_s
-        while line.task is not None:
+        me = asyncio.current_task()
+        while line.task is me:  # a stop whose cancel was swallowed ends the loop here
             try:
                 await self._announce_once(line)
                 self._outage.ok()
@@ -164,6 +165,8 @@ class Announcer:
                 self._outage.failed(exc)
             except AriError as exc:
                 log.warning("waiting announcement skipped: %s", exc)
+            if line.task is not me:
+                return
             await self._clock.sleep(every_s)
 
     async def _announce_once(self, line: _Line) -> None:
