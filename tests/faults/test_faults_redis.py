@@ -9,6 +9,7 @@ can be killed), SQLite.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -243,7 +244,17 @@ async def test_local_redis_one_per_dir_stale_ended_and_restarted(tmp_path: Path)
         await until(lambda: _redis_servers_in(data.resolve()) == [restarted.pid], what="one")
     finally:
         await second.stop()
+        _end_all(data.resolve())  # a failed run leaves nothing behind
     assert _redis_servers_in(data.resolve()) == []
+
+
+def _end_all(data_dir: Path) -> list[int]:
+    """SIGKILL what `_redis_servers_in(data_dir)` finds (test clean-up); the pids it found."""
+    found = _redis_servers_in(data_dir)
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return found
 
 
 def _redis_servers_in(data_dir: Path) -> list[int]:
@@ -281,9 +292,13 @@ async def _serve(workdir: Path, cache: Path) -> asyncio.subprocess.Process:
         IVR, "serve", env=env, cwd=workdir,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    await until(
-        lambda: state.exists() or process.returncode is not None, timeout_s=60, what="serving"
-    )
+    try:
+        await until(
+            lambda: state.exists() or process.returncode is not None, timeout_s=60, what="serving"
+        )
+    except BaseException:
+        process.kill()
+        raise
     assert process.returncode is None, "ivr serve exited"
     return process
 
@@ -293,12 +308,19 @@ async def test_serve_killed_and_started_again_runs_exactly_one_local_redis(
     tts_cache: Path,  # noqa: F811
 ) -> None:
     data = (tmp_path / "var" / "redis").resolve()
-    first = await _serve(tmp_path, tts_cache)
+    try:
+        await _kill_and_start_again(tmp_path, data, tts_cache)
+    finally:
+        _end_all(data)
+
+
+async def _kill_and_start_again(tmp_path: Path, data: Path, cache: Path) -> None:
+    first = await _serve(tmp_path, cache)
     [orphan] = _redis_servers_in(data)
     first.kill()  # SIGKILL: no clean-up; its redis-server is left running, parent gone
     await first.wait()
     assert _redis_servers_in(data) == [orphan]
-    second = await _serve(tmp_path, tts_cache)
+    second = await _serve(tmp_path, cache)
     try:
         servers = _redis_servers_in(data)
         assert len(servers) == 1
