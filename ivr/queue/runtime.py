@@ -98,9 +98,8 @@ log = logging.getLogger(__name__)
 
 StoreAction = StoreAnswer | StoreNoAnswer | StoreEnd | StoreRemove
 AriAction = StartMoh | StopMoh | DestroyBridge | HangUp
-DESK_AGENT = AgentId(
-    "desk"
-)  # the agent id of the desk ring group's leg (a dial string, not an agent)
+# the "agent" of the desk ring group's leg (a dial string, not an agent of the store)
+DESK_AGENT = AgentId("desk")
 
 
 @dataclass
