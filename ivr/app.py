@@ -26,7 +26,6 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +52,8 @@ from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
 from ivr.queue.alerts import AlertingProviders, supervisor_alerts
-from ivr.queue.local_redis import LocalRedis, start_local_redis
+from ivr.queue.boot import start_queue_store
+from ivr.queue.local_redis import LocalRedis
 from ivr.queue.recovery import Recovery
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
@@ -68,7 +68,6 @@ from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
 from ivr.web.prompts import add_prompt_routes
 from ivr.web.server import Health, WebServer, add_health_routes
-from queueing.config import load_queues
 from queueing.store import RedisQueueStore
 from recordings import RecordingIndex
 from recordings.config import load_recordings_config
@@ -92,8 +91,12 @@ class _MetricsObserver(AriObserver):
         self.m.events_total.labels(event_type).inc()
 
     def connected(self, reconnect: bool) -> None:
+        self.m.dependency("ari", True)
         if reconnect:
             self.m.reconnects.inc()
+
+    def disconnected(self) -> None:
+        self.m.dependency("ari", False)
 
 
 class Closers:
@@ -151,7 +154,8 @@ async def build_services(
         sql.store.engine, s, root, vocabulary_check=_vocabulary_check(models)
     )
     closers.add(flow_versions.aclose)
-    redis, queue_store = await _start_queue_store(settings, root, clock, closers)
+    queue = await start_queue_store(settings, root, clock.timezone, metrics, closers.add)
+    redis, queue_store, redis_health = queue.redis, queue.store, queue.health
     renderer = PromptRenderer(_under(root, s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
     closers.add(renderer.close)
     switch, (ari_url, username, password) = await _start_switch(settings, root, closers)
@@ -160,14 +164,14 @@ async def build_services(
     closers.add(rest.close)
     router = CallRouter(rest, s.ari.app)
     web_app = _web_app(settings, root, sql, flow_versions, queue_store, clock)
-    add_health_routes(web_app, lambda: Health(router.healthy, len(router.sessions)), metrics)
+    add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
     closers.add(http.aclose)
     prompts = HttpPromptMedia(renderer, http.url)
     handoff = RedisQueueHandoff(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
-        released=router.queue_released,
+        released=router.queue_released, desk_dial=s.calls.desk_fallback_dial,
     )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
@@ -192,6 +196,12 @@ async def build_services(
     closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)
+
+    def failing() -> tuple[str, ...]:  # /healthz and `ivr_dependency_up`
+        ari_up = router.healthy and events.connected.is_set()
+        metrics.dependency("ari", ari_up)
+        return tuple(n for n, up in (("redis", redis_health.up), ("ari", ari_up)) if not up)
+
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
         await events.connected.wait()
     log.info("ARI application %s connected to %s", s.ari.app, ari_url)
@@ -255,21 +265,6 @@ def _web_app(
 
 def _under(root: Path, p: Path) -> Path:
     return p if p.is_absolute() else root / p
-
-
-async def _start_queue_store(
-    settings: Settings, root: Path, clock: Clock, closers: Closers
-) -> tuple[LocalRedis | None, RedisQueueStore]:
-    redis = None
-    url = settings.redis_url
-    if url is None:
-        redis = await start_local_redis(_under(root, Path("var/redis")))
-        closers.add(redis.stop)
-        url = redis.url
-    config = load_queues(_under(root, settings.paths.config_dir) / "queues.yaml")
-    store = RedisQueueStore.from_url(url, config, day_zone=ZoneInfo(clock.timezone))
-    closers.add(store.close)
-    return redis, store
 
 
 async def _start_switch(

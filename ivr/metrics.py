@@ -1,7 +1,7 @@
 """Prometheus metrics of the call path, on a registry of our own (one per app instance).
 
 Rules: no label carries a caller number, account or any free text; only bounded label sets
-(event type, ARI method, outcome). `/metrics` serves `Metrics.render()`.
+(event type, ARI method, outcome, dependency name). `/metrics` serves `Metrics.render()`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,17 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+
+        self.dependency_up = Gauge(
+            "ivr_dependency_up",
+            "1 while a dependency answers (redis, ari), else 0",
+            ["dependency"],
+            registry=r,
+        )
+
+    def dependency(self, name: str, up: bool) -> None:
+        """Set `ivr_dependency_up{dependency=name}`."""
+        self.dependency_up.labels(name).set(1 if up else 0)
 
     def recording_incident(self, reason: str) -> None:
         """Count a recording incident (`ended_early`, `failed`, `snoop_ended`)."""

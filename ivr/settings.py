@@ -102,6 +102,7 @@ class CallSettings:
     default_flow: str = "hotline"
     recorded_flows: Mapping[str, str] = field(default_factory=_default_recorded_flows)
     outbound_dial: str = "PJSIP/{number}"
+    desk_fallback_dial: str | None = None  # the trading desk's ring group, dialled if Redis is down
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,7 @@ _KEYS: dict[str, _Key] = {
     "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
     "calls.default_flow": _Key(_text, "IVR_CALLS_DEFAULT_FLOW"),
     "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
+    "calls.desk_fallback_dial": _Key(_optional(_text), "IVR_CALLS_DESK_FALLBACK_DIAL"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
 }
 # Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`,
@@ -323,9 +325,6 @@ def _yaml_leaves(path: Path) -> tuple[list[_Leaf], list[str]]:
         else:
             leaves.append(item)
     return leaves, errors
-
-
-# --- assembling ---------------------------------------------------------------------------------
 
 
 def _known_keys() -> list[str]:
@@ -426,6 +425,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
             default_flow=values.get("calls.default_flow", base.calls.default_flow),
             recorded_flows=_section(values, "calls.recorded_flows") or base.calls.recorded_flows,
             outbound_dial=values.get("calls.outbound_dial", base.calls.outbound_dial),
+            desk_fallback_dial=values.get("calls.desk_fallback_dial"),  # default: None, off
         ),
         log_level=values.get("log_level", base.log_level),
     )

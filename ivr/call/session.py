@@ -15,6 +15,8 @@ Rules:
   removed, the call row closed with its cause. `ChannelGone` (404) means the caller left.
 - ARI failing (5xx or timeout after the client's retries): the caller hears the fallback prompt
   and the call ends cleanly; never a call stuck in silence.
+- The queue store down at `Enqueue` (`StoreUnavailable`): the queue node takes the flow's own
+  fallback (`on_overflow`, else `on_timeout`); a node without either ends with the fallback prompt.
 - No PIN or account digits in logs: the engine masks trace entries; lookup params are never
   logged (their repr masks secrets).
 """
@@ -40,7 +42,8 @@ from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
 from ivr.engine.state import CallState
 from ivr.log import call_key as call_key_var
-from ivr.queue.handoff import QueuedCall
+from ivr.queue.handoff import QueuedCall, store_down_outcome
+from queueing.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +319,15 @@ class CallSession:
         self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
         call = QueuedCall(self.key, self.channel_id, command, self._post)
-        await self._ari(self.deps.handoff.enqueue(call))
+        try:
+            await self._ari(self.deps.handoff.enqueue(call))
+        except StoreUnavailable:
+            self._queued = None
+            outcome = store_down_outcome(self.deps.flows(), self.state)
+            if outcome is None:
+                raise  # the node has no fallback path: the caller hears the fallback prompt
+            log.warning("queue store down: queue=%s takes its %s path", command.queue, outcome)
+            self._post(ev.QueueOutcome(outcome, command.queue))
 
     async def _dequeue(self, reason: str) -> None:
         if self._queued is not None:

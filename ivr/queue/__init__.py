@@ -9,7 +9,9 @@ Owns:
 - waiting announcements and exit keys (`announce`: texts and open exits, pure; `announcer`:
   the loop that plays them);
 - supervisor alerts (`alerts`), the agent feed for websockets (`feed`), and the local
-  redis-server for `ivr serve` (`local_redis`).
+  redis-server for `ivr serve` (`local_redis`, supervised);
+- the queue store's start for the app (`boot`), its health watch (`health`: `/healthz`, the
+  `ivr_dependency_up` gauge), and how background loops report an outage (`outage`).
 
 Must not import `ivr.call`, `ivr.web`, `ivr.app` or `ivr.commands` (held by the import-linter
 layers contract). `waiting`, `lifecycle` and `announce` import no I/O library.

@@ -13,7 +13,10 @@ Rules:
   is playing.
 - `exit_for(key, digit)` answers from the exits last announced; before the first announcement
   (or with no prompts wired) only the flow's own callback offer is open.
-- A store or ARI failure skips one announcement (logged); it never ends the loop.
+- A store or ARI failure skips one announcement; it never ends the loop. A store outage is
+  logged once for all callers (`ivr.queue.outage`), an ARI failure per announcement.
+- The wait for `PlaybackFinished` is an `asyncio.timeout`: a cancel swallowed there (3.11) is
+  harmless, `stop` clears `line.task` first and the loop ends once it is not its own task.
 - With no prompts wired (`prompts is None`) nothing is said: music on hold only.
 """
 
@@ -31,6 +34,7 @@ from ivr.clock import Clock
 from ivr.engine.commands import Prompt, TtsPrompt
 from ivr.queue import announce
 from ivr.queue.handoff import QueuedCall
+from ivr.queue.outage import Outage
 from queueing.config import ExitOption
 from queueing.errors import QueueStoreError
 from queueing.policy import CallKey
@@ -73,6 +77,7 @@ class Announcer:
         self, store: RedisQueueStore, rest: AriRest, clock: Clock, prompts: PromptMedia | None
     ) -> None:
         self._store = store
+        self._outage = Outage("waiting announcements")
         self._rest = rest
         self._clock = clock
         self.prompts = prompts  # None: no announcements (music on hold only)
@@ -151,11 +156,17 @@ class Announcer:
         """Announce at entry, then every `periodic_every_s` (clock time) until stopped."""
         queue = self._store.config.queues[line.call.request.queue]
         every_s = queue.announcements.periodic_every_s
-        while line.task is not None:
+        me = asyncio.current_task()
+        while line.task is me:  # a stop whose cancel was swallowed ends the loop here
             try:
                 await self._announce_once(line)
-            except (QueueStoreError, AriError) as exc:
+                self._outage.ok()
+            except QueueStoreError as exc:  # one warning per outage, not per caller
+                self._outage.failed(exc)
+            except AriError as exc:
                 log.warning("waiting announcement skipped: %s", exc)
+            if line.task is not me:
+                return
             await self._clock.sleep(every_s)
 
     async def _announce_once(self, line: _Line) -> None:

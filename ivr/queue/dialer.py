@@ -14,7 +14,8 @@ has their channels).
 requester (dial string from the `outbound_dial` template, e.g. `PJSIP/{number}`).
 
 Rules: a pass runs when woken (`wake()`) or every `ROUTE_INTERVAL_S` of clock time; a store
-failure is logged and the next pass tries again; `aclose` stops the task within a bounded wait.
+outage is logged once when it starts and once when it ends (`ivr.queue.outage`), the passes
+meanwhile backing off; `aclose` stops the task within a bounded wait.
 A leg that ARI refuses to originate is answered with `AgentDialFailed`/`ClientDialFailed`
 (`dial_failed`) for the lifecycle to decide.
 """
@@ -29,6 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from ivr.ari import AriError, AriRest
 from ivr.clock import Clock
+from ivr.queue.outage import Outage
 from ivr.queue.waiting import AgentDialFailed, AgentLeg, ClientDialFailed, DialAgent, DialClient
 from queueing.errors import QueueStoreError
 from queueing.model import Offer
@@ -81,13 +83,16 @@ class Router:
                 await asyncio.wait({self._task}, timeout=STOP_TIMEOUT_S)
 
     async def _route_forever(self) -> None:
+        outage = Outage("queue router")
         while not self._stopping:
             try:
                 await self.route_once()
+                outage.ok()
             except QueueStoreError as exc:
-                log.error("queue router: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._clock.wall_seconds(ROUTE_INTERVAL_S)):
+                outage.failed(exc)
+            pause_s = outage.pause_s(self._clock.wall_seconds(ROUTE_INTERVAL_S))
+            with contextlib.suppress(TimeoutError):  # a swallowed cancel: `_stopping` ends it
+                async with asyncio.timeout(pause_s):
                     await self._wake.wait()
             self._wake.clear()
 

@@ -10,7 +10,11 @@ Rules:
   agent-facing fields out. The account is masked (last 4 digits), and keys that name a secret
   (pin, password, token...) never leave the server.
 - A subscriber that does not keep up loses its oldest messages (logged), never blocks the tail.
-- The tail survives store errors: logged, then retried after the poll interval.
+- The tail survives store errors: an outage is logged once when it starts and once when it
+  ends (`ivr.queue.outage`), the reads meanwhile backing off; no tracebacks.
+- Nobody subscribed: the tail reads nothing; the next subscriber fixes a new tail position.
+- Its waits are `asyncio.timeout`s on `_closing`: a cancel swallowed there (3.11) is harmless,
+  `aclose` sets `_closing` first and re-cancels until the task is done.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from ivr.queue.outage import Outage
 from queueing.config import PriorityClass
 from queueing.errors import QueueingError
 from queueing.model import AgentRecord, CallRecord, QueueEvent
@@ -152,12 +157,20 @@ class AgentFeed:
         self._last_id: str | None = None
         self._started = asyncio.Event()
         self._closing = asyncio.Event()
+        self._wanted = asyncio.Event()  # a subscriber arrived while the tail was idle
+
+    @property
+    def tailing(self) -> bool:
+        """The tail reads the stream (False before the first subscriber and while nobody
+        listens)."""
+        return self._last_id is not None
 
     @contextlib.asynccontextmanager
     async def subscribe(self, agent_id: AgentId) -> AsyncIterator[Subscription]:
         """Receive `agent_id`'s messages while inside the block (tail position fixed first)."""
         sub = Subscription(agent_id)
         self._subs.setdefault(agent_id, set()).add(sub)
+        self._wanted.set()
         try:
             await self._ensure_started()
             yield sub
@@ -187,11 +200,24 @@ class AgentFeed:
                 async with asyncio.timeout(CLOSE_TIMEOUT_S):
                     await asyncio.shield(task)
 
-    async def _pause(self) -> None:
-        """Wait one poll interval, or less when closing."""
+    async def _pause(self, seconds: float) -> None:
+        """Wait `seconds`, or less when closing (a cancel swallowed here: `_closing` ends it)."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.poll_interval_s):
+            async with asyncio.timeout(seconds):
                 await self._closing.wait()
+
+    async def _idle(self) -> None:
+        """Nobody listens: wait for a subscriber (or closing) without touching Redis."""
+        self._wanted.clear()
+        if self._subs or self._closing.is_set():
+            return
+        closing = asyncio.ensure_future(self._closing.wait())
+        wanted = asyncio.ensure_future(self._wanted.wait())
+        try:
+            await asyncio.wait({closing, wanted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+            wanted.cancel()
 
     async def _tail_id(self) -> str:
         """The id of the newest stream entry ("0" when empty): the tail starts after it."""
@@ -200,25 +226,28 @@ class AgentFeed:
         return str(newest[0][0]) if newest else "0"
 
     async def _run(self) -> None:
-        while self._last_id is None and not self._closing.is_set():
-            try:
-                self._last_id = await self._tail_id()
-            except (RedisError, OSError):
-                log.warning("agent feed: cannot read the event stream; retrying", exc_info=True)
-                await self._pause()
-        self._started.set()
+        outage = Outage("agent feed")
         while not self._closing.is_set():
+            if not self._subs:  # nobody listens: stop reading; the next one fixes a new tail
+                self._last_id = None
+                self._started.clear()
+                await self._idle()
+                continue
             try:
-                after = self._last_id or "0"
-                events = await self._queues.events(after=after, count=self.batch)
+                if self._last_id is None:
+                    self._last_id = await self._tail_id()
+                    self._started.set()
+                events = await self._queues.events(after=self._last_id, count=self.batch)
                 for event in events:
                     self._last_id = event.event_id
                     await self._dispatch_safely(event)
-            except (QueueingError, OSError):
-                log.warning("agent feed: event stream read failed; retrying", exc_info=True)
-                events = []
+                outage.ok()
+            except (QueueingError, RedisError, OSError) as exc:
+                outage.failed(exc)
+                await self._pause(outage.pause_s(self.poll_interval_s))
+                continue
             if len(events) < self.batch:
-                await self._pause()
+                await self._pause(self.poll_interval_s)
 
     async def _dispatch_safely(self, event: QueueEvent) -> None:
         """Deliver one entry; a failure loses that entry only (logged), never the tail."""

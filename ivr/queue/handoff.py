@@ -4,6 +4,10 @@ The session calls `enqueue(QueuedCall)` when the engine asks for `Enqueue`, and 
 when the caller leaves (hang-up, `Dequeue`). The hand-off reports back through
 `QueuedCall.deliver(QueueOutcome)` (answered, timeout, abandoned, overflow), which lands in the
 call's own ordered mailbox. The implementation is `ivr.queue.runtime.RedisQueueHandoff`.
+
+When the queue store is down, `enqueue` raises `queueing.errors.StoreUnavailable`; the session
+then delivers `store_down_outcome` itself: the queue node's `on_overflow` path, else its
+`on_timeout` path (the flow's own fallback: callback booking, message, order capture).
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ivr.engine.commands import Enqueue
-from ivr.engine.events import QueueOutcome
+from ivr.engine.events import QueueOutcome, QueueResult
+from ivr.engine.model import FlowSet, QueueNode
+from ivr.engine.state import CallState
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +36,16 @@ class QueueHandoff(Protocol):
     async def cancel(self, key: str, reason: str) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+def store_down_outcome(flows: FlowSet, state: CallState | None) -> QueueResult | None:
+    """The outcome that takes the queue node `state` is in to the flow's own fallback when
+    the store is down: "overflow" (its `on_overflow`), else "timeout"; None if it has neither."""
+    if state is None:
+        return None
+    node = flows.flows[state.flow].nodes.get(state.node)
+    if not isinstance(node, QueueNode):
+        return None
+    if node.on_overflow is not None:
+        return "overflow"
+    return "timeout" if node.on_timeout is not None else None

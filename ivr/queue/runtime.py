@@ -24,15 +24,18 @@ Rules:
   harmless: no agent is left reserved and no caller left in silence.
 - An exit key's actions run in a task of their own: a confirmation waits for its
   `PlaybackFinished`, which arrives in the same lane as the key.
-- Events about a call this process does not hold (any more) are dropped; `holds(key)` says
-  whether a call is held, and `released(key)` is told when one leaves (the router keeps the
-  call's event lane open until then: a callback outlives its requester's session).
+- Events of a call not held here are dropped; `holds(key)`, and `released(key)` when one leaves
+  (the router keeps its lane open until then: a callback outlives its requester's session).
+- Store down at `enqueue`: `StoreUnavailable` goes to the session (the flow's fallback); an
+  emergency caller with `desk_dial` set is held here, off the store, the desk ring group offered
+  as its agent; no answer: `MaxWaitReached` at once (the flow's on_timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -50,6 +53,7 @@ from ivr.queue.waiting import (
     AgentAnswered,
     AgentDialFailed,
     AgentHungUp,
+    AgentLeg,
     AgentOffered,
     ArmMaxWait,
     BookCallback,
@@ -86,15 +90,17 @@ from ivr.queue.waiting import (
     WakeRouter,
 )
 from queueing.config import PriorityClass
-from queueing.errors import QueueStoreError
+from queueing.errors import QueueStoreError, StoreUnavailable
 from queueing.model import Offer
-from queueing.policy import CallKey
+from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
 
 StoreAction = StoreAnswer | StoreNoAnswer | StoreEnd | StoreRemove
 AriAction = StartMoh | StopMoh | DestroyBridge | HangUp
+# the "agent" of the desk ring group's leg (a dial string, not an agent of the store)
+DESK_AGENT = AgentId("desk")
 
 
 @dataclass
@@ -128,6 +134,7 @@ class RedisQueueHandoff:
         outbound_dial: str,
         prompts: PromptMedia | None = None,
         released: Callable[[str], None] | None = None,
+        desk_dial: str | None = None,
     ) -> None:
         self.store = store
         self._rest = rest
@@ -139,6 +146,9 @@ class RedisQueueHandoff:
         self._legs: dict[str, tuple[str, bool]] = {}  # leg -> (call key, is the client's)
         self._wanting: dict[str, str] = {}  # call key -> queue: the router's view (no agent yet)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._desk_dial = desk_dial
+        self._desk_seq = itertools.count(1)
+        self._off_store: dict[str, bool] = {}  # held without the store -> the desk was offered
         self._announcer = Announcer(store, rest, clock, prompts)
         self._dialer = Dialer(rest, clock, app=app, outbound_dial=outbound_dial)
         self._router = Router(
@@ -204,16 +214,27 @@ class RedisQueueHandoff:
         req = call.request
         info = {k: str(v) for k, v in req.attributes.items()}
         info.setdefault("priority", req.priority)
-        await self.store.enqueue(
-            CallKey(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
-        )
-        caller = req.attributes.get("caller", "")
-        waiting = Waiting(call.key, call.channel_id, req.queue, caller)
+        try:
+            await self.store.enqueue(
+                CallKey(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
+            )
+        except StoreUnavailable:
+            if self._desk_dial is None or req.priority != "emergency":
+                raise
+            log.warning("queue store down: the emergency caller rings the desk ring group")
+            self._off_store[call.key] = False  # held here only: no router, no announcer, no store
+        waiting = Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         held = self._calls[call.key] = _Held(call, state)
-        self._wanting[call.key] = state.queue
-        self._announcer.open(call)
+        if call.key not in self._off_store:
+            self._wanting[call.key] = state.queue
+            self._announcer.open(call)
         await self._run(_Stepped(held, actions, ended=False))
+        if self._desk_dial is not None and call.key in self._off_store:
+            self._off_store[call.key] = True  # from now on a desk that does not answer ends it
+            leg = AgentLeg(f"desk-{call.key}-{next(self._desk_seq)}", DESK_AGENT)
+            ring_s = max(1, round(req.max_wait_s))
+            await self._apply(call.key, AgentOffered(leg, self._desk_dial, ring_s))
 
     async def cancel(self, key: str, reason: str) -> None:
         await self._apply(key, CallerLeft(reason))
@@ -270,7 +291,7 @@ class RedisQueueHandoff:
         after, actions = lifecycle.step(before, event)
         held.state = after
         self._route_legs(key, before, after)
-        if lifecycle.wants_agent(after):
+        if lifecycle.wants_agent(after) and key not in self._off_store:
             self._wanting[key] = after.queue
         else:
             self._wanting.pop(key, None)
@@ -296,6 +317,9 @@ class RedisQueueHandoff:
             self._announcer.close(held.call)
             if self._released is not None:
                 self._released(held.call.key)
+            self._off_store.pop(held.call.key, None)  # after its store actions were skipped
+        elif self._off_store.get(held.call.key) and lifecycle.wants_agent(held.state):
+            await self._apply(held.call.key, MaxWaitReached())  # the desk did not answer
 
     def _route_legs(self, key: str, before: Waiting, after: Waiting) -> None:
         """Bind the legs and bridge `after` holds to the call's lane; unbind those it dropped."""
@@ -371,6 +395,8 @@ class RedisQueueHandoff:
                     await self._rest.destroy_bridge(bridge)
 
     async def _store(self, key: str, action: StoreAction) -> None:
+        if key in self._off_store:
+            return  # held without the store: nothing of it is there
         call, now = CallKey(key), self._clock.now_s()
         try:
             match action:

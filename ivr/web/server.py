@@ -5,8 +5,10 @@ it to `WebServer.start`, which listens on the configured host and port and knows
 Asterisk fetches prompts from (`http.public_base_url`, else the address it listens on).
 
 Rules:
-- `GET /healthz`: 200 `{"status": "ok", "active_calls": n}` while the app consumes ARI events,
-  503 `"unhealthy"` once it stopped for good (another process took the app name).
+- `GET /healthz`: 200 `{"status": "ok", "active_calls": n}` while every dependency answers;
+  503 `{"status": "degraded", "failing": [...], "active_calls": n}` while one does not
+  (`redis`: the queue store; `ari`: the events websocket is down, or stopped for good because
+  another process took the app name). Load balancers read the code.
 - `GET /metrics`: the Prometheus text of `ivr.metrics`. Neither route needs a token.
 """
 
@@ -22,8 +24,8 @@ from ivr.metrics import Metrics
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    healthy: bool
     active_calls: int
+    failing: tuple[str, ...] = ()  # the dependencies down, e.g. ("redis",)
 
 
 def add_health_routes(app: web.Application, health: Callable[[], Health], metrics: Metrics) -> None:
@@ -31,8 +33,10 @@ def add_health_routes(app: web.Application, health: Callable[[], Health], metric
 
     async def healthz(request: web.Request) -> web.Response:
         now = health()
-        body = {"status": "ok" if now.healthy else "unhealthy", "active_calls": now.active_calls}
-        return web.json_response(body, status=200 if now.healthy else 503)
+        if now.failing:
+            body = {"status": "degraded", "failing": list(now.failing)}
+            return web.json_response({**body, "active_calls": now.active_calls}, status=503)
+        return web.json_response({"status": "ok", "active_calls": now.active_calls})
 
     async def render_metrics(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain")
