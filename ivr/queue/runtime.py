@@ -1,5 +1,4 @@
-"""The ARI side of skill-based queueing: `RedisQueueHandoff`, the shell of the waiting-call
-lifecycle.
+"""The ARI side of skill-based queueing: the shell of the waiting-call lifecycle.
 
 `RedisQueueHandoff` implements the session's `QueueHandoff` port on `queueing.RedisQueueStore`.
 What happens to a waiting call is decided by the pure `ivr.queue.lifecycle.step`; this module
