@@ -54,6 +54,13 @@ class Metrics:
             registry=r,
         )
 
+        self.call_records_pending = Gauge(
+            "ivr_call_records_pending",
+            "Call-record reports not yet written to SQL, by where they wait (memory, journal)",
+            ["where"],
+            registry=r,
+        )
+
     def recording_incident(self, reason: str) -> None:
         """Count a recording incident (`ended_early`, `failed`, `snoop_ended`)."""
         self.recording_incidents.labels(reason).inc()
