@@ -32,6 +32,10 @@ class Journal:
         self.offset = 0  # bytes consumed by the reader
         self._close_torn_line()
         self.lines = self._count()
+        try:  # only this object appends: the size is tracked, not asked of the disk each time
+            self._size = self.path.stat().st_size
+        except FileNotFoundError:
+            self._size = 0
 
     def _close_torn_line(self) -> None:
         try:
@@ -51,10 +55,7 @@ class Journal:
             return 0
 
     def size(self) -> int:
-        try:
-            return self.path.stat().st_size
-        except FileNotFoundError:
-            return 0
+        return self._size
 
     def has_unread(self) -> bool:
         return self.size() > self.offset
@@ -67,11 +68,15 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, data.encode())
+            encoded = data.encode()
+            view = memoryview(encoded)
+            while view:
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)
         self.lines += len(records)
+        self._size += len(encoded)
 
     def read(self, limit_bytes: int = 1 << 20) -> list[dict[str, Any]]:
         """The next complete lines after `offset` (about `limit_bytes`); advances `offset`."""
@@ -107,3 +112,4 @@ class Journal:
                 os.close(fd)
         self.offset = 0
         self.lines = 0
+        self._size = 0

@@ -38,7 +38,7 @@ from ivr.store.calls import scrub_detail
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 0.5  # how long `aclose` waits for a write already in the database
+STOP_WRITE_S = 10.0  # how long `aclose` lets a write already in the database finish
 Record = dict[str, Any]  # {"kind", "call_id", "at", ...}: one JSON line of the journal
 
 
@@ -101,6 +101,8 @@ class CallRecordWriter:
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._outage_since: float | None = None
+        self._writing = False
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.written = 0  # records written (tests, bench)
         self._gauge()
@@ -113,18 +115,24 @@ class CallRecordWriter:
     async def aclose(self) -> None:
         """Write what is pending within `flush_deadline_s`, then journal the rest and stop.
 
-        A write blocked in the database (a lock's busy wait) is not awaited past a short grace:
-        what it carries is in the journal already, and a replay stores it once."""
+        A write already in the database is let finish (a lock's busy wait ends on its own;
+        at most `STOP_WRITE_S`): cancelling it mid-statement can wedge the driver. What it
+        carries is in the journal already, and a replay stores it once."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._deadline_s):
                 await self.flush()
         if self._pending or (self._inflight is not None and not self._inflight_journaled):
             count = self._spill()
             log.warning("call records: %d record(s) kept in the journal for the next start", count)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task}, timeout=STOP_GRACE_S)
-            self._task = None
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        if self._writing:
+            await asyncio.wait({task}, timeout=STOP_WRITE_S)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=STOP_WRITE_S)
 
     async def flush(self) -> None:
         """Wait until everything reported so far (and the journal) is written."""
@@ -206,13 +214,19 @@ class CallRecordWriter:
             await self._write_with_retry(self._inflight)
             self._inflight = None
             self._gauge()
+            if self._stopping:
+                return
 
     async def _write_with_retry(self, record: Record) -> None:
         loop = asyncio.get_running_loop()
         delay = self._retry_s[0]
         while True:
             try:
-                await self._write(record)
+                self._writing = True
+                try:
+                    await self._write(record)
+                finally:
+                    self._writing = False
             except Exception as exc:
                 if not _is_outage(exc):
                     log.error(
@@ -226,6 +240,8 @@ class CallRecordWriter:
                         "call records: database unavailable (%s); buffering, journal when full",
                         short_error(exc),
                     )
+                if self._stopping:
+                    return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_s[1])
                 continue

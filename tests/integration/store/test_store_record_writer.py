@@ -149,7 +149,7 @@ async def test_shutdown_flush_has_a_deadline_then_journals(
         loop = asyncio.get_running_loop()
         started = loop.time()
         await writer.aclose()
-        assert loop.time() - started < 2.0
+        assert loop.time() - started < 8.0  # the deadline, then the busy wait of one write
         kinds = [json.loads(line)["kind"] for line in journal.read_text().splitlines()]
         assert kinds.count("start") == 3
         assert kinds.count("ended") == 3
