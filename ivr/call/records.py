@@ -165,8 +165,8 @@ class CallRecordWriter:
 
     def _put(self, record: Record) -> None:
         self._pending.append(record)
-        if len(self._pending) >= self._max_pending and self._journal is not None:
-            self._spill()
+        if self._stopping or len(self._pending) >= self._max_pending:
+            self._spill()  # stopped: a report that comes late goes straight to the journal
         self._gauge()
         self._idle.clear()
         self._wakeup.set()
