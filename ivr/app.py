@@ -148,7 +148,7 @@ async def build_services(
 ) -> Services:
     """Build and start every part, in dependency order; each one's stop is added to `closers`."""
     s, metrics = settings, Metrics()
-    sql = await _open_sql(settings, root, clock, closers)
+    sql = await _open_sql(settings, root, clock, metrics, closers)
     models = _speech_models(settings, root)
     flow_versions = await start_flow_versions(
         sql.store.engine, s, root, vocabulary_check=_vocabulary_check(models)
@@ -223,22 +223,26 @@ class _Sql:
     recordings: RecordingIndex
 
 
-async def _open_sql(settings: Settings, root: Path, clock: Clock, closers: Closers) -> _Sql:
+async def _open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: Closers) -> _Sql:
     """The call records (migrated), the demo back office (seeded), users, recording index."""
-    config_dir = _under(root, settings.paths.config_dir)
-    store = await CallStore.open(database_url_in(settings.database_url, root))
+    config_dir = _under(root, s.paths.config_dir)
+    store = await CallStore.open(database_url_in(s.database_url, root))
     closers.add(store.close)
     async with AsyncSession(store.engine) as db, db.begin():
         await seed_demo(db)
     calendar_file = config_dir / "trading_calendar.yaml"
     calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
     providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar)
-    call_records = CallRecordWriter(store)
-    call_records.start()
+    journal = _under(root, s.paths.journal) / "calls.jsonl"
+    call_records = CallRecordWriter(store, journal, s.calls.record_buffer, metrics=m)
+    call_records.start()  # replays what a previous run left in the journal
     closers.add(call_records.aclose)
     users = UserStore(store.engine)  # tables migrated by CallStore.open
-    kept = load_recordings_config(config_dir / "recordings.yaml")
-    recordings = RecordingIndex(store.engine, _under(root, settings.paths.recordings), kept)
+    recordings = RecordingIndex(
+        store.engine,
+        _under(root, s.paths.recordings),
+        load_recordings_config(config_dir / "recordings.yaml"),
+    )
     return _Sql(store, providers, call_records, users, recordings)
 
 

@@ -46,18 +46,22 @@ class Metrics:
             "Events websocket (re)connections after the first",
             registry=r,
         )
-
         self.recording_incidents = Counter(
             "ivr_recording_incidents_total",
             "Call recordings that ended or failed while their call was up, by reason",
             ["reason"],
             registry=r,
         )
-
         self.dependency_up = Gauge(
             "ivr_dependency_up",
             "1 while a dependency answers (redis, ari), else 0",
             ["dependency"],
+            registry=r,
+        )
+        self.call_records_pending = Gauge(
+            "ivr_call_records_pending",
+            "Call-record reports not yet written to SQL, by where they wait (memory, journal)",
+            ["where"],
             registry=r,
         )
 

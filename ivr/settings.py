@@ -56,6 +56,7 @@ class PathSettings:
     prompt_root: Path = Path("prompts")
     tts_cache: Path = Path("var/tts-cache")
     recordings: Path = Path("var/recordings")
+    journal: Path = Path("var/journal")  # call records not yet in SQL (`ivr.call.records`)
 
 
 def _default_voices() -> Mapping[str, str]:
@@ -103,6 +104,7 @@ class CallSettings:
     recorded_flows: Mapping[str, str] = field(default_factory=_default_recorded_flows)
     outbound_dial: str = "PJSIP/{number}"
     desk_fallback_dial: str | None = None  # the trading desk's ring group, dialled if Redis is down
+    record_buffer: int = 1000  # call-record reports held in memory before the journal
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,12 +245,14 @@ _KEYS: dict[str, _Key] = {
     "paths.prompt_root": _Key(lambda v: Path(_text(v)), "IVR_PROMPT_ROOT"),
     "paths.tts_cache": _Key(lambda v: Path(_text(v)), "IVR_TTS_CACHE"),
     "paths.recordings": _Key(lambda v: Path(_text(v)), "IVR_RECORDINGS_DIR"),
+    "paths.journal": _Key(lambda v: Path(_text(v)), "IVR_JOURNAL_DIR"),
     "tts.rate_wpm": _Key(_positive_int, "IVR_TTS_RATE_WPM"),
     "asr.max_active": _Key(_positive_int, "IVR_ASR_MAX_ACTIVE"),
     "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
     "calls.default_flow": _Key(_text, "IVR_CALLS_DEFAULT_FLOW"),
     "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
     "calls.desk_fallback_dial": _Key(_optional(_text), "IVR_CALLS_DESK_FALLBACK_DIAL"),
+    "calls.record_buffer": _Key(_positive_int, "IVR_CALLS_RECORD_BUFFER"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
 }
 # Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`,
@@ -414,18 +418,12 @@ def _build(values: Mapping[str, Any]) -> Settings:
         http=replace(base.http, **_section(values, "http")),
         paths=replace(base.paths, **_section(values, "paths")),
         tts=TtsSettings(rate_wpm=values.get("tts.rate_wpm", base.tts.rate_wpm), voices=voices),
-        asr=AsrSettings(
-            models=_section(values, "asr.models"),
-            max_active=values.get("asr.max_active", base.asr.max_active),
-        ),
-        sandbox=SandboxSettings(
-            speed=values.get("sandbox.speed", base.sandbox.speed), endpoints=_endpoints(values)
-        ),
-        calls=CallSettings(
-            default_flow=values.get("calls.default_flow", base.calls.default_flow),
+        asr=replace(base.asr, **_section(values, "asr"), models=_section(values, "asr.models")),
+        sandbox=replace(base.sandbox, **_section(values, "sandbox"), endpoints=_endpoints(values)),
+        calls=replace(
+            base.calls,
+            **_section(values, "calls"),
             recorded_flows=_section(values, "calls.recorded_flows") or base.calls.recorded_flows,
-            outbound_dial=values.get("calls.outbound_dial", base.calls.outbound_dial),
-            desk_fallback_dial=values.get("calls.desk_fallback_dial"),  # default: None, off
         ),
         log_level=values.get("log_level", base.log_level),
     )

@@ -1,10 +1,20 @@
 """Write-behind call records: sessions report, one writer task persists the call rows in order.
 
-A call never waits on SQL. `CallRecordWriter` queues each report (call started, answered, queued,
-trace entries, ended) and one task applies them to the `CallStore` in arrival order, batching
-trace entries of the same call. `flush()` waits until everything queued so far is written
-(tests and shutdown use it). A failing write is logged and dropped with its call id; it never
-reaches the call.
+A call never waits on SQL. `CallRecordWriter` turns each report (call started, answered, queued,
+trace entries, ended) into a plain record with its own time stamp and call id, keeps it in a
+bounded buffer, and one task applies the records to the `CallStore` in arrival order.
+
+Rules:
+- Nothing is dropped for an outage. While the database refuses (locked, down), the writer
+  retries the oldest record with a capped backoff: one warning when the outage starts, one line
+  when it ends, no tracebacks.
+- When the buffer is full, and at shutdown after `flush_deadline_s`, the pending records are
+  appended to the journal (`ivr.call.record_journal`, fsync'd). The writer replays the journal
+  before anything newer: after an outage and at the next start.
+- Every write is idempotent (call id; call id + trace seq, numbered here at report time), so a
+  record replayed after a partial or repeated write is stored exactly once.
+- A record the database rejects for good (not an outage) is dropped with one error line.
+- Log lines carry call ids and error classes only: never a bound value (caller, account).
 """
 
 from __future__ import annotations
@@ -12,24 +22,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from ivr.call.record_journal import Journal
 from ivr.engine.commands import TraceEntry
+from ivr.metrics import Metrics
 from ivr.store import CallRowId, CallStore
+from ivr.store.calls import scrub_detail
 
 log = logging.getLogger(__name__)
 
-Op = Callable[[], Awaitable[None]]
+STOP_WRITE_S = 10.0  # how long `aclose` lets a write already in the database finish
+Record = dict[str, Any]  # {"kind", "call_id", "at", ...}: one JSON line of the journal
 
 
-@dataclass
-class _Trace:
-    node: str
-    kind: str
-    detail: dict[str, object]
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """True for errors that mean "try again later" (locked, unreachable, connection lost)."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def short_error(exc: BaseException) -> str:
+    """`Class: first line` of the driver's error: no SQL text, no bound values."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).splitlines()[0][:120] if str(orig) else ""
+    return f"{type(orig).__name__}: {text}" if text else type(orig).__name__
+
+
+class _Entry:
+    """A trace entry as `CallStore.append_trace` reads it."""
+
+    __slots__ = ("at", "detail", "kind", "node")
+
+    def __init__(self, node: str, kind: str, detail: dict[str, Any], at: datetime) -> None:
+        self.node, self.kind, self.detail, self.at = node, kind, detail, at
 
 
 class CallRecordWriter:
@@ -37,42 +74,220 @@ class CallRecordWriter:
 
     It writes call rows and traces only; audio recordings are `ivr.call.recording`."""
 
-    def __init__(self, store: CallStore) -> None:
+    def __init__(
+        self,
+        store: CallStore,
+        journal: Path | None = None,
+        max_pending: int = 1000,
+        *,
+        flush_deadline_s: float = 5.0,
+        retry_s: tuple[float, float] = (0.05, 2.0),
+        metrics: Metrics | None = None,
+        now: Callable[[], datetime] = _now,
+    ) -> None:
         self._store = store
-        self._ops: asyncio.Queue[Op | None] = asyncio.Queue()
-        self._ids: dict[str, CallRowId] = {}
+        self._journal = Journal(journal) if journal is not None else None
+        self._max_pending = max_pending
+        self._deadline_s = flush_deadline_s
+        self._retry_s = retry_s
+        self._metrics = metrics
+        self._now = now
+        self._pending: deque[Record] = deque()
+        self._replay: deque[Record] = deque()  # read from the journal, not yet written
+        self._inflight: Record | None = None
+        self._inflight_journaled = False
+        self._ids: dict[str, str] = {}  # session key -> call id
+        self._seq: dict[str, int] = {}  # call id -> last trace seq
+        self._wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._outage_since: float | None = None
+        self._writing = False
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self.written = 0  # records written (tests, bench)
+        self._gauge()
+
+    # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._writer(), name="call-record-writer")
 
     async def aclose(self) -> None:
-        await self.flush()
-        self._ops.put_nowait(None)
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Write what is pending within `flush_deadline_s`, then journal the rest and stop.
+
+        A write already in the database is let finish (a lock's busy wait ends on its own;
+        at most `STOP_WRITE_S`): cancelling it mid-statement can wedge the driver. What it
+        carries is in the journal already, and a replay stores it once."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._deadline_s):
+                await self.flush()
+        if self._pending or (self._inflight is not None and not self._inflight_journaled):
+            count = self._spill()
+            log.warning("call records: %d record(s) kept in the journal for the next start", count)
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is None:
+            return
+        if self._writing:
+            await asyncio.wait({task}, timeout=STOP_WRITE_S)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=STOP_WRITE_S)
 
     async def flush(self) -> None:
-        done = asyncio.get_running_loop().create_future()
+        """Wait until everything reported so far (and the journal) is written."""
+        while not self._drained():
+            self._idle.clear()
+            await self._idle.wait()
 
-        async def mark() -> None:
-            done.set_result(None)
-
-        self._ops.put_nowait(mark)
-        await done
+    def _drained(self) -> bool:
+        unread = self._journal is not None and self._journal.has_unread()
+        return not (self._pending or self._replay or unread or self._inflight is not None)
 
     def call_id(self, key: str) -> str | None:
         return self._ids.get(key)
 
+    @property
+    def pending(self) -> int:
+        """Records in memory, not yet written."""
+        return len(self._pending) + len(self._replay) + (self._inflight is not None)
+
+    @property
+    def journaled(self) -> int:
+        return 0 if self._journal is None else self._journal.lines
+
+    def _gauge(self) -> None:
+        if self._metrics is not None:
+            self._metrics.call_records_pending.labels("memory").set(len(self._pending))
+            self._metrics.call_records_pending.labels("journal").set(self.journaled)
+
+    # ------------------------------------------------------------------ buffer
+
+    def _put(self, record: Record) -> None:
+        self._pending.append(record)
+        if self._stopping or len(self._pending) >= self._max_pending:
+            self._spill()  # stopped: a report that comes late goes straight to the journal
+        self._gauge()
+        self._idle.clear()
+        self._wakeup.set()
+
+    def _spill(self) -> int:
+        """Move the in-memory records (oldest first) to the journal; the count moved."""
+        if self._journal is None:
+            return 0
+        head: list[Record] = []
+        if self._inflight is not None and not self._inflight_journaled:
+            head.append(self._inflight)  # written twice at worst: idempotent
+            self._inflight_journaled = True
+        records = head + list(self._pending)
+        self._journal.append(records)
+        self._pending.clear()
+        self._gauge()
+        return len(records)
+
+    def _next(self) -> tuple[Record, bool] | None:
+        """The oldest record not written, and whether the journal holds it: journal first."""
+        journal = self._journal
+        if not self._replay and journal is not None and journal.has_unread():
+            self._replay.extend(journal.read())
+        if self._replay:
+            return self._replay.popleft(), True
+        if journal is not None and journal.offset:
+            journal.clear()  # every line written (a spill would have left unread bytes)
+            self._gauge()
+        if self._pending:
+            return self._pending.popleft(), False
+        return None
+
+    # ------------------------------------------------------------------ writer task
+
     async def _writer(self) -> None:
-        while (op := await self._ops.get()) is not None:
+        while True:
+            item = self._next()
+            if item is None:
+                self._gauge()
+                self._idle.set()
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            self._inflight, self._inflight_journaled = item
+            await self._write_with_retry(self._inflight)
+            self._inflight = None
+            self._gauge()
+            if self._stopping:
+                return
+
+    async def _write_with_retry(self, record: Record) -> None:
+        loop = asyncio.get_running_loop()
+        delay = self._retry_s[0]
+        while True:
             try:
-                await op()
-            except Exception:
-                log.exception("call record write failed")
+                self._writing = True
+                try:
+                    await self._write(record)
+                finally:
+                    self._writing = False
+            except Exception as exc:
+                if not _is_outage(exc):
+                    log.error(
+                        "call record dropped: %s of call %s (%s)",
+                        record.get("kind"), record.get("call_id"), short_error(exc),
+                    )  # fmt: skip
+                    return
+                if self._outage_since is None:
+                    self._outage_since = loop.time()
+                    log.warning(
+                        "call records: database unavailable (%s); buffering, journal when full",
+                        short_error(exc),
+                    )
+                if self._stopping:
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry_s[1])
+                continue
+            self.written += 1
+            if self._outage_since is not None:
+                log.warning(
+                    "call records: database back after %.1f s; writing the backlog",
+                    loop.time() - self._outage_since,
+                )
+                self._outage_since = None
+            return
+
+    async def _write(self, r: Record) -> None:
+        cid = CallRowId(r["call_id"])
+        at = datetime.fromisoformat(r["at"])
+        kind = r["kind"]
+        if kind == "start":
+            await self._store.create_call(
+                channel_id=r["channel_id"], caller=r["caller"], dialed=r["dialed"],
+                language=r["language"], flow=r["flow"], call_id=cid, started_at=at,
+            )  # fmt: skip
+        elif kind == "answered":
+            await self._store.mark_answered(cid, at)
+        elif kind == "queued":
+            await self._store.set_queue(cid, r["queue"], r["priority"])
+        elif kind == "trace":
+            entries = [
+                _Entry(e["node"], e["kind"], e["detail"], datetime.fromisoformat(e["at"]))
+                for e in r["entries"]
+            ]
+            await self._store.append_trace(cid, entries, first_seq=int(r["first_seq"]))
+        elif kind == "ended":
+            await self._store.close_call(cid, r["outcome"], r["cause"], at)
+        else:
+            log.error("call-record journal: unknown record kind %r skipped", kind)
 
     # ------------------------------------------------------------------ CallRecords
+
+    def _record(self, kind: str, call_id: str, **fields: Any) -> None:
+        self._put({"kind": kind, "call_id": call_id, "at": self._now().isoformat(), **fields})
+
+    def _known(self, key: str) -> str | None:
+        cid = self._ids.get(key)
+        if cid is None:
+            log.warning("no call row for key=%s (start not recorded)", key)
+        return cid
 
     def call_started(
         self,
@@ -85,43 +300,42 @@ class CallRecordWriter:
         language: str,
         flow: str,
     ) -> None:
-        async def op() -> None:
-            self._ids[key] = await self._store.create_call(
-                channel_id=channel_id,
-                caller=caller,
-                dialed=dialed,
-                language=language,
-                flow=flow,
-                call_id=call_id,
-            )
-
-        self._ops.put_nowait(op)
+        self._ids[key] = call_id
+        self._seq[call_id] = 0
+        self._record(
+            "start", call_id, channel_id=channel_id, caller=caller, dialed=dialed,
+            language=language, flow=flow,
+        )  # fmt: skip
 
     def answered(self, key: str) -> None:
-        self._ops.put_nowait(lambda: self._with_id(key, self._store.mark_answered))
+        if (cid := self._known(key)) is not None:
+            self._record("answered", cid)
 
     def queued(self, key: str, queue: str, priority: str) -> None:
-        self._ops.put_nowait(
-            lambda: self._with_id(key, lambda cid: self._store.set_queue(cid, queue, priority))
-        )
+        if (cid := self._known(key)) is not None:
+            self._record("queued", cid, queue=queue, priority=priority)
 
     def trace(self, key: str, entries: Iterable[TraceEntry]) -> None:
-        rows = [_Trace(e.node, e.kind, {"flow": e.flow, **dict(e.detail)}) for e in entries]
-        self._ops.put_nowait(
-            lambda: self._with_id(key, lambda cid: self._store.append_trace(cid, rows))
-        )
+        if (cid := self._known(key)) is None:
+            return
+        at = self._now().isoformat()
+        rows = [
+            {
+                "node": e.node,
+                "kind": e.kind,
+                "detail": scrub_detail({"flow": e.flow, **e.detail}),
+                "at": at,
+            }
+            for e in entries
+        ]
+        if not rows:
+            return
+        first = self._seq.get(cid, 0) + 1
+        self._seq[cid] = first + len(rows) - 1
+        self._record("trace", cid, first_seq=first, entries=rows)
 
     def call_ended(self, key: str, outcome: str, cause: str | None) -> None:
-        async def op() -> None:
-            cid = self._ids.pop(key, None)
-            if cid is not None:
-                await self._store.close_call(cid, outcome, cause)
-
-        self._ops.put_nowait(op)
-
-    async def _with_id(self, key: str, fn: Callable[[CallRowId], Awaitable[None]]) -> None:
-        cid = self._ids.get(key)
-        if cid is None:
-            log.warning("no call row for key=%s (start not recorded)", key)
-            return
-        await fn(cid)
+        cid = self._ids.pop(key, None)
+        if cid is not None:
+            self._seq.pop(cid, None)
+            self._record("ended", cid, outcome=outcome, cause=cause)

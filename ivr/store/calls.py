@@ -5,6 +5,9 @@ Rules:
 - The trace is appended in batches: `append_trace(call_id, entries)` writes a list of entries
   in one INSERT, numbered by `seq` in arrival order. One task owns a call, so appends of one
   call never race.
+- Writes can be replayed (the write-behind journal, `ivr.call.records`): `create_call` with an
+  existing id does nothing, updates take explicit values, and `append_trace(..., first_seq=n)`
+  numbers entries n, n+1, ... and skips those already stored (key: call id + seq).
 - Details arrive masked by the engine. As a second line of defence, values under keys that
   name a secret (pin, password, ...) are replaced by "****" before they are stored.
 - Times are aware UTC datetimes; `now` is injectable for tests.
@@ -84,14 +87,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _scrub(detail: Mapping[str, object]) -> dict[str, Any]:
+def scrub_detail(detail: Mapping[str, object]) -> dict[str, Any]:
     """A JSON-ready copy of `detail` with secret-named values masked."""
     clean: dict[str, Any] = {}
     for key, value in detail.items():
         if _SECRET_DETAIL.search(str(key)) and value not in (None, ""):
             clean[str(key)] = "****"
         elif isinstance(value, Mapping):
-            clean[str(key)] = _scrub(value)
+            clean[str(key)] = scrub_detail(value)
         elif isinstance(value, str | int | float | bool) or value is None:
             clean[str(key)] = value
         elif isinstance(value, list | tuple):
@@ -165,7 +168,8 @@ class CallStore:
             started_at=started_at or self._now(),
         )
         async with self._sessions.begin() as session:
-            session.add(row)
+            if call_id is None or await session.get(CallRow, new_id) is None:
+                session.add(row)
         return new_id
 
     async def _update(self, call_id: CallRowId, **values: Any) -> None:
@@ -197,16 +201,38 @@ class CallStore:
         return bool(getattr(result, "rowcount", 0))
 
     async def append_trace(
-        self, call_id: CallRowId, entries: Sequence[TraceLike], at: datetime | None = None
+        self,
+        call_id: CallRowId,
+        entries: Sequence[TraceLike],
+        at: datetime | None = None,
+        *,
+        first_seq: int | None = None,
     ) -> None:
-        """Append trace entries of one call in one statement, numbered after the last one."""
+        """Append trace entries of one call in one statement, numbered after the last one.
+
+        With `first_seq`, entries are numbered from it and those already stored are skipped
+        (a replay after a partial or repeated write stores each entry once)."""
         if not entries:
             return
         stamp = at or self._now()
         async with self._sessions.begin() as session:
-            last = await session.scalar(
-                select(func.coalesce(func.max(TraceRow.seq), 0)).where(TraceRow.call_id == call_id)
-            )
+            if first_seq is None:
+                last = await session.scalar(
+                    select(func.coalesce(func.max(TraceRow.seq), 0)).where(
+                        TraceRow.call_id == call_id
+                    )
+                )
+                stored: set[int] = set()
+            else:
+                last = first_seq - 1
+                seqs = range(first_seq, first_seq + len(entries))
+                stored = set(
+                    await session.scalars(
+                        select(TraceRow.seq).where(
+                            TraceRow.call_id == call_id, TraceRow.seq.in_(list(seqs))
+                        )
+                    )
+                )
             rows = [
                 {
                     "call_id": call_id,
@@ -215,11 +241,13 @@ class CallStore:
                     "flow": getattr(entry, "flow", None),
                     "node": entry.node,
                     "kind": entry.kind,
-                    "detail": _scrub(entry.detail),
+                    "detail": scrub_detail(entry.detail),
                 }
                 for n, entry in enumerate(entries, start=1)
+                if int(last or 0) + n not in stored
             ]
-            await session.execute(insert(TraceRow), rows)
+            if rows:
+                await session.execute(insert(TraceRow), rows)
 
     async def list_calls(self, limit: int = 50, since: datetime | None = None) -> list[CallSummary]:
         """The newest calls first (at most `limit`); with `since`, only those started since."""

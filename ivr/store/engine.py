@@ -4,6 +4,8 @@ Rules:
 - One place turns a database URL into an `AsyncEngine`: SQLite files get their directory
   created, foreign keys on, WAL and a busy timeout; PostgreSQL works by URL
   (`postgresql+asyncpg://...`, the `postgres` extra).
+- Engines hide bound parameters (`hide_parameters=True`): an SQL error never prints a value
+  (a caller's number, an account) into a log line or a traceback.
 - A relative SQLite file in a URL is relative to the app's root folder, not to the process's
   working directory (`database_url_in(url, root)`); `ivr serve` resolves it once.
 - `migrate(url)` / `migrate_engine(engine)` bring the schema to the newest Alembic revision;
@@ -59,7 +61,7 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_async_engine(parsed)
+        engine = create_async_engine(parsed, hide_parameters=True)
     except ModuleNotFoundError as exc:
         extra = " (pip install 'futures-ivr[postgres]')" if "asyncpg" in str(exc) else ""
         raise StoreError(f"database driver missing for {parsed.drivername}: {exc}{extra}") from None
