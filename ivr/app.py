@@ -188,7 +188,7 @@ async def build_services(
         ari_url, username, password, s.ari.app, on_connected=router.on_connected, observer=observer
     )
     recovery = Recovery(queue_store, rest, clock, instance=s.ari.app, holds=handoff.holds,
-        close_lost=sql.store.close_lost)  # fmt: skip  # one ARI app name (its channels), one owner
+        close_lost=sql.call_records.lost)  # fmt: skip  # one ARI app name (its channels), one owner
     await recovery.start()  # own leftovers settled before any new call is taken
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)

@@ -275,6 +275,8 @@ class CallRecordWriter:
             await self._store.append_trace(cid, entries, first_seq=int(r["first_seq"]))
         elif kind == "ended":
             await self._store.close_call(cid, r["outcome"], r["cause"], at)
+        elif kind == "lost":
+            await self._store.close_lost(r["channel_id"], r["cause"], at)
         else:
             log.error("call-record journal: unknown record kind %r skipped", kind)
 
@@ -305,6 +307,15 @@ class CallRecordWriter:
         self._record(
             "start", call_id, channel_id=channel_id, caller=caller, dialed=dialed,
             language=language, flow=flow,
+        )  # fmt: skip
+
+    def lost(self, channel_id: str, cause: str) -> None:
+        """Close the open row of call `channel_id` as `lost` (reclaimed after its instance
+        died). Ordered after every record already reported or journaled, so a start replayed
+        from the journal is closed, and a row that has its end is never closed twice."""
+        self._put(
+            {"kind": "lost", "call_id": "", "channel_id": channel_id, "cause": cause,
+             "at": self._now().isoformat()}
         )  # fmt: skip
 
     def answered(self, key: str) -> None:

@@ -15,8 +15,9 @@ Reclaiming one call (its key is the caller's channel id, the queue store's call 
   kept in line; offered (an agent ringing) -> removed, the agent freed; connected -> ended,
   the agent to wrap-up (handle time recorded); then an agent freed that way is set
   not-ready with reason `recovered` when it is not already free;
-- the SQL call row, if still open, is closed with outcome `lost` and the cause (`close_lost`:
-  closes only a row with no end, so a row is never closed twice).
+- the SQL call row, if still open, is closed with outcome `lost` and the cause: through the
+  call-record writer (`close_lost`), after every record it holds or replays from its journal,
+  and only a row with no end (a row is never closed twice).
 
 Rules: Redis or ARI failing during a beat is logged (one line) and retried at the next beat;
 `aclose` stops the task within a bounded wait and releases the lease.
@@ -27,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
 from ivr.clock import Clock
@@ -43,7 +44,9 @@ STOP_TIMEOUT_S = 2.0
 FREE = frozenset(
     {AgentState.READY, AgentState.WRAP_UP, AgentState.LOGGED_OUT, AgentState.NOT_READY}
 )
-CloseLost = Callable[[str, str], Awaitable[bool]]  # (call key, cause) -> a row was closed
+CloseLost = Callable[
+    [str, str], None
+]  # (call key, cause): close its open SQL row as lost, in order
 
 
 class Recovery:
@@ -156,9 +159,9 @@ class Recovery:
                 await self._store.remove_call(CallKey(key), QueueResult.LOST, now)
             if agent:
                 await self._recovered(agent, now)
-        closed = await self._close_lost(key, cause)
+        self._close_lost(key, cause)
         self.reclaimed.append(key)
-        log.warning("call=%s of instance=%s reclaimed (row closed: %s)", key, instance, closed)
+        log.warning("call=%s of instance=%s reclaimed", key, instance)
 
     async def _hang_up_if_up(self, key: str) -> None:
         """Hang up the caller's channel and every leg of the call still up (ours by their

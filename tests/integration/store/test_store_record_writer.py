@@ -205,3 +205,30 @@ async def test_a_rejected_write_logs_neither_caller_nor_account(
     assert CALLER not in caplog.text
     assert ACCOUNT not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+async def test_a_reclaimed_call_is_closed_lost_after_the_journal_replay(
+    store: CallStore, tmp_path: Path
+) -> None:
+    """The recovery's `lost` arrives before the journal is replayed: it still closes the open
+    row the replay creates, and leaves a row the journal had ended as it was."""
+    journal = tmp_path / "journal" / "calls.jsonl"
+    first = CallRecordWriter(store, journal, flush_deadline_s=0.05)
+    first.start()
+    with locked(tmp_path / "ivr.db"):
+        ended = report_call(first, 1)
+        first.call_started(
+            "key-2", call_id="call-002", channel_id="chan-2", caller=CALLER, dialed="95555",
+            language="zh", flow="hotline",
+        )  # fmt: skip  # the app dies before this call ends
+        await first.aclose()
+    again = CallRecordWriter(store, journal)
+    again.lost("chan-1", "recovered")  # reported before the writer has read its journal
+    again.lost("chan-2", "recovered")
+    again.start()
+    await again.flush()
+    one, two = await store.get_call(ended), await store.get_call("call-002")
+    assert one is not None and two is not None
+    assert (one.call.outcome, one.call.hangup_cause) == ("caller_hangup", "normal")
+    assert (two.call.outcome, two.call.hangup_cause) == ("lost", "recovered")
+    await again.aclose()
