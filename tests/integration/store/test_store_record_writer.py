@@ -228,7 +228,8 @@ async def test_a_reclaimed_call_is_closed_lost_after_the_journal_replay(
     again.start()
     await again.flush()
     one, two = await store.get_call(ended), await store.get_call("call-002")
-    assert one is not None and two is not None
+    assert one is not None
+    assert two is not None
     assert (one.call.outcome, one.call.hangup_cause) == ("caller_hangup", "normal")
     assert (two.call.outcome, two.call.hangup_cause) == ("lost", "recovered")
     await again.aclose()
