@@ -67,7 +67,7 @@ class Replay:
     events: list[tuple[float, Json]] = field(default_factory=list)
     rest: list[tuple[RestCall, int, Any]] = field(default_factory=list)  # call, status, body
     files: dict[str, bytes] = field(default_factory=dict)  # recording name -> stored file
-    late_s: float = 0.0  # the latest a REST call was sent after its moment (switch s)
+    late_s: float = 0.0  # the latest a REST call was sent or answered after its moment (switch s)
 
 
 def _auth() -> dict[str, str]:
@@ -172,6 +172,10 @@ class _Runner:
                 body = json.loads(data)
             elif call.path.endswith("/file"):
                 self.result.files[call.path.split("/")[3]] = data
+        # what the call caused can come no earlier than the switch answered it (a loaded
+        # machine stalls the switch's loop as well as ours)
+        answered = self.switch.clock.now_s() - self.t0 - call.t
+        self.result.late_s = max(self.result.late_s, answered)
         self.result.rest.append((call, resp.status, body))
 
     async def _wait_for(self, trigger: Json) -> None:
