@@ -27,6 +27,7 @@ Normalisation, applied to both sides:
   of channels beyond the rules above, other snapshot fields;
 - `t` (seconds since the scenario started, from the event's timestamp) must be within
   `T_TOLERANCE_S`, plus however late the replay sent a REST call or got its answer (a loaded
+  machine);
 - one known race is settled on both sides: a `ChannelConnectedLine` immediately followed
   (within 3 ms) by the `RecordingStarted`/`PlaybackStarted` that caused it is put after it
   (Asterisk sends them in either order);
