@@ -51,8 +51,8 @@ def make_service(db_url_engine: CallStore) -> FlowVersions:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[CallStore]:
-    calls = await CallStore.open(f"sqlite+aiosqlite:///{tmp_path}/fv.db")
+async def store(db_url: str) -> AsyncIterator[CallStore]:
+    calls = await CallStore.open(db_url)
     yield calls
     await calls.close()
 

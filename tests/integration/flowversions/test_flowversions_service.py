@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from ivr.flowversions.service import AlreadyLive, FlowRejected, FlowVersions
 from ivr.store import CallStore
@@ -111,12 +112,12 @@ async def test_a_stale_generation_writes_nothing(service: FlowVersions):
 
 
 async def test_versions_and_audit_rows_are_immutable(service: FlowVersions, store: CallStore):
-    async with store.engine.connect() as conn:
-        for statement in (
-            "UPDATE flow_versions SET yaml_text = 'x'",
-            "DELETE FROM flow_versions",
-            "UPDATE flow_audit SET actor = 'x'",
-            "DELETE FROM flow_audit",
-        ):
-            with pytest.raises(Exception, match="rows are immutable"):
+    for statement in (
+        "UPDATE flow_versions SET yaml_text = 'x'",
+        "DELETE FROM flow_versions",
+        "UPDATE flow_audit SET actor = 'x'",
+        "DELETE FROM flow_audit",
+    ):
+        with pytest.raises(IntegrityError, match="rows are immutable"):
+            async with store.engine.begin() as conn:  # one transaction each (PostgreSQL)
                 await conn.execute(text(statement))

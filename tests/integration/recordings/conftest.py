@@ -48,11 +48,6 @@ def write_wav(path: Path, seconds: float, *, level: int = 1, mtime: datetime | N
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path}/ivr.db"
-
-
-@pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(db_url)
     await migrate_engine(engine)

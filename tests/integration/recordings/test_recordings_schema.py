@@ -25,8 +25,28 @@ def _diff(connection: Connection) -> list[Any]:
 
 
 def _triggers(connection: Connection) -> list[str]:
-    rows = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    if connection.dialect.name == "postgresql":
+        sql = "SELECT DISTINCT trigger_name FROM information_schema.triggers"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    rows = connection.exec_driver_sql(sql)
     return sorted(row[0] for row in rows if row[0].startswith("recording"))  # ours only
+
+
+TRIGGERS = {
+    "sqlite": [
+        "recording_audit_no_delete",
+        "recording_audit_no_update",
+        "recordings_no_delete",
+        "recordings_seal_is_final",
+    ],
+    # one trigger function refuses both UPDATE and DELETE of an audit row
+    "postgresql": [
+        "recording_audit_append_only",
+        "recordings_no_delete",
+        "recordings_seal_is_final",
+    ],
+}
 
 
 async def test_migration_matches_the_models(engine: AsyncEngine) -> None:
@@ -34,9 +54,4 @@ async def test_migration_matches_the_models(engine: AsyncEngine) -> None:
         assert {"recordings", "recording_audit"} == OURS
         assert set(await conn.run_sync(lambda c: inspect(c).get_table_names())) >= OURS
         assert await conn.run_sync(_diff) == []
-        assert await conn.run_sync(_triggers) == [
-            "recording_audit_no_delete",
-            "recording_audit_no_update",
-            "recordings_no_delete",
-            "recordings_seal_is_final",
-        ]
+        assert await conn.run_sync(_triggers) == TRIGGERS[engine.dialect.name]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,8 +29,8 @@ class Entry:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[CallStore]:
-    store = await CallStore.open(f"sqlite+aiosqlite:///{tmp_path}/db/ivr.db", now=lambda: T0)
+async def store(db_url: str) -> AsyncIterator[CallStore]:
+    store = await CallStore.open(db_url, now=lambda: T0)
     yield store
     await store.close()
 
@@ -107,8 +106,8 @@ async def test_list_calls_newest_first_with_limit_and_since(store: CallStore) ->
     assert await store.get_call("nope") is None
 
 
-async def test_reopen_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/ivr.db"
+async def test_reopen_is_idempotent_and_keeps_rows(db_url: str) -> None:
+    url = db_url
     store = await CallStore.open(url)
     await store.create_call(channel_id="c", caller="1", dialed="2", language="en", flow="f")
     await store.close()
@@ -130,8 +129,8 @@ def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_migrations_produce_the_models_schema(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
+async def test_migrations_produce_the_models_schema(db_url: str) -> None:
+    url = db_url
     await migrate(url)
     engine = create_engine(url)
     try:

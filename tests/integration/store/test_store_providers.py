@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -20,8 +19,8 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai: d
 
 
 @pytest.fixture
-async def office(tmp_path: Path) -> AsyncIterator[SqlDemoProviders]:
-    store = await CallStore.open(f"sqlite+aiosqlite:///{tmp_path}/ivr.db", now=lambda: NOW)
+async def office(db_url: str) -> AsyncIterator[SqlDemoProviders]:
+    store = await CallStore.open(db_url, now=lambda: NOW)
     async with store.engine.begin() as conn, AsyncSession(bind=conn) as session:
         assert await seed_demo(session, now=NOW) is True
         assert await seed_demo(session, now=NOW) is False  # idempotent

@@ -6,7 +6,9 @@ Create Date: 2026-11-25
 
 The tables mirror `recordings.models` (own MetaData). Triggers, per dialect, keep the evidence
 honest even against a careless SQL session: an audit row can be neither updated nor deleted, a
-recording row is never deleted (a purge marks it), and a sealed sha256 never changes.
+recording row is never deleted (a purge marks it), and a sealed sha256 never changes. Both
+dialects refuse with an integrity error (SQLite `RAISE(ABORT)`, PostgreSQL SQLSTATE 23000),
+which SQLAlchemy raises as `IntegrityError`.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ _SQLITE_TRIGGERS = (
 
 _POSTGRES_TRIGGERS = (
     """CREATE FUNCTION recordings_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION '% on % is refused: recordings evidence is kept', TG_OP, TG_TABLE_NAME;
+       BEGIN RAISE EXCEPTION '% on % is refused: recordings evidence is kept', TG_OP, TG_TABLE_NAME
+             USING ERRCODE = 'integrity_constraint_violation';
        END $$""",
     """CREATE FUNCTION recordings_seal_is_final() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF OLD.sha256 IS NOT NULL AND NEW.sha256 IS DISTINCT FROM OLD.sha256 THEN
-           RAISE EXCEPTION 'a sealed recording keeps its sha256';
+           RAISE EXCEPTION 'a sealed recording keeps its sha256'
+             USING ERRCODE = 'integrity_constraint_violation';
          END IF;
          RETURN NEW;
        END $$""",

@@ -27,7 +27,8 @@ _SQLITE_TRIGGERS = tuple(
 
 _POSTGRES_TRIGGERS = (
     """CREATE FUNCTION flow_history_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION '% on % is refused: flow history is immutable', TG_OP, TG_TABLE_NAME;
+       BEGIN RAISE EXCEPTION '% rows are immutable', TG_TABLE_NAME
+             USING ERRCODE = 'integrity_constraint_violation';
        END $$""",
     """CREATE TRIGGER flow_versions_immutable BEFORE UPDATE OR DELETE ON flow_versions
        FOR EACH ROW EXECUTE FUNCTION flow_history_refuse()""",
