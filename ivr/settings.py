@@ -236,7 +236,9 @@ _KEYS: dict[str, _Key] = {
     "ari.app": _Key(_text, "IVR_ARI_APP"),
     "ari.timeout_s": _Key(_positive_float, "IVR_ARI_TIMEOUT_S"),
     "database_url": _Key(_db_url, "IVR_DATABASE_URL"),
-    "redis_url": _Key(_optional(_url("redis", "rediss", "unix")), "IVR_REDIS_URL"),
+    "redis_url": _Key(
+        _optional(_url("redis", "rediss", "unix", "redis+sentinel")), "IVR_REDIS_URL"
+    ),
     "http.host": _Key(_text, "IVR_HTTP_HOST"),
     "http.port": _Key(_port, "IVR_HTTP_PORT"),
     "http.public_base_url": _Key(_optional(_url("http", "https")), "IVR_HTTP_PUBLIC_BASE_URL"),

@@ -11,6 +11,11 @@ Rules: the only place `queueing` configures redis-py.
 - Any redis-py error that reaches the store becomes `StoreUnavailable` (`redis_errors`), the
   one typed error callers see for "Redis did not do it".
 - Scripts are `queueing/lua/<name>.lua`, each prefixed by the shared `lib.lua`.
+- Redis Sentinel: a URL `redis+sentinel://[:password@]host:port[,host:port...]/SERVICE[/DB]`
+  names the sentinels and the monitored service; the client asks them for the primary and,
+  when the primary goes away or turns replica (a failover), asks again. During a failover a
+  dropped, refused or read-only connection is retried with the same doubling sleeps until
+  they add up to `failover_wait_s`; a primary still missing after that is unavailable.
 """
 
 from __future__ import annotations
@@ -18,40 +23,110 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from importlib import resources
+from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import (
+    BusyLoadingError,
+    ConnectionError,
+    ReadOnlyError,
+    RedisError,
+    TimeoutError,
+)
 
-from queueing.errors import StoreUnavailable
+from queueing.errors import BadRedisUrl, StoreUnavailable
 
+SENTINEL_SCHEME = "redis+sentinel"
 LOADING_WAIT_S = 10.0
+FAILOVER_WAIT_S = 10.0
 LOADING_BACKOFF_BASE_S = 0.01  # redis-py sleeps base * 2**failures: 20 ms first
 LOADING_MAX_BACKOFF_S = 0.5
 
 
-def loading_retry(wait_s: float) -> Retry:
-    """A redis-py retry policy for `BusyLoadingError` only, waiting about `wait_s` in all."""
+def loading_retry(
+    wait_s: float, errors: tuple[type[Exception], ...] = (BusyLoadingError,)
+) -> Retry:
+    """A redis-py retry policy for `errors` (loading only, by default), waiting about `wait_s`
+    in all."""
     backoff = ExponentialBackoff(cap=LOADING_MAX_BACKOFF_S, base=LOADING_BACKOFF_BASE_S)
     retries, waited_s = 0, 0.0
     while waited_s < wait_s:
         retries += 1
         waited_s += backoff.compute(retries)
-    return Retry(backoff, retries, supported_errors=(BusyLoadingError,))
+    return Retry(backoff, retries, supported_errors=errors)
 
 
 def redis_client(
-    url: str, *, socket_timeout_s: float = 5.0, loading_wait_s: float = LOADING_WAIT_S
+    url: str,
+    *,
+    socket_timeout_s: float = 5.0,
+    loading_wait_s: float = LOADING_WAIT_S,
+    failover_wait_s: float = FAILOVER_WAIT_S,
 ) -> aioredis.Redis:
-    """A client for `url` (`redis://`, `unix://`) with the deadlines of the module docstring."""
+    """A client for `url` (`redis://`, `unix://`, `redis+sentinel://`) with the deadlines of
+    the module docstring."""
+    if url.startswith(SENTINEL_SCHEME + "://"):
+        return _sentinel_client(url, socket_timeout_s, max(loading_wait_s, failover_wait_s))
     return aioredis.Redis.from_url(
         url,
         decode_responses=True,
         socket_timeout=socket_timeout_s,
         retry=loading_retry(loading_wait_s),
     )
+
+
+async def close_client(client: aioredis.Redis) -> None:
+    """Close `client`, and the sentinels' own connections when it follows a sentinel."""
+    manager = getattr(client.connection_pool, "sentinel_manager", None)
+    await client.aclose()
+    for sentinel in getattr(manager, "sentinels", ()):
+        await sentinel.aclose()
+
+
+def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str | None]:
+    """`redis+sentinel://[:pw@]h:p[,h:p...]/SERVICE[/DB]` -> (sentinels, service, db, password)."""
+    parts = urlsplit(url)
+    where = parts.netloc.rsplit("@", 1)
+    password = unquote(where[0].split(":", 1)[-1]) if len(where) == 2 else None
+    hosts: list[tuple[str, int]] = []
+    for item in where[-1].split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isascii() or not port.isdigit():
+            raise BadRedisUrl(
+                f"redis sentinel URL: {item.strip() or '(empty)'!r} is not host:port; use"
+                " redis+sentinel://host:26379[,host:26379...]/SERVICE[/DB]"
+            )
+        hosts.append((host.strip("[]"), int(port)))
+    path = [p for p in parts.path.split("/") if p]
+    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise BadRedisUrl(
+            "redis sentinel URL: name the monitored service, e.g."
+            " redis+sentinel://host:26379/mymaster (optionally /DB after it)"
+        )
+    return hosts, path[0], int(path[1]) if len(path) == 2 else 0, password
+
+
+def _sentinel_client(url: str, socket_timeout_s: float, wait_s: float) -> aioredis.Redis:
+    hosts, service, db, password = parse_sentinel_url(url)
+    sentinel = Sentinel(
+        hosts,
+        socket_timeout=socket_timeout_s,
+        sentinel_kwargs={"socket_timeout": socket_timeout_s, "password": password},
+    )
+    errors = (BusyLoadingError, ConnectionError, TimeoutError, ReadOnlyError)
+    client: aioredis.Redis = sentinel.master_for(
+        service,
+        db=db,
+        password=password,
+        decode_responses=True,
+        socket_timeout=socket_timeout_s,
+        retry=loading_retry(wait_s, errors),
+    )
+    return client
 
 
 @contextlib.asynccontextmanager

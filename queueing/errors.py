@@ -33,6 +33,12 @@ class QueueConfigError(LocatedError, QueueingError):
     code = "queue-config-error"
 
 
+class BadRedisUrl(QueueingError, InputError):
+    """A Redis URL that cannot be used; the message says how to write it."""
+
+    code = "bad-redis-url"
+
+
 class QueueConfigErrors(ErrorList, QueueingError):
     """Every error found in one queue definitions file, one per line, in file order."""
 

@@ -37,7 +37,13 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from queueing import policy, rows
-from queueing.connection import LOADING_WAIT_S, load_scripts, redis_client, redis_errors
+from queueing.connection import (
+    LOADING_WAIT_S,
+    close_client,
+    load_scripts,
+    redis_client,
+    redis_errors,
+)
 from queueing.definitions import PriorityClass, QueueConfig, QueueDef
 from queueing.errors import (
     AgentBusy,
@@ -112,7 +118,7 @@ class RedisQueueStore:
         return cls(client, config, **options)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await close_client(self.client)
 
     # -- plumbing --------------------------------------------------------------------------
     def key(self, *parts: str) -> str:
