@@ -6,8 +6,15 @@ language menu, presses 1, presses 0 in the main menu, waits in the general queue
 and hangs up. Measured:
 - DTMF -> next ARI action: in the switch process, from the moment it sends a
   `ChannelDtmfReceived` to the first REST request about that call that follows it.
-- CPU seconds per call and peak RSS of the app process (getrusage).
-The last line printed is one JSON object: calls, p50_ms, p99_ms, cpu_s_per_call, peak_mb.
+- answer -> first prompt: in the switch process, from the app's `answer` request of a call to
+  its first `play` request (`first_prompt_p50_ms`, `first_prompt_p99_ms`); `--cold` starts the
+  app on an empty prompt cache, so these include whatever rendering happens before a prompt
+  can play.
+- CPU seconds per call and per event the app handled (events the switch delivered), and peak
+  RSS of the app process (getrusage).
+The last line printed is one JSON object: calls, p50_ms, p99_ms, cpu_s_per_call,
+cpu_ms_per_event, first_prompt_p50_ms, first_prompt_p99_ms, peak_mb. The switch hands its
+figures over in a file (any size; a pipe line is limited to 64 KiB).
 
     .venv/bin/python -m bench.calls --calls 1000 --speed 10 [--ramp 5]
 
@@ -47,12 +54,15 @@ STEPS = [
 # ---------------------------------------------------------------------- switch process
 
 
-async def _switch_main(speed: float) -> None:
+async def _switch_main(speed: float, report: Path) -> None:
     from ivr.sandbox import SandboxConfig, SandboxSwitch
 
     switch = SandboxSwitch(SandboxConfig(username="bench", password=PASSWORD, speed=speed))
     dtmf_at: dict[str, float] = {}
+    answered_at: dict[str, float] = {}
     latencies_ms: list[float] = []
+    first_prompt_ms: list[float] = []
+    events = 0
     original_press = switch.press
 
     def press(channel: Any, digit: str, at_s: float | None = None) -> None:
@@ -66,13 +76,31 @@ async def _switch_main(speed: float) -> None:
             for channel_id in list(dtmf_at):
                 if channel_id in record.path:
                     latencies_ms.append((now - dtmf_at.pop(channel_id)) * 1000)
+            parts = record.path.split("/")  # /channels/{id}/answer, /channels/{id}/play
+            if len(parts) > 3 and parts[1] == "channels":
+                if parts[3] == "answer":
+                    answered_at[parts[2]] = now
+                elif parts[3] == "play" and parts[2] in answered_at:
+                    first_prompt_ms.append((now - answered_at.pop(parts[2])) * 1000)
+
+    def count(event: Any) -> None:
+        nonlocal events
+        events += 1
 
     switch.press = press  # type: ignore[method-assign]
     switch.requests = Requests()
+    switch.hub.listeners.append(count)
     await switch.start()
     print(f"READY {switch.ari_url}", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
-    print(json.dumps({"latencies_ms": latencies_ms, "cpu_s": time.process_time()}), flush=True)
+    figures = {
+        "latencies_ms": latencies_ms,
+        "first_prompt_ms": first_prompt_ms,
+        "events": events,
+        "cpu_s": time.process_time(),
+    }
+    report.write_text(json.dumps(figures))
+    print("DONE", flush=True)
     await switch.stop()
 
 
@@ -100,7 +128,7 @@ async def _place_all(ari_url: str, n: int, http: Any, ramp_s: float = 0.0) -> in
     return sum(results)
 
 
-async def _bench(calls: int, speed: float, ramp_s: float) -> dict[str, Any]:
+async def _bench(calls: int, speed: float, ramp_s: float, cold: bool) -> dict[str, Any]:
     import aiohttp
 
     from ivr.app import App
@@ -108,21 +136,25 @@ async def _bench(calls: int, speed: float, ramp_s: float) -> dict[str, Any]:
     from ivr.clock import Clock
     from ivr.settings import load_settings
 
+    work = tempfile.TemporaryDirectory()
+    report = Path(work.name) / "switch.json"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.calls", "--switch-only", "--speed", str(speed),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+        "--report", str(report), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
     )  # fmt: skip
     assert proc.stdout is not None
     assert proc.stdin is not None
     ari_url = (await proc.stdout.readline()).decode().split()[1]
     with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "tts-cache" if cold else ROOT / "var" / "tts-cache"
         env = {
             "IVR_ARI_URL": ari_url,
             "IVR_ARI_USERNAME": "bench",
             "IVR_ARI_PASSWORD": PASSWORD,
             "IVR_HTTP_PORT": "0",
             "IVR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/ivr.db",
-            "IVR_TTS_CACHE": str(ROOT / "var" / "tts-cache"),
+            "IVR_TTS_CACHE": str(cache),
             "IVR_FLOWS_DIR": str(ROOT / "flows"),
             "IVR_CONFIG_DIR": str(ROOT / "config"),
             "IVR_LOG_LEVEL": "WARNING",
@@ -134,7 +166,8 @@ async def _bench(calls: int, speed: float, ramp_s: float) -> dict[str, Any]:
         timeout = aiohttp.ClientTimeout(total=900)
         try:
             async with aiohttp.ClientSession(headers=headers, timeout=timeout) as http:
-                await _place_all(ari_url, 1, http)  # warm-up: renders and caches the prompts
+                if not cold:
+                    await _place_all(ari_url, 1, http)  # warm-up: renders the prompts
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 handled = await _place_all(ari_url, calls, http, ramp_s)
                 cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -142,9 +175,14 @@ async def _bench(calls: int, speed: float, ramp_s: float) -> dict[str, Any]:
             await app.stop()
     proc.stdin.write(b"stop\n")
     await proc.stdin.drain()
-    switch = json.loads((await proc.stdout.readline()).decode())
+    assert (await proc.stdout.readline()).strip() == b"DONE"
+    switch = json.loads(report.read_text())
     await proc.wait()
-    latencies = switch["latencies_ms"][2:]  # drop the warm-up call's
+    work.cleanup()
+    warm_up = 0 if cold else 2  # the warm-up call's two key presses and its first prompt
+    latencies = switch["latencies_ms"][warm_up:]
+    first_prompt = switch["first_prompt_ms"][0 if cold else 1 :]
+    events = max(1, switch["events"])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "calls": handled,
@@ -156,6 +194,10 @@ async def _bench(calls: int, speed: float, ramp_s: float) -> dict[str, Any]:
         "p50_ms": round(_percentile(latencies, 0.50), 2),
         "p99_ms": round(_percentile(latencies, 0.99), 2),
         "cpu_s_per_call": round(cpu_s / max(1, calls), 4),
+        "cpu_ms_per_event": round(cpu_s * 1000 / events, 3),
+        "first_prompt_p50_ms": round(_percentile(first_prompt, 0.50), 2),
+        "first_prompt_p99_ms": round(_percentile(first_prompt, 0.99), 2),
+        "cold": cold,
         "switch_cpu_s": round(switch["cpu_s"], 2),
         "peak_mb": round(peak_mb, 1),
     }
@@ -168,13 +210,17 @@ def main() -> None:
     parser.add_argument(
         "--ramp", type=float, default=0.0, help="wall seconds over which calls arrive"
     )
+    parser.add_argument(
+        "--cold", action="store_true", help="start on an empty prompt cache, no warm-up call"
+    )
     parser.add_argument("--switch-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.switch_only:
-        asyncio.run(_switch_main(args.speed))
+        asyncio.run(_switch_main(args.speed, args.report))
         return
-    result = asyncio.run(_bench(args.calls, args.speed, args.ramp))
+    result = asyncio.run(_bench(args.calls, args.speed, args.ramp, args.cold))
     print(json.dumps(result))
 
 
