@@ -99,7 +99,7 @@ async def _switch_main(speed: float, report: Path) -> None:
         "events": events,
         "cpu_s": time.process_time(),
     }
-    report.write_text(json.dumps(figures))
+    await asyncio.to_thread(report.write_text, json.dumps(figures))
     print("DONE", flush=True)
     await switch.stop()
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ivr.engine.calendar import MarketCalendar
 from ivr.engine.errors import did_you_mean
-from ivr.engine.graph import RENDERERS
+from ivr.engine.graph import TEXT_RENDERERS
 from ivr.engine.model import FlowSet
 from ivr.engine.schema import flow_schema
 from ivr.engine.sim import (
@@ -37,6 +37,7 @@ from ivr.engine.simfake import parse_provider_results
 from ivr.engine.validate import Context, check_files
 from ivr.errors import ErrorList, IvrError
 from ivr.flowversions.context import read_queues
+from ivr.flowversions.picture import PictureUnavailable, flow_svg
 
 DEFAULT_FLOWS = Path("flows")
 DEFAULT_QUEUES = Path("config/queues.yaml")
@@ -77,7 +78,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
     graph = flows_sub.add_parser("graph", help="draw a flow (mermaid, dot or svg)")
     graph.add_argument("flow", metavar="FLOW")
-    graph.add_argument("--format", choices=sorted(RENDERERS), default="mermaid")
+    graph.add_argument("--format", choices=[*sorted(TEXT_RENDERERS), "svg"], default="mermaid")
     graph.add_argument("--flows", type=Path, default=DEFAULT_FLOWS, metavar="DIR")
     add_context_options(graph)
     graph.set_defaults(func=cmd_graph)
@@ -243,7 +244,15 @@ def cmd_graph(args: argparse.Namespace) -> int:
     name = pick_flow(flows, args.flow) if flows is not None else None
     if flows is None or name is None:
         return 1
-    sys.stdout.write(RENDERERS[args.format](flows.flows[name]))
+    flow = flows.flows[name]
+    if args.format == "svg":
+        try:
+            sys.stdout.write(flow_svg(flow))
+        except PictureUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    sys.stdout.write(TEXT_RENDERERS[args.format](flow))
     return 0
 
 

@@ -1,13 +1,13 @@
-"""Pictures of a flow for admins: Mermaid and Graphviz DOT text, or a simple SVG (pure).
+"""Pictures of a flow for admins, as text: Mermaid and Graphviz DOT (pure).
 
 Rules: output depends only on the flow (deterministic order: nodes in file order); labels are
-escaped for their format; the SVG is laid out by breadth-first depth from the start node without
-any external tool.
+escaped for their format; edges between the same two nodes are drawn once with their labels
+joined. Laying the DOT out (SVG) is Graphviz's job, run by `ivr.flowversions.picture`: we do
+not lay graphs out by hand.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from html import escape
 
 from ivr.engine import model as m
@@ -88,7 +88,7 @@ def mermaid(flow: m.Flow) -> str:
         lines.append(f'  n_{node.id}["{_mermaid_text(node_label(node))}"]')
     external = sorted({t for _, t, _ in flow_edges(flow) if t.startswith("flow:")})
     lines.extend(f'  {_mid(t)}[["flow {escape(t[5:])}"]]' for t in external)
-    for source, target, label in flow_edges(flow):
+    for source, target, label in merged_edges(flow):
         arrow = f' -- "{_mermaid_text(label)}" -->' if label else " -->"
         lines.append(f"  n_{source}{arrow} {_mid(target)}")
     return "\n".join(lines) + "\n"
@@ -98,86 +98,46 @@ def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def dot(flow: m.Flow) -> str:
-    lines = [f'digraph "{_dot_text(flow.name)}" {{', "  rankdir=TB;", "  node [shape=box];"]
-    for node in flow.nodes.values():
-        shape = ", shape=doubleoctagon" if node.id == flow.start else ""
-        lines.append(f'  "{node.id}" [label="{_dot_text(node_label(node))}"{shape}];')
+SHAPES = {"menu": "box", "branch": "diamond", "queue": "house", "hangup": "octagon"}
+FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk: Chinese labels render, not boxes
+
+
+def merged_edges(flow: m.Flow) -> list[Edge]:
+    """One edge per (source, target), its labels joined (`fallback / timeout`), in file order:
+    parallel edges to the same node would otherwise stack their labels on one another."""
+    labels: dict[tuple[str, str], list[str]] = {}
     for source, target, label in flow_edges(flow):
+        found = labels.setdefault((source, target), [])
+        if label and label not in found:
+            found.append(label)
+    return [(s, t, " / ".join(ls)) for (s, t), ls in labels.items()]
+
+
+def dot(flow: m.Flow) -> str:
+    """Graphviz DOT of `flow`, laid out top-down by `dot` (layered: few crossings, edge labels
+    placed as part of the layout so they never overlap each other or a box)."""
+    lines = [
+        f'digraph "{_dot_text(flow.name)}" {{',
+        "  rankdir=TB; nodesep=0.35; ranksep=0.5; splines=true; forcelabels=false;",
+        f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="{FONT}",'
+        " fontsize=11];",
+        f'  edge [fontname="{FONT}", fontsize=10, fontcolor="#a33333", color="#555555"];',
+    ]
+    for node in flow.nodes.values():
+        shape = SHAPES.get(m.node_type(node), "box")
+        extra = ', penwidth=2, color="#0066cc"' if node.id == flow.start else ""
+        label = _dot_text(node_label(node))
+        lines.append(f'  "{_dot_text(node.id)}" [label="{label}", shape={shape}{extra}];')
+    external = sorted({t for _, t, _ in flow_edges(flow) if t.startswith("flow:")})
+    for target in external:
+        lines.append(
+            f'  "{_dot_text(target)}" [label="flow {_dot_text(target[5:])}", shape=component];'
+        )
+    for source, target, label in merged_edges(flow):
         attrs = f' [label="{_dot_text(label)}"]' if label else ""
-        lines.append(f'  "{source}" -> "{_dot_text(target)}"{attrs};')
+        lines.append(f'  "{_dot_text(source)}" -> "{_dot_text(target)}"{attrs};')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-BOX_W, BOX_H, GAP_X, GAP_Y = 180, 44, 40, 60
-
-
-def layers(flow: m.Flow) -> list[list[str]]:
-    """Node ids (and external flows) grouped by breadth-first depth from the start node."""
-    targets: dict[str, list[str]] = {}
-    for source, target, _ in flow_edges(flow):
-        targets.setdefault(source, []).append(target)
-    depth = {flow.start: 0}
-    todo = deque([flow.start])
-    while todo:
-        current = todo.popleft()
-        for target in targets.get(current, []):
-            if target not in depth:
-                depth[target] = depth[current] + 1
-                todo.append(target)
-    last = max(depth.values(), default=0) + 1
-    for node_id in flow.nodes:
-        depth.setdefault(node_id, last)
-    rows: dict[int, list[str]] = {}
-    for name, level in depth.items():
-        rows.setdefault(level, []).append(name)
-    return [rows[level] for level in sorted(rows)]
-
-
-def svg(flow: m.Flow) -> str:
-    rows = layers(flow)
-    where: dict[str, tuple[int, int]] = {}
-    for y, row in enumerate(rows):
-        for x, name in enumerate(row):
-            where[name] = (GAP_X + x * (BOX_W + GAP_X), GAP_Y // 2 + y * (BOX_H + GAP_Y))
-    width = GAP_X + max(len(r) for r in rows) * (BOX_W + GAP_X)
-    height = GAP_Y + len(rows) * (BOX_H + GAP_Y)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="12">',
-        f"<title>{escape(flow.name)}</title>",
-    ]
-    for source, target, label in flow_edges(flow):
-        if source in where and target in where:
-            parts.append(svg_edge(where[source], where[target], label))
-    for name, (x, y) in where.items():
-        node = flow.nodes.get(name)
-        text = node_label(node) if node is not None else f"flow {name[5:]}"
-        parts.append(svg_box(x, y, text, name == flow.start))
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def svg_edge(a: tuple[int, int], b: tuple[int, int], label: str) -> str:
-    x1, y1 = a[0] + BOX_W // 2, a[1] + BOX_H
-    x2, y2 = b[0] + BOX_W // 2, b[1]
-    line = f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555"/>'
-    if not label:
-        return line
-    mx, my = (x1 + x2) // 2, (y1 + y2) // 2
-    return line + f'<text x="{mx}" y="{my}" fill="#a33">{escape(label)}</text>'
-
-
-def svg_box(x: int, y: int, text: str, start: bool) -> str:
-    first, _, second = text.partition("\n")
-    stroke = "#06c" if start else "#333"
-    return (
-        f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="#fff" '
-        f'stroke="{stroke}"/>'
-        f'<text x="{x + 8}" y="{y + 18}" font-weight="bold">{escape(first)}</text>'
-        f'<text x="{x + 8}" y="{y + 34}">{escape(second[:28])}</text>'
-    )
-
-
-RENDERERS = {"mermaid": mermaid, "dot": dot, "svg": svg}
+TEXT_RENDERERS = {"mermaid": mermaid, "dot": dot}

@@ -9,13 +9,14 @@ Rules:
 - Every page except `/login` needs a session: none -> 303 to `/login?next=<path>`; a user
   without one of the page's roles -> 403 (an HTML page, checked here, server-side, with the
   same roles as the API the page uses). Static assets are public (they hold no data).
-- The flow graph is drawn server-side (`ivr.engine.graph.svg`, labels escaped there):
+- The flow graph is drawn server-side by Graphviz (`ivr.flowversions.picture.flow_svg`):
   `GET /admin/flows/{flow}/graph.svg?version=N` (live version without `version`) and
   `POST /admin/flows/{flow}/graph.svg {"yaml": ...}` for the text being edited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from html import escape
@@ -25,7 +26,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ivr.engine.graph import svg
+from ivr.flowversions.picture import PictureUnavailable, flow_svg
 from ivr.flowversions.service import FlowVersionError, FlowVersions
 from ivr.web.api_body import read_body
 from ivr.web.api_flows import READ, WRITE, YamlBody, api_error
@@ -175,7 +176,10 @@ class GraphRoutes:
         flows, errors = await self.service.check_candidate(flow, text)
         if errors or flow not in flows.flows:
             raise ApiError(400, "flow-invalid", "fix the flow's errors to draw it")
-        picture = svg(flows.flows[flow])
+        try:
+            picture = await asyncio.to_thread(flow_svg, flows.flows[flow])
+        except PictureUnavailable as exc:
+            raise ApiError(503, exc.code, str(exc)) from None
         return web.Response(text=picture, content_type="image/svg+xml", charset="utf-8")
 
 

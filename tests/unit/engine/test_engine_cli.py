@@ -170,7 +170,7 @@ def test_simulate_errors(workdir: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_graph_formats(workdir: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     assert main(["flows", "graph", "hotline", "--format", fmt]) == 0
     out = capsys.readouterr().out
-    first = {"mermaid": "flowchart TD", "dot": 'digraph "hotline" {', "svg": "<svg "}[fmt]
+    first = {"mermaid": "flowchart TD", "dot": 'digraph "hotline" {', "svg": "<?xml"}[fmt]
     assert out.startswith(first)
     assert "main_menu" in out
 
@@ -178,7 +178,7 @@ def test_graph_formats(workdir: Path, capsys: pytest.CaptureFixture[str], fmt: s
 def test_mermaid_edges(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["flows", "graph", "emergency", "--format", "mermaid"])
     out = capsys.readouterr().out.splitlines()
-    assert '  n_market -- "open" --> n_notice' in out
+    assert '  n_market -- "open / default" --> n_notice' in out  # one edge, both labels
     assert '  n_desk["desk<br/>queue: trading_desk (emergency)"]' in out
 
 

@@ -168,8 +168,9 @@ def test_all_errors_are_reported_together(tmp_path: Path) -> None:
     path = write(tmp_path, "log_level: loud\nredis_url: localhost\n")
     assert error_of(path, {"IVR_SANDBOX_SPEED": "fast"}).splitlines() == [
         f"{path}:1: log_level: 'LOUD' is not a log level; use one of DEBUG, INFO, WARNING, ERROR",
-        f"{path}:2: redis_url: 'localhost' is not a redis://... or rediss://... or unix://... URL;"
-        " write it as redis://... or rediss://... or unix://...",
+        f"{path}:2: redis_url: 'localhost' is not a redis://... or rediss://... or unix://..."
+        " or redis+sentinel://... URL; write it as redis://... or rediss://... or unix://... or"
+        " redis+sentinel://...",
         "environment variable IVR_SANDBOX_SPEED: 'fast' is not a positive number;"
         " use e.g. 1.0 (real time) or 50",
     ]
