@@ -9,8 +9,8 @@ mixing bridge; we connect to `ws://<ARI host>/media/<MEDIA_WEBSOCKET_CONNECTION_
 Rules:
 - The engine decides. We only translate: `Final` -> `asr.intent.decide` -> Accept sends the
   option's phrase (the engine matches phrases itself) with its confidence; Confirm sends the
-  phrase with a confidence under `UNSURE_CONFIDENCE` (the engine's `min_confidence` then decides:
-  by default a low-confidence retry); Reject of heard speech sends `SpeechRecognised("", 0.0)`
+  phrase marked `unsure` (a menu with `confirm_below` asks the caller yes/no; one without
+  retries, as for low confidence); Reject of heard speech sends `SpeechRecognised("", 0.0)`
   (the engine's no-match/low-confidence retry); silence and `NoInput` send nothing (the engine's
   input timer rules). After each final the recognizer listens anew until `stop()`.
 - `SpeechStarted` calls `on_speech_started` (barge-in: the session stops its prompts).
@@ -38,7 +38,7 @@ import aiohttp
 
 from asr.errors import AsrError
 from asr.grammar import build_grammar, normalise_phrase
-from asr.intent import Accept, Confirm, Decision, MenuOption, Reject, decide
+from asr.intent import MenuOption, Reject, decide
 from asr.media import ChanWebsocketMedia, listen, media_url
 from asr.models import ModelRegistry, SpeechModel
 from asr.recognizer import Final, RecognizerPool, SpeechStarted, VoskRecognizer
@@ -46,6 +46,7 @@ from asr.vocab import unknown_words
 from ivr.ari import AriError, AriRest, ChannelId, NotInStasis
 from ivr.engine import events as ev
 from ivr.engine.errors import FlowError
+from ivr.engine.hearing import phrase_options, speech_event
 from ivr.engine.model import FlowSet, MenuNode, Option, Pos
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ TEARDOWN_TIMEOUT_S = 2.0
 MEDIA_RECEIVE_TIMEOUT_S = 300.0  # a silent caller sends no frames on the sandbox switch
 ADD_TO_BRIDGE_TRIES = 20  # the media channel enters Stasis just after the socket connects
 ADD_TO_BRIDGE_RETRY_S = 0.05
-UNSURE_CONFIDENCE = 0.4  # under the engine's default min_confidence (0.5)
 MEDIA_FORMAT = "slin16"
 RATE_HZ = 16000
 
@@ -255,7 +255,7 @@ class CallSpeech:
         phrases = {phrase: [phrase] for phrase in grammar}  # each phrase its own "option"
         vosk_grammar = build_grammar(phrases, model, has_unk=model.has_unk)
         recognizer = VoskRecognizer(model, grammar=vosk_grammar, sample_rate_hz=RATE_HZ)
-        options = [MenuOption(phrase, (phrase,)) for phrase in grammar]
+        options = phrase_options(grammar)
         async for heard in listen(media.events(), recognizer):
             if isinstance(heard, SpeechStarted):
                 await self._on_speech_started()
@@ -295,19 +295,6 @@ class CallSpeech:
                         await rest.destroy_bridge(ids.bridge)
         except TimeoutError:
             log.warning("speech teardown timed out snoop=%s media=%s", ids.snoop, ids.media)
-
-
-def speech_event(decision: Decision) -> ev.SpeechRecognised | None:
-    """The engine event for one decided utterance (None: tell the engine nothing)."""
-    match decision:
-        case Accept(option_id=phrase, confidence=confidence):
-            return ev.SpeechRecognised(phrase, confidence)
-        case Confirm(option_id=phrase, similarity=similarity, confidence=confidence):
-            return ev.SpeechRecognised(phrase, min(confidence, similarity, UNSURE_CONFIDENCE))
-        case Reject(reason="no-speech"):
-            return None
-        case _:
-            return ev.SpeechRecognised("", 0.0)
 
 
 # ---------------------------------------------------------------------- ivr flows validate --asr

@@ -255,6 +255,15 @@ def _finish(
     if type_name == "menu":
         values.setdefault("min_confidence", d.min_confidence)
         values.setdefault("no_match_prompt", d.no_match_prompt)
+        values.setdefault("confirm_below", d.confirm_below)
+        low, high = values["min_confidence"], values["confirm_below"]
+        if high is not None and high <= low:
+            r.error(
+                n,
+                f"{where}: confirm_below ({high}) must be above min_confidence ({low}): speech"
+                " between the two is confirmed with a yes/no question",
+            )
+            return False
     if type_name == "collect":
         return _finish_collect(r, n, where, values, d)
     if type_name == "lookup" and "results" in values:

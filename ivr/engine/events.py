@@ -48,6 +48,7 @@ class DigitPressed:
 class SpeechRecognised:
     text: str
     confidence: float
+    unsure: bool = False  # the recogniser doubts it heard this (a menu may confirm it)
 
 
 @dataclass(frozen=True, slots=True)

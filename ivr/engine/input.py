@@ -3,6 +3,11 @@
 Each function takes the step's `Run` and the current node, emits what the input causes, and
 returns the id of the node to go to next (same flow), or None to stay and wait.
 Barge-in: input while the prompt plays stops it (`StopPlayback`) and counts.
+Confirmation: a menu with `confirm_below` does not act on speech heard with a confidence
+between `min_confidence` and `confirm_below`, nor on speech the recogniser marks `unsure`: it
+asks "您是要…吗？是请按1，不是请按2" (or the node's `confirm_prompt`) and listens for 1/2 and
+yes/no words. Yes acts on the option; no, anything else or silence re-asks the menu (a retry).
+Unsure speech in a menu without `confirm_below` is a low-confidence retry.
 A collect's `decimal_key` types "." into the value; a value with more than one is invalid.
 """
 
@@ -36,21 +41,121 @@ def barge_in(run: Run) -> None:
 def menu_digit(run: Run, node: m.MenuNode, digit: str) -> str | None:
     barge_in(run)
     run.trace("input", digit=digit)
+    if run.state.confirming is not None:
+        return confirmed(run, node, {"1": True, "2": False}.get(digit))
     option = next((o for o in node.options if o.key == digit), None)
     if option is None:
         return retry(run, node, "no_match")
     return choose(run, option, via="key")
 
 
-def menu_speech(run: Run, node: m.MenuNode, text: str, confidence: float) -> str | None:
+def menu_speech(
+    run: Run, node: m.MenuNode, text: str, confidence: float, unsure: bool = False
+) -> str | None:
     barge_in(run)
-    run.trace("input", speech=text, confidence=f"{confidence:.2f}")
+    run.trace("input", speech=text, confidence=f"{confidence:.2f}", **unsure_mark(unsure))
+    if run.state.confirming is not None:
+        return confirmed(run, node, yes_or_no(run.state.language, text))
     if confidence < node.min_confidence:
         return retry(run, node, "low_confidence")
     option = match_phrase(node, run.state.language, text)
     if option is None:
         return retry(run, node, "no_match")
+    doubtful = unsure or (node.confirm_below is not None and confidence < node.confirm_below)
+    if doubtful and node.confirm_below is not None:
+        ask_confirmation(run, node, option)
+        return None
+    if doubtful:
+        return retry(run, node, "low_confidence")
     return choose(run, option, via="speech")
+
+
+def unsure_mark(unsure: bool) -> dict[str, str]:
+    return {"unsure": "true"} if unsure else {}
+
+
+# ---- confirmation -----------------------------------------------------------------------------
+
+YES_NO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "zh": (("是", "是的", "对", "对的", "确认", "没错"), ("不是", "不对", "不", "错了", "不要")),
+    "en": (("yes", "yeah", "yep", "correct", "right"), ("no", "nope", "wrong", "not that")),
+    "ko": (("네", "예", "맞아요", "맞습니다"), ("아니요", "아니", "아니에요", "틀려요")),
+}
+DEFAULT_QUESTION = {
+    "zh": "您是要{option}吗？是请按1，不是请按2。",
+    "en": "Did you mean {option}? Press 1 for yes, or 2 for no.",
+    "ko": "{option} 맞습니까? 맞으면 1번, 아니면 2번을 누르세요.",
+}
+
+
+def _lang(language: str) -> str:
+    base = language.split("-")[0].lower()
+    return base if base in YES_NO else "en"
+
+
+def yes_no_phrases(language: str) -> tuple[str, ...]:
+    yes, no = YES_NO[_lang(language)]
+    return (*yes, *no)
+
+
+def yes_or_no(language: str, text: str) -> bool | None:
+    """True for a yes word, False for a no word (no words are checked first: 不是 holds 是)."""
+    heard = normalise(text)
+    yes, no = YES_NO[_lang(language)]
+    if heard in {normalise(w) for w in no}:
+        return False
+    if heard in {normalise(w) for w in yes}:
+        return True
+    return None
+
+
+def option_name(option: m.Option, language: str) -> str:
+    phrases = option.phrases.get(language, ())
+    return option.label or (phrases[0] if phrases else option.key or option.next)
+
+
+def ask_confirmation(run: Run, node: m.MenuNode, option: m.Option) -> None:
+    index = node.options.index(option)
+    run.trace("decision", confirm=option_name(option, run.state.language))
+    run.cancel_timer(INPUT_TIMER)
+    run.stop_recognition()
+    run.update(confirming=index)
+    name = option_name(option, run.state.language)
+    prompt = node.confirm_prompt or m.PromptDef(
+        {lang: m.TtsContent(DEFAULT_QUESTION[_lang(lang)]) for lang in run.flow.languages}
+    )
+    run.play(with_option(prompt, name))
+    if node.speech:
+        run.start_recognition(yes_no_phrases(run.state.language))
+
+
+def with_option(prompt: m.PromptDef, name: str) -> m.PromptDef:
+    """`prompt` with `{option}` replaced by the option's name (other slots left as they are)."""
+    contents: dict[str, m.Content] = {}
+    for lang, content in prompt.contents.items():
+        if isinstance(content, m.TtsContent):
+            content = m.TtsContent(content.text.replace("{option}", name), content.voice)
+        contents[lang] = content
+    return m.PromptDef(contents, prompt.pos, prompt.marks)
+
+
+def confirmed(run: Run, node: m.MenuNode, answer: bool | None) -> str | None:
+    """The caller's answer to the yes/no question (None: neither)."""
+    index = run.state.confirming
+    assert index is not None
+    run.update(confirming=None)
+    run.stop_recognition()
+    if answer is True:
+        run.trace("decision", confirmed="yes")
+        return choose(run, node.options[index], via="speech")
+    restart_menu_recognition(run, node)
+    return retry(run, node, "not_confirmed" if answer is False else "no_match")
+
+
+def restart_menu_recognition(run: Run, node: m.MenuNode) -> None:
+    grammar = tuple(p for o in node.options for p in o.phrases.get(run.state.language, ()))
+    if node.speech and grammar:
+        run.start_recognition(grammar)
 
 
 def match_phrase(node: m.MenuNode, language: str, text: str) -> m.Option | None:
@@ -67,6 +172,10 @@ def match_phrase(node: m.MenuNode, language: str, text: str) -> m.Option | None:
 
 
 def menu_no_input(run: Run, node: m.MenuNode) -> str | None:
+    if run.state.confirming is not None:
+        run.update(confirming=None)
+        run.stop_recognition()
+        restart_menu_recognition(run, node)
     return retry(run, node, "no_input")
 
 

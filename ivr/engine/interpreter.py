@@ -186,7 +186,7 @@ def digit_shown(run: Run, digit: str) -> str:
 def speech(run: Run, event: SpeechRecognised) -> None:
     node = run.node
     if isinstance(node, m.MenuNode) and run.state.phase in ("prompt", "input"):
-        go_to(run, menu_speech(run, node, event.text, event.confidence))
+        go_to(run, menu_speech(run, node, event.text, event.confidence, event.unsure))
     else:
         ignore(run, event, "no speech wanted")
 

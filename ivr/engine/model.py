@@ -149,6 +149,7 @@ class Defaults:
     interdigit_timeout_s: float = 3.0
     retries: int = 2
     min_confidence: float = 0.5
+    confirm_below: float | None = None
     fallback: str | None = None
     no_input_prompt: PromptDef | None = None
     no_match_prompt: PromptDef | None = None
@@ -184,6 +185,8 @@ class MenuNode(NodeBase):
     speech: bool = True
     no_input_prompt: PromptDef | None = None
     no_match_prompt: PromptDef | None = None
+    confirm_below: float | None = None  # speech under it (and unsure speech) is confirmed first
+    confirm_prompt: PromptDef | None = None  # "{option}" names the option heard
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

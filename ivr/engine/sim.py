@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ivr.engine import commands as c
 from ivr.engine import events as e
+from ivr.engine.hearing import hear_text
 from ivr.engine.interpreter import start, step
 from ivr.engine.model import FlowSet
 from ivr.engine.simfake import Answer, FakeProviders
@@ -89,6 +90,7 @@ class Simulation:
         self.result_trace: list[c.TraceEntry] = []
         self.prompts: list[str] = []
         self.commands: list[c.Command] = []
+        self.listening: tuple[str, ...] | None = None  # the grammar live speech would use
 
     def absorb(self, state: CallState, commands: list[c.Command]) -> None:
         """Record the commands and queue the events the fake runtime answers with."""
@@ -111,6 +113,10 @@ class Simulation:
                     )
                 case c.Record(name):
                     self.auto.append(e.RecordingDone(name, RECORDING_S))
+                case c.StartRecognition(_, grammar):
+                    self.listening = grammar
+                case c.StopRecognition():
+                    self.listening = None
                 case _:
                     pass
 
@@ -148,9 +154,25 @@ def simulate(
 def next_event(sim: Simulation, scripted: deque[e.Event], state: CallState) -> e.Event | None:
     if sim.auto:
         return sim.auto.popleft()
-    if not scripted:
+    while scripted:
+        event = scripted.popleft()
+        if not isinstance(event, e.SpeechRecognised):
+            return scripted_event(event, state)
+        heard = said(sim, event.text, state.language)
+        if heard is not None:
+            return heard
+    return None
+
+
+def said(sim: Simulation, text: str, language: str) -> e.SpeechRecognised | None:
+    """`say:TEXT` as a live call hears it: through the intent matcher with the grammar the
+    engine asked for (`ivr.engine.hearing`); nothing when nobody listens, as live."""
+    if sim.listening is None:
         return None
-    event = scripted.popleft()
+    return hear_text(sim.listening, language, text)
+
+
+def scripted_event(event: e.Event, state: CallState) -> e.Event:
     if isinstance(event, e.QueueOutcome):
         return e.QueueOutcome(event.outcome, state.queue or "", event.agent_id)
     if isinstance(event, e.TimerFired) and e.TimerName("input") not in state.timers:

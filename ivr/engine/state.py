@@ -54,6 +54,7 @@ class CallState:
     attributes: Mapping[str, str] = field(default_factory=dict)
     phase: Phase = "idle"
     retries: int = 0
+    confirming: int | None = None  # index of the menu option a yes/no question is about
     variables: Mapping[str, str] = field(default_factory=dict)
     masked: Mapping[str, MaskMode] = field(default_factory=dict)
     playing: tuple[PlaybackId, ...] = ()

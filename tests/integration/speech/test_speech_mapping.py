@@ -5,16 +5,17 @@ from __future__ import annotations
 import pytest
 
 from asr.intent import Accept, Confirm, Decision, Reject
-from ivr.call.speech import UNSURE_CONFIDENCE, media_base_url, speech_event
+from ivr.call.speech import media_base_url
 from ivr.engine.events import SpeechRecognised
+from ivr.engine.hearing import speech_event
 
 
 @pytest.mark.parametrize(
     ("decision", "event"),
     [
         (Accept("잔고 조회", 1.0, 0.91), SpeechRecognised("잔고 조회", 0.91)),
-        (Confirm("잔고 조회", "?", 0.67, 0.9), SpeechRecognised("잔고 조회", UNSURE_CONFIDENCE)),
-        (Confirm("계좌", "?", 0.9, 0.35), SpeechRecognised("계좌", 0.35)),
+        (Confirm("잔고 조회", "?", 0.67, 0.9), SpeechRecognised("잔고 조회", 0.67, unsure=True)),
+        (Confirm("계좌", "?", 0.9, 0.35), SpeechRecognised("계좌", 0.35, unsure=True)),
         (Reject("out-of-grammar"), SpeechRecognised("", 0.0)),
         (Reject("no-match"), SpeechRecognised("", 0.0)),
         (Reject("no-speech"), None),
