@@ -12,7 +12,8 @@ Rules:
   phrase marked `unsure` (a menu with `confirm_below` asks the caller yes/no; one without
   retries, as for low confidence); Reject of heard speech sends `SpeechRecognised("", 0.0)`
   (the engine's no-match/low-confidence retry); silence and `NoInput` send nothing (the engine's
-  input timer rules). After each final the recognizer listens anew until `stop()`.
+  input timer rules). After each final the recognizer listens anew until `stop()`; a final
+  decided after `stop()` (the engine moved on: a new question, another menu) is dropped.
 - `SpeechStarted` calls `on_speech_started` (barge-in: the session stops its prompts).
 - No model for the language, a model that fails to load, or a full `RecognizerPool`: the menu
   runs DTMF-only; logged once per call at INFO.
@@ -276,6 +277,9 @@ class CallSpeech:
         event = speech_event(decision)
         kind = type(decision).__name__.lower()
         detail = decision.reason if isinstance(decision, Reject) else decision.option_id
+        if asyncio.current_task() is not self._task:  # stopped meanwhile: a stale result
+            log.info("speech final dropped (listening stopped) decision=%s %s", kind, detail)
+            return
         log.info("speech final decision=%s %s", kind, detail)
         if event is not None:
             self._post(event)

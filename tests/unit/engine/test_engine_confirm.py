@@ -131,3 +131,12 @@ def test_confirm_below_must_be_above_min_confidence() -> None:
         "m.yaml:11:5: node 'main': confirm_below (0.3) must be above min_confidence (0.4): speech"
         " between the two is confirmed with a yes/no question"
     ]
+
+
+def test_the_option_heard_again_while_asking_is_not_an_answer(call: Call) -> None:
+    ask(call)
+    out = call.send(SpeechRecognised("紧急下单", 0.9))  # the tail of the same utterance
+    assert texts(out) == []
+    assert call.state.confirming == 1
+    call.send(DigitPressed("1"))
+    assert call.state.node == "desk"
