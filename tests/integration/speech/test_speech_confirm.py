@@ -10,7 +10,7 @@ from pathlib import Path
 from ivr.app import App
 from ivr.call.session import CallSession
 from ivr.sandbox.caller import ScenarioCall, Transcript
-from ivr.sandbox.scenario import Hangup, Press, Scenario, Speak, Step, Wait, WaitFor
+from ivr.sandbox.scenario import Hangup, Press, Scenario, Speak, Step, WaitFor
 from tests.helpers import until
 from tests.integration.speech.conftest import SpeechApp
 
