@@ -18,7 +18,8 @@ Rules:
 
 from __future__ import annotations
 
-from ivr.engine.speakable import en, zh
+from ivr.engine.speakable.fill import spoken_text
+from ivr.engine.speakable.spoken import LANGUAGES, speak, speak_or_raw, speaks
 from ivr.engine.speakable.values import (
     SLOT_TYPES,
     Contract,
@@ -27,37 +28,6 @@ from ivr.engine.speakable.values import (
     raw_text,
     trades_raw,
 )
-
-LANGUAGES = ("zh-CN", "en")
-
-
-def speaks(language: str) -> bool:
-    """Whether `language` has spoken forms."""
-    return language.startswith(("zh", "en"))
-
-
-def speak(kind: str, raw: str, language: str) -> str:
-    """The spoken form of `raw` as a `kind` slot in `language`."""
-    if kind not in SLOT_TYPES:
-        known = ", ".join(SLOT_TYPES)
-        raise SlotValueError(f"unknown slot type '{kind}' (types: {known})")
-    if not raw.strip():
-        return ""
-    if language.startswith("zh"):
-        return zh.speak(kind, raw)
-    if language.startswith("en"):
-        return en.speak(kind, raw)
-    known = ", ".join(LANGUAGES)
-    raise SlotValueError(f"no spoken forms for language '{language}' (known: {known})")
-
-
-def speak_or_raw(kind: str, raw: str, language: str) -> str:
-    """`speak`, or `raw` itself when it cannot be spoken (call time: never fail a call)."""
-    try:
-        return speak(kind, raw, language)
-    except SlotValueError:
-        return raw
-
 
 __all__ = [
     "LANGUAGES",
@@ -69,5 +39,6 @@ __all__ = [
     "speak",
     "speak_or_raw",
     "speaks",
+    "spoken_text",
     "trades_raw",
 ]
