@@ -6,7 +6,9 @@ SAME data (see `SAMPLE_CALLERS`, `SAMPLE_ACCOUNTS`, docs/flows.md "Lookup provid
 - account 12345678 / PIN 123456 (张伟, gold, margin ratio 35.2 %, 2 trades today);
   account 87654321 / PIN 654321 (李娜, margin ratio 92.5 % -> risk high, no trades).
 - any other PIN fails; the `MAX_PIN_FAILURES`-th failure in one call (and later) -> `locked`.
-- market_status -> open (day session); create_ticket / request_callback -> numbered ids.
+- market_status -> the calendar's answer at the call's time when the simulation gives both
+  (`calendar.market_answer`, as the SQL demo answers), else open (day session);
+  create_ticket / request_callback -> numbered ids.
 Values are raw, as the catalogue types them (`Decimal` amounts, `int` counts, a `trades` list):
 prompts speak them through typed slots (`ivr.engine.speakable`).
 One `FakeProviders` instance serves one call (it counts that call's PIN failures). `answers` fixes
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
+from ivr.engine.calendar import MarketCalendar, market_answer
 from ivr.engine.errors import did_you_mean
 from ivr.engine.masking import mask_account
 from ivr.engine.providers import CATALOGUE, ERROR_RESULT, MAX_PIN_FAILURES
@@ -110,6 +114,8 @@ class FakeProviders:
     pin_failures: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     answers: Mapping[str, Answer] = field(default_factory=dict)
+    calendar: MarketCalendar | None = None
+    now: datetime | None = None  # the call's local wall time (market_status)
 
     def lookup(self, provider: str, params: Mapping[str, str]) -> Answer:
         if provider in self.answers:
@@ -162,7 +168,9 @@ class FakeProviders:
         return "ok", {"trade_count": a.trade_count, "trades": a.trades}
 
     def _market_status(self, params: Mapping[str, str]) -> Answer:
-        return "open", {"session": "day", "next_open": ""}
+        if self.calendar is None or self.now is None:
+            return "open", {"session": "day", "next_open": None}
+        return market_answer(self.calendar, self.now)
 
     def _numbered(self, prefix: str) -> str:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1

@@ -24,12 +24,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
+from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar, market_answer
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
 from ivr.log import mask_account
+from ivr.metrics import Metrics
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
-from ivr.providers.market import market_status
+from ivr.providers.market import check_coverage
 from ivr.store.models import Callback, DemoAccount, DemoTrade, Ticket
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,13 @@ class SqlDemoProviders:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         calendar: TradingCalendar | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._now = now
         self.calendar = calendar  # config/trading_calendar.yaml (holidays, night groups)
+        if metrics is not None:  # the app's start-up: warn when the calendar runs out
+            check_coverage(calendar or DEFAULT_CALENDAR, self.local_now().date(), metrics)
 
     def for_call(self, call_id: str) -> SqlDemoLookup:
         return SqlDemoLookup(self, call_id)
@@ -204,11 +208,7 @@ class SqlDemoLookup:
 
     async def _market_status(self, params: Mapping[str, str]) -> Result:
         calendar = self._office.calendar or DEFAULT_CALENDAR  # built-in: no holidays
-        status = market_status(calendar, self._office.local_now())
-        return ("open" if status.open else "closed"), {
-            "session": status.session,
-            "next_open": status.next_open,  # a local datetime, or None when open
-        }
+        return market_answer(calendar, self._office.local_now())  # the simulator's answer too
 
     async def _create_ticket(self, params: Mapping[str, str]) -> Result:
         account = params.get("account", "").strip()

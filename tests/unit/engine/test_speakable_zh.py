@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.engine.speakable import SlotValueError, speak
+from ivr.engine.speakable import SlotValueError, speak, speak_or_raw
 
 CASES = [
     # contract months and contracts
@@ -160,3 +160,9 @@ def test_a_language_without_spoken_forms_is_refused() -> None:
     with pytest.raises(SlotValueError) as refused:
         speak("decimal", "1", "ko")
     assert str(refused.value) == "no spoken forms for language 'ko' (known: zh-CN, en)"
+
+
+def test_at_call_time_a_bad_value_or_language_plays_raw() -> None:
+    assert speak_or_raw("decimal", "abc", "zh-CN") == "abc"
+    assert speak_or_raw("decimal", "3580.5", "ko") == "3580.5"
+    assert speak_or_raw("decimal", "3580.5", "zh-CN") == "三千五百八十点五"

@@ -129,7 +129,10 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     # ---- hotline: no agent now ------------------------------------------------------------------
     "after hours callback": (Call(H, "1,0,1", now=MONDAY_6PM), hangup(H)),
     "after hours message": (Call(H, "1,0,2", now=MONDAY_6PM), hangup(H)),
-    "after hours emergency": (Call(H, "1,0,9", now=MONDAY_6PM), waiting(E, "get_account")),
+    "after hours emergency (market closed at 18:00)": (
+        Call(H, "1,0,9", now=MONDAY_6PM),
+        waiting(E, "market_closed"),
+    ),
     "after hours back and silence": (Call(H, "1,0,*,0,wait,wait,wait", now=MONDAY_6PM), hangup(H)),
     "after hours back office down": (
         Call(
