@@ -151,3 +151,16 @@ def test_english_read_backs_leave_no_digit(flows: FlowSet) -> None:
         "Please check your order: rebar two five zero five, buy, close, limit price three "
         "thousand five hundred eighty point five, lots: two."
     )
+
+
+def test_no_shipped_mandarin_prompt_writes_a_number_in_digits(flows: FlowSet) -> None:
+    """The voice reads 2505 as 两千五百零五 and 12386 as a quantity: numbers of two or more digits
+    are written out in the prompt text (a single key, 请按1, reads as it should)."""
+    written = [
+        (use.flow, use.node, number)
+        for use in iter_prompts(flows)
+        if use.language == "zh-CN" and isinstance(use.content, TtsContent)
+        for number in re.findall(r"[0-9]{2,}", literal_text(use.content.text))
+    ]
+    assert written == []
+    assert phonemes("请输入2505", VOICE) != phonemes("请输入二五零五", VOICE)
