@@ -67,11 +67,11 @@ class Run:
 
     def spoken(self, template: str, language: str) -> str:
         """Rendered for the voice: typed slots in their spoken form in `language`. An `account`
-        slot reads the clear value (it speaks only the last 4 digits); other masked variables
-        stay masked."""
+        slot of a partly masked variable reads the clear value (it speaks only the last 4
+        digits); fully masked variables (a PIN) and other slots stay masked."""
 
         def typed(name: str, kind: str) -> str:
-            clear = kind == "account" and name in self.state.masked
+            clear = kind == "account" and self.state.masked.get(name) == "partial"
             value = self.state.variables.get(name, "") if clear else self.state.shown(name)
             return speak_or_raw(kind, value, language)
 

@@ -295,7 +295,7 @@ nodes:
     default: agent
   status:
     type: say
-    prompt: {zh-CN: "{name}您好，账户{account:account}，等级{vip_tier}。"}
+    prompt: {zh-CN: "{name}您好，账户{account:account}，等级{vip_tier}。{pin:account}"}
     next: agent
   agent:
     type: queue
@@ -324,7 +324,8 @@ def test_collect_with_terminator_and_masking() -> None:
     assert "123456" not in repr(lookups[0])
     assert "12345678" not in repr(lookups[0])
     call.send(LookupResult(RequestId("rq-3"), "verify_account", "ok", {"name": "张伟"}))
-    assert texts(call.last) == ["张伟您好，账户尾号五六七八，等级。"]  # last 4 digits only
+    # the account by its last 4 digits only; a PIN stays hidden even in an account slot
+    assert texts(call.last) == ["张伟您好，账户尾号五六七八，等级。****"]
     call.send(PromptFinished(call.state.playing[0]))
     enqueue = next(cmd for cmd in call.last if isinstance(cmd, c.Enqueue))
     assert enqueue.attributes["note"] == "pin ****"
