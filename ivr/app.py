@@ -232,7 +232,7 @@ async def _open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: 
         await seed_demo(db)
     calendar_file = config_dir / "trading_calendar.yaml"
     calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
-    providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar)
+    providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar, metrics=m)
     journal = _under(root, s.paths.journal) / "calls.jsonl"
     call_records = CallRecordWriter(store, journal, s.calls.record_buffer, metrics=m)
     call_records.start()  # replays what a previous run left in the journal

@@ -58,6 +58,11 @@ class Metrics:
             ["dependency"],
             registry=r,
         )
+        self.calendar_days_ahead = Gauge(
+            "ivr_trading_calendar_days_ahead",
+            "Days ahead the trading calendar knows the exchange holidays (0: none listed)",
+            registry=r,
+        )
         self.call_records_pending = Gauge(
             "ivr_call_records_pending",
             "Call-record reports not yet written to SQL, by where they wait (memory, journal)",

@@ -4,8 +4,9 @@ Owns: what a call does, as data and pure functions. The flow model (`model`), it
 and validator with file:line errors (`yamlread`, `fields`, `build*`, `loader`, `validate`,
 `graph`, `schema`), the interpreter (`interpreter` over `transitions`, `input`, `run`, `state`;
 events in `events`, commands out `commands`), the trading calendar (`calendar`, file loader
-`tradingcal`), the lookup providers' catalogue (`providers`) and the simulator (`sim`,
-`simfake`).
+`tradingcal`), the lookup providers' catalogue (`providers`), the simulator (`sim`,
+`simfake`) and the spoken forms of typed prompt slots (`speakable`: `{balance:money}` ->
+一百二十五万).
 
 Must not import: any I/O library (asyncio, aiohttp, redis, sqlalchemy, vosk) nor any other part
 of the app (`ivr.ari`, `ivr.call`, `ivr.queue`, `ivr.store`, `ivr.web`, `ivr.sandbox`, ...):

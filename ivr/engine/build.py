@@ -28,6 +28,7 @@ from ivr.engine.build_kinds import (
     p_dtmf,
     p_flow_name,
     p_hhmm,
+    p_hours_calendar,
     p_ident,
     p_language,
     p_languages,
@@ -147,7 +148,8 @@ def p_hours(r: Reader, n: Node, where: str, fld: str) -> tuple[m.Window, ...] | 
         if read is None or not read[2]:
             return None
         values = read[0]
-        windows.append(m.Window(values["days"], values["open"], values["close"]))
+        window = m.Window(values["days"], values["open"], values["close"], values.get("calendar"))
+        windows.append(window)
     return tuple(windows)
 
 
@@ -197,6 +199,7 @@ PARSERS: dict[str, Parser] = {
     "hours": p_hours,
     "days": p_days,
     "hhmm": p_hhmm,
+    "hours_calendar": p_hours_calendar,
     "defaults": p_defaults,
     "nodes": p_unused,
 }

@@ -113,6 +113,17 @@ def p_mask(r: Reader, n: Node, where: str, fld: str) -> str | None:
     return None
 
 
+HOURS_CALENDAR = ("trading_day", "night_session")
+
+
+def p_hours_calendar(r: Reader, n: Node, where: str, fld: str) -> str | None:
+    value = r.text(n, where, fld)
+    if value is not None and value not in HOURS_CALENDAR:
+        r.fail(where, n, fld, "trading_day or night_session")
+        return None
+    return value
+
+
 def p_regex(r: Reader, n: Node, where: str, fld: str) -> str | None:
     value = r.text(n, where, fld)
     if value is None:

@@ -16,8 +16,15 @@ Rules:
   10:30-11:30, 13:30-15:00, named `day`; night 21:00-02:30, named `night`) and no holidays.
   `config/trading_calendar.yaml` (read by `ivr.engine.tradingcal`) adds the holidays and the
   night groups.
-- The engine's `market_open` condition only needs `MarketCalendar.market_open(at)`; the shell
-  passes a calendar through `Context(calendar=...)`, the built-in one otherwise.
+- The engine asks a `MarketCalendar`: `market_open(at)` (the `market_open` condition),
+  `is_trading_day` / `has_night_session` (business-hours windows tied to the calendar) and
+  `is_open` (the `market_status` lookup, `market_answer`: the simulator and the SQL demo give
+  the same answer); the shell passes a calendar through `Context(calendar=...)`, the built-in
+  one otherwise.
+- Coverage: a calendar lists the holidays of whole years; it covers through 31 December of the
+  last year it lists (`covered_until`). The exchanges close every year (New Year, Spring
+  Festival), so a year without any holiday listed is a year not yet entered. The built-in
+  calendar lists none and covers nothing.
 """
 
 from __future__ import annotations
@@ -75,6 +82,12 @@ class TradingCalendar:
 
     def is_trading_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.holidays
+
+    def covered_until(self) -> date | None:
+        """The last day whose holidays the calendar knows (None: it lists no holidays)."""
+        if not self.holidays:
+            return None
+        return date(max(day.year for day in self.holidays), 12, 31)
 
     def next_trading_day(self, day: date) -> date | None:
         for offset in range(1, _SEARCH_DAYS):
@@ -159,9 +172,27 @@ class TradingCalendar:
 
 
 class MarketCalendar(Protocol):
-    """What the `market_open` condition asks: is the market trading at local wall time `at`?"""
+    """What the engine asks the trading calendar, at local wall time `at` or of a day."""
 
     def market_open(self, at: datetime) -> bool: ...
+
+    def is_open(self, at: datetime, group: str | None = None) -> MarketStatus: ...
+
+    def is_trading_day(self, day: date) -> bool: ...
+
+    def has_night_session(self, day: date) -> bool: ...
+
+
+def market_answer(calendar: MarketCalendar, at: datetime) -> tuple[str, dict[str, object]]:
+    """The `market_status` lookup's answer at `at`: `open` with the session's name, or `closed`
+    with the next opening (naive local time when `at` is naive, else aware), None past 60 days."""
+    status = calendar.is_open(at)
+    if status.open:
+        return "open", {"session": status.session, "next_open": None}
+    next_open = status.next_open
+    if next_open is not None and at.tzinfo is None:
+        next_open = next_open.replace(tzinfo=None)
+    return "closed", {"session": "closed", "next_open": next_open}
 
 
 DEFAULT_CALENDAR = TradingCalendar(
@@ -173,3 +204,47 @@ DEFAULT_CALENDAR = TradingCalendar(
     groups={"default": ProductGroup("default", Session(NIGHT, time(21, 0), time(2, 30)))},
     default_group="default",
 )
+
+
+COVERAGE_DAYS = 30  # the calendar must know the holidays this many days ahead
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How far ahead of `today` a calendar knows the holidays (`ivr calendar check`)."""
+
+    today: date
+    covered_until: date | None  # None: no holidays listed at all
+    needed_until: date  # today + COVERAGE_DAYS (or the days asked for)
+
+    @property
+    def ok(self) -> bool:
+        return self.covered_until is not None and self.covered_until >= self.needed_until
+
+    @property
+    def days_ahead(self) -> int:
+        """Days after `today` still covered (0 when none; the metric's value)."""
+        if self.covered_until is None:
+            return 0
+        return max(0, (self.covered_until - self.today).days)
+
+    def message(self) -> str:
+        if self.ok:
+            return (
+                f"the trading calendar covers through {self.covered_until} "
+                f"({self.days_ahead} days ahead; needed through {self.needed_until})"
+            )
+        year = self.needed_until.year if self.covered_until is None else self.covered_until.year + 1
+        known = (
+            "lists no holidays"
+            if self.covered_until is None
+            else (f"covers only through {self.covered_until}")
+        )
+        return (
+            f"the trading calendar {known}, but calls need it through {self.needed_until}: "
+            f"add the {year} exchange holidays to config/trading_calendar.yaml"
+        )
+
+
+def coverage(calendar: TradingCalendar, today: date, days: int = COVERAGE_DAYS) -> Coverage:
+    return Coverage(today, calendar.covered_until(), today + timedelta(days=days))

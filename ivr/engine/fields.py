@@ -112,7 +112,12 @@ OPTION_FIELDS: dict[str, str] = {
     "next": "node!",
 }
 CASE_FIELDS: dict[str, str] = {"when": "condition!", "next": "node!"}
-WINDOW_FIELDS: dict[str, str] = {"days": "days!", "open": "hhmm!", "close": "hhmm!"}
+WINDOW_FIELDS: dict[str, str] = {
+    "days": "days!",
+    "open": "hhmm!",
+    "close": "hhmm!",
+    "calendar": "hours_calendar",
+}
 TTS_FIELDS: dict[str, str] = {"text": "text!", "voice": "text"}
 AUDIO_FIELDS: dict[str, str] = {"audio": "text!"}
 

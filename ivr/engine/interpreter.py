@@ -32,6 +32,7 @@ from ivr.engine.events import (
 )
 from ivr.engine.input import collect_digit, collect_timeout, menu_digit, menu_no_input, menu_speech
 from ivr.engine.run import INPUT_TIMER, LOOKUP_TIMER, Run
+from ivr.engine.speakable import raw_text
 from ivr.engine.state import CallState
 from ivr.engine.transitions import decide, end_call, enqueue, go, local, start_recording
 
@@ -217,7 +218,7 @@ def lookup_result(run: Run, event: LookupResult) -> None:
 def resolve_lookup(run: Run, node: m.LookupNode, result: str, data: object) -> None:
     fields = data if isinstance(data, dict) else {}
     for key, value in sorted(fields.items()):
-        run.set_var(f"{node.prefix}{key}", "" if value is None else str(value))
+        run.set_var(f"{node.prefix}{key}", raw_text(value))
     run.set_var("last_result", result)
     run.update(request_id=None)
     run.trace("result", provider=node.provider, result=result, fields=",".join(sorted(fields)))

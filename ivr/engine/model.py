@@ -138,6 +138,7 @@ class Window:
     days: frozenset[int]
     open_min: int
     close_min: int
+    calendar: str | None = None  # trading_day | night_session: also ask the trading calendar
 
 
 DEFAULT_HOURS = (Window(frozenset(range(5)), 8 * 60 + 30, 17 * 60),)

@@ -3,11 +3,15 @@
 The single source of truth for `lookup` nodes: the validator checks flows against it, the
 simulator's fake (`ivr.engine.simfake`) and the SQL demo providers (`ivr.providers`) implement it.
 Every provider may also answer `error` (failure or timeout); it is not listed per provider.
+Providers answer raw values (numbers, times, codes), never text formatted for a voice: a data
+field that carries a number has a slot type here (`field_types`, `ivr.engine.speakable`), and
+a prompt must read it through a typed slot (`{balance:money}`), which the validator checks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 ERROR_RESULT = "error"
 
@@ -19,6 +23,7 @@ class ProviderSpec:
     optional_params: tuple[str, ...]
     results: tuple[str, ...]  # without "error"
     data_fields: tuple[str, ...]
+    field_types: Mapping[str, str] = field(default_factory=dict)  # numeric field -> slot type
 
     @property
     def all_params(self) -> tuple[str, ...]:
@@ -38,6 +43,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             (),
             ("vip", "known", "unknown"),
             ("vip_tier", "account_masked", "language"),
+            {"account_masked": "account"},
         ),
         ProviderSpec(
             "verify_account",
@@ -45,6 +51,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             (),
             ("ok", "fail", "locked"),
             ("account_masked", "name", "vip_tier"),
+            {"account_masked": "account"},
         ),
         ProviderSpec(
             "account_status",
@@ -52,16 +59,44 @@ CATALOGUE: dict[str, ProviderSpec] = {
             (),
             ("ok", "not_found"),
             ("balance", "available", "margin_used", "margin_ratio", "risk_level"),
+            {
+                "balance": "money",
+                "available": "money",
+                "margin_used": "money",
+                "margin_ratio": "percent",
+            },
         ),
         ProviderSpec(
-            "trade_query", ("account",), (), ("ok", "none"), ("trade_count", "trades_text")
+            "trade_query",
+            ("account",),
+            (),
+            ("ok", "none"),
+            ("trade_count", "trades"),
+            {"trade_count": "lots", "trades": "trades"},
         ),
-        ProviderSpec("market_status", (), (), ("open", "closed"), ("session", "next_open")),
         ProviderSpec(
-            "create_ticket", ("kind",), ("caller", "account", "note"), ("ok",), ("ticket_id",)
+            "market_status",
+            (),
+            (),
+            ("open", "closed"),
+            ("session", "next_open"),
+            {"next_open": "datetime"},
         ),
         ProviderSpec(
-            "request_callback", (), ("caller", "queue", "reason"), ("ok",), ("callback_id",)
+            "create_ticket",
+            ("kind",),
+            ("caller", "account", "note"),
+            ("ok",),
+            ("ticket_id",),
+            {"ticket_id": "digits"},
+        ),
+        ProviderSpec(
+            "request_callback",
+            (),
+            ("caller", "queue", "reason"),
+            ("ok",),
+            ("callback_id",),
+            {"callback_id": "digits"},
         ),
     )
 }

@@ -3,7 +3,7 @@
 Rules: a `Run` lives for one `start`/`step` call only; it never outlives it, so the public API stays
 pure (state in, state + commands out). Helpers here emit commands and keep `CallState` in step
 with them (pending playbacks, timers, recognition), and render prompts for the call's language
-with masked variables masked.
+with masked variables masked and typed slots spoken (`ivr.engine.speakable`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ivr.engine import commands as c
 from ivr.engine import model as m
 from ivr.engine.events import PlaybackId, TimerName
 from ivr.engine.masking import MaskMode
+from ivr.engine.speakable import speak_or_raw
 from ivr.engine.state import CallState, Outcome, OutcomeKind
 from ivr.engine.templates import render, variables_in
 
@@ -64,6 +65,18 @@ class Run:
         """Rendered for people: masked variables masked."""
         return render(template, self.state.shown)
 
+    def spoken(self, template: str, language: str) -> str:
+        """Rendered for the voice: typed slots in their spoken form in `language`. An `account`
+        slot of a partly masked variable reads the clear value (it speaks only the last 4
+        digits); fully masked variables (a PIN) and other slots stay masked."""
+
+        def typed(name: str, kind: str) -> str:
+            clear = kind == "account" and self.state.masked.get(name) == "partial"
+            value = self.state.variables.get(name, "") if clear else self.state.shown(name)
+            return speak_or_raw(kind, value, language)
+
+        return render(template, self.state.shown, typed)
+
     def clear(self, template: str) -> tuple[str, MaskMode | None]:
         """Rendered with clear values, and the mask the result needs (if it used a secret)."""
         secret = any(name in self.state.masked for name in variables_in(template))
@@ -91,7 +104,7 @@ class Run:
             rendered = c.AudioPrompt(content.path, language)
             self.trace("prompt", playback_id=playback, audio=content.path)
         else:
-            rendered = c.TtsPrompt(self.shown(content.text), language, content.voice)
+            rendered = c.TtsPrompt(self.spoken(content.text, language), language, content.voice)
             self.trace("prompt", playback_id=playback, text=rendered.text)
         self.emit(c.PlayPrompt(playback, rendered))
         self.update(playing=(*self.state.playing, playback), phase="prompt")

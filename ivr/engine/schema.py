@@ -95,6 +95,7 @@ KINDS: dict[str, Schema] = {
     "hours": {"type": "array", "minItems": 1, "items": ref("window")},
     "days": {"type": "array", "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
     "hhmm": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+    "hours_calendar": {"enum": ["trading_day", "night_session"]},
     "defaults": ref("defaults"),
     "nodes": {
         "type": "object",

@@ -1,8 +1,9 @@
 """The flow simulator: runs the pure engine with scripted caller inputs and fake providers.
 
-Rules: deterministic (fixed default clock, `FakeProviders` sample data); prompts always play to the
-end before the next scripted input; lookups (sample data, or fixed `answers`) and recordings answer
-at once; bounded (`MAX_EVENTS`), so a looping flow ends the simulation instead of hanging.
+Rules: deterministic (fixed default clock, `FakeProviders` sample data; `market_status` answers
+from the flows' trading calendar at the call's start, like `market_open`); prompts always play to
+the end before the next scripted input; lookups (sample data, or fixed `answers`) and recordings
+answer at once; bounded (`MAX_EVENTS`), so a looping flow ends the simulation instead of hanging.
 Input tokens (`parse_inputs`):
 `0-9*#` keys (several keys in one token are pressed in turn), `say:TEXT`, `wait`, `hangup`,
 `queue:answered|timeout|overflow|abandoned`.
@@ -82,10 +83,16 @@ def parse_token(token: str) -> list[e.Event]:
 
 class Simulation:
     def __init__(
-        self, flows: FlowSet, language: str | None, answers: Mapping[str, Answer] | None = None
+        self,
+        flows: FlowSet,
+        language: str | None,
+        answers: Mapping[str, Answer] | None = None,
+        now: datetime | None = None,
     ) -> None:
         self.flows = flows
-        self.fake = FakeProviders(language or "zh-CN", answers=answers or {})
+        self.fake = FakeProviders(
+            language or "zh-CN", answers=answers or {}, calendar=flows.calendar, now=now
+        )
         self.auto: deque[e.Event] = deque()
         self.result_trace: list[c.TraceEntry] = []
         self.prompts: list[str] = []
@@ -135,7 +142,7 @@ def simulate(
     """Run `flow_name` with scripted inputs until the call ends, waits in a queue, or the inputs
     run out (outcome `waiting`). `now` is the call's local wall time (business hours, market);
     `answers` fixes some providers' answers (`simfake.forced_answer`); the rest is sample data."""
-    sim = Simulation(flows, language, answers)
+    sim = Simulation(flows, language, answers, now)
     state, commands = start(flows, flow_name, e.CallStarted(caller, dialed, language, now, {}))
     sim.absorb(state, commands)
     scripted = deque(inputs)

@@ -6,7 +6,11 @@ SAME data (see `SAMPLE_CALLERS`, `SAMPLE_ACCOUNTS`, docs/flows.md "Lookup provid
 - account 12345678 / PIN 123456 (张伟, gold, margin ratio 35.2 %, 2 trades today);
   account 87654321 / PIN 654321 (李娜, margin ratio 92.5 % -> risk high, no trades).
 - any other PIN fails; the `MAX_PIN_FAILURES`-th failure in one call (and later) -> `locked`.
-- market_status -> open (day session); create_ticket / request_callback -> numbered ids.
+- market_status -> the calendar's answer at the call's time when the simulation gives both
+  (`calendar.market_answer`, as the SQL demo answers), else open (day session);
+  create_ticket / request_callback -> numbered ids.
+Values are raw, as the catalogue types them (`Decimal` amounts, `int` counts, a `trades` list):
+prompts speak them through typed slots (`ivr.engine.speakable`).
 One `FakeProviders` instance serves one call (it counts that call's PIN failures). `answers` fixes
 the answer of some providers for the call (`forced_answer` builds one from a result key, for
 `ivr flows simulate --provider-result market_status=closed`).
@@ -16,7 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
+from ivr.engine.calendar import MarketCalendar, market_answer
 from ivr.engine.errors import did_you_mean
 from ivr.engine.masking import mask_account
 from ivr.engine.providers import CATALOGUE, ERROR_RESULT, MAX_PIN_FAILURES
@@ -29,13 +36,12 @@ class SampleAccount:
     pin: str
     name: str
     vip_tier: str
-    balance: str
-    available: str
-    margin_used: str
-    margin_ratio: str
+    balance: Decimal
+    available: Decimal
+    margin_used: Decimal
+    margin_ratio: Decimal
     risk_level: str
-    trades_zh: str
-    trades_en: str
+    trades: str  # raw `trades` value: CONTRACT buy|sell open|close PRICE LOTS; ...
     trade_count: int
 
 
@@ -43,16 +49,13 @@ SAMPLE_ACCOUNTS: dict[str, SampleAccount] = {
     a.account: a
     for a in (
         SampleAccount(
-            "12345678", "123456", "张伟", "gold", "1250000.00", "810000.00", "440000.00",
-            "35.2", "normal",
-            "今日成交2笔：买入开仓螺纹钢2505合约3手，成交价3580；卖出平仓沪铜2503合约1手，成交价75230。",
-            "2 trades today: bought to open 3 lots of rebar 2505 at 3580; "
-            "sold to close 1 lot of copper 2503 at 75230.",
-            2,
+            "12345678", "123456", "张伟", "gold", Decimal("1250000.00"), Decimal("810000.00"),
+            Decimal("440000.00"), Decimal("35.2"), "normal",
+            "rb2505 buy open 3580 3; cu2503 sell close 75230 1", 2,
         ),
         SampleAccount(
-            "87654321", "654321", "李娜", "", "200000.00", "15000.00", "185000.00",
-            "92.5", "high", "", "", 0,
+            "87654321", "654321", "李娜", "", Decimal("200000.00"), Decimal("15000.00"),
+            Decimal("185000.00"), Decimal("92.5"), "high", "", 0,
         ),
     )
 }  # fmt: skip
@@ -111,6 +114,8 @@ class FakeProviders:
     pin_failures: int = 0
     counters: dict[str, int] = field(default_factory=dict)
     answers: Mapping[str, Answer] = field(default_factory=dict)
+    calendar: MarketCalendar | None = None
+    now: datetime | None = None  # the call's local wall time (market_status)
 
     def lookup(self, provider: str, params: Mapping[str, str]) -> Answer:
         if provider in self.answers:
@@ -159,15 +164,13 @@ class FakeProviders:
     def _trade_query(self, params: Mapping[str, str]) -> Answer:
         a = SAMPLE_ACCOUNTS.get(params.get("account", ""))
         if a is None or a.trade_count == 0:
-            return "none", {"trade_count": 0, "trades_text": ""}
-        english = params.get("language", self.language).startswith("en")
-        return "ok", {
-            "trade_count": a.trade_count,
-            "trades_text": a.trades_en if english else a.trades_zh,
-        }
+            return "none", {"trade_count": 0, "trades": ""}
+        return "ok", {"trade_count": a.trade_count, "trades": a.trades}
 
     def _market_status(self, params: Mapping[str, str]) -> Answer:
-        return "open", {"session": "day", "next_open": ""}
+        if self.calendar is None or self.now is None:
+            return "open", {"session": "day", "next_open": None}
+        return market_answer(self.calendar, self.now)
 
     def _numbered(self, prefix: str) -> str:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1

@@ -19,6 +19,7 @@ from ivr.engine.errors import FlowError, did_you_mean
 from ivr.engine.input import normalise
 from ivr.engine.loader import ParsedFile, duplicate_names, gc_paused, parse_files
 from ivr.engine.providers import CATALOGUE
+from ivr.engine.slotcheck import number_sources, type_errors, untyped_numbers
 from ivr.engine.templates import variables_in
 from ivr.engine.transitions import NO_INPUT_TYPES
 from ivr.errors import ErrorList
@@ -53,6 +54,7 @@ class Checker:
         self.ctx = ctx
         self.errors: list[FlowError] = []
         self.variables = known_variables(flows)
+        self.numbers = number_sources(flows)
         self.bad_targets: set[str] = set()  # flows with unknown targets: skip graph checks
 
     def error(self, flow: m.Flow, at: m.Pos, message: str) -> None:
@@ -127,6 +129,8 @@ class Checker:
                 self.check_audio(flow, at, where, content.path)
             else:
                 self.check_template(flow, where, name, content.text, at)
+                for message in untyped_numbers(content.text, self.numbers):
+                    self.error(flow, at, f"{where}: {name} ({language}): {message}")
 
     def check_audio(self, flow: m.Flow, at: m.Pos, where: str, path: str) -> None:
         pure = PurePosixPath(path)
@@ -149,6 +153,8 @@ class Checker:
                 hint = did_you_mean(variable, self.variables)
                 message = f"{where}: unknown variable '{variable}' in {name}{hint}"
                 self.error(flow, at or m.NOWHERE, message)
+        for message in type_errors(template):
+            self.error(flow, at or m.NOWHERE, f"{where}: {name}: {message}")
 
     def check_menu(self, flow: m.Flow, node: m.MenuNode, where: str) -> None:
         keys: dict[str, m.Pos] = {}

@@ -15,7 +15,10 @@ Rules:
 - A provider never raises into a call: any failure is the result key `error` with empty data.
 - Providers are per call (`for_call(call_id)`), because some answers depend on what happened
   earlier in the same call (`verify_account` returns `locked` from the third failure on).
-- Data values are strings ready for TTS templates; account numbers only ever leave masked.
+- Data values are raw and typed (`Decimal` amounts, `int` counts, `datetime` times, codes as
+  text), never text formatted for a voice: the catalogue gives each numeric field its slot type
+  and prompts speak it (`{balance:money}`, `ivr.engine.speakable`). Account numbers only ever
+  leave masked.
 
 The room owns the ports (here) and the back offices behind them, e.g. the demo back office on
 SQL (`sql`, its sample data in `demo_data`). It must not import `ivr.app`, `ivr.web`,

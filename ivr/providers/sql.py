@@ -2,7 +2,8 @@
 
 Rules:
 - Follows the catalogue of `docs/flows.md` ("Lookup providers"): names, params, result keys
-  and data fields. Data values are strings (ready for TTS templates).
+  and data fields. Data values are raw (`Decimal` amounts, `int` counts, `datetime` times,
+  codes as text), never formatted for a voice: prompts speak them through typed slots.
 - Never raises into a call: unknown provider, missing param, database failure -> `error`.
   Params are never logged (they may hold a PIN); account numbers leave only masked.
 - `verify_account` counts failures per call: the third failure and every attempt after it
@@ -23,12 +24,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
+from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar, market_answer
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
 from ivr.log import mask_account
+from ivr.metrics import Metrics
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
-from ivr.providers.market import market_status
+from ivr.providers.market import check_coverage
 from ivr.store.models import Callback, DemoAccount, DemoTrade, Ticket
 
 log = logging.getLogger(__name__)
@@ -51,56 +53,19 @@ def _param(params: Mapping[str, str], name: str) -> str:
     return value
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
 def _risk_level(ratio_pct: Decimal) -> str:
     if ratio_pct >= MARGIN_CALL_RATIO_PCT:
         return "margin_call"
     return "high" if ratio_pct >= HIGH_RISK_RATIO_PCT else "normal"
 
 
-_DIRECTION = {
-    "zh-CN": {("buy", "open"): "买入开仓", ("sell", "open"): "卖出开仓",
-              ("buy", "close"): "买入平仓", ("sell", "close"): "卖出平仓"},
-    "en": {("buy", "open"): "buy to open", ("sell", "open"): "sell to open",
-           ("buy", "close"): "buy to close", ("sell", "close"): "sell to close"},
-}  # fmt: skip
-
-
-_PRODUCT = {"rb": ("螺纹钢", "rebar"), "au": ("黄金", "gold"), "cu": ("沪铜", "copper")}
-
-
-def _contract(code: str, language: str) -> str:
-    """'rb2510' -> '螺纹钢2510合约' / 'rebar 2510' (unknown products keep their code)."""
-    letters = code.rstrip("0123456789")
-    names = _PRODUCT.get(letters.lower())
-    month = code[len(letters) :]
-    if language.startswith("en"):
-        return f"{names[1]} {month}" if names else code
-    return f"{names[0] if names else letters}{month}合约"
-
-
-def _price(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def trades_text(trades: list[DemoTrade], language: str) -> str:
-    """A short readable summary of trades for TTS, in `language` (zh-CN or en)."""
-    if language.startswith("en"):
-        parts = [
-            f"{_DIRECTION['en'][(t.direction, t.offset)]} {t.lots} lots of "
-            f"{_contract(t.contract, 'en')} at {_price(t.price)}"
-            for t in trades
-        ]
-        return f"{len(trades)} trades: " + "; ".join(parts) + "."
-    parts = [
-        f"{_DIRECTION['zh-CN'][(t.direction, t.offset)]}{_contract(t.contract, 'zh-CN')}，"
-        f"{t.lots}手，价格{_price(t.price)}元"
+def trades_value(trades: list[DemoTrade]) -> str:
+    """The raw `trades` field (`CONTRACT buy|sell open|close PRICE LOTS; ...`): the prompt's
+    `{trades:trades}` slot speaks it in the call's language."""
+    return "; ".join(
+        f"{t.contract} {t.direction} {t.offset} {format(t.price.normalize(), 'f')} {t.lots}"
         for t in trades
-    ]
-    return f"共成交{len(trades)}笔：" + "；".join(parts) + "。"
+    )
 
 
 class SqlDemoProviders:
@@ -112,10 +77,13 @@ class SqlDemoProviders:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         calendar: TradingCalendar | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._now = now
         self.calendar = calendar  # config/trading_calendar.yaml (holidays, night groups)
+        if metrics is not None:  # the app's start-up: warn when the calendar runs out
+            check_coverage(calendar or DEFAULT_CALENDAR, self.local_now().date(), metrics)
 
     def for_call(self, call_id: str) -> SqlDemoLookup:
         return SqlDemoLookup(self, call_id)
@@ -207,16 +175,15 @@ class SqlDemoLookup:
             return "not_found", {}
         ratio_pct = (row.margin_used * 100 / row.balance).quantize(Decimal("0.1"))
         return "ok", {
-            "balance": _money(row.balance),
-            "available": _money(row.available),
-            "margin_used": _money(row.margin_used),
-            "margin_ratio": f"{ratio_pct}",
+            "balance": row.balance,
+            "available": row.available,
+            "margin_used": row.margin_used,
+            "margin_ratio": ratio_pct,
             "risk_level": _risk_level(ratio_pct),
         }
 
     async def _trade_query(self, params: Mapping[str, str]) -> Result:
         account = _param(params, "account")
-        language = params.get("language") or "zh-CN"
         async with self._office.session() as session:
             last = await session.scalar(
                 select(func.max(DemoTrade.traded_at)).where(
@@ -224,7 +191,7 @@ class SqlDemoLookup:
                 )
             )
             if last is None:
-                return "none", {"trade_count": "0", "trades_text": ""}
+                return "none", {"trade_count": 0, "trades": ""}
             day_start = last.astimezone(MARKET_TZ).replace(
                 hour=0, minute=0, second=0, microsecond=0
             )
@@ -237,16 +204,11 @@ class SqlDemoLookup:
                     .order_by(DemoTrade.traded_at)
                 )
             )
-        return "ok", {"trade_count": str(len(trades)), "trades_text": trades_text(trades, language)}
+        return "ok", {"trade_count": len(trades), "trades": trades_value(trades)}
 
     async def _market_status(self, params: Mapping[str, str]) -> Result:
         calendar = self._office.calendar or DEFAULT_CALENDAR  # built-in: no holidays
-        status = market_status(calendar, self._office.local_now())
-        next_open = status.next_open.strftime("%Y-%m-%d %H:%M") if status.next_open else ""
-        return ("open" if status.open else "closed"), {
-            "session": status.session,
-            "next_open": next_open,
-        }
+        return market_answer(calendar, self._office.local_now())  # the simulator's answer too
 
     async def _create_ticket(self, params: Mapping[str, str]) -> Result:
         account = params.get("account", "").strip()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ivr.engine.speakable import speak
 from ivr.providers import LookupProvider, LookupProviders
 from ivr.providers.demo_data import account_key, seed_demo
 from ivr.providers.sql import SqlDemoProviders
@@ -90,40 +92,36 @@ async def test_account_status_and_risk(call: LookupProvider) -> None:
     assert await call.lookup("account_status", {"account": "12345678"}) == (
         "ok",
         {
-            "balance": "1250000.00",
-            "available": "810000.00",
-            "margin_used": "440000.00",
-            "margin_ratio": "35.2",
+            "balance": Decimal("1250000.00"),
+            "available": Decimal("810000.00"),
+            "margin_used": Decimal("440000.00"),
+            "margin_ratio": Decimal("35.2"),
             "risk_level": "normal",
         },
     )
     result, data = await call.lookup("account_status", {"account": "87654321"})
-    assert (result, data["margin_ratio"], data["risk_level"]) == ("ok", "92.5", "high")
+    assert (result, data["margin_ratio"], data["risk_level"]) == ("ok", Decimal("92.5"), "high")
     assert await call.lookup("account_status", {"account": "99999999"}) == ("not_found", {})
 
 
-async def test_trade_query_in_the_call_language(call: LookupProvider) -> None:
+async def test_trade_query_answers_raw_trades(call: LookupProvider) -> None:
     assert await call.lookup("trade_query", {"account": "12345678"}) == (
         "ok",
-        {
-            "trade_count": "2",
-            "trades_text": "共成交2笔：买入开仓螺纹钢2510合约，2手，价格3250元；"
-            "卖出平仓黄金2512合约，1手，价格612.5元。",
-        },
+        {"trade_count": 2, "trades": "rb2510 buy open 3250 2; au2512 sell close 612.5 1"},
     )
-    _, data = await call.lookup("trade_query", {"account": "12345678", "language": "en"})
-    assert data["trades_text"] == (
-        "2 trades: buy to open 2 lots of rebar 2510 at 3250;"
-        " sell to close 1 lots of gold 2512 at 612.5."
+    _, data = await call.lookup("trade_query", {"account": "12345678"})
+    assert speak("trades", str(data["trades"]), "zh-CN") == (
+        "买入开仓螺纹钢二五一零合约，两手，价格三千二百五十元；"
+        "卖出平仓黄金二五一二合约，一手，价格六百一十二点五元"
     )
     assert await call.lookup("trade_query", {"account": "87654321"}) == (
         "none",
-        {"trade_count": "0", "trades_text": ""},
+        {"trade_count": 0, "trades": ""},
     )
 
 
 async def test_market_status(call: LookupProvider) -> None:
-    assert await call.lookup("market_status", {}) == ("open", {"session": "day", "next_open": ""})
+    assert await call.lookup("market_status", {}) == ("open", {"session": "day", "next_open": None})
 
 
 async def test_ticket_and_callback_rows(office: SqlDemoProviders, call: LookupProvider) -> None:

@@ -48,7 +48,7 @@ def test_fake_providers_sample_data_and_lock() -> None:
     assert fake.lookup("account_status", {"account": "87654321"})[1]["risk_level"] == "high"
     assert fake.lookup("trade_query", {"account": "87654321"}) == (
         "none",
-        {"trade_count": 0, "trades_text": ""},
+        {"trade_count": 0, "trades": ""},
     )
     assert fake.lookup("create_ticket", {"kind": "complaint"}) == ("ok", {"ticket_id": "T0001"})
     assert fake.lookup("no_such", {}) == ("error", {})

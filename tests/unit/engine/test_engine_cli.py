@@ -137,7 +137,7 @@ def test_simulate_transcript_and_hangup(workdir: Path, capsys: pytest.CaptureFix
         == 0
     )
     out = capsys.readouterr().out.splitlines()
-    assert "  says: Your margin ratio is 35.2%." in out
+    assert "  says: Your margin ratio is thirty-five point two percent." in out
     assert out[-1] == "outcome: hangup reason=normal flow=hotline node=goodbye"
 
 

@@ -295,7 +295,7 @@ nodes:
     default: agent
   status:
     type: say
-    prompt: {zh-CN: "{name}您好，账户{account}，等级{vip_tier}。"}
+    prompt: {zh-CN: "{name}您好，账户{account:account}，等级{vip_tier}。{pin:account}"}
     next: agent
   agent:
     type: queue
@@ -324,7 +324,8 @@ def test_collect_with_terminator_and_masking() -> None:
     assert "123456" not in repr(lookups[0])
     assert "12345678" not in repr(lookups[0])
     call.send(LookupResult(RequestId("rq-3"), "verify_account", "ok", {"name": "张伟"}))
-    assert texts(call.last) == ["张伟您好，账户1234****78，等级。"]
+    # the account by its last 4 digits only; a PIN stays hidden even in an account slot
+    assert texts(call.last) == ["张伟您好，账户尾号五六七八，等级。****"]
     call.send(PromptFinished(call.state.playing[0]))
     enqueue = next(cmd for cmd in call.last if isinstance(cmd, c.Enqueue))
     assert enqueue.attributes["note"] == "pin ****"
@@ -581,7 +582,7 @@ nodes:
     pattern: "[0-9]{1,6}(\\\\.[0-9]{1,2})?"
     invalid_prompt: {zh-CN: 价格不对。}
     next: readback
-  readback: {type: say, prompt: {zh-CN: "价格{price}。"}, next: bye}
+  readback: {type: say, prompt: {zh-CN: "价格{price:decimal}。"}, next: bye}
   bye: {type: hangup}
 """
 
@@ -590,7 +591,7 @@ def test_decimal_key_types_a_decimal_point() -> None:
     call = Call(flows_from(PRICE), "price")
     _enter_digits(call, "3580*5#")
     assert call.state.variables["price"] == "3580.5"
-    assert texts(call.last) == ["价格3580.5。"]
+    assert texts(call.last) == ["价格三千五百八十点五。"]
     decisions = [t.detail for t in traces(call.last) if t.kind == "decision"]
     assert decisions[0] == {"next": "readback", "var": "price", "value": "3580.5"}
 

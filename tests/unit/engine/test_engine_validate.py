@@ -190,7 +190,7 @@ def test_unsafe_audio_paths() -> None:
 
 
 def test_unknown_template_variable() -> None:
-    body = "  main: {type: say, prompt: {zh-CN: '比例{margn_ratio}', en: '{caller}'}, next: bye}\n"
+    body = "  main: {type: say, prompt: {zh-CN: '比例{margn_ratio}', en: '{caller:phone}'}, next: bye}\n"
     assert errs(body) == [
         "flows/t.yaml:7:37: node 'main': unknown variable 'margn_ratio' in prompt"
     ]

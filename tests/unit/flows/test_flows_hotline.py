@@ -234,7 +234,7 @@ def test_english_caller_hears_english_and_reaches_the_english_queue(
 def test_margin_read_back_warns_a_high_risk_account(flows: FlowSet) -> None:
     result = run(flows, Call("hotline", "1,2,4,87654321#,654321"))
     assert result.prompts[-3:-1] == [
-        "您的客户权益为200000.00元，可用资金15000.00元，占用保证金185000.00元，风险度为92.5%。",
+        "您的客户权益为二十万元，可用资金一万五千元，占用保证金十八万五千元，风险度为百分之九十二点五。",
         "提示：您的账户风险度较高。如保证金不足，请在约定时间前追加保证金或自行减仓，"
         "否则可能按合同约定被强行平仓。",
     ]
@@ -243,7 +243,9 @@ def test_margin_read_back_warns_a_high_risk_account(flows: FlowSet) -> None:
 def test_trades_read_back_in_english(flows: FlowSet) -> None:
     result = run(flows, Call("hotline", "2,2,3," + LOGIN))
     assert result.prompts[-2].startswith(
-        "2 trades today: bought to open 3 lots of rebar 2505 at 3580;"
+        "Trades: two. buy to open three lots of rebar two five zero five at three thousand five "
+        "hundred eighty; sell to close one lot of copper two five zero three at seventy-five "
+        "thousand two hundred thirty. These are today's trades"
     )
 
 
@@ -253,7 +255,7 @@ def test_complaint_is_recorded_and_ticketed(flows: FlowSet) -> None:
     assert [(r.purpose, r.max_s) for r in records] == [("complaint", 180.0)]
     ticket = lookups(result)[-1]
     assert (ticket.provider, ticket.params["kind"]) == ("create_ticket", "complaint")
-    assert "您的投诉已受理，受理编号为T0001。我们将在五个工作日内与您联系。" in result.prompts
+    assert "您的投诉已受理，受理编号为T零零零幺。我们将在五个工作日内与您联系。" in result.prompts
 
 
 def test_after_hours_agent_request_offers_a_callback(flows: FlowSet) -> None:
@@ -284,7 +286,7 @@ def test_market_closed_takes_no_order_and_offers_a_callback(flows: FlowSet) -> N
 
 def test_order_capture_reads_back_every_field_before_confirming(flows: FlowSet) -> None:
     result = run(flows, Call("emergency", AT_CAPTURE + ",1,2505,1,2,1,3580*5#,2#,1"))
-    readback = "请核对您的委托：螺纹钢2505合约，买入，平仓，限价3580.5，2手。"
+    readback = "请核对您的委托：螺纹钢二五零五合约，买入，平仓，限价三千五百八十点五，两手。"
     assert result.prompts.index(readback) + 1 == result.prompts.index(
         "确认无误请按1，重新输入请按2。"
     )
@@ -306,7 +308,7 @@ def test_price_with_two_decimal_points_is_asked_again(flows: FlowSet) -> None:
     result = run(flows, Call("emergency", AT_CAPTURE + ",1,2505,1,2,1,35*8*5#,3580*5#,2#"))
     assert result.prompts[-3:] == [
         "请输入委托手数，输入完毕请按井号键。",
-        "请核对您的委托：螺纹钢2505合约，买入，平仓，限价3580.5，2手。",
+        "请核对您的委托：螺纹钢二五零五合约，买入，平仓，限价三千五百八十点五，两手。",
         "确认无误请按1，重新输入请按2。",
     ]
     assert "价格格式不正确。" in result.prompts
@@ -316,8 +318,8 @@ def test_order_capture_in_english_reads_back_open_close(flows: FlowSet) -> None:
     inputs = "2,9," + AT_CAPTURE + ",say:copper,2503,say:sell,say:close,say:limit,75230#,1#,1"
     result = run(flows, Call("hotline", inputs))
     assert (
-        "Please check your order: copper 2503, sell, close, limit price 75230, lots: 1."
-        in result.prompts
+        "Please check your order: copper two five zero three, sell, close, limit price "
+        "seventy-five thousand two hundred thirty, lots: one." in result.prompts
     )
 
 
@@ -344,7 +346,7 @@ def test_close_only_switched_off_applies_to_hotline_callers_too(flows: FlowSet) 
     opened = FlowSet({**flows.flows, "emergency": allowing})
     result = run(opened, Call("hotline", "1,9," + AT_CAPTURE + ",1,2505,1,1,2,3#,1"))
     assert ("emergency", "open_refused") not in visited(result)
-    assert "请核对您的委托：螺纹钢2505合约，买入，开仓，市价，3手。" in result.prompts
+    assert "请核对您的委托：螺纹钢二五零五合约，买入，开仓，市价，三手。" in result.prompts
 
 
 def test_order_without_open_close_is_not_registered(flows: FlowSet) -> None:

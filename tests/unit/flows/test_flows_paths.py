@@ -129,7 +129,10 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     # ---- hotline: no agent now ------------------------------------------------------------------
     "after hours callback": (Call(H, "1,0,1", now=MONDAY_6PM), hangup(H)),
     "after hours message": (Call(H, "1,0,2", now=MONDAY_6PM), hangup(H)),
-    "after hours emergency": (Call(H, "1,0,9", now=MONDAY_6PM), waiting(E, "get_account")),
+    "after hours emergency (market closed at 18:00)": (
+        Call(H, "1,0,9", now=MONDAY_6PM),
+        waiting(E, "market_closed"),
+    ),
     "after hours back and silence": (Call(H, "1,0,*,0,wait,wait,wait", now=MONDAY_6PM), hangup(H)),
     "after hours back office down": (
         Call(
@@ -227,4 +230,4 @@ def test_opening_orders_path_when_policy_allows(flows: FlowSet) -> None:
     call = Call(E, AT_CAPTURE + ",say:螺纹钢,2505,say:买入,say:开仓,say:市价,3#,1")
     result = run(opened, call)
     assert result.outcome.as_dict() == hangup(E, "goodbye_change_pin")
-    assert "请核对您的委托：螺纹钢2505合约，买入，开仓，市价，3手。" in result.prompts
+    assert "请核对您的委托：螺纹钢二五零五合约，买入，开仓，市价，三手。" in result.prompts

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 from ivr.engine.calendar import DEFAULT_CALENDAR, MarketStatus
-from ivr.providers.market import market_status
+from ivr.engine.tradingcal import load_trading_calendar
+from ivr.metrics import Metrics
+from ivr.providers.market import check_coverage, market_status
 
 
 @pytest.mark.parametrize(
@@ -31,3 +35,20 @@ from ivr.providers.market import market_status
 )
 def test_market_status(now: datetime, expected: MarketStatus) -> None:
     assert market_status(DEFAULT_CALENDAR, now) == expected
+
+
+def test_start_up_coverage_check_warns_and_sets_the_metric(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    root = Path(__file__).resolve().parents[3]
+    calendar = load_trading_calendar(root / "config" / "trading_calendar.yaml")
+    metrics = Metrics()
+    with caplog.at_level(logging.WARNING, logger="ivr.providers.market"):
+        assert check_coverage(calendar, date(2026, 11, 20), metrics).ok
+        assert caplog.messages == []
+        assert not check_coverage(calendar, date(2026, 12, 10), metrics).ok
+    assert caplog.messages == [
+        "the trading calendar covers only through 2026-12-31, but calls need it through "
+        "2027-01-09: add the 2027 exchange holidays to config/trading_calendar.yaml"
+    ]
+    assert b"ivr_trading_calendar_days_ahead 21.0" in metrics.render()
