@@ -34,7 +34,7 @@ from ivr.call.record_journal import Journal
 from ivr.engine.commands import TraceEntry
 from ivr.metrics import Metrics
 from ivr.store import CallRowId, CallStore
-from ivr.store.calls import scrub_detail
+from ivr.store.calls import CallSummary, scrub_detail
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +308,25 @@ class CallRecordWriter:
             "start", call_id, channel_id=channel_id, caller=caller, dialed=dialed,
             language=language, flow=flow,
         )  # fmt: skip
+
+    async def resume(self, key: str, channel_id: str, wait_s: float = 5.0) -> CallSummary | None:
+        """The open row of call `channel_id` (adopted after an app crash), its reports from now
+        on written to it, its trace numbered on from the last stored entry; None when there is
+        none (or the database does not answer within `wait_s`). What the journal holds is
+        written first, so a row and its trace reported by the dead process are found."""
+        try:
+            async with asyncio.timeout(wait_s):
+                await self.flush()
+                found = await self._store.find_by_channel(channel_id)
+        except Exception as exc:  # an outage or a timeout: not adopted, reclaimed instead
+            log.warning("call=%s row not found for adoption (%s)", key, short_error(exc))
+            return None
+        if found is None or found.call.ended_at is not None:
+            return None
+        cid = str(found.call.id)
+        self._ids[key] = cid
+        self._seq[cid] = max((t.seq for t in found.trace), default=0)
+        return found.call
 
     def lost(self, channel_id: str, cause: str) -> None:
         """Close the open row of call `channel_id` as `lost` (reclaimed after its instance
