@@ -210,7 +210,7 @@ class CallRouter:
 
     async def _resync(self) -> None:
         try:
-            _alive, gone = await ari.resync(
+            alive, gone = await ari.resync(
                 self._rest, self._app_name, [ari.ChannelId(k) for k in self.sessions]
             )
         except AriError as exc:
@@ -220,3 +220,10 @@ class CallRouter:
             session = self.sessions.get(key)
             if session is not None:
                 session.channel_lost("lost")
+        for key in alive:
+            session = self.sessions.get(key)
+            if session is not None:
+                try:
+                    await session.resynced()
+                except AriError as exc:
+                    log.warning("call=%s resync of its prompts failed: %s", key, exc)

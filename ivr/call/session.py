@@ -19,9 +19,8 @@ Rules:
   fallback (`on_overflow`, else `on_timeout`); a node without either ends with the fallback prompt.
 - No PIN or account digits in logs: the engine masks trace entries; lookup params are never
   logged (their repr masks secrets).
-- A call adopted after an app crash (`resume`, `ivr.call.resumed`) keeps its row and trace: a
-  menu caller hears the apology and the flow starts again, a waiting caller rejoins the queue
-  (`QueueHandoff.rejoin`), a bridged call is awaited to its end.
+- A call adopted after an app crash (`resume`, `ivr.call.resumed`) keeps its row and trace;
+  after a lost events websocket, prompts that finished meanwhile are finished (`resynced`).
 """
 
 from __future__ import annotations
@@ -31,7 +30,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 from ivr import ari
 from ivr.ari import AriError, AriUnavailable, ChannelGone, ChannelId
@@ -46,6 +46,7 @@ from ivr.call.session_parts import (
     Pending,
     Started,
     cause_text,
+    finished_meanwhile,
     needs_channel,
     outcome_name,
 )
@@ -70,8 +71,7 @@ class CallSession:
         self.deps = deps
         self.key = channel.id
         self.resume = resume  # adopted after an app crash (`ivr.call.resumed`)
-        # the call row's id (and the recordings' call id)
-        self.call_id = resume.call_id if resume is not None else uuid.uuid4().hex
+        self.call_id = resume.call_id if resume else uuid.uuid4().hex  # the row's (recordings')
         self.channel_id: ChannelId = channel.id
         self.caller = channel.caller.number
         self.dialed = resume.dialed if resume else getattr(channel.dialplan, "exten", "")
@@ -114,6 +114,9 @@ class CallSession:
             self.recordings.caller_gone()
         self._mailbox.put_nowait(Pending(event))
 
+    async def resynced(self) -> None:  # the events websocket is back, the channel still here
+        await finished_meanwhile(self.deps.rest, self._playbacks, self._post)
+
     def channel_lost(self, cause: str) -> None:
         """Resync found the channel gone while the events socket was down."""
         self.hangup_cause = self.hangup_cause or cause
@@ -154,12 +157,11 @@ class CallSession:
             await self._drive()
         except ChannelGone:
             log.info("caller gone")
-        except AriUnavailable as exc:
-            log.error("ARI unavailable, failing the call safely: %s", exc)
-            self.outcome = "error"
-            await self._fail_safe()
-        except Exception:
-            log.exception("call failed")
+        except Exception as exc:
+            if isinstance(exc, AriUnavailable):
+                log.error("ARI unavailable, failing the call safely: %s", exc)
+            else:
+                log.exception("call failed")
             self.outcome = "error"
             await self._fail_safe()
         finally:
@@ -328,9 +330,8 @@ class CallSession:
             with contextlib.suppress(ari.AriNotFound):  # already finished: nothing to stop
                 await self._ari(self.deps.rest.stop_playback(ari_id))
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._work.add(task)
         task.add_done_callback(self._work.discard)
 

@@ -1,14 +1,17 @@
 """The small, pure parts of a call session (`ivr.call.session`): its time limits, the fallback
 text, the mailbox item, and how commands, hang-up causes and outcomes are named.
 
-Rules: no I/O; plain values and functions.
+Rules: plain values and functions; the one I/O is `finished_meanwhile` (ARI reads after a
+lost events websocket).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ivr.ari import AriNotFound, AriRest
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
 from ivr.engine.state import CallState
@@ -53,3 +56,16 @@ def cause_text(cause: int | None) -> str:
 
 def outcome_name(state: CallState) -> str:
     return state.outcome.kind if state.outcome is not None else "unknown"
+
+
+async def finished_meanwhile(
+    rest: AriRest, playbacks: dict[str, ev.PlaybackId], post: Callable[[ev.Event], None]
+) -> None:
+    """After the events websocket was lost: each prompt of the call that finished meanwhile
+    (its `PlaybackFinished` lost with the socket) is finished now, so the flow goes on."""
+    for ari_id, pid in list(playbacks.items()):
+        try:
+            await rest.get_playback(ari_id)
+        except AriNotFound:
+            if playbacks.pop(ari_id, None) is not None:
+                post(ev.PromptFinished(pid))
