@@ -9,7 +9,7 @@ switch. Its lease ran out 20 s ago. One beat of the running app reclaims them.
 from __future__ import annotations
 
 from ivr.app import App
-from ivr.ari import BridgeId
+from ivr.sandbox.model import BridgeId
 from queueing.config import PriorityClass
 from queueing.leases import Leases
 from queueing.model import AgentProfile, AgentState, Offer
