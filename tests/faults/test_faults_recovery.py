@@ -150,16 +150,25 @@ async def test_app_killed_with_calls_in_menu_waiting_and_bridged(
 
         app = await start_app(tmp_path, ari_url, redis_server, tts_cache)
         try:
-            bridged = [await place(TO_AGENT, f"1390000000{n}") for n in range(3)]
+            bridged = list(
+                await asyncio.gather(*(place(TO_AGENT, f"13900000{n:03d}") for n in range(3)))
+            )
             on_call = [AgentState.ON_CALL] * 3
             await until(lambda: _eq(states, on_call), timeout_s=90, what="3 agents on a call")
-            waiting: list[tuple[str, str]] = []
-            for n in range(WAITING_CALLS):  # one by one: their order in line is known
-                waiting.append(await place(TO_AGENT, f"1391000000{n}"))
-                await until(lambda: queued([waiting[-1][0]]), timeout_s=60, what="a caller waiting")
-            in_line = await line()
-            assert in_line == [k for k, _c in waiting]
-            menu = [await place(IN_MENU, f"139200000{n:02d}") for n in range(MENU_CALLS)]
+            waiting = list(
+                await asyncio.gather(
+                    *(place(TO_AGENT, f"13910000{n:03d}") for n in range(WAITING_CALLS))
+                )
+            )
+            waiting_keys = [k for k, _c in waiting]
+            await until(lambda: queued(waiting_keys), timeout_s=90, what="the callers waiting")
+            in_line = await line()  # the order the store gave them
+            assert sorted(in_line) == sorted(waiting_keys)
+            menu = list(
+                await asyncio.gather(
+                    *(place(IN_MENU, f"13920000{n:03d}") for n in range(MENU_CALLS))
+                )
+            )
             keys = {k for k, _c in bridged + waiting + menu}
             await until(lambda: {r[0] for r in rows(db)} >= keys, timeout_s=60, what="rows")
 
@@ -178,6 +187,13 @@ async def test_app_killed_with_calls_in_menu_waiting_and_bridged(
             restarted = time.monotonic()
             app = await start_app(tmp_path, ari_url, redis_server, tts_cache)
 
+            async def adopted() -> bool:  # held (owned) by the new process again
+                owned = await store.client.smembers(f"{store.prefix}owned:futures-ivr")
+                return keys <= {str(k) for k in owned}
+
+            await until(adopted, timeout_s=30, what="every call adopted")
+            assert await line() == in_line  # the same callers, in the same order
+
             async def apologised() -> bool:
                 for _key, call_id in menu:
                     t = await transcript(http, ari_url, call_id)
@@ -187,7 +203,6 @@ async def test_app_killed_with_calls_in_menu_waiting_and_bridged(
                 return True
 
             await until(apologised, timeout_s=30, what="every menu caller told")
-            assert await line() == in_line  # the same callers, in the same order
 
             async def held_again() -> bool:  # announcements (over hold music) from the new app
                 for _key, call_id in waiting:
