@@ -356,6 +356,8 @@ class CallRecordWriter:
         on written to it, its trace numbered on from the last stored entry; None when there is
         none (or the database does not answer within `wait_s`). What the journal holds is
         written first, so a row and its trace reported by the dead process are found."""
+        if self._outage_since is not None:
+            return None  # the database is known down: no waiting, call after call
         try:
             async with asyncio.timeout(wait_s):
                 await self.flush()
