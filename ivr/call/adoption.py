@@ -11,8 +11,9 @@ any event of the socket is delivered), it asks `Adoption.adopt` about each call 
   up): `bridged`, left talking, legs and bridge held by the hand-off, tracked to its end;
 - bridged, but the agent leg or the bridge gone: the entry ended (agent to wrap-up), then as
   a menu caller;
-- an agent ringing for it: the agent leg hung up, the offer released (the call back at the
-  head of its class), then as waiting;
+- an agent ringing for it (or answered, its bridge half made): the agent leg hung up, the
+  bridge destroyed, the offer released (the call back at the head of its class), then as
+  waiting;
 - waiting in a queue its flow has a queue node for: `queued`, the same entry (same place in
   line), hold music and announcements again;
 - anything else (in a menu, or its queue node gone: the entry removed): `menu`, the apology,
@@ -107,6 +108,9 @@ class Adoption:
         flow = row.flow if row.flow in flows.flows else deps.default_flow
         bridged = f"br-{key}" in application.bridge_ids
         mode, queue = await self._queue_side(key, record, flows, flow, bridged=bridged)
+        if bridged and mode != "bridged":  # a bridge being made when the process died
+            with contextlib.suppress(AriError):
+                await self._rest.destroy_bridge(f"br-{key}")
         resumed = Resumed(str(row.id), flow, row.language, mode, row.dialed, queue)
         self._router.adopt(CallSession(deps, channel, resumed))
         return mode
