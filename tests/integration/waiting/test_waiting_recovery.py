@@ -90,7 +90,8 @@ async def test_a_live_lease_is_left_alone(waiting_app: WaitingApp) -> None:
     async with waiting_app() as app:
         store, recovery = app.queue_store, app.services.recovery
         recovery.reclaimed.clear()  # at start it settled the previous test's leftovers
-        talk, wait, cb = await stage_dead_instance(app, "alive", app.clock.now_s() + 5)
+        # a lease well ahead: at speed 50, 5 clock seconds pass in 0.1 s of a loaded machine
+        talk, wait, cb = await stage_dead_instance(app, "alive", app.clock.now_s() + 500)
         await recovery.beat()
         assert recovery.reclaimed == []
         agent = await store.get_agent(AGENT)
