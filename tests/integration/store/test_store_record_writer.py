@@ -50,6 +50,13 @@ def locked(db: Path) -> Iterator[None]:
         con.close()
 
 
+def journal_settled(writer: CallRecordWriter, journal: Path, at_least: int) -> bool:
+    """At least `at_least` records journaled, and no append in flight (the count is the
+    file's)."""
+    lines = len(journal.read_text().splitlines()) if journal.exists() else 0
+    return writer.journaled >= at_least and writer.journaled == lines
+
+
 def entry(node: str, **detail: str) -> TraceEntry:
     return TraceEntry(flow="hotline", node=node, kind="input", detail=detail)
 
@@ -103,8 +110,8 @@ async def test_full_buffer_spills_to_the_journal_and_replays_once(
     with locked(tmp_path / "ivr.db"):
         ids = [report_call(writer, n) for n in range(4)]  # 4 x 5 reports
         assert writer.pending <= 5 + 1  # the buffer plus the one being written
-        # appended off the event loop (a worker thread), so looked at once it is done
-        await until(lambda: writer.journaled >= 14, timeout_s=10, what="the spills journaled")
+        # appended off the event loop (a worker thread), so looked at once they are done
+        await until(lambda: journal_settled(writer, journal, 14), what="the spills journaled")
         lines = journal.read_text().splitlines()
         assert len(lines) >= 14
         assert json.loads(lines[0])["kind"] == "start"
@@ -255,7 +262,7 @@ async def test_journal_writes_run_off_the_event_loop_in_report_order(
     writer.start()
     with locked(tmp_path / "ivr.db"):
         ids = [report_call(writer, n) for n in range(6)]  # 6 x 5 reports: ten spills
-        await until(lambda: writer.journaled >= 27, timeout_s=10, what="the spills journaled")
+        await until(lambda: journal_settled(writer, journal, 27), what="the spills journaled")
         lines = [json.loads(line) for line in journal.read_text().splitlines()]
     assert fsync_threads
     assert all(name.startswith("call-journal") for name in fsync_threads)
