@@ -13,7 +13,8 @@ nor by the flow's own end, nor refused by the switch), stuck agents (not usable 
 are over), lost records (a call with no row, or a row never closed, or closed `lost`),
 duplicates (a channel with more than one row), recover_s (from the end of the fault to the
 service whole again: survivors adopted, `/healthz` 200, the journal written, events flowing).
-The last line printed is one JSON object with every row.
+The last line printed is one JSON object with every row (`websocket_drop` also counts the
+calls the switch refused during the cut: they fall through the dialplan, as on Asterisk).
 
     .venv/bin/python -m bench.faults [--calls 20]
 """
@@ -367,8 +368,12 @@ async def _run(names: list[str], calls: int) -> list[dict[str, Any]]:
     return results
 
 
+def _width(column: str) -> int:
+    return 14 if column == "fault" else max(len(column), 6)
+
+
 def _line(row: dict[str, Any]) -> str:
-    return "  ".join(f"{row[c]!s:>{max(len(c), 6)}}" for c in COLUMNS)
+    return "  ".join(f"{row[c]!s:>{_width(c)}}" for c in COLUMNS)
 
 
 def main() -> None:
@@ -377,7 +382,7 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(FAULTS), action="append")
     args = parser.parse_args()
     os.chdir(ROOT)
-    print("  ".join(f"{c:>{max(len(c), 6)}}" for c in COLUMNS), flush=True)
+    print("  ".join(f"{c:>{_width(c)}}" for c in COLUMNS), flush=True)
     rows = asyncio.run(_run(args.only or list(FAULTS), args.calls))
     print(json.dumps({"faults": rows}))
 
