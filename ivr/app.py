@@ -34,6 +34,7 @@ from asr.errors import AsrError
 from asr.models import ModelRegistry
 from asr.recognizer import RecognizerPool
 from ivr.ari import AriEvents, AriObserver, AriRest, Dispatcher
+from ivr.call.adoption import Adoption
 from ivr.call.deps import SessionDeps
 from ivr.call.media import HttpPromptMedia
 from ivr.call.recording import RecordingKeeper
@@ -184,12 +185,13 @@ async def build_services(
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock),
     )  # fmt: skip
-    events = AriEvents(
-        ari_url, username, password, s.ari.app, on_connected=router.on_connected, observer=observer
-    )
-    recovery = Recovery(queue_store, rest, clock, instance=s.ari.app, holds=handoff.holds,
-        close_lost=sql.call_records.lost)  # fmt: skip  # one ARI app name (its channels), one owner
-    await recovery.start()  # own leftovers settled before any new call is taken
+    events = AriEvents(ari_url, username, password, s.ari.app,
+        on_connected=router.on_connected, observer=observer)  # fmt: skip
+    adopt = Adoption(router, handoff, sql.call_records, rest, clock, app=s.ari.app).adopt
+    recovery = Recovery(queue_store, rest, clock, instance=s.ari.app, holds=router.holds,
+        close_lost=sql.call_records.lost, adopt=adopt)  # fmt: skip  # one ARI app name, one owner
+    await recovery.start()  # own leftovers: adopted or reclaimed at the first connection
+    router.connected.append(recovery.connected)
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)
     router.start(events, deps, handoff)

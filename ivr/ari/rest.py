@@ -128,6 +128,11 @@ class AriRest:
         )
         return await self._t.model(req, Playback.from_json)
 
+    async def get_playback(self, pb: PlaybackId | str) -> Playback:
+        """A playback still playing (or queued); `AriNotFound` once it has finished."""
+        req = Request("GET", "/playbacks/{playbackId}", (pb,), retry=True)
+        return await self._t.model(req, Playback.from_json)
+
     async def stop_playback(self, pb: PlaybackId | str) -> None:
         await self._t.call(
             Request("DELETE", "/playbacks/{playbackId}", (pb,), retry=True, gone_on_404=True)

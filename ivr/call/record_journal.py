@@ -9,8 +9,9 @@ Rules:
 - Append only; a line is a whole report. A torn last line (a crash during a write) is closed
   with a newline when the journal is opened, then skipped with a warning, never fatal.
 - The file holds caller numbers: it is created readable by its owner only (0600).
-- Reads and appends run on the event loop's thread (small, sequential file calls), so they
-  never interleave; a read stops at the last complete line.
+- Appends and `clear` run in the writer's one journal thread, in order (`ivr.call.records`);
+  reads run on the event loop only while no append or clear is in flight, so they never
+  interleave; a read stops at the last complete line.
 """
 
 from __future__ import annotations

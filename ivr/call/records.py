@@ -11,6 +11,9 @@ Rules:
 - When the buffer is full, and at shutdown after `flush_deadline_s`, the pending records are
   appended to the journal (`ivr.call.record_journal`, fsync'd). The writer replays the journal
   before anything newer: after an outage and at the next start.
+- Journal appends (with their fsync) and its truncation run off the event loop, in order, in
+  one worker thread; while one is in flight the writer takes nothing newer from memory, so the
+  order of the records stays the order they were reported in. `aclose` waits for them.
 - Every write is idempotent (call id; call id + trace seq, numbered here at report time), so a
   record replayed after a partial or repeated write is stored exactly once.
 - A record the database rejects for good (not an outage) is dropped with one error line.
@@ -24,6 +27,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +38,7 @@ from ivr.call.record_journal import Journal
 from ivr.engine.commands import TraceEntry
 from ivr.metrics import Metrics
 from ivr.store import CallRowId, CallStore
-from ivr.store.calls import scrub_detail
+from ivr.store.calls import CallSummary, scrub_detail
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,11 @@ class CallRecordWriter:
         self._replay: deque[Record] = deque()  # read from the journal, not yet written
         self._inflight: Record | None = None
         self._inflight_journaled = False
+        self._replayed = False  # the record in flight was read back from the journal
+        # journal appends and truncation, in order, off the event loop (one thread)
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-journal")
+        self._io_closed = False
+        self._spilling: set[asyncio.Future[None]] = set()  # journal writes not yet done
         self._ids: dict[str, str] = {}  # session key -> call id
         self._seq: dict[str, int] = {}  # call id -> last trace seq
         self._wakeup = asyncio.Event()
@@ -124,6 +133,8 @@ class CallRecordWriter:
         if self._pending or (self._inflight is not None and not self._inflight_journaled):
             count = self._spill()
             log.warning("call records: %d record(s) kept in the journal for the next start", count)
+        if self._spilling:
+            await asyncio.wait(set(self._spilling), timeout=STOP_WRITE_S)
         self._stopping = True
         task, self._task = self._task, None
         if task is None:
@@ -133,6 +144,8 @@ class CallRecordWriter:
         if not task.done():
             task.cancel()
             await asyncio.wait({task}, timeout=STOP_WRITE_S)
+        self._io_closed = True  # a report still coming is journaled on the spot
+        await asyncio.to_thread(self._io.shutdown, wait=True)
 
     async def flush(self) -> None:
         """Wait until everything reported so far (and the journal) is written."""
@@ -142,7 +155,8 @@ class CallRecordWriter:
 
     def _drained(self) -> bool:
         unread = self._journal is not None and self._journal.has_unread()
-        return not (self._pending or self._replay or unread or self._inflight is not None)
+        busy = self._spilling or self._inflight is not None
+        return not (self._pending or self._replay or unread or busy)
 
     def call_id(self, key: str) -> str | None:
         return self._ids.get(key)
@@ -154,7 +168,11 @@ class CallRecordWriter:
 
     @property
     def journaled(self) -> int:
-        return 0 if self._journal is None else self._journal.lines
+        """Records of the journal not yet written (also those read back, being replayed)."""
+        if self._journal is None:
+            return 0
+        replaying = len(self._replay) + (self._inflight is not None and self._replayed)
+        return self._journal.lines + replaying
 
     def _gauge(self) -> None:
         if self._metrics is not None:
@@ -180,21 +198,44 @@ class CallRecordWriter:
             head.append(self._inflight)  # written twice at worst: idempotent
             self._inflight_journaled = True
         records = head + list(self._pending)
-        self._journal.append(records)
         self._pending.clear()
-        self._gauge()
+        self._journal_io(self._journal.append, records)
         return len(records)
 
+    def _journal_io(self, work: Callable[..., None], *args: Any) -> None:
+        """Run a journal write (append + fsync, or truncation) off the loop, after the ones
+        before it; the writer takes nothing newer from memory until it is done."""
+        if self._io_closed:  # stopped: the loop is ending, so block it this once
+            work(*args)
+            self._gauge()
+            return
+        future = asyncio.get_running_loop().run_in_executor(self._io, work, *args)
+        self._spilling.add(future)
+        future.add_done_callback(self._journal_done)
+
+    def _journal_done(self, future: asyncio.Future[None]) -> None:
+        self._spilling.discard(future)
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None:
+            log.error("call-record journal: write failed (%s)", short_error(exc))
+        self._gauge()
+        self._wakeup.set()
+
     def _next(self) -> tuple[Record, bool] | None:
-        """The oldest record not written, and whether the journal holds it: journal first."""
-        journal = self._journal
-        if not self._replay and journal is not None and journal.has_unread():
-            self._replay.extend(journal.read())
+        """The oldest record not written, and whether the journal holds it: journal first;
+        None while a journal write is in flight (what it carries is older than memory)."""
         if self._replay:
             return self._replay.popleft(), True
+        if self._spilling:
+            return None
+        journal = self._journal
+        if journal is not None and journal.has_unread():
+            self._replay.extend(journal.read())
+            if self._replay:
+                return self._replay.popleft(), True
         if journal is not None and journal.offset:
-            journal.clear()  # every line written (a spill would have left unread bytes)
-            self._gauge()
+            self._journal_io(journal.clear)  # every line written: emptied before new appends
+            return None
         if self._pending:
             return self._pending.popleft(), False
         return None
@@ -211,6 +252,7 @@ class CallRecordWriter:
                 await self._wakeup.wait()
                 continue
             self._inflight, self._inflight_journaled = item
+            self._replayed = item[1]
             await self._write_with_retry(self._inflight)
             self._inflight = None
             self._gauge()
@@ -308,6 +350,27 @@ class CallRecordWriter:
             "start", call_id, channel_id=channel_id, caller=caller, dialed=dialed,
             language=language, flow=flow,
         )  # fmt: skip
+
+    async def resume(self, key: str, channel_id: str, wait_s: float = 5.0) -> CallSummary | None:
+        """The open row of call `channel_id` (adopted after an app crash), its reports from now
+        on written to it, its trace numbered on from the last stored entry; None when there is
+        none (or the database does not answer within `wait_s`). What the journal holds is
+        written first, so a row and its trace reported by the dead process are found."""
+        if self._outage_since is not None:
+            return None  # the database is known down: no waiting, call after call
+        try:
+            async with asyncio.timeout(wait_s):
+                await self.flush()
+                found = await self._store.find_by_channel(channel_id)
+        except Exception as exc:  # an outage or a timeout: not adopted, reclaimed instead
+            log.warning("call=%s row not found for adoption (%s)", key, short_error(exc))
+            return None
+        if found is None or found.call.ended_at is not None:
+            return None
+        cid = str(found.call.id)
+        self._ids[key] = cid
+        self._seq[cid] = max((t.seq for t in found.trace), default=0)
+        return found.call
 
     def lost(self, channel_id: str, cause: str) -> None:
         """Close the open row of call `channel_id` as `lost` (reclaimed after its instance

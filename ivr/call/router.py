@@ -22,6 +22,8 @@ Rules:
   session is forgotten and its lane finished.
 - After a websocket reconnect, calls are resynced (docs/asterisk-behaviour.md, "Losing the
   events websocket": nothing is replayed): survivors go on, the others end with cause `lost`.
+  After every (re)connect, before any event of the socket, the `connected` hooks run: the
+  adoption of calls that outlived a previous process (`adopt`, `ivr.call.adoption`).
 - `ApplicationReplaced` or a refused websocket stops consumption and clears `healthy`
   (`/healthz` answers 503): another process owns the app name.
 """
@@ -32,7 +34,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from ivr import ari
@@ -81,6 +83,13 @@ class CallRouter:
         self._tasks: set[asyncio.Task[None]] = set()
         self.opened: list[Callable[[str], None]] = []  # told each new call's key (ownership)
         self.closed: list[Callable[[str], None]] = []  # told each call whose lane ends
+        # run after each (re)connect, before any event of the socket (True: a reconnect)
+        self.connected: list[Callable[[bool], Awaitable[None]]] = []
+
+    @property
+    def deps(self) -> SessionDeps:
+        assert self._deps is not None, "CallRouter.start() not called"
+        return self._deps
 
     def start(self, events: AriEvents, deps: SessionDeps, queue: QueueEvents | None) -> None:
         """Consume `events` from now on (built with `on_connected=router.on_connected`); new
@@ -143,14 +152,23 @@ class CallRouter:
     def _open_call(self, event: ari.StasisStart) -> None:
         assert self._deps is not None, "CallRouter.start() not called"
         session = CallSession(self._deps, event.channel)
+        self.adopt(session)
+        self.dispatcher.dispatch(event, session.key)
+
+    def adopt(self, session: CallSession) -> None:
+        """Run `session` as a call of this process: its lane, its task, owned from now on (a
+        new call, or one adopted after an app crash: `ivr.call.adoption`)."""
         key = session.key
         self.sessions[key] = session
         self.dispatcher.open_call(key)
         task = self._spawn(session.run(), f"call-{key}")
         task.add_done_callback(lambda _t: self._call_done(key))
-        self.dispatcher.dispatch(event, key)
         for listener in self.opened:
             listener(key)
+
+    def holds(self, key: str) -> bool:
+        """Whether call `key` runs here (its session, or the queue holds it)."""
+        return key in self.sessions or (self._queue is not None and self._queue.holds(key))
 
     def _call_done(self, key: str) -> None:
         self.sessions.pop(key, None)
@@ -181,12 +199,18 @@ class CallRouter:
             session.channel_lost("overflow")
 
     async def on_connected(self) -> None:
-        """The events websocket (re)connected: after a reconnect, resync the calls."""
+        """The events websocket (re)connected: after a reconnect, resync the calls; then the
+        `connected` hooks (adoption of the calls that outlived a previous process)."""
         self._connections += 1
-        if self._connections <= 1:
-            return
+        reconnect = self._connections > 1
+        if reconnect:
+            await self._resync()
+        for hook in self.connected:
+            await hook(reconnect)
+
+    async def _resync(self) -> None:
         try:
-            _alive, gone = await ari.resync(
+            alive, gone = await ari.resync(
                 self._rest, self._app_name, [ari.ChannelId(k) for k in self.sessions]
             )
         except AriError as exc:
@@ -196,3 +220,10 @@ class CallRouter:
             session = self.sessions.get(key)
             if session is not None:
                 session.channel_lost("lost")
+        for key in alive:
+            session = self.sessions.get(key)
+            if session is not None:
+                try:
+                    await session.resynced()
+                except AriError as exc:
+                    log.warning("call=%s resync of its prompts failed: %s", key, exc)

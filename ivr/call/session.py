@@ -19,6 +19,8 @@ Rules:
   fallback (`on_overflow`, else `on_timeout`); a node without either ends with the fallback prompt.
 - No PIN or account digits in logs: the engine masks trace entries; lookup params are never
   logged (their repr masks secrets).
+- A call adopted after an app crash (`resume`, `ivr.call.resumed`) keeps its row and trace;
+  after a lost events websocket, prompts that finished meanwhile are finished (`resynced`).
 """
 
 from __future__ import annotations
@@ -28,18 +30,32 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Coroutine
+from typing import Any
 
 from ivr import ari
 from ivr.ari import AriError, AriUnavailable, ChannelGone, ChannelId
 from ivr.call.deps import SessionDeps
 from ivr.call.recording import CallRecordings
+from ivr.call.resumed import APOLOGY, Resumed
+from ivr.call.session_parts import (
+    CLEANUP_TIMEOUT_S,
+    FALLBACK_TEXT,
+    FALLBACK_WAIT_S,
+    SEAL_TIMEOUT_S,
+    Pending,
+    Started,
+    cause_text,
+    finished_meanwhile,
+    needs_channel,
+    outcome_name,
+)
 from ivr.call.speech import CallSpeech
 from ivr.call.timers import CallTimers, lookup_result
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
-from ivr.engine.interpreter import start, step
+from ivr.engine.interpreter import rejoin, start, step
+from ivr.engine.model import FlowSet
 from ivr.engine.state import CallState
 from ivr.log import call_key as call_key_var
 from ivr.queue.handoff import QueuedCall, store_down_outcome
@@ -47,42 +63,28 @@ from queueing.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-CLEANUP_TIMEOUT_S = 2.0
-SEAL_TIMEOUT_S = 10.0  # stop + fetch + hash of the call's recordings at its end
-FALLBACK_WAIT_S = 15.0
-FALLBACK_TEXT = {
-    "zh-CN": "抱歉，系统暂时繁忙，请稍后再拨。",
-    "en": "Sorry, our system is busy. Please call again later.",
-}
-
-
-@dataclass
-class _Pending:
-    """An engine event and when its cause arrived (for event->action latency)."""
-
-    event: ev.Event
-    arrived: float = field(default_factory=time.perf_counter)
-
 
 class CallSession:
     """One caller channel in the app. `deliver()` ARI events; `run()` is the call's task."""
 
-    def __init__(self, deps: SessionDeps, channel: ari.Channel) -> None:
+    def __init__(self, deps: SessionDeps, channel: ari.Channel, resume: Resumed | None = None):
         self.deps = deps
         self.key = channel.id
-        self.call_id = uuid.uuid4().hex  # the call row's id (and the recordings' call id)
+        self.resume = resume  # adopted after an app crash (`ivr.call.resumed`)
+        self.call_id = resume.call_id if resume else uuid.uuid4().hex  # the row's (recordings')
         self.channel_id: ChannelId = channel.id
         self.caller = channel.caller.number
-        self.dialed = channel.dialplan.exten if channel.dialplan else ""
+        self.dialed = resume.dialed if resume else getattr(channel.dialplan, "exten", "")
         self.language = "zh-CN"
         self.state: CallState | None = None
         self.outcome = "unknown"
         self.hangup_cause: str | None = None
-        self._mailbox: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._mailbox: asyncio.Queue[Pending] = asyncio.Queue()
         self._timers = CallTimers(deps.clock, self._post, self.key)
         self._work: set[asyncio.Task[None]] = set()
         self._playbacks: dict[str, ev.PlaybackId] = {}  # ARI playback id -> engine id
         self._queued: str | None = None
+        self._rejoin = resume is not None and resume.mode == "queued"
         self._gone = False
         self._hung_up_sent = False
         self._arrived: float | None = None
@@ -110,7 +112,10 @@ class CallSession:
             self._hung_up_sent = True
             self._gone = True
             self.recordings.caller_gone()
-        self._mailbox.put_nowait(_Pending(event))
+        self._mailbox.put_nowait(Pending(event))
+
+    async def resynced(self) -> None:  # the events websocket is back, the channel still here
+        await finished_meanwhile(self.deps.rest, self._playbacks, self._post)
 
     def channel_lost(self, cause: str) -> None:
         """Resync found the channel gone while the events socket was down."""
@@ -133,10 +138,10 @@ class CallSession:
             case ari.RecordingFailed(recording=rec) if self.recordings.owns(rec.name):
                 return ev.RecordingDone(self.recordings.failed(rec.name), 0.0, "failed")
             case ari.ChannelHangupRequest(channel=ch, cause=cause) if ch.id == self.channel_id:
-                self.hangup_cause = self.hangup_cause or _cause_text(cause)
+                self.hangup_cause = self.hangup_cause or cause_text(cause)
                 return ev.CallerHungUp(self.hangup_cause)
             case ari.ChannelDestroyed(channel=ch, cause=cause) if ch.id == self.channel_id:
-                self.hangup_cause = _cause_text(cause)
+                self.hangup_cause = cause_text(cause)
                 return ev.CallerHungUp(self.hangup_cause)
             case ari.StasisEnd(channel=ch) if ch.id == self.channel_id:
                 self.hangup_cause = self.hangup_cause or "normal"
@@ -152,12 +157,11 @@ class CallSession:
             await self._drive()
         except ChannelGone:
             log.info("caller gone")
-        except AriUnavailable as exc:
-            log.error("ARI unavailable, failing the call safely: %s", exc)
-            self.outcome = "error"
-            await self._fail_safe()
-        except Exception:
-            log.exception("call failed")
+        except Exception as exc:
+            if isinstance(exc, AriUnavailable):
+                log.error("ARI unavailable, failing the call safely: %s", exc)
+            else:
+                log.exception("call failed")
             self.outcome = "error"
             await self._fail_safe()
         finally:
@@ -167,22 +171,13 @@ class CallSession:
 
     async def _drive(self) -> None:
         flows = self.deps.flows()
-        flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
-        self.language = flows.flows[flow_name].default_language
-        self.deps.records.call_started(
-            self.key,
-            call_id=self.call_id,
-            channel_id=self.channel_id,
-            caller=self.caller,
-            dialed=self.dialed,
-            language=self.language,
-            flow=flow_name,
-        )
-        log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
-        await self.deps.rest.answer(self.channel_id)
-        self.deps.records.answered(self.key)
-        started = ev.CallStarted(self.caller, self.dialed, None, self.deps.clock.now())
-        state, commands = start(flows, flow_name, started)
+        if self.resume is not None:
+            adopted = await self._adopted(flows, self.resume)
+            if adopted is None:
+                return
+            state, commands = adopted
+        else:
+            state, commands = await self._begin(flows)
         await self._apply(state, commands)
         while not state.finished:
             pending = await self._mailbox.get()
@@ -192,6 +187,36 @@ class CallSession:
             await self._apply(state, commands)
         if self.outcome == "answered":
             await self._connected()
+
+    async def _begin(self, flows: FlowSet) -> Started:
+        flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
+        self.language = flows.flows[flow_name].default_language
+        self.deps.records.call_started(
+            self.key, call_id=self.call_id, channel_id=self.channel_id, caller=self.caller,
+            dialed=self.dialed, language=self.language, flow=flow_name,
+        )  # fmt: skip
+        log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
+        await self.deps.rest.answer(self.channel_id)
+        self.deps.records.answered(self.key)
+        started = ev.CallStarted(self.caller, self.dialed, None, self.deps.clock.now())
+        return start(flows, flow_name, started)
+
+    async def _adopted(self, flows: FlowSet, r: Resumed) -> Started | None:
+        """An adopted call (`ivr.call.resumed`): what to go on with; None: bridged, ended."""
+        self.language = r.language
+        log.warning("call adopted after an app restart: %s", r.mode)
+        self.deps.records.trace(self.key, [cmd.TraceEntry(r.flow, "", "adopted", {"mode": r.mode})])
+        started = ev.CallStarted(self.caller, self.dialed, r.language, self.deps.clock.now())
+        if r.mode == "bridged":
+            self.outcome, self._queued = "answered", r.queue
+            await self._connected()
+            return None
+        if r.mode == "queued" and r.queue is not None:
+            rejoined = rejoin(flows, r.flow, started, r.queue)
+            if rejoined is not None:
+                return rejoined
+        await self._say(APOLOGY, "apology")  # the caller of a lost menu is told first
+        return start(flows, r.flow, started, restart=True)
 
     async def _connected(self) -> None:
         """Caller and agent are bridged: the flow is done; wait for either side to hang up."""
@@ -212,12 +237,12 @@ class CallSession:
             if not isinstance(command, cmd.WriteTrace):
                 await self._execute(command)
         if state.finished:
-            self.outcome = _outcome_name(state)
+            self.outcome = outcome_name(state)
 
     # ------------------------------------------------------------------ commands
 
     async def _execute(self, command: cmd.Command) -> None:
-        if self._gone and _needs_channel(command):
+        if self._gone and needs_channel(command):
             return
         try:
             await self._dispatch(command)
@@ -305,9 +330,8 @@ class CallSession:
             with contextlib.suppress(ari.AriNotFound):  # already finished: nothing to stop
                 await self._ari(self.deps.rest.stop_playback(ari_id))
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._work.add(task)
         task.add_done_callback(self._work.discard)
 
@@ -319,6 +343,10 @@ class CallSession:
         self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
         call = QueuedCall(self.key, self.channel_id, command, self._post)
+        if self._rejoin:  # adopted while waiting: the store entry kept its place
+            self._rejoin = False
+            await self.deps.handoff.rejoin(call)
+            return
         try:
             await self._ari(self.deps.handoff.enqueue(call))
         except StoreUnavailable:
@@ -338,15 +366,10 @@ class CallSession:
         ari_name = await self.recordings.open(name, purpose)
         await self._ari(
             self.deps.rest.record(
-                self.channel_id,
-                ari_name,
-                format="wav",
-                max_duration_s=max(1, round(max_s)),
-                beep=beep,
-                if_exists="overwrite",
-                terminate_on="#",
+                self.channel_id, ari_name, format="wav", max_duration_s=max(1, round(max_s)),
+                beep=beep, if_exists="overwrite", terminate_on="#",
             )
-        )
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ failure and clean-up
 
@@ -354,20 +377,32 @@ class CallSession:
         """Tell the caller something went wrong, then hang up; bounded, never raises."""
         if self._gone:
             return
-        text = FALLBACK_TEXT.get(self.language, FALLBACK_TEXT["zh-CN"])
         try:
-            async with asyncio.timeout(self.deps.clock.wall_seconds(FALLBACK_WAIT_S)):
-                media = await self.deps.prompts.media_uri(cmd.TtsPrompt(text, self.language))
-                pb_id = f"{self.key}-fallback"
-                self._playbacks[pb_id] = ev.PlaybackId("fallback")
-                await self.deps.rest.play(self.channel_id, media, playback_id=pb_id)
-                while True:
-                    pending = await self._mailbox.get()
-                    if isinstance(pending.event, ev.PromptFinished | ev.CallerHungUp):
-                        break
-        except (AriError, TimeoutError) as exc:
+            await self._say(FALLBACK_TEXT, "fallback")
+        except AriError as exc:
             log.error("fallback prompt failed: %s", type(exc).__name__)
         self.hangup_cause = self.hangup_cause or "ivr:error"
+
+    async def _say(self, texts: dict[str, str], name: str) -> None:
+        """Play one TTS text in the call's language and wait (bounded) for its end; a hang-up
+        meanwhile is left in the mailbox."""
+        ari_id = f"{self.key}-{name}"
+        self._playbacks[ari_id] = ev.PlaybackId(name)
+        try:
+            async with asyncio.timeout(self.deps.clock.wall_seconds(FALLBACK_WAIT_S)):
+                text = texts.get(self.language, texts["zh-CN"])
+                media = await self.deps.prompts.media_uri(cmd.TtsPrompt(text, self.language))
+                await self.deps.rest.play(self.channel_id, media, playback_id=ari_id)
+                while not isinstance(
+                    (pending := await self._mailbox.get()).event, ev.PromptFinished
+                ):
+                    if isinstance(pending.event, ev.CallerHungUp):
+                        self._mailbox.put_nowait(pending)
+                        return
+        except TimeoutError:
+            log.warning("%s prompt not finished in time", name)
+        finally:
+            self._playbacks.pop(ari_id, None)
 
     async def _cleanup(self) -> None:
         self._timers.cancel_all()
@@ -398,12 +433,9 @@ class CallSession:
         log.info("call ended outcome=%s cause=%s", self.outcome, self.hangup_cause)
 
     async def _stop_live_media(self) -> None:
-        if self._gone:
-            return
-        for ari_id in list(self._playbacks):
-            with contextlib.suppress(AriError):
-                await self.deps.rest.stop_playback(ari_id)
-        await self.recordings.stop_channel_recordings()
+        if not self._gone:
+            await self._speech_started()  # stops the prompts
+            await self.recordings.stop_channel_recordings()
 
     # ------------------------------------------------------------------ introspection
 
@@ -416,27 +448,3 @@ class CallSession:
             "work": len(self._work) + self.recordings.sealing,
             "queued": int(self._queued is not None),
         }
-
-
-def _needs_channel(command: cmd.Command) -> bool:
-    return isinstance(
-        command,
-        cmd.PlayPrompt
-        | cmd.StopPlayback
-        | cmd.Record
-        | cmd.StopRecording
-        | cmd.Transfer
-        | cmd.Hangup
-        | cmd.Enqueue,
-    )
-
-
-def _cause_text(cause: int | None) -> str:
-    names = {16: "normal", 17: "busy", 19: "no_answer", 21: "rejected", 32: "hangup_request"}
-    if cause is None:
-        return "unknown"
-    return names.get(cause, f"cause_{cause}")
-
-
-def _outcome_name(state: CallState) -> str:
-    return state.outcome.kind if state.outcome is not None else "unknown"

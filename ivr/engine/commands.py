@@ -35,7 +35,7 @@ from ivr.engine.events import PlaybackId, RequestId, TimerName
 Priority: TypeAlias = Literal["emergency", "vip", "normal"]
 TraceKind: TypeAlias = Literal[
     "start", "enter", "prompt", "input", "decision", "lookup", "result", "enqueue", "queue",
-    "record", "end", "ignored", "error",
+    "record", "end", "ignored", "error", "restart", "rejoin", "adopted",
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ FLOW_FIELDS: dict[str, str] = {
     "languages": "languages!",
     "numbers": "text_list",
     "start": "node!",
+    "recovery": "node",
     "business_hours": "hours",
     "defaults": "defaults",
     "variables": "vars",

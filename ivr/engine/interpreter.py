@@ -15,6 +15,8 @@ Rules:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ivr.engine import commands as c
 from ivr.engine import model as m
 from ivr.engine.events import (
@@ -38,14 +40,44 @@ from ivr.engine.transitions import decide, end_call, enqueue, go, local, start_r
 
 
 def start(
-    flows: m.FlowSet, flow_name: str, event: CallStarted
+    flows: m.FlowSet, flow_name: str, event: CallStarted, *, restart: bool = False
 ) -> tuple[CallState, list[c.Command]]:
-    """Begin a call in `flow_name` (KeyError if no such flow) at its start node."""
+    """Begin a call in `flow_name` (KeyError if no such flow) at its start node; `restart`:
+    a call adopted after an app crash begins again at the flow's `recovery` node (else start)."""
     flow = flows.flows[flow_name]
+    node = (flow.recovery or flow.start) if restart else flow.start
+    run = Run(flows, _initial(flow, event))
+    kind: c.TraceKind = "restart" if restart else "start"
+    language = run.state.language
+    run.trace(kind, caller=event.caller, dialed=event.dialed, language=language)
+    go(run, (flow.name, node), leave=False)
+    return run.state, run.commands
+
+
+def rejoin(
+    flows: m.FlowSet, flow_name: str, event: CallStarted, queue: str
+) -> tuple[CallState, list[c.Command]] | None:
+    """A call adopted after an app crash while it waited in `queue`: its state at the flow's
+    queue node for that queue (queued again, `Enqueue` emitted); None if the flow has none."""
+    flow = flows.flows[flow_name]
+    node = next(
+        (n for n in flow.nodes.values()
+         if isinstance(n, m.QueueNode) and queue in (n.queue, n.overflow_queue)),
+        None,
+    )  # fmt: skip
+    if node is None:
+        return None
+    run = Run(flows, replace(_initial(flow, event), node=node.id, path=(node.id,)))
+    run.trace("rejoin", queue=queue)
+    enqueue(run, node)
+    return run.state, run.commands
+
+
+def _initial(flow: m.Flow, event: CallStarted) -> CallState:
     language = event.language if event.language in flow.languages else flow.default_language
     builtins = {"caller": event.caller, "dialed": event.dialed, "language": language}
     variables = {**flow.variables, **builtins, "intent": "", "last_result": ""}
-    state = CallState(
+    return CallState(
         flow=flow.name,
         node=flow.start,
         language=language,
@@ -55,10 +87,6 @@ def start(
         attributes=dict(event.attributes),
         variables=variables,
     )
-    run = Run(flows, state)
-    run.trace("start", caller=event.caller, dialed=event.dialed, language=language)
-    go(run, (flow.name, flow.start), leave=False)
-    return run.state, run.commands
 
 
 def step(flows: m.FlowSet, state: CallState, event: Event) -> tuple[CallState, list[c.Command]]:

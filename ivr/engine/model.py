@@ -342,6 +342,7 @@ class Flow:
     business_hours: tuple[Window, ...] = DEFAULT_HOURS
     defaults: Defaults = field(default_factory=Defaults)
     variables: Mapping[str, str] = field(default_factory=dict)
+    recovery: str | None = None  # where a call adopted after an app crash restarts (else start)
     pos: Pos = NOWHERE
     marks: Marks = field(default_factory=dict)
 

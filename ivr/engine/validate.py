@@ -68,6 +68,10 @@ class Checker:
             at = flow.marks.get("start", flow.pos)
             self.error(flow, at, f"'start' points to unknown node '{flow.start}'{hint}")
             self.bad_targets.add(flow.name)
+        if flow.recovery is not None and flow.recovery not in flow.nodes:
+            hint = did_you_mean(flow.recovery, flow.nodes)
+            at = flow.marks.get("recovery", flow.pos)
+            self.error(flow, at, f"'recovery' points to unknown node '{flow.recovery}'{hint}")
         for name in ("no_input_prompt", "no_match_prompt"):
             prompt = getattr(flow.defaults, name)
             if prompt is not None:
@@ -309,6 +313,7 @@ def graph_errors(flows: m.FlowSet, skip: Collection[str]) -> list[FlowError]:
     everything = [(f.name, n) for f in flows.flows.values() for n in f.nodes]
     graph = {key: list(edges(flows, key)) for key in everything}  # each node's edges, once
     roots = [(f.name, f.start) for f in flows.flows.values() if f.start in f.nodes]
+    roots += [(f.name, r) for f in flows.flows.values() if (r := f.recovery) in f.nodes and r]
     reached = walk(roots, lambda k: iter(graph[k]))
     reverse: dict[Key, list[Key]] = {}
     for key in reached:

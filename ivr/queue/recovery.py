@@ -8,9 +8,11 @@ them runs any more), and on every beat the calls of instances whose lease expire
 
 Reclaiming one call (its key is the caller's channel id, the queue store's call id):
 - a call the hand-off of this process holds is left alone (adopted meanwhile);
-- a caller channel still up on the switch, not held here, is hung up with every leg of the
-  call (agent leg, callback leg, snoops): nobody drives them any more (adoption of surviving
-  channels is not built yet);
+- first the `adopt` hook (`ivr.call.adoption`) may take it over: a surviving channel of this
+  instance's own app, or a callback request in line; adopted calls stay owned, nothing else
+  below happens to them;
+- a caller channel still up on the switch, not adopted, is hung up with every leg of the
+  call (agent leg, callback leg, snoops): nobody drives them any more;
 - the queue entry: waiting -> removed (`lost`); a callback request waiting for its turn is
   kept in line; offered (an agent ringing) -> removed, the agent freed; connected -> ended,
   the agent to wrap-up (handle time recorded); then an agent freed that way is set
@@ -28,13 +30,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
 from ivr.clock import Clock
 from queueing.errors import QueueStoreError
 from queueing.leases import RENEW_EVERY_S, Leases
-from queueing.model import AgentState, QueueCallState, QueueResult
+from queueing.model import AgentState, CallRecord, QueueCallState, QueueResult
 from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
 
@@ -47,6 +49,8 @@ FREE = frozenset(
 CloseLost = Callable[
     [str, str], None
 ]  # (call key, cause): close its open SQL row as lost, in order
+# (call key, its queue entry, this instance's own call): True when the call was adopted
+Adopt = Callable[[str, CallRecord | None, bool], Awaitable[bool]]
 
 
 class Recovery:
@@ -61,6 +65,7 @@ class Recovery:
         instance: str,
         holds: Callable[[str], bool],
         close_lost: CloseLost,
+        adopt: Adopt | None = None,
     ) -> None:
         self.leases = Leases(store.client, instance, prefix=store.prefix)
         self._store = store
@@ -68,15 +73,21 @@ class Recovery:
         self._clock = clock
         self._holds = holds
         self._close_lost = close_lost
+        self._adopt = adopt
+        self._own_pending = False  # own leftovers still to settle (retried every beat)
+        self._beating = asyncio.Lock()
         self._ops: asyncio.Queue[tuple[bool, str]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._failing = False
         self.reclaimed: list[str] = []  # call keys reclaimed by this instance (tests, logs)
+        self.adopted: list[str] = []  # call keys adopted instead
 
     async def start(self) -> None:
-        """Settle this instance's own leftovers and expired leases, then beat on."""
-        await self._beat_logged(own_leftovers=True)
+        """Renew the lease, settle expired leases (and this instance's own leftovers, unless
+        an `adopt` hook waits for the first connection: `connected`), then beat on."""
+        self._own_pending = self._adopt is None
+        await self._beat_logged()
         self._tasks = [
             asyncio.create_task(self._beat_forever(), name="lease-beat"),
             asyncio.create_task(self._apply_ops(), name="lease-owned"),
@@ -90,6 +101,17 @@ class Recovery:
             await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
         with contextlib.suppress(QueueStoreError):
             await self.leases.release()
+
+    async def settle_own(self) -> None:
+        """Settle (adopt or reclaim) this instance's own leftovers now; retried every beat
+        until done. Called from the router's first connection: survivors can be adopted."""
+        self._own_pending = True
+        await self._beat_logged()
+
+    async def connected(self, reconnect: bool) -> None:
+        """The router's connection hook: on the first connection, `settle_own`."""
+        if not reconnect:
+            await self.settle_own()
 
     def own(self, key: str) -> None:
         self._ops.put_nowait((True, key))
@@ -112,7 +134,8 @@ class Recovery:
 
     async def _beat_logged(self, *, own_leftovers: bool = False) -> None:
         try:
-            await self.beat(own_leftovers=own_leftovers)
+            async with self._beating:  # the beat task and `settle_own` never overlap
+                await self.beat(own_leftovers=own_leftovers)
         except (QueueStoreError, AriError) as exc:
             if not self._failing:
                 self._failing = True
@@ -126,8 +149,9 @@ class Recovery:
         """Renew the lease; reclaim own leftovers (at start) and expired instances' calls."""
         now = self._clock.now_s()
         await self.leases.renew(now)
-        if own_leftovers:
+        if own_leftovers or self._own_pending:
             await self.reclaim(self.leases.instance, now)
+            self._own_pending = False
         for dead in await self.leases.expired(now):
             await self.reclaim(dead, now)
 
@@ -144,9 +168,18 @@ class Recovery:
         if self._holds(key):
             await self.leases.own(key)  # running here (adopted meanwhile): still ours
             return
+        record = await self._store.get_call(CallKey(key))
+        own = instance == self.leases.instance
+        if self._adopt is not None and await self._adopt(key, record, own):
+            await self.leases.own(key)
+            self.adopted.append(key)
+            if record is not None and record.callback_number:  # the requester's row: over
+                self._close_lost(key, "recovered")
+                self.reclaimed.append(key)
+            return
         cause = "recovered"
         await self._hang_up_if_up(key)
-        record = await self._store.get_call(CallKey(key))
+        record = await self._store.get_call(CallKey(key))  # again: hanging up may change it
         now = self._clock.now_s()
         if record is not None:
             agent = record.agent_id

@@ -47,11 +47,9 @@ from ivr.queue import lifecycle
 from ivr.queue.announcer import Announcer, PromptMedia
 from ivr.queue.dialer import Dialer, Router
 from ivr.queue.handoff import QueuedCall
+from ivr.queue.legs import leg_event
 from ivr.queue.waiting import (
     Action,
-    AgentAnswered,
-    AgentDialFailed,
-    AgentHungUp,
     AgentLeg,
     AgentOffered,
     ArmMaxWait,
@@ -61,9 +59,6 @@ from ivr.queue.waiting import (
     CallbackBooked,
     CallbackRefused,
     CallerLeft,
-    ClientAnswered,
-    ClientDialFailed,
-    ClientHungUp,
     ConfirmCallback,
     Deliver,
     DestroyBridge,
@@ -234,6 +229,24 @@ class RedisQueueHandoff:
             leg = AgentLeg(f"desk-{call.key}-{next(self._desk_seq)}", DESK_AGENT)
             ring_s = max(1, round(req.max_wait_s))
             await self._apply(call.key, AgentOffered(leg, self._desk_dial, ring_s))
+
+    async def rejoin(self, call: QueuedCall) -> None:
+        """A waiting caller adopted after an app crash: its store entry stayed (same place in
+        line); hold music, announcements and a deadline again, routed from here."""
+        req = call.request
+        waiting = Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
+        state, actions = lifecycle.start(waiting, req.max_wait_s)
+        self.hold(call, state)
+        self._announcer.open(call)
+        await self._run(_Stepped(self._calls[call.key], actions, ended=False))
+
+    def hold(self, call: QueuedCall, state: Waiting) -> None:
+        """Hold an adopted call as `state` is (bridged: left talking; a callback: in line)."""
+        self._calls[call.key] = _Held(call, state)
+        self._route_legs(call.key, Waiting(call.key, call.channel_id, state.queue), state)
+        if lifecycle.wants_agent(state):
+            self._wanting[call.key] = state.queue
+            self._router.wake()
 
     async def cancel(self, key: str, reason: str) -> None:
         await self._apply(key, CallerLeft(reason))
@@ -435,16 +448,3 @@ class RedisQueueHandoff:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def leg_event(event: ari.AriEvent, leg: str, *, client: bool) -> Event | None:
-    """The lifecycle event an ARI event of an agent's (or the client's) leg means, if any."""
-    match event:
-        case ari.StasisStart():
-            return ClientAnswered(leg) if client else AgentAnswered(leg)
-        case ari.Dial(dialstatus=status) if status in lifecycle.FAILED_DIAL:
-            reason = status.lower()
-            return ClientDialFailed(leg, reason) if client else AgentDialFailed(leg, reason)
-        case ari.ChannelDestroyed() | ari.StasisEnd() | ari.ChannelHangupRequest():
-            return ClientHungUp(leg) if client else AgentHungUp(leg)
-    return None

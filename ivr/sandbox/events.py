@@ -79,6 +79,11 @@ class EventHub:
         # While a scripted far end acts (a digit, a hang-up, a dialplan step), its events are
         # stamped with the switch time it was scheduled for, however late the loop ran it.
         self.pinned_s: float | None = None
+        self.refuse_until: float = 0.0  # loop time: event websockets refused until then (503)
+
+    def refusing(self) -> bool:
+        """A network outage in progress: new events websockets are refused."""
+        return asyncio.get_running_loop().time() < self.refuse_until
 
     def is_active(self, app: str) -> bool:
         sock = self._sockets.get(app)
@@ -141,8 +146,10 @@ class EventHub:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await sock.ws.send_str(json.dumps(event))
 
-    async def drop_all(self) -> None:
-        """Close every events websocket (as a network failure would)."""
+    async def drop_all(self, refuse_s: float = 0.0) -> None:
+        """Close every events websocket (as a network failure would); for `refuse_s` real
+        seconds after, reconnections are refused (the network is still down)."""
+        self.refuse_until = asyncio.get_running_loop().time() + refuse_s
         for sock in list(self._sockets.values()):
             sock.closed.set()
             with contextlib.suppress(ConnectionError, RuntimeError):

@@ -178,6 +178,8 @@ def _dispatch(
 
 async def events_socket(request: web.Request, switch: Switchboard, params: L) -> web.StreamResponse:
     apps = tuple(a for a in params.get("app", []) if a)
+    if switch.hub.refusing():  # a network outage injected by `drop_websockets(refuse_s=...)`
+        return _message(503, "Service Unavailable")
     ws = web.WebSocketResponse(heartbeat=None)
     await ws.prepare(request)
     log.info("sandbox events websocket connected apps=%s", ",".join(apps))

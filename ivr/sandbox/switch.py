@@ -67,9 +67,10 @@ class SandboxSwitch(Switchboard):
 
     # ---- test-facing controls ----------------------------------------------------------------
 
-    async def drop_websockets(self) -> None:
-        """Close every events websocket; events are lost until a client reconnects."""
-        await self.hub.drop_all()
+    async def drop_websockets(self, refuse_s: float = 0.0) -> None:
+        """Close every events websocket; events are lost until a client reconnects, which is
+        refused (503 on the upgrade) for `refuse_s` real seconds."""
+        await self.hub.drop_all(refuse_s)
 
     def fail_next(
         self,

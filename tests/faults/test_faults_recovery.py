@@ -1,12 +1,13 @@
-"""Fault: the app killed with `kill -9` while calls are in a menu, waiting and bridged to an
-agent, then started again (same ARI app name, same Redis, same SQLite).
+"""Fault case 1: the app killed with `kill -9` with 20 calls in menus, 10 waiting in a queue and
+3 bridged to agents, then started again (same ARI app name, same Redis, same SQLite).
 
 Over real sockets: the sandbox switch in its own process (`bench.calls --switch-only`: its
-channels outlive the app), the app in another (`tests.faults.app_proc`), a real redis-server,
-SQLite. What must hold after the restart: the agent is usable within 10 s (not left
-`on_call`), no channel is left hanging on the switch, nothing is left in the queue, and every
-call row is present once and closed. (Adoption of the surviving channels is not built: the
-restarted instance reclaims them, so their rows close with outcome `lost`.)
+channels outlive the app, as on Asterisk), the app in another (`tests.faults.app_proc`), a
+real redis-server, SQLite. What must hold after the restart (`ivr.call.adoption`): every
+bridged call is still talking, tracked to its end (its agent to wrap-up within 10 s of the
+restart once the agent hangs up); every waiting caller is back in the queue in the same order,
+hearing hold music again; every menu caller heard the apology and the menu again; every call
+row is present once, its trace numbered on without a gap, closed exactly once at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import pytest
 
 from bench.calls import PASSWORD
 from ivr.ari._http import auth_header
+from ivr.call.media import prompt_text
+from ivr.call.resumed import APOLOGY
 from queueing.config import load_queues
 from queueing.model import AgentProfile, AgentState
 from queueing.policy import AgentId, CallKey
@@ -37,7 +40,6 @@ __all__ = ["tts_cache"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 10.0
-AGENT = AgentId("gen-1")
 PROMPTS: list[dict[str, Any]] = [
     {"wait_for": "prompt_start", "timeout_s": 60}
 ] * 3  # welcome, risk, language
@@ -90,63 +92,154 @@ def rows(db: Path) -> list[tuple[str, str | None, str | None]]:
     return [(str(c), e, o) for c, e, o in found]
 
 
-@pytest.mark.timeout(240)
+MENU_CALLS, WAITING_CALLS = 20, 10
+AGENTS = [AgentId(f"gen-{n}") for n in (1, 2, 3)]
+
+
+async def transcript(http: aiohttp.ClientSession, url: str, call_id: str) -> dict[str, Any]:
+    async with http.get(f"{url}/sandbox/calls/{call_id}") as resp:
+        return dict(await resp.json())
+
+
+def traces(db: Path, channel: str) -> list[tuple[int, str]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        found = conn.execute(
+            "SELECT t.seq, t.kind FROM call_trace t JOIN calls c ON c.id = t.call_id "
+            "WHERE c.channel_id = ? ORDER BY t.seq",
+            (channel,),
+        ).fetchall()
+    return [(int(q), str(k)) for q, k in found]
+
+
+@pytest.mark.timeout(300)
 async def test_app_killed_with_calls_in_menu_waiting_and_bridged(
     tmp_path: Path, redis_server: str, tts_cache: Path
 ) -> None:
     store = RedisQueueStore.from_url(redis_server, load_queues(ROOT / "config" / "queues.yaml"))
     await store.client.flushdb()
     now = time.time()
-    await store.add_agent(
-        AgentProfile(AGENT, "李明", "PJSIP/8001", {"mandarin": 2, "general": 2}), now
-    )
-    await store.login(AGENT, now, ready=True)
+    for n, agent in enumerate(AGENTS, start=1):
+        profile = AgentProfile(agent, f"坐席{n}", f"PJSIP/800{n}", {"mandarin": 2, "general": 2})
+        await store.add_agent(profile, now)
+        await store.login(agent, now, ready=True)
     db = tmp_path / "ivr.db"
     async with (
         switch_process() as ari_url,
         aiohttp.ClientSession(headers=auth_header("bench", PASSWORD)) as http,
     ):
 
-        async def place(steps: list[dict[str, Any]], caller: str) -> str:
+        async def place(steps: list[dict[str, Any]], caller: str) -> tuple[str, str]:
             scenario = {"dialed": "95555", "caller": caller, "steps": steps}
             async with http.post(f"{ari_url}/sandbox/calls", json=scenario) as resp:
-                return str((await resp.json())["channel_id"])
+                body = await resp.json()
+                return str(body["channel_id"]), str(body["call_id"])
 
         async def channels() -> list[str]:
             async with http.get(f"{ari_url}/ari/channels") as resp:
                 return [c["id"] for c in await resp.json()]
 
-        async def agent_state() -> AgentState | None:
-            agent = await store.get_agent(AGENT)
-            return None if agent is None else agent.state
+        async def states() -> list[AgentState | None]:
+            found = [await store.get_agent(a) for a in AGENTS]
+            return [None if a is None else a.state for a in found]
+
+        async def queued(keys: list[str]) -> bool:
+            return all([await store.get_call(CallKey(k)) is not None for k in keys])
+
+        async def line() -> list[str]:
+            return [str(c.call_id) for c in await store.waiting_calls(["general"])]
 
         app = await start_app(tmp_path, ari_url, redis_server, tts_cache)
         try:
-            bridged = await place(TO_AGENT, "13900000001")
-            await until(lambda: _is(agent_state, AgentState.ON_CALL), timeout_s=60, what="bridged")
-            waiting = await place(TO_AGENT, "13900000002")
+            bridged = list(
+                await asyncio.gather(*(place(TO_AGENT, f"13900000{n:03d}") for n in range(3)))
+            )
+            on_call = [AgentState.ON_CALL] * 3
+            await until(lambda: _eq(states, on_call), timeout_s=90, what="3 agents on a call")
+            waiting = list(
+                await asyncio.gather(
+                    *(place(TO_AGENT, f"13910000{n:03d}") for n in range(WAITING_CALLS))
+                )
+            )
+            waiting_keys = [k for k, _c in waiting]
+            await until(lambda: queued(waiting_keys), timeout_s=90, what="the callers waiting")
+            in_line = await line()  # the order the store gave them
+            assert sorted(in_line) == sorted(waiting_keys)
+            menu = list(
+                await asyncio.gather(
+                    *(place(IN_MENU, f"13920000{n:03d}") for n in range(MENU_CALLS))
+                )
+            )
+            keys = {k for k, _c in bridged + waiting + menu}
+            await until(lambda: {r[0] for r in rows(db)} >= keys, timeout_s=60, what="rows")
 
-            async def queued() -> bool:
-                return await store.get_call(CallKey(waiting)) is not None
+            async def in_menus() -> bool:
+                heard = [await transcript(http, ari_url, c) for _k, c in menu]
+                return all(t["prompts"] for t in heard)
 
-            await until(queued, timeout_s=60, what="the second caller waiting")
-            in_menu = await place(IN_MENU, "13900000003")
-            keys = {bridged, waiting, in_menu}
-            await until(lambda: {r[0] for r in rows(db)} >= keys, timeout_s=30, what="rows")
+            await until(in_menus, timeout_s=60, what="every menu caller hearing a prompt")
             app.send_signal(signal.SIGKILL)
             await app.wait()
             assert set(await channels()) >= keys  # the switch kept the channels
+            heard_before = {
+                c: len((await transcript(http, ari_url, c))["prompts"]) for _k, c in menu + waiting
+            }
 
-            killed_at = time.monotonic()
+            restarted = time.monotonic()
             app = await start_app(tmp_path, ari_url, redis_server, tts_cache)
-            await until(lambda: _usable(agent_state), timeout_s=10, what="the agent usable again")
-            assert time.monotonic() - killed_at < 30
-            await until(lambda: _none_of(channels, keys), timeout_s=20, what="no channel left")
+
+            async def adopted() -> bool:  # held (owned) by the new process again
+                owned = await store.client.smembers(f"{store.prefix}owned:futures-ivr")
+                return keys <= {str(k) for k in owned}
+
+            await until(adopted, timeout_s=30, what="every call adopted")
+            assert await line() == in_line  # the same callers, in the same order
+
+            async def apologised() -> bool:
+                for _key, call_id in menu:
+                    t = await transcript(http, ari_url, call_id)
+                    texts = [prompt_text(tts_cache, p["media_uri"]) for p in t["prompts"]]
+                    if APOLOGY["zh-CN"] not in texts[heard_before[call_id] :]:
+                        return False
+                return True
+
+            await until(apologised, timeout_s=30, what="every menu caller told")
+
+            async def held_again() -> bool:  # announcements (over hold music) from the new app
+                for _key, call_id in waiting:
+                    heard = (await transcript(http, ari_url, call_id))["prompts"]
+                    if not heard[heard_before[call_id] :]:
+                        return False
+                return True
+
+            await until(held_again, timeout_s=30, what="every waiting caller held again")
+            assert await states() == on_call  # still talking: tracked, not hung up
+            assert set(await channels()) >= keys
+            for key, _c in bridged:  # the agents hang up: tracked to the end
+                legs = [c for c in await channels() if c.startswith(f"agent-{key}-")]
+                assert len(legs) == 1
+                async with http.delete(f"{ari_url}/ari/channels/{legs[0]}") as resp:
+                    assert resp.status == 204
+            await until(lambda: _all_usable(states), timeout_s=10, what="every agent usable")
+            assert time.monotonic() - restarted < 10 + 10  # start-up + the 10 s of the issue
+            for key, _c in waiting + menu:  # every caller hangs up now
+                async with http.delete(f"{ari_url}/ari/channels/{key}") as resp:
+                    assert resp.status in (204, 404)
+            await until(lambda: _none_of(channels, keys), timeout_s=30, what="no channel left")
+
+            async def closed() -> bool:
+                found = [r for r in rows(db) if r[0] in keys]
+                return len(found) == len(keys) and all(e is not None for _c, e, _o in found)
+
+            await until(closed, timeout_s=30, what="every row closed")
             found = [r for r in rows(db) if r[0] in keys]
             assert sorted(r[0] for r in found) == sorted(keys)  # each row once
-            assert all(ended is not None for _c, ended, _o in found)
-            assert {o for _c, _e, o in found} == {"lost"}
+            outcomes = {c: o for c, _e, o in found}
+            assert {outcomes[k] for k, _c in bridged} == {"answered"}
+            assert "lost" not in outcomes.values()
             for key in keys:
+                seqs = [q for q, _k in traces(db, key)]
+                assert seqs == list(range(1, len(seqs) + 1)), key  # trace goes on, no gap
+                assert "adopted" in [k for _q, k in traces(db, key)]
                 assert await store.get_call(CallKey(key)) is None
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -157,6 +250,14 @@ async def test_app_killed_with_calls_in_menu_waiting_and_bridged(
             with contextlib.suppress(ProcessLookupError):
                 app.kill()
             await store.close()
+
+
+async def _eq(read: Any, expected: Any) -> bool:
+    return bool(await read() == expected)
+
+
+async def _all_usable(read: Any) -> bool:
+    return all(s in (AgentState.READY, AgentState.WRAP_UP) for s in await read())
 
 
 async def _is(read: Any, state: AgentState) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,13 @@ def locked(db: Path) -> Iterator[None]:
     finally:
         con.execute("COMMIT")
         con.close()
+
+
+def journal_settled(writer: CallRecordWriter, journal: Path, at_least: int) -> bool:
+    """At least `at_least` records journaled, and no append in flight (the count is the
+    file's)."""
+    lines = len(journal.read_text().splitlines()) if journal.exists() else 0
+    return writer.journaled >= at_least and writer.journaled == lines
 
 
 def entry(node: str, **detail: str) -> TraceEntry:
@@ -101,6 +110,8 @@ async def test_full_buffer_spills_to_the_journal_and_replays_once(
     with locked(tmp_path / "ivr.db"):
         ids = [report_call(writer, n) for n in range(4)]  # 4 x 5 reports
         assert writer.pending <= 5 + 1  # the buffer plus the one being written
+        # appended off the event loop (a worker thread), so looked at once they are done
+        await until(lambda: journal_settled(writer, journal, 14), what="the spills journaled")
         lines = journal.read_text().splitlines()
         assert len(lines) >= 14
         assert json.loads(lines[0])["kind"] == "start"
@@ -233,3 +244,30 @@ async def test_a_reclaimed_call_is_closed_lost_after_the_journal_replay(
     assert (one.call.outcome, one.call.hangup_cause) == ("caller_hangup", "normal")
     assert (two.call.outcome, two.call.hangup_cause) == ("lost", "recovered")
     await again.aclose()
+
+
+async def test_journal_writes_run_off_the_event_loop_in_report_order(
+    store: CallStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "journal" / "calls.jsonl"
+    fsync_threads: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the disk's flush, watched: which thread waits for it
+        fsync_threads.append(threading.current_thread().name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    writer = CallRecordWriter(store, journal, max_pending=3)
+    writer.start()
+    with locked(tmp_path / "ivr.db"):
+        ids = [report_call(writer, n) for n in range(6)]  # 6 x 5 reports: ten spills
+        await until(lambda: journal_settled(writer, journal, 27), what="the spills journaled")
+        lines = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert fsync_threads
+    assert all(name.startswith("call-journal") for name in fsync_threads)
+    starts = [r["call_id"] for r in lines if r["kind"] == "start"]
+    assert starts == sorted(starts)  # appended in the order reported
+    await writer.flush()
+    await assert_written_once(store, ids)
+    await writer.aclose()
