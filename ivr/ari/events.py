@@ -10,8 +10,10 @@ behaviour from `docs/asterisk-behaviour.md`, "Losing the events websocket":
 - 401 on the upgrade raises `AriUnauthorized` from `run()` (no retry: a wrong password stays wrong).
 
 Rules: credentials only in the `Authorization` header. Reconnect waits use capped exponential
-backoff with full jitter (RNG and sleep injectable); the backoff resets only after a connection
-stayed up `stable_after_s`, so a server that accepts and drops at once never makes us spin.
+backoff with full jitter (RNG and sleep injectable), capped at 2 s by default: every second
+without the socket sends new calls to the dialplan's app-down fallback, and a reconnect to the
+local Asterisk is cheap; the backoff resets only after a connection stayed up `stable_after_s`,
+so a server that accepts and drops at once never makes us spin (one try per second on average).
 `on_event` is synchronous (e.g. `Dispatcher.dispatch`): a slow consumer cannot stall the reader;
 its exceptions are logged, never kill the reader. `close()` returns promptly, even mid-connect,
 mid-backoff or mid-read.
@@ -76,7 +78,7 @@ class AriEvents:
         *,
         heartbeat_s: float = 10.0,
         backoff_initial_s: float = 0.5,
-        backoff_max_s: float = 30.0,
+        backoff_max_s: float = 2.0,
         backoff_min_s: float = 0.05,
         stable_after_s: float = 30.0,
         connect_timeout_s: float = 5.0,
