@@ -35,6 +35,9 @@ from ivr import ari
 from ivr.ari import AriError, AriUnavailable, ChannelGone, ChannelId
 from ivr.call.deps import SessionDeps
 from ivr.call.recording import CallRecordings
+from ivr.call.session_rules import cause_text as _cause_text
+from ivr.call.session_rules import needs_channel as _needs_channel
+from ivr.call.session_rules import outcome_name as _outcome_name
 from ivr.call.speech import CallSpeech
 from ivr.call.timers import CallTimers, lookup_result
 from ivr.engine import commands as cmd
@@ -42,6 +45,7 @@ from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
 from ivr.engine.state import CallState
 from ivr.log import call_key as call_key_var
+from ivr.outbound.dialer import OutboundStart
 from ivr.queue.handoff import QueuedCall, store_down_outcome
 from queueing.errors import StoreUnavailable
 
@@ -67,8 +71,13 @@ class _Pending:
 class CallSession:
     """One caller channel in the app. `deliver()` ARI events; `run()` is the call's task."""
 
-    def __init__(self, deps: SessionDeps, channel: ari.Channel) -> None:
+    def __init__(
+        self, deps: SessionDeps, channel: ari.Channel, outbound: OutboundStart | None = None
+    ) -> None:
         self.deps = deps
+        self.outbound = outbound  # an automated outbound call: the dialer's flow and facts
+        self.result: str | None = None  # the last `result` node's outcome (outbound calls)
+        self._last_digit = ""
         self.key = channel.id
         self.call_id = uuid.uuid4().hex  # the call row's id (and the recordings' call id)
         self.channel_id: ChannelId = channel.id
@@ -122,6 +131,7 @@ class CallSession:
             return None
         match event:
             case ari.ChannelDtmfReceived(digit=digit) if event.channel.id == self.channel_id:
+                self._last_digit = digit
                 return ev.DigitPressed(digit)
             case ari.PlaybackFinished(playback=pb) if pb.id in self._playbacks:
                 if pb.state == "failed":
@@ -168,6 +178,10 @@ class CallSession:
     async def _drive(self) -> None:
         flows = self.deps.flows()
         flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
+        facts: dict[str, str] = {}
+        if self.outbound is not None:  # our leg, already Up: caller = our ID, dialed = client
+            flow_name, facts = self.outbound.flow, dict(self.outbound.variables)
+            self.caller, self.dialed = self.outbound.caller_id, self.outbound.number
         self.language = flows.flows[flow_name].default_language
         self.deps.records.call_started(
             self.key,
@@ -179,9 +193,11 @@ class CallSession:
             flow=flow_name,
         )
         log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
-        await self.deps.rest.answer(self.channel_id)
+        if self.outbound is None:
+            await self.deps.rest.answer(self.channel_id)
         self.deps.records.answered(self.key)
-        started = ev.CallStarted(self.caller, self.dialed, None, self.deps.clock.now())
+        now = self.deps.clock.now()
+        started = ev.CallStarted(self.caller, self.dialed, None, now, variables=facts)
         state, commands = start(flows, flow_name, started)
         await self._apply(state, commands)
         while not state.finished:
@@ -256,6 +272,10 @@ class CallSession:
                         self.channel_id, context="ivr-transfer", extension=target, priority=1
                     )
                 )
+            case cmd.ReportResult(result=result):
+                self.result = result
+                if self.deps.outbound is not None and self.outbound is not None:
+                    await self.deps.outbound.report(self.key, result, self._last_digit)
             case cmd.Hangup(reason=reason):
                 await self._ari(self.deps.rest.hangup(self.channel_id, reason="normal"))
                 self.hangup_cause = self.hangup_cause or f"ivr:{reason}"
@@ -395,6 +415,8 @@ class CallSession:
             log.error("recordings of the call not sealed in time: see `ivr recordings orphans`")
         self._playbacks.clear()
         self.deps.records.call_ended(self.key, self.outcome, self.hangup_cause)
+        if self.outbound is not None and self.deps.outbound is not None:
+            await self.deps.outbound.ended(self.key, self.call_id)  # after the seal
         log.info("call ended outcome=%s cause=%s", self.outcome, self.hangup_cause)
 
     async def _stop_live_media(self) -> None:
@@ -416,27 +438,3 @@ class CallSession:
             "work": len(self._work) + self.recordings.sealing,
             "queued": int(self._queued is not None),
         }
-
-
-def _needs_channel(command: cmd.Command) -> bool:
-    return isinstance(
-        command,
-        cmd.PlayPrompt
-        | cmd.StopPlayback
-        | cmd.Record
-        | cmd.StopRecording
-        | cmd.Transfer
-        | cmd.Hangup
-        | cmd.Enqueue,
-    )
-
-
-def _cause_text(cause: int | None) -> str:
-    names = {16: "normal", 17: "busy", 19: "no_answer", 21: "rejected", 32: "hangup_request"}
-    if cause is None:
-        return "unknown"
-    return names.get(cause, f"cause_{cause}")
-
-
-def _outcome_name(state: CallState) -> str:
-    return state.outcome.kind if state.outcome is not None else "unknown"

@@ -1,0 +1,258 @@
+"""`OutboundStore`: the outbound dialer's state in SQL (tables in `outbound_model`).
+
+Every change of a call to place is one transaction, so a restart (or a crash) loses nothing:
+`interrupted()` returns the calls that had a leg out, which the dialer ends as `failed`
+(cause `restart`) and retries per policy. Times: `next_at` is epoch seconds (clock time of the
+dialer), the other times aware UTC datetimes. Accounts are returned clear only to the dialer
+(`ToDial`); `CallView` and `CampaignStatus` show them masked (last 4 digits).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from ivr.store.outbound_model import AttemptRow, CampaignRow, DoNotCallRow, OutboundCallRow
+
+FINAL = ("confirmed", "handed_to_agent", "unconfirmed", "refused", "cancelled")
+STATUSES = ("queued", "dialing", *FINAL)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCall:
+    line: int
+    account: str
+    phone: str  # E.164
+    facts: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ToDial:
+    id: int
+    kind: str
+    phone: str
+    facts: dict[str, str]
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    id: int
+    campaign_id: int
+    kind: str
+    line: int
+    account_masked: str
+    phone: str
+    status: str
+    attempts: int
+    last_result: str | None
+    confirmed_digit: str | None
+    confirmed_at: datetime | None
+    confirmed_attempt: int | None
+    escalated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    attempt: int
+    leg: str
+    result: str | None
+    cause: str | None
+    ivr_call_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStatus:
+    id: int
+    kind: str
+    name: str
+    created_by: str
+    created_at: datetime
+    counts: dict[str, int]
+
+
+def mask_account(account: str) -> str:
+    return "****" + account[-4:]
+
+
+class OutboundStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    # ---------------------------------------------------------------- campaigns and lists
+
+    async def create_campaign(
+        self, kind: str, name: str, created_by: str, calls: Sequence[NewCall], *, now: datetime,
+        now_s: float,
+    ) -> CampaignStatus:  # fmt: skip
+        """One campaign and its calls, all queued (due now) except do-not-call numbers."""
+        async with self._sessions.begin() as db:
+            blocked = set(
+                await db.scalars(
+                    select(DoNotCallRow.phone).where(
+                        DoNotCallRow.phone.in_({c.phone for c in calls})
+                    )
+                )
+            )
+            campaign = CampaignRow(kind=kind, name=name, created_by=created_by, created_at=now)
+            db.add(campaign)
+            await db.flush()
+            for c in calls:
+                refused = c.phone in blocked
+                db.add(
+                    OutboundCallRow(
+                        campaign_id=campaign.id, kind=kind, line=c.line, account=c.account,
+                        phone=c.phone, facts=json.dumps(c.facts, ensure_ascii=False),
+                        status="refused" if refused else "queued", next_at=now_s, attempts=0,
+                        last_result="do_not_call" if refused else None, updated_at=now,
+                    )
+                )  # fmt: skip
+        return (await self.status(campaign.id))[0]
+
+    async def add_do_not_call(self, phone: str, reason: str, now: datetime) -> None:
+        async with self._sessions.begin() as db:
+            if await db.get(DoNotCallRow, phone) is None:
+                db.add(DoNotCallRow(phone=phone, reason=reason, added_at=now))
+
+    async def is_do_not_call(self, phone: str) -> bool:
+        async with self._sessions() as db:
+            return await db.get(DoNotCallRow, phone) is not None
+
+    # ---------------------------------------------------------------- the dialer's steps
+
+    async def due(self, now_s: float, limit: int) -> list[tuple[int, str]]:
+        """(id, kind) of queued calls due by `now_s`, oldest due first."""
+        async with self._sessions() as db:
+            rows = await db.execute(
+                select(OutboundCallRow.id, OutboundCallRow.kind)
+                .where(OutboundCallRow.status == "queued", OutboundCallRow.next_at <= now_s)
+                .order_by(OutboundCallRow.next_at, OutboundCallRow.id)
+                .limit(limit)
+            )
+            return [(r.id, r.kind) for r in rows]
+
+    async def next_due_s(self) -> float | None:
+        async with self._sessions() as db:
+            return await db.scalar(
+                select(func.min(OutboundCallRow.next_at)).where(OutboundCallRow.status == "queued")
+            )
+
+    async def hold(self, holds: Iterable[tuple[int, float]], now: datetime) -> None:
+        async with self._sessions.begin() as db:
+            for call_id, until_s in holds:
+                await db.execute(
+                    update(OutboundCallRow)
+                    .where(OutboundCallRow.id == call_id, OutboundCallRow.status == "queued")
+                    .values(next_at=until_s, updated_at=now)
+                )
+
+    async def start_attempt(self, call_id: int, leg: str, now: datetime) -> ToDial | None:
+        """Mark the call `dialing` with a new attempt row; None if it is no longer queued or
+        its number is on the do-not-call list (then it is final `refused`)."""
+        async with self._sessions.begin() as db:
+            row = await db.get(OutboundCallRow, call_id, with_for_update=True)
+            if row is None or row.status != "queued":
+                return None
+            if await db.get(DoNotCallRow, row.phone) is not None:
+                row.status, row.last_result, row.updated_at = "refused", "do_not_call", now
+                return None
+            row.status, row.attempts, row.updated_at = "dialing", row.attempts + 1, now
+            db.add(AttemptRow(outbound_id=call_id, attempt=row.attempts, leg=leg, started_at=now))
+            return ToDial(row.id, row.kind, row.phone, json.loads(row.facts), row.attempts)
+
+    async def confirm(self, call_id: int, attempt: int, digit: str, at: datetime) -> None:
+        async with self._sessions.begin() as db:
+            await db.execute(
+                update(OutboundCallRow)
+                .where(OutboundCallRow.id == call_id)
+                .values(confirmed_digit=digit, confirmed_at=at, confirmed_attempt=attempt)
+            )
+
+    async def end_attempt(
+        self, call_id: int, attempt: int, *, result: str, cause: str | None,
+        ivr_call_id: str | None, status: str, next_at: float | None, now: datetime,
+        escalated: bool = False,
+    ) -> None:  # fmt: skip
+        """Close the attempt row and move the call on: `queued` again at `next_at`, or final."""
+        async with self._sessions.begin() as db:
+            await db.execute(
+                update(AttemptRow)
+                .where(AttemptRow.outbound_id == call_id, AttemptRow.attempt == attempt)
+                .values(ended_at=now, result=result, cause=cause, ivr_call_id=ivr_call_id)
+            )
+            values: dict[str, object] = {"status": status, "last_result": result, "updated_at": now}
+            if next_at is not None:
+                values["next_at"] = next_at
+            if escalated:
+                values["escalated_at"] = now
+            await db.execute(
+                update(OutboundCallRow).where(OutboundCallRow.id == call_id).values(**values)
+            )
+
+    async def interrupted(self) -> list[tuple[int, str, int]]:
+        """(id, kind, attempt) of calls left `dialing` by a previous run."""
+        async with self._sessions() as db:
+            rows = await db.execute(
+                select(OutboundCallRow.id, OutboundCallRow.kind, OutboundCallRow.attempts).where(
+                    OutboundCallRow.status == "dialing"
+                )
+            )
+            return [(r.id, r.kind, r.attempts) for r in rows]
+
+    # ---------------------------------------------------------------- reading
+
+    async def status(self, campaign_id: int | None = None) -> list[CampaignStatus]:
+        """Per campaign (newest first): its counts by status."""
+        async with self._sessions() as db:
+            query = select(CampaignRow).order_by(CampaignRow.id.desc())
+            if campaign_id is not None:
+                query = query.where(CampaignRow.id == campaign_id)
+            campaigns = list(await db.scalars(query))
+            counts = await db.execute(
+                select(OutboundCallRow.campaign_id, OutboundCallRow.status, func.count())
+                .where(OutboundCallRow.campaign_id.in_([c.id for c in campaigns]))
+                .group_by(OutboundCallRow.campaign_id, OutboundCallRow.status)
+            )
+            by_id: dict[int, dict[str, int]] = {c.id: {} for c in campaigns}
+            for cid, status, n in counts:
+                by_id[cid][status] = n
+        return [
+            CampaignStatus(c.id, c.kind, c.name, c.created_by, c.created_at, by_id[c.id])
+            for c in campaigns
+        ]
+
+    async def view(self, call_id: int) -> CallView | None:
+        async with self._sessions() as db:
+            row = await db.get(OutboundCallRow, call_id)
+            return None if row is None else _view(row)
+
+    async def calls(self, campaign_id: int) -> list[CallView]:
+        async with self._sessions() as db:
+            rows = await db.scalars(
+                select(OutboundCallRow)
+                .where(OutboundCallRow.campaign_id == campaign_id)
+                .order_by(OutboundCallRow.line)
+            )
+            return [_view(r) for r in rows]
+
+    async def attempts(self, call_id: int) -> list[AttemptView]:
+        async with self._sessions() as db:
+            rows = await db.scalars(
+                select(AttemptRow)
+                .where(AttemptRow.outbound_id == call_id)
+                .order_by(AttemptRow.attempt)
+            )
+            return [AttemptView(r.attempt, r.leg, r.result, r.cause, r.ivr_call_id) for r in rows]
+
+
+def _view(r: OutboundCallRow) -> CallView:
+    return CallView(
+        r.id, r.campaign_id, r.kind, r.line, mask_account(r.account), r.phone, r.status,
+        r.attempts, r.last_result, r.confirmed_digit, r.confirmed_at, r.confirmed_attempt,
+        r.escalated_at is not None,
+    )  # fmt: skip
