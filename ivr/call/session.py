@@ -277,6 +277,7 @@ class CallSession:
                 if self.deps.outbound is not None and self.outbound is not None:
                     await self.deps.outbound.report(self.key, result, self._last_digit)
             case cmd.Hangup(reason=reason):
+                self.recordings.caller_gone()  # a part ending from now on is the call's end
                 await self._ari(self.deps.rest.hangup(self.channel_id, reason="normal"))
                 self.hangup_cause = self.hangup_cause or f"ivr:{reason}"
                 self._gone = True

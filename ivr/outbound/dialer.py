@@ -90,6 +90,7 @@ class OutboundDialer:
         self._calendar, self._escalation, self._wall = calendar, escalation, wall
         self._wall_s = clock_sleep_s  # clock seconds -> wall seconds to sleep
         self.legs: dict[str, _Leg] = {}  # legs out, by channel id
+        self._starting = 0  # dials between the plan and their leg (SQL, originate)
         self.peak = 0  # most legs out at once (for the bench)
         self.started_at: list[float] = []  # epoch s of each originate (for the bench)
         self._pacer = Pacer()
@@ -146,10 +147,10 @@ class OutboundDialer:
         """Dial what is due now; the clock seconds until the next pass is worth running."""
         now = self._wall()
         now_s = now.timestamp()
-        if not self._due and len(self.legs) < self._pacing.max_concurrent:
+        if not self._due and self.in_flight < self._pacing.max_concurrent:
             self._due = [Due(i, k) for i, k in await self._store.due(now_s, BATCH)]
         plan = choose(
-            self._due, now=now, in_flight=len(self.legs), pacer=self._pacer,
+            self._due, now=now, in_flight=self.in_flight, pacer=self._pacer,
             pacing=self._pacing, policies=self._policies, calendar=self._calendar,
         )  # fmt: skip
         self._pacer = plan.pacer
@@ -158,9 +159,10 @@ class OutboundDialer:
             self._due = [d for d in self._due if d.id not in taken]
         if plan.hold:
             await self._store.hold(plan.hold, now)
-        for call_id in plan.dial:
-            await self._dial(call_id, now)
-        if self._due and len(self.legs) < self._pacing.max_concurrent:
+        for call_id in plan.dial:  # the loop keeps its cadence while the dial's I/O runs
+            self._starting += 1
+            self._spawn(self._dial(call_id, now))
+        if self._due and self.in_flight < self._pacing.max_concurrent:
             return max(0.0, self._pacer.next_free_s - now_s)
         if self._due:
             return IDLE_S  # full: a leg ending wakes us
@@ -169,21 +171,32 @@ class OutboundDialer:
             return IDLE_S
         return min(IDLE_S, max(0.0, next_due - now_s, self._pacer.next_free_s - now_s))
 
+    @property
+    def in_flight(self) -> int:
+        """Legs out plus dials on their way: what the concurrency limit counts."""
+        return len(self.legs) + self._starting
+
     async def _dial(self, call_id: int, now: datetime) -> None:
         leg = f"{LEG_PREFIX}{call_id}-{next(self._seq)}"
-        call = await self._store.start_attempt(call_id, leg, now)
+        call: ToDial | None = None
+        try:
+            call = await self._store.start_attempt(call_id, leg, now)
+            if call is not None:
+                self.legs[leg] = _Leg(call)
+        finally:
+            self._starting -= 1
+        self.peak = max(self.peak, len(self.legs))
         if call is None:
+            self._wake.set()  # its slot is free again
             return
         policy = self._policies[call.kind]
         try:
             endpoint = dial_string(self._trunk, call.phone)
         except InvalidPhone as exc:
             log.error("outbound=%d refused: %s", call_id, exc)
-            await self._close(call_id, call.kind, call.attempt, "refused", "invalid_number", None)
+            await self._leg_over(leg, "refused", "invalid_number", None)
             return
-        self.legs[leg] = _Leg(call)
-        self.peak = max(self.peak, len(self.legs))
-        self.started_at.append(now.timestamp())
+        self.started_at.append(self._wall().timestamp())
         try:
             await self._rest.originate(
                 endpoint, app=self._app, app_args=f"outbound,{call_id},{call.attempt}",
@@ -241,16 +254,13 @@ class OutboundDialer:
     async def _leg_over(
         self, leg_id: str, result: str, cause: str, ivr_call_id: str | None
     ) -> None:
-        leg = self.legs.get(leg_id)
+        leg = self.legs.pop(leg_id, None)  # the trunk slot is free now; SQL follows
         if leg is None or leg.done:
             return
         leg.done = True
-        try:
-            call = leg.call
-            await self._close(call.id, call.kind, call.attempt, result, cause, ivr_call_id)
-        finally:
-            self.legs.pop(leg_id, None)
-            self._wake.set()
+        self._wake.set()
+        call = leg.call
+        await self._close(call.id, call.kind, call.attempt, result, cause, ivr_call_id)
 
     async def _close(
         self, call_id: int, kind: str, attempt: int, result: str, cause: str | None,
@@ -262,31 +272,29 @@ class OutboundDialer:
         status = decision.status if isinstance(decision, Final) else "queued"
         next_at = None if isinstance(decision, Final) else decision.at.timestamp()
         escalate = final and status == "unconfirmed"
-        await self._store.end_attempt(
+        found = await self._store.end_attempt(
             call_id, attempt, result=result, cause=cause, ivr_call_id=ivr_call_id,
             status=status, next_at=next_at, now=now, escalated=escalate,
         )  # fmt: skip
         log.info("outbound=%d attempt=%d result=%s -> %s", call_id, attempt, result, status)
-        if escalate:
-            await self._escalate(call_id)
-
-    async def _escalate(self, call_id: int) -> None:
-        view = await self._store.view(call_id)
-        if view is None:
-            return
-        notice = Unconfirmed(
-            view.id, view.kind, view.campaign_id, view.account_masked, view.phone,
-            view.attempts, view.last_result or "",
-        )  # fmt: skip
-        try:
-            await self._escalation.escalate(notice)
-        except Exception:
-            log.exception("escalation of outbound=%d failed (escalated_at is set)", call_id)
+        if escalate and found is not None:
+            campaign_id, account_masked, phone = found
+            notice = Unconfirmed(call_id, kind, campaign_id, account_masked, phone, attempt, result)
+            try:
+                await self._escalation.escalate(notice)
+            except Exception:
+                log.exception("escalation of outbound=%d failed (escalated_at is set)", call_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._work.add(task)
-        task.add_done_callback(self._work.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._work.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("dialer task failed", exc_info=task.exception())
+            self._wake.set()
 
 
 def _variables(call: ToDial, timezone: str) -> dict[str, str]:

@@ -13,12 +13,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ivr.store.outbound_model import AttemptRow, CampaignRow, DoNotCallRow, OutboundCallRow
 
+_CALLS = cast(Table, OutboundCallRow.__table__)
+_ATTEMPTS = cast(Table, AttemptRow.__table__)
 FINAL = ("confirmed", "handed_to_agent", "unconfirmed", "refused", "cancelled")
 STATUSES = ("queued", "dialing", *FINAL)
 
@@ -61,6 +64,8 @@ class CallView:
 class AttemptView:
     attempt: int
     leg: str
+    started_at: datetime
+    ended_at: datetime | None
     result: str | None
     cause: str | None
     ivr_call_id: str | None
@@ -82,6 +87,7 @@ def mask_account(account: str) -> str:
 
 class OutboundStore:
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine  # the dialer's hot path: Core statements on a connection
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     # ---------------------------------------------------------------- campaigns and lists
@@ -127,14 +133,14 @@ class OutboundStore:
 
     async def due(self, now_s: float, limit: int) -> list[tuple[int, str]]:
         """(id, kind) of queued calls due by `now_s`, oldest due first."""
-        async with self._sessions() as db:
-            rows = await db.execute(
-                select(OutboundCallRow.id, OutboundCallRow.kind)
-                .where(OutboundCallRow.status == "queued", OutboundCallRow.next_at <= now_s)
-                .order_by(OutboundCallRow.next_at, OutboundCallRow.id)
-                .limit(limit)
-            )
-            return [(r.id, r.kind) for r in rows]
+        query = (
+            select(OutboundCallRow.id, OutboundCallRow.kind)
+            .where(OutboundCallRow.status == "queued", OutboundCallRow.next_at <= now_s)
+            .order_by(OutboundCallRow.next_at, OutboundCallRow.id)
+            .limit(limit)
+        )
+        async with self._engine.connect() as db:
+            return [(r.id, r.kind) for r in await db.execute(query)]
 
     async def next_due_s(self) -> float | None:
         async with self._sessions() as db:
@@ -154,22 +160,36 @@ class OutboundStore:
     async def start_attempt(self, call_id: int, leg: str, now: datetime) -> ToDial | None:
         """Mark the call `dialing` with a new attempt row; None if it is no longer queued or
         its number is on the do-not-call list (then it is final `refused`)."""
-        async with self._sessions.begin() as db:
-            row = await db.get(OutboundCallRow, call_id, with_for_update=True)
-            if row is None or row.status != "queued":
+        calls = _CALLS
+        blocked = select(DoNotCallRow.phone).where(DoNotCallRow.phone == calls.c.phone).exists()
+        claim = (
+            update(calls)
+            .where(calls.c.id == call_id, calls.c.status == "queued", ~blocked)
+            .values(status="dialing", attempts=calls.c.attempts + 1, updated_at=now)
+            .returning(calls.c.kind, calls.c.phone, calls.c.facts, calls.c.attempts)
+        )
+        async with self._engine.begin() as db:
+            row = (await db.execute(claim)).first()
+            if row is None:  # not queued any more, or a do-not-call number: refuse the latter
+                await db.execute(
+                    update(calls)
+                    .where(calls.c.id == call_id, calls.c.status == "queued")
+                    .values(status="refused", last_result="do_not_call", updated_at=now)
+                )
                 return None
-            if await db.get(DoNotCallRow, row.phone) is not None:
-                row.status, row.last_result, row.updated_at = "refused", "do_not_call", now
-                return None
-            row.status, row.attempts, row.updated_at = "dialing", row.attempts + 1, now
-            db.add(AttemptRow(outbound_id=call_id, attempt=row.attempts, leg=leg, started_at=now))
-            return ToDial(row.id, row.kind, row.phone, json.loads(row.facts), row.attempts)
+            await db.execute(
+                insert(_ATTEMPTS).values(
+                    outbound_id=call_id, attempt=row.attempts, leg=leg, started_at=now
+                )
+            )
+        return ToDial(call_id, row.kind, row.phone, json.loads(row.facts), row.attempts)
 
     async def confirm(self, call_id: int, attempt: int, digit: str, at: datetime) -> None:
-        async with self._sessions.begin() as db:
+        async with self._engine.begin() as db:
+            calls = _CALLS
             await db.execute(
-                update(OutboundCallRow)
-                .where(OutboundCallRow.id == call_id)
+                update(calls)
+                .where(calls.c.id == call_id)
                 .values(confirmed_digit=digit, confirmed_at=at, confirmed_attempt=attempt)
             )
 
@@ -177,12 +197,14 @@ class OutboundStore:
         self, call_id: int, attempt: int, *, result: str, cause: str | None,
         ivr_call_id: str | None, status: str, next_at: float | None, now: datetime,
         escalated: bool = False,
-    ) -> None:  # fmt: skip
-        """Close the attempt row and move the call on: `queued` again at `next_at`, or final."""
-        async with self._sessions.begin() as db:
+    ) -> tuple[int, str, str] | None:  # fmt: skip
+        """Close the attempt row and move the call on: `queued` again at `next_at`, or final.
+        Returns (campaign id, masked account, phone) of the call (None if it is unknown)."""
+        async with self._engine.begin() as db:
+            attempts = _ATTEMPTS
             await db.execute(
-                update(AttemptRow)
-                .where(AttemptRow.outbound_id == call_id, AttemptRow.attempt == attempt)
+                update(attempts)
+                .where(attempts.c.outbound_id == call_id, attempts.c.attempt == attempt)
                 .values(ended_at=now, result=result, cause=cause, ivr_call_id=ivr_call_id)
             )
             values: dict[str, object] = {"status": status, "last_result": result, "updated_at": now}
@@ -190,9 +212,16 @@ class OutboundStore:
                 values["next_at"] = next_at
             if escalated:
                 values["escalated_at"] = now
-            await db.execute(
-                update(OutboundCallRow).where(OutboundCallRow.id == call_id).values(**values)
-            )
+            calls = _CALLS
+            row = (
+                await db.execute(
+                    update(calls)
+                    .where(calls.c.id == call_id)
+                    .values(**values)
+                    .returning(calls.c.campaign_id, calls.c.account, calls.c.phone)
+                )
+            ).first()
+        return None if row is None else (row.campaign_id, mask_account(row.account), row.phone)
 
     async def interrupted(self) -> list[tuple[int, str, int]]:
         """(id, kind, attempt) of calls left `dialing` by a previous run."""
@@ -247,7 +276,12 @@ class OutboundStore:
                 .where(AttemptRow.outbound_id == call_id)
                 .order_by(AttemptRow.attempt)
             )
-            return [AttemptView(r.attempt, r.leg, r.result, r.cause, r.ivr_call_id) for r in rows]
+            return [
+                AttemptView(
+                    r.attempt, r.leg, r.started_at, r.ended_at, r.result, r.cause, r.ivr_call_id
+                )
+                for r in rows
+            ]
 
 
 def _view(r: OutboundCallRow) -> CallView:
