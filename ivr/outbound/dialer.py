@@ -91,6 +91,7 @@ class OutboundDialer:
         self._wall_s = clock_sleep_s  # clock seconds -> wall seconds to sleep
         self.legs: dict[str, _Leg] = {}  # legs out, by channel id
         self._starting = 0  # dials between the plan and their leg (SQL, originate)
+        self._claiming: set[int] = set()  # ids of those dials
         self.peak = 0  # most legs out at once (for the bench)
         self.started_at: list[float] = []  # epoch s of each originate (for the bench)
         self._pacer = Pacer()
@@ -148,7 +149,8 @@ class OutboundDialer:
         now = self._wall()
         now_s = now.timestamp()
         if not self._due and self.in_flight < self._pacing.max_concurrent:
-            self._due = [Due(i, k) for i, k in await self._store.due(now_s, BATCH)]
+            due = await self._store.due(now_s, BATCH)
+            self._due = [Due(i, k) for i, k in due if i not in self._claiming]
         plan = choose(
             self._due, now=now, in_flight=self.in_flight, pacer=self._pacer,
             pacing=self._pacing, policies=self._policies, calendar=self._calendar,
@@ -161,7 +163,8 @@ class OutboundDialer:
             await self._store.hold(plan.hold, now)
         for call_id in plan.dial:  # the loop keeps its cadence while the dial's I/O runs
             self._starting += 1
-            self._spawn(self._dial(call_id, now))
+            self._claiming.add(call_id)  # never planned twice while its claim is on its way
+            self._spawn(self._dial(call_id))
         if self._due and self.in_flight < self._pacing.max_concurrent:
             return max(0.0, self._pacer.next_free_s - now_s)
         if self._due:
@@ -176,15 +179,16 @@ class OutboundDialer:
         """Legs out plus dials on their way: what the concurrency limit counts."""
         return len(self.legs) + self._starting
 
-    async def _dial(self, call_id: int, now: datetime) -> None:
+    async def _dial(self, call_id: int) -> None:
         leg = f"{LEG_PREFIX}{call_id}-{next(self._seq)}"
         call: ToDial | None = None
         try:
-            call = await self._store.start_attempt(call_id, leg, now)
+            call = await self._store.start_attempt(call_id, leg, self._wall())
             if call is not None:
                 self.legs[leg] = _Leg(call)
         finally:
             self._starting -= 1
+            self._claiming.discard(call_id)
         self.peak = max(self.peak, len(self.legs))
         if call is None:
             self._wake.set()  # its slot is free again

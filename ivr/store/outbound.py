@@ -158,13 +158,14 @@ class OutboundStore:
                 )
 
     async def start_attempt(self, call_id: int, leg: str, now: datetime) -> ToDial | None:
-        """Mark the call `dialing` with a new attempt row; None if it is no longer queued or
-        its number is on the do-not-call list (then it is final `refused`)."""
+        """Mark the call `dialing` with a new attempt row; None if it is no longer queued and
+        due at `now`, or its number is on the do-not-call list (then it is final `refused`)."""
         calls = _CALLS
         blocked = select(DoNotCallRow.phone).where(DoNotCallRow.phone == calls.c.phone).exists()
         claim = (
             update(calls)
             .where(calls.c.id == call_id, calls.c.status == "queued", ~blocked)
+            .where(calls.c.next_at <= now.timestamp())
             .values(status="dialing", attempts=calls.c.attempts + 1, updated_at=now)
             .returning(calls.c.kind, calls.c.phone, calls.c.facts, calls.c.attempts)
         )
@@ -173,7 +174,7 @@ class OutboundStore:
             if row is None:  # not queued any more, or a do-not-call number: refuse the latter
                 await db.execute(
                     update(calls)
-                    .where(calls.c.id == call_id, calls.c.status == "queued")
+                    .where(calls.c.id == call_id, calls.c.status == "queued", blocked)
                     .values(status="refused", last_result="do_not_call", updated_at=now)
                 )
                 return None
