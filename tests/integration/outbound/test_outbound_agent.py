@@ -45,6 +45,14 @@ async def test_pressing_0_reaches_an_agent_and_ends_handed_to_agent(
         await until_async(final, timeout_s=30, what="the notice final")
         (view,) = await store.calls(campaign.id)
         (attempt,) = await store.attempts(view.id)
+        (originate,) = [r for r in app.switch.requests if r.params.get("channelId") == leg]
+        assert (originate.method, originate.path, originate.status) == ("POST", "/channels", 200)
+        assert {k: originate.params[k] for k in ("endpoint", "app", "appArgs", "callerId")} == {
+            "endpoint": "PJSIP/13900000016@carrier",  # the trunk template, the national form
+            "app": app.settings.ari.app,
+            "appArgs": f"outbound,{view.id},1",
+            "callerId": "95555",  # the kind's caller ID
+        }
         assert (view.status, attempt.result, view.escalated) == (
             "handed_to_agent", "agent_requested", False,
         )  # fmt: skip
