@@ -16,8 +16,11 @@ Then `policy.after_attempt` decides: retry at a time (held further by the window
 due) or final; `unconfirmed` goes to the `Escalation` port.
 
 Rules: state is in SQL (`OutboundStore`) at every step; at start, calls a previous run left
-`dialing` are ended `failed` (cause `restart`) and retried per policy. Time: `wall()` gives the
-aware local time the windows use and its epoch seconds for `next_at`. `aclose` is bounded.
+`dialing` are ended `failed` (cause `restart`) and retried per policy. SQL down or locked: one
+warning (`ivr.queue.outage`), passes back off, an attempt's close is retried until it is
+written (a confirmation is kept on the leg and written with it), never a traceback flood.
+Time: `wall()` gives the aware local time the windows use and its epoch seconds for `next_at`.
+`aclose` is bounded.
 """
 
 from __future__ import annotations
@@ -32,13 +35,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ivr import ari
 from ivr.ari import AriError, AriRest
 from ivr.engine.calendar import TradingCalendar
 from ivr.engine.phones import InvalidPhone, dial_string
+from ivr.errors import IvrError
 from ivr.outbound.escalation import Escalation, Unconfirmed
 from ivr.outbound.policy import Final, KindPolicy, after_attempt
 from ivr.outbound.schedule import Due, Pacer, Pacing, choose, result_of_cause
+from ivr.queue.outage import Outage
 from ivr.store.outbound import OutboundStore, ToDial
 
 log = logging.getLogger(__name__)
@@ -47,6 +54,7 @@ RING_S = 30  # how long an outside number rings before no answer
 IDLE_S = 5.0  # clock seconds between passes when nothing is due and nothing wakes the task
 BATCH = 200  # due calls read per query
 STOP_TIMEOUT_S = 2.0
+STORE_ERRORS = (SQLAlchemyError, OSError)  # the SQL store failing (down, locked, timeout)
 LEG_PREFIX = "out-"
 
 
@@ -65,6 +73,7 @@ class _Leg:
     call: ToDial
     answered: bool = False
     result: str | None = None
+    confirmed: tuple[str, datetime] | None = None  # (digit, when): written again at the end
     done: bool = False
 
 
@@ -101,6 +110,7 @@ class OutboundDialer:
         self._work: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._seq = itertools.count(1)
+        self._outage = Outage("outbound dialer")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -136,6 +146,10 @@ class OutboundDialer:
         while not self._stopping:
             try:
                 pause_s = await self.pass_once()
+                self._outage.ok()
+            except STORE_ERRORS as exc:  # SQL down or locked: one warning, then backoff
+                self._outage.failed(exc)
+                pause_s = self._outage.pause_s(IDLE_S)
             except Exception:
                 log.exception("dialer pass failed")
                 pause_s = IDLE_S
@@ -244,8 +258,12 @@ class OutboundDialer:
             return
         leg.result = result
         if result == "confirmed":
-            await self._store.confirm(leg.call.id, leg.call.attempt, digit, self._wall())
+            leg.confirmed = (digit, self._wall())
             log.info("outbound=%d confirmed attempt=%d", leg.call.id, leg.call.attempt)
+            try:
+                await self._store.confirm(leg.call.id, leg.call.attempt, *leg.confirmed)
+            except STORE_ERRORS as exc:  # kept on the leg: the attempt's close writes it
+                self._outage.failed(exc)
 
     async def ended(self, leg_id: str, ivr_call_id: str) -> None:
         """The answered leg's session ended (its recording sealed)."""
@@ -264,11 +282,21 @@ class OutboundDialer:
         leg.done = True
         self._wake.set()
         call = leg.call
-        await self._close(call.id, call.kind, call.attempt, result, cause, ivr_call_id)
+        while True:  # the attempt is closed in SQL, or left `dialing` for the next start
+            try:
+                await self._close(
+                    call.id, call.kind, call.attempt, result, cause, ivr_call_id, leg.confirmed
+                )
+                return
+            except STORE_ERRORS as exc:
+                self._outage.failed(exc)
+                if self._stopping:
+                    return
+                await asyncio.sleep(self._wall_s(self._outage.pause_s(1.0)))
 
     async def _close(
         self, call_id: int, kind: str, attempt: int, result: str, cause: str | None,
-        ivr_call_id: str | None,
+        ivr_call_id: str | None, confirmed: tuple[str, datetime] | None = None,
     ) -> None:  # fmt: skip
         now = self._wall()
         decision = after_attempt(self._policies[kind], attempt, result, now)
@@ -278,7 +306,7 @@ class OutboundDialer:
         escalate = final and status == "unconfirmed"
         found = await self._store.end_attempt(
             call_id, attempt, result=result, cause=cause, ivr_call_id=ivr_call_id,
-            status=status, next_at=next_at, now=now, escalated=escalate,
+            status=status, next_at=next_at, now=now, escalated=escalate, confirmed=confirmed,
         )  # fmt: skip
         log.info("outbound=%d attempt=%d result=%s -> %s", call_id, attempt, result, status)
         if escalate and found is not None:
@@ -286,6 +314,8 @@ class OutboundDialer:
             notice = Unconfirmed(call_id, kind, campaign_id, account_masked, phone, attempt, result)
             try:
                 await self._escalation.escalate(notice)
+            except IvrError as exc:  # e.g. the wallboard's Redis down: escalated_at is set
+                log.error("escalation of outbound=%d failed: %s", call_id, exc)
             except Exception:
                 log.exception("escalation of outbound=%d failed (escalated_at is set)", call_id)
 
@@ -296,9 +326,14 @@ class OutboundDialer:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._work.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("dialer task failed", exc_info=task.exception())
-            self._wake.set()
+        if task.cancelled() or task.exception() is None:
+            return
+        self._wake.set()
+        exc = task.exception()
+        if isinstance(exc, STORE_ERRORS):  # a claim that did not reach SQL: stays queued
+            self._outage.failed(exc)
+        else:
+            log.error("dialer task failed", exc_info=exc)
 
 
 def _variables(call: ToDial, timezone: str) -> dict[str, str]:

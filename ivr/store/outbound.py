@@ -197,7 +197,7 @@ class OutboundStore:
     async def end_attempt(
         self, call_id: int, attempt: int, *, result: str, cause: str | None,
         ivr_call_id: str | None, status: str, next_at: float | None, now: datetime,
-        escalated: bool = False,
+        escalated: bool = False, confirmed: tuple[str, datetime] | None = None,
     ) -> tuple[int, str, str] | None:  # fmt: skip
         """Close the attempt row and move the call on: `queued` again at `next_at`, or final.
         Returns (campaign id, masked account, phone) of the call (None if it is unknown)."""
@@ -213,6 +213,9 @@ class OutboundStore:
                 values["next_at"] = next_at
             if escalated:
                 values["escalated_at"] = now
+            if confirmed is not None:
+                values["confirmed_digit"], values["confirmed_at"] = confirmed
+                values["confirmed_attempt"] = attempt
             calls = _CALLS
             row = (
                 await db.execute(
