@@ -49,6 +49,7 @@ from ivr.engine.tradingcal import load_trading_calendar
 from ivr.errors import ConfigError
 from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
 from ivr.metrics import Metrics
+from ivr.outbound.boot import OutboundDialer, start_dialer, wall_clock
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
@@ -61,8 +62,10 @@ from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.store.engine import database_url_in
+from ivr.store.outbound import OutboundStore
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
+from ivr.web.api_campaigns import add_campaign_routes
 from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
@@ -142,6 +145,7 @@ class Services:
     speech: SpeechService | None  # None: no speech models, every menu is DTMF-only
     deps: SessionDeps
     events: AriEvents
+    dialer: OutboundDialer | None  # None: `dialer.enabled` is false
 
 
 async def build_services(
@@ -207,12 +211,14 @@ async def build_services(
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
         await events.connected.wait()
     log.info("ARI application %s connected to %s", s.ari.app, ari_url)
+    dialer = await start_dialer(s, root, sql.store.engine, rest, clock, deps.alert, closers.add)
+    deps.outbound = router.outbound = dialer
     return Services(
         clock=clock, metrics=metrics, store=sql.store, providers=sql.providers,
         call_records=sql.call_records, users=sql.users, recordings=sql.recordings,
         flow_versions=flow_versions, redis=redis, queue_store=queue_store, renderer=renderer,
         switch=switch, rest=rest, router=router, http=http, handoff=handoff, recovery=recovery,
-        speech=speech, deps=deps, events=events,
+        speech=speech, deps=deps, events=events, dialer=dialer,
     )  # fmt: skip
 
 
@@ -265,6 +271,7 @@ def _web_app(
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))
+    add_campaign_routes(app, OutboundStore(sql.store.engine), wall_clock(clock))
     add_pages(app, flow_versions)
     return app
 
@@ -331,23 +338,15 @@ def _vocabulary_check(registry: ModelRegistry | None) -> VocabularyCheck | None:
 
 
 def _speech_service(
-    registry: ModelRegistry | None,
-    rest: AriRest,
-    dispatcher: Dispatcher,
-    settings: Settings,
-    ari_url: str,
-    closers: Closers,
-) -> SpeechService | None:
+    registry: ModelRegistry | None, rest: AriRest, dispatcher: Dispatcher, settings: Settings,
+    ari_url: str, closers: Closers,
+) -> SpeechService | None:  # fmt: skip
     if registry is None:
         return None
     service = SpeechService(
-        registry,
-        RecognizerPool(settings.asr.max_active),
-        rest,
-        app_name=settings.ari.app,
-        media_base=media_base_url(ari_url),
-        bind=dispatcher.bind,
-    )
+        registry, RecognizerPool(settings.asr.max_active), rest, app_name=settings.ari.app,
+        media_base=media_base_url(ari_url), bind=dispatcher.bind,
+    )  # fmt: skip
     closers.add(service.aclose)
     return service
 

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "users",
     "recordings",
     "calendar",
+    "campaigns",
 )
 
 

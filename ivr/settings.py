@@ -91,7 +91,7 @@ class SandboxSettings:
 
 
 def _default_recorded_flows() -> dict[str, str]:
-    return {"emergency": "emergency"}
+    return {"emergency": "emergency", "margin_notice": "margin_notice"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +108,16 @@ class CallSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DialerSettings:
+    """The outbound dialer (docs/dialer.md): trunk, pacing; kind policies in config/dialer.yaml."""
+
+    trunk_dial: str = "PJSIP/{number}@carrier"
+    max_concurrent: int = 10  # outbound legs at once
+    calls_per_s: float = 2.0  # new legs per second
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     ari: AriSettings = field(default_factory=AriSettings)
     database_url: str = field(default="sqlite+aiosqlite:///var/ivr.db", repr=False)
@@ -118,10 +128,8 @@ class Settings:
     asr: AsrSettings = field(default_factory=AsrSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     calls: CallSettings = field(default_factory=CallSettings)
+    dialer: DialerSettings = field(default_factory=DialerSettings)
     log_level: str = "INFO"
-
-
-# --- value parsers: text in, value out, or _Bad(problem, fix) --------------------------------
 
 
 class _Bad(Exception):
@@ -149,10 +157,8 @@ def _optional(parser: Parser) -> Parser:
 def _port(value: str | None) -> int:
     text = _text(value)
     if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise _Bad(
-            f"{text!r} is not a TCP port",
-            "use a whole number from 1 to 65535, e.g. 8080 (0: any free port)",
-        )
+        fix = "use a whole number from 1 to 65535, e.g. 8080 (0: any free port)"
+        raise _Bad(f"{text!r} is not a TCP port", fix)
     return int(text)
 
 
@@ -165,10 +171,7 @@ def _positive_int(value: str | None) -> int:
 
 def _positive_float(value: str | None) -> float:
     text = _text(value)
-    try:
-        number = float(text)
-    except ValueError:
-        number = -1.0
+    number = float(text) if re.fullmatch(r"[0-9]*\.?[0-9]+(e[-+]?[0-9]+)?", text, re.I) else -1.0
     if not number > 0:
         raise _Bad(f"{text!r} is not a positive number", "use e.g. 1.0 (real time) or 50")
     return number
@@ -184,10 +187,8 @@ def _bool(value: str | None) -> bool:
 def _dial_template(value: str | None) -> str:
     text = _text(value)
     if "{number}" not in text or text.replace("{number}", "").count("{"):
-        raise _Bad(
-            f"{text!r} is not a dial-string template with one {{number}}",
-            "use e.g. PJSIP/{number}@trunk",
-        )
+        fix = "use e.g. PJSIP/{number}@trunk"
+        raise _Bad(f"{text!r} is not a dial-string template with one {{number}}", fix)
     return text
 
 
@@ -205,10 +206,8 @@ def _url(*schemes: str) -> Parser:
 def _db_url(value: str | None) -> str:
     text = _text(value)
     if not re.match(r"^[a-z][a-z0-9+]*://", text):
-        raise _Bad(
-            f"{text!r} is not a database URL",
-            "use e.g. sqlite+aiosqlite:///var/ivr.db or postgresql+asyncpg://user@host/ivr",
-        )
+        fix = "use e.g. sqlite+aiosqlite:///var/ivr.db or postgresql+asyncpg://user@host/ivr"
+        raise _Bad(f"{text!r} is not a database URL", fix)
     return text
 
 
@@ -255,6 +254,10 @@ _KEYS: dict[str, _Key] = {
     "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
     "calls.desk_fallback_dial": _Key(_optional(_text), "IVR_CALLS_DESK_FALLBACK_DIAL"),
     "calls.record_buffer": _Key(_positive_int, "IVR_CALLS_RECORD_BUFFER"),
+    "dialer.trunk_dial": _Key(_dial_template, "IVR_DIALER_TRUNK_DIAL"),
+    "dialer.max_concurrent": _Key(_positive_int, "IVR_DIALER_MAX_CONCURRENT"),
+    "dialer.calls_per_s": _Key(_positive_float, "IVR_DIALER_CALLS_PER_S"),
+    "dialer.enabled": _Key(_bool, "IVR_DIALER_ENABLED"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
 }
 # Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`,
@@ -323,14 +326,9 @@ def _yaml_leaves(path: Path) -> tuple[list[_Leaf], list[str]]:
         return [], [
             f"{path}:{line}: settings must be a mapping of keys such as 'http: {{port: 8080}}'"
         ]
-    leaves: list[_Leaf] = []
-    errors: list[str] = []
-    for item in _flatten(root, "", path):
-        if isinstance(item, ConfigError):
-            errors.append(str(item))
-        else:
-            leaves.append(item)
-    return leaves, errors
+    items = list(_flatten(root, "", path))
+    errors = [str(item) for item in items if isinstance(item, ConfigError)]
+    return [item for item in items if isinstance(item, _Leaf)], errors
 
 
 def _known_keys() -> list[str]:
@@ -427,6 +425,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
             **_section(values, "calls"),
             recorded_flows=_section(values, "calls.recorded_flows") or base.calls.recorded_flows,
         ),
+        dialer=replace(base.dialer, **_section(values, "dialer")),
         log_level=values.get("log_level", base.log_level),
     )
 

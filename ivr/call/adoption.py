@@ -112,7 +112,7 @@ class Adoption:
             with contextlib.suppress(AriError):
                 await self._rest.destroy_bridge(f"br-{key}")
         resumed = Resumed(str(row.id), flow, row.language, mode, row.dialed, queue)
-        self._router.adopt(CallSession(deps, channel, resumed))
+        self._router.adopt(CallSession(deps, channel, resume=resumed))
         return mode
 
     # ------------------------------------------------------------------ queue side

@@ -30,6 +30,15 @@ class PromptMedia(Protocol):
     async def media_uri(self, prompt: cmd.Prompt) -> str: ...
 
 
+class OutboundCalls(Protocol):
+    """Where an outbound call's session reports (`ivr.outbound.dialer.OutboundDialer`): the
+    flow's `result` nodes, then the end of the call (after its recordings are sealed)."""
+
+    async def report(self, leg: str, result: str, digit: str) -> None: ...
+
+    async def ended(self, leg: str, ivr_call_id: str) -> None: ...
+
+
 class CallRecords(Protocol):
     """Where the call row and its trace go (write-behind: never blocks the call)."""
 
@@ -76,3 +85,4 @@ class SessionDeps:
     speech: SpeechService | None = None  # None: every menu is DTMF-only
     # a supervisor alert (kind, fields without secrets); None: alerts are only logged
     alert: Callable[[str, Mapping[str, str]], Awaitable[None]] | None = None
+    outbound: OutboundCalls | None = None  # None: no automated outbound calls

@@ -10,10 +10,13 @@ Rules:
   to their call (`dispatcher.bind`) before they are created, so their events reach its lane and
   never open a call (docs/asterisk-behaviour.md, "Calls and events").
 - Every leg the app originates is tagged (`leg_tag`): appArgs `agent,<key>`, `callback,<key>`,
-  `snoop,<key>` name its role and owning call; an external media channel (ARI gives it no
-  appArgs) is named `<key>-asr<n>-media`. A tagged leg NEVER opens a call: its StasisStart goes
-  to its owner's lane (agent and callback legs to the queue, even after the caller's own
-  session ended: a callback), and a tagged leg without an owner is hung up and logged.
+  `snoop,<key>` name its role and owning call; `outbound,<id>,<attempt>` is an automated call
+  of the outbound dialer: once answered it is a call of its own (a `CallSession` running the
+  dialer's flow), and the end of one never answered (an event no call owns) goes to the dialer;
+  an external media channel (ARI gives it no appArgs) is named `<key>-asr<n>-media`. Any
+  other tagged leg NEVER opens a call: its StasisStart goes to its owner's lane
+  (agent and callback legs to the queue, even after the caller's own session ended: a
+  callback), and a tagged leg without an owner is hung up and logged.
 - A call's lane stays open while the queue holds the call (a callback kept in line after its
   requester hung up); it is finished once neither the session nor the queue holds it.
 - In a lane, an event the queue owns (agent legs, waiting announcements, a waiting caller's
@@ -41,11 +44,14 @@ from ivr import ari
 from ivr.ari import AriAppReplaced, AriError, AriEvents, AriRest, Dispatcher
 from ivr.call.deps import SessionDeps
 from ivr.call.session import CallSession
+from ivr.outbound.dialer import OutboundStart
 
 log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 5.0
-LEG_ROLES = frozenset({"agent", "callback", "snoop"})  # appArgs roles of the legs we originate
+LEG_ROLES = frozenset(
+    {"agent", "callback", "snoop", "outbound"}
+)  # appArgs roles of the legs we originate
 QUEUE_ROLES = frozenset({"agent", "callback"})  # legs the queue hand-off owns
 MEDIA_ID = re.compile(r"(?P<key>.+)-asr\d+-media")  # speech media channels (no appArgs in ARI)
 
@@ -68,6 +74,14 @@ class QueueEvents(Protocol):
     def holds(self, key: str) -> bool: ...
 
 
+class OutboundLegs(Protocol):
+    """The outbound dialer's share of the events (`ivr.outbound.dialer.OutboundDialer`)."""
+
+    def answered(self, leg: str) -> OutboundStart | None: ...
+
+    def on_unowned(self, event: ari.AriEvent) -> None: ...
+
+
 class CallRouter:
     """Opens a `CallSession` per incoming call and routes each event to its call."""
 
@@ -79,6 +93,7 @@ class CallRouter:
         self.healthy = True  # False once events stopped for good (app replaced, refused)
         self._deps: SessionDeps | None = None
         self._queue: QueueEvents | None = None
+        self.outbound: OutboundLegs | None = None  # set before `start` when the dialer runs
         self._connections = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.opened: list[Callable[[str], None]] = []  # told each new call's key (ownership)
@@ -125,13 +140,29 @@ class CallRouter:
 
     def on_event(self, event: ari.AriEvent) -> None:
         key = self.dispatcher.dispatch(event)
-        if key is not None or not isinstance(event, ari.StasisStart):
+        if key is not None:
+            return
+        if not isinstance(event, ari.StasisStart):
+            if self.outbound is not None:
+                self.outbound.on_unowned(event)  # an unanswered outbound leg ending
             return
         tag = leg_tag(event)
         if tag is None:
             self._open_call(event)
+        elif tag[0] == "outbound":
+            self._outbound_leg(event)
         else:
             self._tagged_leg(event, *tag)
+
+    def _outbound_leg(self, event: ari.StasisStart) -> None:
+        """An outbound leg answered: its own call, running the dialer's flow and facts."""
+        start = self.outbound.answered(event.channel.id) if self.outbound is not None else None
+        if start is None:
+            leg = event.channel.id
+            log.warning("orphan outbound leg=%s (no dialer holds it): hanging up", leg)
+            self._spawn(self._hang_up(leg), f"orphan-{leg}")
+            return
+        self._open_call(event, start)
 
     def _tagged_leg(self, event: ari.StasisStart, role: str, owner: str) -> None:
         """A leg we originated whose id is not bound (any more): its owner's, or hung up."""
@@ -149,9 +180,9 @@ class CallRouter:
         with contextlib.suppress(AriError):
             await self._rest.hangup(ari.ChannelId(leg))
 
-    def _open_call(self, event: ari.StasisStart) -> None:
+    def _open_call(self, event: ari.StasisStart, outbound: OutboundStart | None = None) -> None:
         assert self._deps is not None, "CallRouter.start() not called"
-        session = CallSession(self._deps, event.channel)
+        session = CallSession(self._deps, event.channel, outbound)
         self.adopt(session)
         self.dispatcher.dispatch(event, session.key)
 

@@ -38,6 +38,7 @@ from ivr.ari import AriError, AriUnavailable, ChannelGone, ChannelId
 from ivr.call.deps import SessionDeps
 from ivr.call.recording import CallRecordings
 from ivr.call.resumed import APOLOGY, Resumed
+from ivr.call.session_inputs import SessionInputs
 from ivr.call.session_parts import (
     CLEANUP_TIMEOUT_S,
     FALLBACK_TEXT,
@@ -45,8 +46,6 @@ from ivr.call.session_parts import (
     SEAL_TIMEOUT_S,
     Pending,
     Started,
-    cause_text,
-    finished_meanwhile,
     needs_channel,
     outcome_name,
 )
@@ -58,17 +57,27 @@ from ivr.engine.interpreter import rejoin, start, step
 from ivr.engine.model import FlowSet
 from ivr.engine.state import CallState
 from ivr.log import call_key as call_key_var
+from ivr.outbound.dialer import OutboundStart
 from ivr.queue.handoff import QueuedCall, store_down_outcome
 from queueing.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 
-class CallSession:
+class CallSession(SessionInputs):
     """One caller channel in the app. `deliver()` ARI events; `run()` is the call's task."""
 
-    def __init__(self, deps: SessionDeps, channel: ari.Channel, resume: Resumed | None = None):
+    def __init__(
+        self,
+        deps: SessionDeps,
+        channel: ari.Channel,
+        outbound: OutboundStart | None = None,
+        resume: Resumed | None = None,
+    ) -> None:
         self.deps = deps
+        self.outbound = outbound  # an automated outbound call: the dialer's flow and facts
+        self.result: str | None = None  # the last `result` node's outcome (outbound calls)
+        self._last_digit = ""
         self.key = channel.id
         self.resume = resume  # adopted after an app crash (`ivr.call.resumed`)
         self.call_id = resume.call_id if resume else uuid.uuid4().hex  # the row's (recordings')
@@ -96,57 +105,6 @@ class CallSession:
             alert=deps.alert, incident=deps.metrics.recording_incident,
         )  # fmt: skip
         self.speech: CallSpeech | None = None  # the speech runner, once a menu listened
-
-    # ------------------------------------------------------------------ inputs
-
-    def deliver(self, event: ari.AriEvent) -> None:
-        """Translate one ARI event of this call into the mailbox (never blocks)."""
-        translated = self._translate(event)
-        if translated is not None:
-            self._post(translated)
-
-    def _post(self, event: ev.Event) -> None:
-        if isinstance(event, ev.CallerHungUp):
-            if self._hung_up_sent:
-                return
-            self._hung_up_sent = True
-            self._gone = True
-            self.recordings.caller_gone()
-        self._mailbox.put_nowait(Pending(event))
-
-    async def resynced(self) -> None:  # the events websocket is back, the channel still here
-        await finished_meanwhile(self.deps.rest, self._playbacks, self._post)
-
-    def channel_lost(self, cause: str) -> None:
-        """Resync found the channel gone while the events socket was down."""
-        self.hangup_cause = self.hangup_cause or cause
-        self._post(ev.CallerHungUp(cause))
-
-    def _translate(self, event: ari.AriEvent) -> ev.Event | None:
-        if self.recordings.on_event(event):
-            return None
-        match event:
-            case ari.ChannelDtmfReceived(digit=digit) if event.channel.id == self.channel_id:
-                return ev.DigitPressed(digit)
-            case ari.PlaybackFinished(playback=pb) if pb.id in self._playbacks:
-                if pb.state == "failed":
-                    log.warning("playback failed media=%s", pb.media_uri)
-                return ev.PromptFinished(self._playbacks.pop(pb.id))
-            case ari.RecordingFinished(recording=rec) if self.recordings.owns(rec.name):
-                duration = float(rec.duration_s or 0)
-                return ev.RecordingDone(self.recordings.finished(rec.name), duration, "finished")
-            case ari.RecordingFailed(recording=rec) if self.recordings.owns(rec.name):
-                return ev.RecordingDone(self.recordings.failed(rec.name), 0.0, "failed")
-            case ari.ChannelHangupRequest(channel=ch, cause=cause) if ch.id == self.channel_id:
-                self.hangup_cause = self.hangup_cause or cause_text(cause)
-                return ev.CallerHungUp(self.hangup_cause)
-            case ari.ChannelDestroyed(channel=ch, cause=cause) if ch.id == self.channel_id:
-                self.hangup_cause = cause_text(cause)
-                return ev.CallerHungUp(self.hangup_cause)
-            case ari.StasisEnd(channel=ch) if ch.id == self.channel_id:
-                self.hangup_cause = self.hangup_cause or "normal"
-                return ev.CallerHungUp(self.hangup_cause)
-        return None
 
     # ------------------------------------------------------------------ the call
 
@@ -190,15 +148,21 @@ class CallSession:
 
     async def _begin(self, flows: FlowSet) -> Started:
         flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
+        facts: dict[str, str] = {}
+        if self.outbound is not None:  # our leg, already Up: caller = our ID, dialed = client
+            flow_name, facts = self.outbound.flow, dict(self.outbound.variables)
+            self.caller, self.dialed = self.outbound.caller_id, self.outbound.number
         self.language = flows.flows[flow_name].default_language
         self.deps.records.call_started(
             self.key, call_id=self.call_id, channel_id=self.channel_id, caller=self.caller,
             dialed=self.dialed, language=self.language, flow=flow_name,
         )  # fmt: skip
         log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
-        await self.deps.rest.answer(self.channel_id)
+        if self.outbound is None:
+            await self.deps.rest.answer(self.channel_id)
         self.deps.records.answered(self.key)
-        started = ev.CallStarted(self.caller, self.dialed, None, self.deps.clock.now())
+        now = self.deps.clock.now()
+        started = ev.CallStarted(self.caller, self.dialed, None, now, variables=facts)
         return start(flows, flow_name, started)
 
     async def _adopted(self, flows: FlowSet, r: Resumed) -> Started | None:
@@ -281,7 +245,12 @@ class CallSession:
                         self.channel_id, context="ivr-transfer", extension=target, priority=1
                     )
                 )
+            case cmd.ReportResult(result=result):
+                self.result = result
+                if self.deps.outbound is not None and self.outbound is not None:
+                    await self.deps.outbound.report(self.key, result, self._last_digit)
             case cmd.Hangup(reason=reason):
+                self.recordings.caller_gone()  # a part ending from now on is the call's end
                 await self._ari(self.deps.rest.hangup(self.channel_id, reason="normal"))
                 self.hangup_cause = self.hangup_cause or f"ivr:{reason}"
                 self._gone = True
@@ -430,6 +399,8 @@ class CallSession:
             log.error("recordings of the call not sealed in time: see `ivr recordings orphans`")
         self._playbacks.clear()
         self.deps.records.call_ended(self.key, self.outcome, self.hangup_cause)
+        if self.outbound is not None and self.deps.outbound is not None:
+            await self.deps.outbound.ended(self.key, self.call_id)  # after the seal
         log.info("call ended outcome=%s cause=%s", self.outcome, self.hangup_cause)
 
     async def _stop_live_media(self) -> None:

@@ -75,6 +75,7 @@ NODE_CLASSES: dict[str, type[m.NodeBase]] = {
     "language": m.LanguageNode,
     "transfer": m.TransferNode,
     "hangup": m.HangupNode,
+    "result": m.ResultNode,
 }
 
 Parser = Callable[[Reader, Node, str, str], Any]

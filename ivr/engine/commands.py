@@ -20,6 +20,8 @@ executes them in that order and reports back with events from `ivr.engine.events
 - `Record(name, purpose, max_s, beep)`: record the caller; `RecordingDone(name, ...)` when done.
   `name` is unique within the call (the runtime makes it globally unique). `StopRecording(name)`.
 - `Transfer(target)`: blind transfer (the flow ends). `Hangup(reason)`: end the call.
+- `ReportResult(result)`: an outbound call's outcome (a `result` node, e.g. `confirmed`): the
+  runtime stores it with the time and the last key pressed; no event answers it.
 - `WriteTrace(entry)`: append a `TraceEntry(flow, node, kind, detail)` to the call record. Inputs
   are already masked. Every engine step emits at least one.
 """
@@ -156,12 +158,18 @@ class Hangup:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportResult:
+    result: str
+
+
+@dataclass(frozen=True, slots=True)
 class WriteTrace:
     entry: TraceEntry
 
 
 Command: TypeAlias = (
     PlayPrompt
+    | ReportResult
     | StopPlayback
     | StartTimer
     | CancelTimer

@@ -37,6 +37,8 @@ class CallStarted:
     language: str | None
     now: datetime  # local wall time supplied by the shell; the engine never reads a clock
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # facts the shell supplies for the flow's declared `variables:` (an outbound call's notice)
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ NODE_FIELDS: dict[str, dict[str, str]] = {
     "language": {**_COMMON, "language": "language!", "next": "node!"},
     "transfer": {**_COMMON, "target": "text!", "prompt": "prompt"},
     "hangup": {**_COMMON, "prompt": "prompt", "reason": "word"},
+    "result": {**_COMMON, "result": "word!", "next": "node!"},
 }
 
 OPTION_FIELDS: dict[str, str] = {

@@ -42,7 +42,7 @@ def node_edges(node: m.Node) -> list[Edge]:
             if node.flow is not None:
                 return [(node.id, f"flow:{node.flow}", node.node or "")]
             return [(node.id, node.node or "", "")]
-        case m.SayNode() | m.SetNode() | m.LanguageNode() | m.RecordNode():
+        case m.SayNode() | m.SetNode() | m.LanguageNode() | m.RecordNode() | m.ResultNode():
             return [(node.id, node.next, "")]
         case _:
             return []

@@ -76,7 +76,8 @@ def rejoin(
 def _initial(flow: m.Flow, event: CallStarted) -> CallState:
     language = event.language if event.language in flow.languages else flow.default_language
     builtins = {"caller": event.caller, "dialed": event.dialed, "language": language}
-    variables = {**flow.variables, **builtins, "intent": "", "last_result": ""}
+    supplied = {k: v for k, v in event.variables.items() if k in flow.variables}
+    variables = {**flow.variables, **supplied, **builtins, "intent": "", "last_result": ""}
     return CallState(
         flow=flow.name,
         node=flow.start,

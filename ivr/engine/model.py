@@ -21,10 +21,10 @@ CompareOp: TypeAlias = Literal[
 ]
 NODE_TYPES = (
     "say", "menu", "collect", "branch", "lookup", "queue", "record", "goto", "set", "language",
-    "transfer", "hangup",
+    "transfer", "hangup", "result",
 )  # fmt: skip
 TERMINAL_TYPES = frozenset({"hangup", "queue", "transfer"})
-IMMEDIATE_TYPES = frozenset({"goto", "set", "branch", "language"})
+IMMEDIATE_TYPES = frozenset({"goto", "set", "branch", "language", "result"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +263,12 @@ class SetNode(NodeBase):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ResultNode(NodeBase):
+    result: str
+    next: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LanguageNode(NodeBase):
     language: str
     next: str
@@ -282,7 +288,7 @@ class HangupNode(NodeBase):
 
 Node: TypeAlias = (
     SayNode | MenuNode | CollectNode | BranchNode | LookupNode | QueueNode | RecordNode
-    | GotoNode | SetNode | LanguageNode | TransferNode | HangupNode
+    | GotoNode | SetNode | LanguageNode | TransferNode | HangupNode | ResultNode
 )  # fmt: skip
 
 
@@ -294,7 +300,7 @@ def local_targets(node: Node) -> Iterator[tuple[str, str, Pos]]:
     """(field label, target node id, position) of every same-flow target of `node`."""
     m = node.marks
     match node:
-        case SayNode() | SetNode() | LanguageNode() | RecordNode() | CollectNode():
+        case SayNode() | SetNode() | LanguageNode() | RecordNode() | CollectNode() | ResultNode():
             yield "'next'", node.next, m.get("next", node.pos)
             if isinstance(node, CollectNode):
                 yield "'fallback'", node.fallback, m.get("fallback", node.pos)

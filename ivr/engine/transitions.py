@@ -21,7 +21,9 @@ from ivr.engine.run import LOOKUP_TIMER, Run
 from ivr.engine.state import Outcome
 
 MAX_HOPS = 100  # nodes entered in a row without waiting for the caller (across steps)
-NO_INPUT_TYPES = (m.GotoNode, m.SetNode, m.BranchNode, m.LanguageNode, m.LookupNode)
+NO_INPUT_TYPES = (
+    m.GotoNode, m.SetNode, m.BranchNode, m.LanguageNode, m.LookupNode, m.ResultNode,
+)  # fmt: skip
 Target = tuple[str, str]  # (flow, node)
 
 
@@ -161,6 +163,13 @@ def enter_set(run: Run, node: m.Node) -> Target | None:
     return decide(run, node.next)
 
 
+def enter_result(run: Run, node: m.Node) -> Target | None:
+    assert isinstance(node, m.ResultNode)
+    run.trace("result", result=node.result)
+    run.emit(c.ReportResult(node.result))
+    return decide(run, node.next)
+
+
 def enter_language(run: Run, node: m.Node) -> Target | None:
     assert isinstance(node, m.LanguageNode)
     run.update(language=node.language)
@@ -191,6 +200,7 @@ ENTER = {
     m.LanguageNode: enter_language,
     m.TransferNode: enter_ending,
     m.HangupNode: enter_ending,
+    m.ResultNode: enter_result,
 }
 
 

@@ -27,6 +27,7 @@ from ivr.sandbox.events import Json
 from ivr.sandbox.extmedia import MediaRouter
 from ivr.sandbox.hangup import SwitchCore
 from ivr.sandbox.model import HANGUP_REASONS, Channel
+from ivr.sandbox.numberplan import DIAL_STATUS, outside_behavior, trunk_number
 from ivr.sandbox.timeline import Snoop, Span
 
 ANSWER_DELAY_S = 0.5  # Answer() on a Local channel returns half a second later
@@ -153,16 +154,17 @@ class ChannelOps:
     ) -> None:
         """Dial an endpoint as its `EndpointBehavior` says, then enter Stasis(app) if answered."""
         sw = self.sw
-        behavior = sw.endpoints.get(endpoint, EndpointBehavior())
+        behavior = self._behavior(endpoint)
         dialstring = endpoint.partition("/")[2]
         half = sw.other_half(channel)
         if half is not None and half.caller_number:
             sw.caller_id_event(half)
             sw.emit_channel(half, "ChannelConnectedLine")
         sw.emit_dial(channel, "", dialstring)
-        if behavior.busy:
-            sw.emit_dial(channel, "BUSY", dialstring)
-            self._undial(channel, 17)
+        if behavior.busy or behavior.fail_cause is not None:
+            cause = behavior.fail_cause or 17
+            sw.emit_dial(channel, DIAL_STATUS.get(cause, "BUSY"), dialstring)
+            self._undial(channel, cause)
             return
         wait_s = timeout_s if behavior.never_answer else behavior.answer_after_s
         if behavior.never_answer or (timeout_s > 0 and wait_s >= timeout_s):
@@ -188,8 +190,27 @@ class ChannelOps:
             if behavior.hangup_after_s is not None:
                 due_s = sw.clock.now_s() + behavior.hangup_after_s
                 sw.spawn_for(channel, self._hang_up_at(channel, due_s))
+        if behavior.press is not None:
+            sw.spawn_for(
+                channel, self._keep_pressing(channel, behavior.press, behavior.press_every_s)
+            )
         if behavior.speak is not None:
             await self.router.stream(channel, audio.frames_of(behavior.speak.read_bytes()))
+
+    def _behavior(self, endpoint: str) -> EndpointBehavior:
+        """An endpoint's configured behaviour, else an outside number's (`numberplan`)."""
+        if endpoint in self.sw.endpoints:
+            return self.sw.endpoints[endpoint]
+        number = trunk_number(endpoint)
+        return outside_behavior(number) if number is not None else EndpointBehavior()
+
+    async def _keep_pressing(self, channel: Channel, digit: str, every_s: float) -> None:
+        """The far end presses `digit` every `every_s` switch seconds while the call is up."""
+        while True:
+            await self.sw.clock.sleep(every_s)
+            if channel.id not in self.sw.channels:
+                return
+            self.press(channel, digit)
 
     def _undial(self, channel: Channel, cause: int) -> None:
         half = self.sw.other_half(channel)
@@ -230,7 +251,7 @@ class ChannelOps:
 
     async def _dial_created(self, channel: Channel, endpoint: str, timeout_s: float) -> None:
         sw = self.sw
-        behavior = sw.endpoints.get(endpoint, EndpointBehavior())
+        behavior = self._behavior(endpoint)
         dialstring = endpoint.partition("/")[2]
         sw.emit_dial(channel, "", dialstring)
         if behavior.busy or behavior.never_answer:

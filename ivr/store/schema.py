@@ -13,9 +13,10 @@ from sqlalchemy import MetaData
 from ivr.store.base import Base
 from ivr.store.flowversions import FlowVersionRow
 from ivr.store.models import CallRow
+from ivr.store.outbound_model import CampaignRow
 from ivr.store.users_model import UserRow
 from recordings.models import metadata as recordings_metadata
 
 # One class of each model module: importing them maps every table on `Base`.
-_MODEL_MODULES = (CallRow, UserRow, FlowVersionRow)
+_MODEL_MODULES = (CallRow, UserRow, FlowVersionRow, CampaignRow)
 METADATA: tuple[MetaData, ...] = (Base.metadata, recordings_metadata)

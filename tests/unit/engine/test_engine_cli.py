@@ -186,7 +186,7 @@ def test_schema_is_json_and_lists_node_types(capsys: pytest.CaptureFixture[str])
     assert main(["flows", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["required"] == ["flow", "languages", "start", "nodes"]
-    assert len(schema["$defs"]["node"]["oneOf"]) == 12
+    assert len(schema["$defs"]["node"]["oneOf"]) == 13  # ... result (outbound calls)
     assert schema["$defs"]["node_menu"]["properties"]["type"] == {"const": "menu"}
 
 

@@ -19,6 +19,7 @@ def test_shipped_config_keeps_order_records_20_years() -> None:
         "emergency": 20,
         "voice_order": 20,
         "callback": 20,
+        "margin_notice": 20,
         "complaint": 5,
         "suggestion": 5,
         "message": 5,

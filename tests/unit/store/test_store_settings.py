@@ -208,7 +208,10 @@ def test_call_policy_from_yaml_and_env(tmp_path: Path) -> None:
     assert calls.default_flow == "hotline"
     assert calls.recorded_flows == {"emergency": "emergency", "consult": "voice_message"}
     assert calls.outbound_dial == "PJSIP/{number}@carrier"
-    assert Settings().calls.recorded_flows == {"emergency": "emergency"}
+    assert Settings().calls.recorded_flows == {
+        "emergency": "emergency",
+        "margin_notice": "margin_notice",
+    }
 
 
 def test_outbound_dial_without_number_names_the_fix(tmp_path: Path) -> None:

@@ -1,0 +1,81 @@
+"""Calling windows and retry decisions (pure; times given, no clock)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr.engine.calendar import DEFAULT_CALENDAR
+from ivr.outbound.policy import Final, KindPolicy, Retry, Window, after_attempt, opens_at
+
+SH = ZoneInfo("Asia/Shanghai")
+SURVEY = Window("daily", start=time(9), end=time(20))
+MARGIN = Window("trading", lead_min=60)
+# 2026-01-01 (Thursday) an exchange holiday in this test calendar
+HOLIDAY_CAL = DEFAULT_CALENDAR.__class__(
+    DEFAULT_CALENDAR.day_sessions, DEFAULT_CALENDAR.groups, DEFAULT_CALENDAR.default_group,
+    holidays={date(2026, 1, 1): "New Year"},
+)  # fmt: skip
+
+
+def at(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=SH)
+
+
+def test_a_survey_due_at_22_waits_for_9_the_next_trading_day() -> None:
+    assert opens_at(SURVEY, at(2026, 1, 5, 22), DEFAULT_CALENDAR) == at(2026, 1, 6, 9)
+
+
+def test_a_survey_due_friday_night_waits_for_monday_9() -> None:
+    assert opens_at(SURVEY, at(2026, 1, 9, 22), DEFAULT_CALENDAR) == at(2026, 1, 12, 9)
+
+
+def test_a_survey_skips_a_holiday() -> None:
+    assert opens_at(SURVEY, at(2025, 12, 31, 21), HOLIDAY_CAL) == at(2026, 1, 2, 9)
+    assert opens_at(SURVEY, at(2026, 1, 1, 10), HOLIDAY_CAL) == at(2026, 1, 2, 9)
+
+
+def test_a_survey_inside_its_window_goes_now_and_early_waits_for_9() -> None:
+    assert opens_at(SURVEY, at(2026, 1, 5, 19, 59), DEFAULT_CALENDAR) == at(2026, 1, 5, 19, 59)
+    assert opens_at(SURVEY, at(2026, 1, 5, 20), DEFAULT_CALENDAR) == at(2026, 1, 6, 9)
+    assert opens_at(SURVEY, at(2026, 1, 5, 7), DEFAULT_CALENDAR) == at(2026, 1, 5, 9)
+
+
+def test_margin_notices_ring_in_sessions_and_the_hour_before() -> None:
+    assert opens_at(MARGIN, at(2026, 1, 5, 10), DEFAULT_CALENDAR) == at(2026, 1, 5, 10)
+    assert opens_at(MARGIN, at(2026, 1, 5, 8, 30), DEFAULT_CALENDAR) == at(2026, 1, 5, 8, 30)
+    assert opens_at(MARGIN, at(2026, 1, 5, 7), DEFAULT_CALENDAR) == at(2026, 1, 5, 8)
+    # the afternoon gap 15:00-21:00: held until an hour before the night session
+    assert opens_at(MARGIN, at(2026, 1, 5, 16), DEFAULT_CALENDAR) == at(2026, 1, 5, 20)
+    # Saturday: the next session is Monday 09:00
+    assert opens_at(MARGIN, at(2026, 1, 10, 12), DEFAULT_CALENDAR) == at(2026, 1, 12, 8)
+
+
+POLICY = KindPolicy(
+    "margin_notice", "margin_notice", "95555", MARGIN, max_attempts=3,
+    retry_after_s={"busy": 120, "no_answer": 300, "failed": 300, "no_confirmation": 600},
+)  # fmt: skip
+NOW = at(2026, 1, 5, 10)
+
+
+@pytest.mark.parametrize(
+    ("result", "wait_s"),
+    [("busy", 120), ("no_answer", 300), ("failed", 300), ("no_confirmation", 600)],
+)
+def test_each_retryable_result_waits_its_own_backoff(result: str, wait_s: int) -> None:
+    assert after_attempt(POLICY, 1, result, NOW) == Retry(NOW + timedelta(seconds=wait_s))
+
+
+def test_the_last_attempt_ends_unconfirmed() -> None:
+    assert after_attempt(POLICY, 3, "busy", NOW) == Final("unconfirmed")
+    assert after_attempt(POLICY, 3, "no_confirmation", NOW) == Final("unconfirmed")
+
+
+def test_final_results() -> None:
+    assert after_attempt(POLICY, 1, "confirmed", NOW) == Final("confirmed")
+    assert after_attempt(POLICY, 2, "agent_requested", NOW) == Final("handed_to_agent")
+    assert after_attempt(POLICY, 1, "refused", NOW) == Final("refused")
+    with pytest.raises(ValueError, match="unknown outbound result 'maybe'"):
+        after_attempt(POLICY, 1, "maybe", NOW)
