@@ -40,11 +40,12 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
 STEPS = [
+    {"wait_for": "prompt_start", "timeout_s": 60},  # language menu (language first)
+    {"press": "1"},
     {"wait_for": "prompt_start", "timeout_s": 60},  # welcome
     {"wait_for": "prompt_start", "timeout_s": 60},  # risk notice
-    {"wait_for": "prompt_start", "timeout_s": 60},  # language menu
-    {"press": "1"},
-    {"wait": 2},
+    {"wait_for": "prompt_start", "timeout_s": 60},  # main menu
+    {"wait": 1},
     {"press": "0"},  # main menu: an agent
     {"wait": 5},  # in the queue (music on hold)
     {"hangup": True},

@@ -44,8 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEED = 10.0
 MONDAY_10AM = datetime(2026, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 COLUMNS = ("fault", "calls", "dropped", "stuck_agents", "lost_records", "duplicates", "recover_s")
-PROMPTS: list[dict[str, Any]] = [{"wait_for": "prompt_start", "timeout_s": 60}] * 3
-TO_QUEUE: list[dict[str, Any]] = [*PROMPTS, {"press": "1"}, {"wait": 2}, {"press": "0"}]
+PROMPT: dict[str, Any] = {"wait_for": "prompt_start", "timeout_s": 60}
+PROMPTS: list[dict[str, Any]] = [PROMPT] * 3  # welcome, risk notice, main menu
+# the language menu first, then 1 (Mandarin), the greeting and the main menu, then 0 (an agent)
+TO_QUEUE: list[dict[str, Any]] = [PROMPT, {"press": "1"}, *PROMPTS, {"wait": 1}, {"press": "0"}]
 BURST = [*TO_QUEUE, {"wait": 30}, {"hangup": True}]
 LONG = [*TO_QUEUE, {"wait": 900}]
 IN_MENU = [PROMPTS[0], {"wait": 900}]

@@ -13,6 +13,7 @@ FLOW_FIELDS: dict[str, str] = {
     "numbers": "text_list",
     "start": "node!",
     "recovery": "node",
+    "replay_key": "terminator",
     "business_hours": "hours",
     "defaults": "defaults",
     "variables": "vars",

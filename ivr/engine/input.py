@@ -10,6 +10,9 @@ yes/no words. Yes acts on the option; no, anything else or silence re-asks the m
 The option's own phrase heard again meanwhile (the tail of the same utterance, decided late)
 is not an answer and is ignored.
 Unsure speech in a menu without `confirm_below` is a low-confidence retry.
+Replay: the flow's `replay_key` (default `*`) in a menu or digit entry plays its prompt again
+(the yes/no question while confirming), unless that node uses the key itself (a menu option,
+a collect's terminator or decimal key). Digits typed so far are dropped; no attempt is counted.
 A collect's `decimal_key` types "." into the value; a value with more than one is invalid.
 """
 
@@ -81,6 +84,31 @@ def menu_speech(
 
 def unsure_mark(unsure: bool) -> dict[str, str]:
     return {"unsure": "true"} if unsure else {}
+
+
+# ---- replay ----------------------------------------------------------------------------------
+
+
+def is_replay(key: str, node: m.MenuNode | m.CollectNode, digit: str) -> bool:
+    if not key or digit != key:
+        return False
+    if isinstance(node, m.MenuNode):
+        return all(option.key != key for option in node.options)
+    return key not in (node.terminator, node.decimal_key)
+
+
+def replay(run: Run, node: m.MenuNode | m.CollectNode) -> None:
+    """The caller asked to hear the prompt again."""
+    run.trace("input", digit=run.flow.replay_key, replay="true")
+    run.stop_playing()
+    run.cancel_timer(INPUT_TIMER)
+    run.update(digits="")
+    if isinstance(node, m.MenuNode) and run.state.confirming is not None:
+        index = run.state.confirming
+        run.update(confirming=None)
+        ask_confirmation(run, node, node.options[index])
+        return
+    run.play(node.prompt)
 
 
 # ---- confirmation -----------------------------------------------------------------------------

@@ -32,7 +32,15 @@ from ivr.engine.events import (
     SpeechRecognised,
     TimerFired,
 )
-from ivr.engine.input import collect_digit, collect_timeout, menu_digit, menu_no_input, menu_speech
+from ivr.engine.input import (
+    collect_digit,
+    collect_timeout,
+    is_replay,
+    menu_digit,
+    menu_no_input,
+    menu_speech,
+    replay,
+)
 from ivr.engine.run import INPUT_TIMER, LOOKUP_TIMER, Run
 from ivr.engine.speakable import raw_text
 from ivr.engine.state import CallState
@@ -192,7 +200,13 @@ def go_to(run: Run, node_id: str | None) -> None:
 
 def digit_pressed(run: Run, digit: str) -> None:
     node = run.node
-    if isinstance(node, m.MenuNode) and run.state.phase in ("prompt", "input"):
+    if (
+        isinstance(node, m.MenuNode | m.CollectNode)
+        and run.state.phase in ("prompt", "input")
+        and is_replay(run.flow.replay_key, node, digit)
+    ):
+        replay(run, node)
+    elif isinstance(node, m.MenuNode) and run.state.phase in ("prompt", "input"):
         go_to(run, menu_digit(run, node, digit))
     elif isinstance(node, m.CollectNode) and run.state.phase in ("prompt", "input"):
         go_to(run, collect_digit(run, node, digit))

@@ -349,6 +349,7 @@ class Flow:
     defaults: Defaults = field(default_factory=Defaults)
     variables: Mapping[str, str] = field(default_factory=dict)
     recovery: str | None = None  # where a call adopted after an app crash restarts (else start)
+    replay_key: str = "*"  # in menus and digit entry: hear the prompt again ("": none)
     pos: Pos = NOWHERE
     marks: Marks = field(default_factory=dict)
 

@@ -192,6 +192,13 @@ class Checker:
     ) -> None:
         language, phrase = item
         key = (language, normalise(phrase))
+        if any(ch.isdigit() for ch in phrase):
+            self.error(
+                flow,
+                at,
+                f"{where}: phrase '{phrase}' ({language}) has digits, which no speech model writes:"
+                " spell the number as it is said (e.g. 沪深三百, csi three hundred)",
+            )
         if key in seen:
             first = seen[key].line
             self.error(

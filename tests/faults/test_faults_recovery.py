@@ -40,13 +40,12 @@ __all__ = ["tts_cache"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 10.0
-PROMPTS: list[dict[str, Any]] = [
-    {"wait_for": "prompt_start", "timeout_s": 60}
-] * 3  # welcome, risk, language
+PROMPT: dict[str, Any] = {"wait_for": "prompt_start", "timeout_s": 60}
 TO_AGENT: list[dict[str, Any]] = [
-    *PROMPTS,
+    PROMPT,  # the language menu (language first)
     {"press": "1"},
-    {"wait": 2},
+    *[PROMPT] * 3,  # welcome, risk notice, main menu
+    {"wait": 1},
     {"press": "0"},
     {"wait": 600},
 ]

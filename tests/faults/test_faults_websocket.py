@@ -32,11 +32,12 @@ CALLS = 100
 DROP_AFTER = 40  # calls placed before the cut
 DROP_S = 5.0
 STEPS: list[dict[str, Any]] = [
+    {"wait_for": "prompt_start", "timeout_s": 60},  # language menu (language first)
+    {"press": "1"},
     {"wait_for": "prompt_start", "timeout_s": 60},  # welcome
     {"wait_for": "prompt_start", "timeout_s": 60},  # risk notice
-    {"wait_for": "prompt_start", "timeout_s": 60},  # language menu
-    {"press": "1"},
-    {"wait": 2},
+    {"wait_for": "prompt_start", "timeout_s": 60},  # main menu
+    {"wait": 1},
     {"press": "0"},  # main menu: an agent (none logged in: the caller waits)
     {"wait": 40},
     {"hangup": True},

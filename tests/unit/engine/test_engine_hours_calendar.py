@@ -132,7 +132,7 @@ def test_agent_hours_follow_the_calendar(
 def test_simulated_market_status_honours_now_and_the_calendar(
     shipped: Path, capsys: pytest.CaptureFixture[str], now: str, node: str, heard: str
 ) -> None:
-    body = simulate(capsys, "emergency", "", now)
+    body = simulate(capsys, "emergency", "1", now)  # 95556: Mandarin chosen first
     prompts = body["prompts"]
     assert isinstance(prompts, list)
     assert body["node"] == node

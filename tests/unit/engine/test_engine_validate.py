@@ -144,6 +144,16 @@ def test_duplicate_keys_and_phrases() -> None:
     ]
 
 
+def test_phrases_with_digits_are_refused() -> None:
+    body = MENU.replace("[ 账户！]", "[沪深300]").replace(
+        'key: "1", phrases: {zh-CN: [沪', 'key: "2", phrases: {zh-CN: [沪'
+    )
+    assert errs(body) == [
+        "flows/t.yaml:12:29: node 'main': phrase '沪深300' (zh-CN) has digits, which no speech"
+        " model writes: spell the number as it is said (e.g. 沪深三百, csi three hundred)",
+    ]
+
+
 def test_prompt_missing_a_declared_language_and_undeclared_language() -> None:
     assert errs("  main: {type: say, prompt: {zh-CN: a, fr: b}, next: bye}\n") == [
         "flows/t.yaml:7:29: node 'main': prompt has no 'en' entry (the flow declares zh-CN, en)",

@@ -92,7 +92,7 @@ def test_dialed_numbers_pick_the_flows(flows: FlowSet) -> None:
         ("hotline", "--inputs", "1,say:应急交易," + LOGIN),
         ("hotline", "--inputs", "2,say:emergency order," + LOGIN),
         ("hotline", "--inputs", "1,2,9," + LOGIN),
-        ("emergency", "--dialed", "95556", "--inputs", LOGIN),
+        ("emergency", "--dialed", "95556", "--inputs", "1," + LOGIN),
     ],
     ids=[
         "key 9",
@@ -121,10 +121,11 @@ def test_emergency_entries_queue_at_the_desk_with_emergency_priority(
 def test_emergency_line_warns_and_records_before_verification(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    body = simulate_json(capsys, "emergency", "--dialed", "95556", "--inputs", LOGIN)
+    body = simulate_json(capsys, "emergency", "--dialed", "95556", "--inputs", "1," + LOGIN)
     prompts = body["prompts"]
     assert isinstance(prompts, list)
-    assert prompts[:3] == [
+    assert prompts[0] == "紧急交易专线。For English, press 2."  # two seconds, Mandarin by default
+    assert prompts[1:4] == [
         "您已进入紧急交易专线。为保障您的权益，本通话全程录音。",
         "重要提示：交易系统异常期间，您已提交的委托可能仍在处理中，请勿重复下单，以免重复成交。",
         "请输入您的资金账号，以井号键结束。",

@@ -60,13 +60,22 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     # ---- hotline: entry, language, main menu --------------------------------------------------
     "emergency by key": (Call(H, "1,9," + LOGIN_GOLD), EMERGENCY_DESK),
     "emergency by speech": (Call(H, "1,say:紧急下单," + LOGIN_GOLD), EMERGENCY_DESK),
-    "emergency by dialed number": (Call(E, LOGIN_GOLD, dialed="95556"), EMERGENCY_DESK),
+    "emergency by dialed number": (Call(E, "1," + LOGIN_GOLD, dialed="95556"), EMERGENCY_DESK),
+    "emergency in English on 95556": (Call(E, "2," + LOGIN_GOLD, dialed="95556"), EMERGENCY_DESK),
+    "emergency on 95556, no language chosen": (
+        Call(E, "wait," + LOGIN_GOLD, dialed="95556"),
+        EMERGENCY_DESK,
+    ),
     "no input everywhere": (Call(H, "wait,wait,wait,wait"), queued(H, "general_queue", "general")),
     "vip caller asks for an agent": (
         Call(H, "1,0", caller=VIP_CALLER),
         queued(H, "vip_queue", "vip", "vip"),
     ),
     "english caller asks for an agent": (Call(H, "2,0"), queued(H, "english_queue", "english")),
+    "english vip caller asks for an agent": (
+        Call(H, "2,0", caller=VIP_CALLER),
+        queued(H, "english_vip_queue", "english", "vip"),
+    ),
     # ---- hotline: 1 account services --------------------------------------------------------
     "account answers then agent": (
         Call(H, "1,1,1,1,2,1,4,1,5,0"),
