@@ -2,12 +2,13 @@
 dialled.
 
 `Router` is one task per process. Each pass asks the store to release offers past their ring
-time (`store.reap`; each released call is handed to `reaped`), then proposes agents for the
-calls held here that want one (`wanting`, kept by the hand-off; `queueing.policy.pick` over
-`store.snapshot`), reserves them atomically (`store.reserve`) and hands each won offer to
-`offered`. Several processes may route at once: agents are shared and reserved atomically in
-Redis (never two calls for one agent), and each process dials only for the calls it holds (it
-has their channels).
+time (`store.reap`; each released call is handed to `reaped`), then matches the ready agents
+with every waiting call (`queueing.policy.pick` over `store.snapshot`: all instances' calls, so
+priority and waiting time count across instances), keeps the pairs of the calls held here that
+want one (`wanting`, kept by the hand-off), reserves them atomically (`store.reserve`) and
+hands each won offer to `offered`. Several processes may route at once: agents are shared and
+reserved atomically in Redis (never two calls for one agent), and each process dials only for
+the calls it holds (it has their channels).
 
 `Dialer` originates the legs into our Stasis app, tagged in `appArgs` with the call key:
 `agent,<key>` for an agent (ringing for the offer's time), `callback,<key>` for a callback
@@ -40,6 +41,7 @@ from queueing.store import RedisQueueStore
 log = logging.getLogger(__name__)
 
 ROUTE_INTERVAL_S = 0.5  # clock seconds between router passes when nothing wakes it
+FOREIGN_GRACE_S = 2.0  # clock seconds an agent waits for another instance's better call
 CALLBACK_RING_S = 30  # how long a callback requester's phone rings
 STOP_TIMEOUT_S = 2.0  # wall seconds `aclose` waits for the router task
 
@@ -64,6 +66,7 @@ class Router:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._left_for_others: dict[str, float] = {}  # agent -> since when it waits for them
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._route_forever(), name="queue-router")
@@ -106,16 +109,32 @@ class Router:
             await self._offered(offer)
 
     async def _reserve_mine(self, now: float) -> list[Offer]:
-        """`store.route`, restricted to the calls held here that want an agent."""
+        """`store.route`, restricted to the calls held here that want an agent. The agents are
+        matched against every waiting call of every instance, so an agent goes to the call
+        that waited longest (or ranks higher) wherever it is held; this instance reserves
+        only its own calls' pairs (the other instance reserves its own on its next pass). An
+        agent left for another instance's call longer than `FOREIGN_GRACE_S` (that instance
+        is stuck or gone, and not yet reclaimed) is matched with the calls held here."""
         if not self._wanting:
+            self._left_for_others.clear()
             return []
         calls, agents = await self._store.snapshot(now)
         held = self._wanting
-        mine = [c for c in calls if str(c.call_id) in held]
-        if not mine or not agents:
+        if not agents or not any(str(c.call_id) in held for c in calls):
             return []
+        config, free = self._store.config, [a for a, _ in agents]
+        pairs = pick(config, calls, free, now)
+        mine = [p for p in pairs if str(p.call_id) in held]
+        foreign = {str(p.agent_id) for p in pairs if str(p.call_id) not in held}
+        since = {a: self._left_for_others.get(a, now) for a in foreign}
+        self._left_for_others = since
+        stale = {a for a, t in since.items() if now - t >= FOREIGN_GRACE_S}
+        if stale:
+            taken = {p.call_id for p in mine}
+            waiting = [c for c in calls if str(c.call_id) in held and c.call_id not in taken]
+            mine += pick(config, waiting, [a for a in free if str(a.agent_id) in stale], now)
         endpoints = {a.agent_id: endpoint for a, endpoint in agents}
-        queues = self._store.config.queues
+        queues = config.queues
         proposals = [
             Offer(
                 pair.call_id,
@@ -124,7 +143,7 @@ class Router:
                 held[str(pair.call_id)],
                 now + queues[held[str(pair.call_id)]].ring_timeout_s,
             )
-            for pair in pick(self._store.config, mine, [a for a, _ in agents], now)
+            for pair in mine
         ]
         return await self._store.reserve(proposals, now)
 

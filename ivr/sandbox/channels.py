@@ -19,6 +19,7 @@ messages.
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 from ivr.sandbox import audio
@@ -41,6 +42,7 @@ class ChannelOps:
     def __init__(self, sw: SwitchCore, router: MediaRouter) -> None:
         self.sw = sw
         self.router = router
+        self._turn = itertools.count()  # which app name takes the next inbound call
 
     # ---- inbound calls (dialplan -> Stasis) --------------------------------------------------
 
@@ -64,8 +66,11 @@ class ChannelOps:
         return l1, l2
 
     def enter_dialplan_stasis(self, l1: Channel, l2: Channel) -> None:
-        """`exten => X,n,Stasis(app)` on the ;2 half; fails at once if the app is inactive."""
-        app = self.sw.config.stasis_app
+        """`exten => X,n,Stasis(app)` on the ;2 half; fails at once if the app is inactive.
+        With several app names (`stasis_apps`) the calls are split between them in turn, and a
+        call whose app is not connected goes to the next connected one (the dialplan's
+        fallback on `STASISSTATUS=FAILED`)."""
+        app = self._pick_app()
         l1.state = "Up"
         l1.app_name, l1.app_data = "Wait", "3600"
         l2.priority = 2
@@ -77,6 +82,12 @@ class ChannelOps:
         l2.app, l2.stasis = app, True
         l2.app_name, l2.app_data = "Stasis", app
         self.sw.emit_channel(l2, "StasisStart", args=[])
+
+    def _pick_app(self) -> str:
+        apps = self.sw.config.stasis_apps or (self.sw.config.stasis_app,)
+        first = next(self._turn) % len(apps)
+        ordered = apps[first:] + apps[:first]
+        return next((a for a in ordered if self.sw.hub.is_active(a)), ordered[0])
 
     # ---- originate / create / dial -----------------------------------------------------------
 

@@ -72,6 +72,10 @@ class SandboxConfig:
     recordings_dir: Path | None = None
     # The dialplan of scenario calls: `exten => _X.,n,Stasis(<stasis_app>)` in `inbound_context`.
     stasis_app: str = "futures-ivr"
+    # Several app instances (config/asterisk/extensions.conf splits calls by app name): calls go
+    # to these in turn, and to the next connected one when the chosen app is not connected
+    # (`Stasis()` fails at once for an app without a websocket; the dialplan tries the next).
+    stasis_apps: tuple[str, ...] = ()
     inbound_context: str = "ivr-in"
     endpoints: dict[str, EndpointBehavior] = field(default_factory=dict)
     asterisk_id: str = "02:fc:00:00:00:01"

@@ -41,6 +41,7 @@ async def test_emergency_line_follows_the_trading_calendar(
 ) -> None:
     async with app_factory(now=now) as app:
         driver = await CallDriver.dial(app, dialed="95556")
+        await driver.press("1")  # Mandarin (95556 asks the language first)
         await driver.waiting_for_input()
         state = driver.session.state
         assert state is not None
@@ -68,9 +69,9 @@ async def test_pins_are_in_no_log_no_database_and_no_redis(
     caplog.set_level(logging.DEBUG)
     async with app_factory() as app:
         locked = await CallDriver.dial(app, dialed="95556")
-        await locked.run(",".join(f"{GOOD[0]}#,{pin}" for pin in WRONG_PINS))
+        await locked.run("1," + ",".join(f"{GOOD[0]}#,{pin}" for pin in WRONG_PINS))
         verified = await CallDriver.dial(app, dialed="95556")
-        await verified.run(f"{GOOD[0]}#,{GOOD[1]}")
+        await verified.run(f"1,{GOOD[0]}#,{GOOD[1]}")
         record = await until(lambda: app.queue_store.get_call(CallKey(locked.channel_id)))
         await until(lambda: app.queue_store.get_call(CallKey(verified.channel_id)))
         info = record.info
@@ -108,7 +109,7 @@ async def test_agent_websocket_gets_the_screen_pop_before_the_bridge(
             http.ws_connect(f"{app.http_url}/api/agents/me/ws") as ws,
         ):
             driver = await CallDriver.dial(app, dialed="95556", caller="13800000001")
-            await driver.run("12345678#,123456")
+            await driver.run("1,12345678#,123456")
             offer = None
             while offer is None:
                 message = await ws.receive_json(timeout=20)

@@ -61,7 +61,7 @@ async def test_emergency_call_jumps_the_queue_and_is_recorded(
         driver = await CallDriver.dial(
             app, dialed="95556", caller="13800000001", steps=(Speak(noise),)
         )
-        await driver.run(LOGIN)
+        await driver.run("1," + LOGIN)  # 1: Mandarin (95556 asks the language first)
         session = driver.session
         await until(lambda: session.outcome == "answered", timeout_s=20, what="desk answered")
         record = await store.get_call(CallKey(driver.channel_id))

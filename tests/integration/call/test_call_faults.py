@@ -46,6 +46,7 @@ async def test_hangup_during_a_prompt(app_factory: AppFactory) -> None:
 async def test_hangup_during_digit_collection(app_factory: AppFactory) -> None:
     async with app_factory() as app:
         driver = await CallDriver.dial(app, dialed="95556")
+        await driver.press("1")  # Mandarin (95556 asks the language first)
         await driver.waiting_for_input()  # the account number collect, input timer running
         await driver.press("1234")  # half an account number: the inter-digit timer runs
         session = driver.session

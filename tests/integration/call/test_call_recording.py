@@ -102,6 +102,7 @@ async def place(app: App, steps_endpoints: dict[str, EndpointBehavior]) -> CallD
     call = await app.switch.place_call(scenario)
     driver = CallDriver(app, call)
     await until(lambda: driver.channel_id in app.sessions, what="the call's session")
+    await driver.press("1")  # Mandarin: 95556 asks the language first (recorded as well)
     return driver
 
 

@@ -37,7 +37,7 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
 ) -> None:
     async with waiting_app() as app:
         driver = await CallDriver.dial(app, dialed="95556", caller=CALLER)
-        await driver.run(LOGIN)
+        await driver.run("1," + LOGIN)  # 1: Mandarin (95556 asks the language first)
         record = await queued_record(app, driver)
         info = dict(record.info)
         assert (record.queue, info["priority"]) == ("trading_desk", "emergency")
@@ -62,7 +62,7 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
 async def test_locked_out_caller_pops_unverified_with_the_reason(waiting_app: WaitingApp) -> None:
     async with waiting_app() as app:
         driver = await CallDriver.dial(app, dialed="95556", caller=CALLER)
-        await driver.run("12345678#,987650,12345678#,987650,12345678#,987650")
+        await driver.run("1,12345678#,987650,12345678#,987650,12345678#,987650")
         record = await queued_record(app, driver)
         info = dict(record.info)
         assert (info["priority"], info["verified"], info["reason"]) == (
@@ -100,7 +100,7 @@ async def test_captured_order_books_an_urgent_callback_with_a_supervisor_alert(
 ) -> None:
     async with waiting_app() as app:
         driver = await CallDriver.dial(app, dialed="95556", caller=CALLER)
-        await driver.run(LOGIN)
+        await driver.run("1," + LOGIN)  # 1: Mandarin (95556 asks the language first)
         await driver.run("1,2505,1,2,2,1#,1")  # after the desk's max wait: the order capture
         transcript = await driver.ended(timeout_s=30)
         assert transcript.ended_by == "app"
