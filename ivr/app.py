@@ -60,6 +60,7 @@ from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.store.engine import database_url_in
+from ivr.store.pinlocks import PinLockStore, PinPolicy
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_flows import register_flow_routes
@@ -232,7 +233,8 @@ async def _open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: 
         await seed_demo(db)
     calendar_file = config_dir / "trading_calendar.yaml"
     calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
-    providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar)
+    locks = PinLockStore(store.engine, PinPolicy.of(s.security), clock.now_s)  # docs/security.md
+    providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar, pin_locks=locks)
     journal = _under(root, s.paths.journal) / "calls.jsonl"
     call_records = CallRecordWriter(store, journal, s.calls.record_buffer, metrics=m)
     call_records.start()  # replays what a previous run left in the journal
@@ -259,7 +261,7 @@ def _web_app(
     app = web.Application()
     tts_cache, prompt_root = _under(root, paths.tts_cache), _under(root, paths.prompt_root)
     add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root)
-    add_api_routes(app, ApiDeps(queue_store, sql.store, sql.users, clock))
+    add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))

@@ -44,7 +44,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             ("account", "pin"),
             (),
             ("ok", "fail", "locked"),
-            ("account_masked", "name", "vip_tier"),
+            ("account_masked", "name", "vip_tier", "pin_lock"),
         ),
         ProviderSpec(
             "account_status",

@@ -29,6 +29,7 @@ from aiohttp import web
 
 from ivr.web.auth import ROLE_COMPLIANCE, ROLE_SUPERVISOR, current_user, require_roles
 from ivr.web.errors import ApiError, status_of
+from ivr.web.ints import path_int, query_int
 from recordings import (
     AuditAction,
     AuditEntry,
@@ -69,10 +70,7 @@ def _translated(handler: Handler) -> Handler:
 
 
 def _recording_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
-        raise ApiError(404, "recording-not-found", f"no recording {raw!r}", recording_id=raw)
-    return int(raw)
+    return path_int(request, "id", 1, 2**63 - 1)
 
 
 def _when(request: web.Request, name: str, zone: str) -> datetime | None:
@@ -91,11 +89,7 @@ def _when(request: web.Request, name: str, zone: str) -> datetime | None:
 
 
 def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        message = f"'limit' must be a whole number from 1 to {MAX_LIMIT}"
-        raise ApiError(400, "invalid-query", message, field="limit")
-    return int(raw)
+    return query_int(request, "limit", 100, 1, MAX_LIMIT)
 
 
 def _who(request: web.Request) -> str:

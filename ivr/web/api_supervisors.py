@@ -16,10 +16,11 @@ from aiohttp import web
 
 from ivr.queue.feed import Message, describe_agent, masked_info
 from ivr.store import CallDetail, CallSummary
-from ivr.web.api_body import ForceNotReadyBody, query_int, read_body
+from ivr.web.api_body import ForceNotReadyBody, read_body
 from ivr.web.api_common import HandlerContext, Route, iso, ok
 from ivr.web.auth import ROLE_ADMIN, ROLE_COMPLIANCE, ROLE_SUPERVISOR
 from ivr.web.errors import ApiError
+from ivr.web.ints import query_int
 from queueing.model import AgentState, QueueStats
 from queueing.policy import AgentId
 

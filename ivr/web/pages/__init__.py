@@ -38,6 +38,7 @@ from ivr.web.auth import (
     current_user,
 )
 from ivr.web.errors import ApiError, Handler
+from ivr.web.ints import parse_int
 
 __all__ = ["PAGES", "Page", "add_pages", "home_of"]
 
@@ -159,11 +160,7 @@ class GraphRoutes:
     @staticmethod
     def _version(request: web.Request) -> int | None:
         raw = request.query.get("version", "")
-        if not raw:
-            return None
-        if not raw.isdigit() or not 0 < int(raw) < 2**31:
-            raise ApiError(400, "invalid-query", "version must be a positive number")
-        return int(raw)
+        return parse_int(raw, "version", 1, 2**31 - 1) if raw else None
 
     async def _live_number(self, flow: str) -> int:
         number = (await self.service.store.live()).numbers.get(flow)

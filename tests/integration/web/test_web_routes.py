@@ -58,6 +58,10 @@ CASES = [
     Case("POST", "/api/admin/users", "/api/admin/users", "sue", "adam", 201,
          {"name": "dora", "roles": ["supervisor"]}),
     Case("DELETE", "/api/admin/users/{name}", "/api/admin/users/bob", "sue", "adam", 200),
+    Case("GET", "/api/pin-locks", "/api/pin-locks", "alice", "sue", 200),
+    Case("GET", "/api/pin-locks/audit", "/api/pin-locks/audit?limit=5", "alice", "carl", 200),
+    Case("POST", "/api/pin-locks/{lock_id}/unlock", "/api/pin-locks/7/unlock", "carl", "sue", 404,
+         {"reason": "identity checked"}),
 ]  # fmt: skip
 PUBLIC = {("POST", "/api/session")}
 
