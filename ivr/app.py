@@ -183,7 +183,7 @@ async def build_services(
         records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
-        alert=supervisor_alerts(queue_store, clock),
+        alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
     )  # fmt: skip
     events = AriEvents(
         ari_url, username, password, s.ari.app, on_connected=router.on_connected, observer=observer

@@ -76,3 +76,4 @@ class SessionDeps:
     speech: SpeechService | None = None  # None: every menu is DTMF-only
     # a supervisor alert (kind, fields without secrets); None: alerts are only logged
     alert: Callable[[str, Mapping[str, str]], Awaitable[None]] | None = None
+    unverified: str = "desk"  # security.unverified_emergency: the policy, desk | normal

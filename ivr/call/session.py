@@ -42,7 +42,7 @@ from ivr.engine import events as ev
 from ivr.engine.interpreter import start, step
 from ivr.engine.state import CallState
 from ivr.log import call_key as call_key_var
-from ivr.queue.handoff import QueuedCall, store_down_outcome
+from ivr.queue.handoff import QueuedCall, store_down_outcome, unverified_emergency
 from queueing.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -315,6 +315,7 @@ class CallSession:
         self._post(await lookup_result(self._provider, command))
 
     async def _enqueue(self, command: cmd.Enqueue) -> None:
+        command = unverified_emergency(command, self.deps.unverified)
         self._queued = command.queue
         self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)

@@ -8,7 +8,9 @@ the stream's end, and stops with `aclose()`.
 Rules:
 - `screen_pop` is pure: the queued call's `info` (set by the session at enqueue) in, the
   agent-facing fields out. The account is masked (last 4 digits), and keys that name a secret
-  (pin, password, token...) never leave the server.
+  (pin, password, token...) never leave the server. `verified` is true only when the flow
+  said `verified: yes`; `reason` says why the caller is here (`pin_locked`,
+  `verification_incomplete`, `emergency_order`, ...).
 - A subscriber that does not keep up loses its oldest messages (logged), never blocks the tail.
 - The tail survives store errors: an outage is logged once when it starts and once when it
   ends (`ivr.queue.outage`), the reads meanwhile backing off; no tracebacks.
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
-POP_FIELDS = ("caller", "account", "vip_tier", "language", "ivr_path", "intent", "priority")
+POP_FIELDS = ("caller", "account", "vip_tier", "language", "ivr_path", "intent", "priority",
+              "verified", "reason")  # fmt: skip
 _SECRET_KEY = re.compile(r"pin|password|passwd|secret|token|cvv", re.IGNORECASE)
 _TRUE = frozenset({"1", "true", "yes", "y", "on"})
 SUBSCRIBER_BACKLOG = 100
@@ -90,6 +93,8 @@ def screen_pop(call: CallRecord, now_s: float) -> Message:
         "wait_s": round(max(0.0, now_s - call.enqueued_at_s), 1),
         "priority": call.priority.value,
         "emergency": emergency,
+        "verified": info.get("verified", "").strip().lower() in _TRUE,
+        "reason": info.get("reason") or None,
         "callback": call.callback_number,  # set: the client asked to be called back on it
         "order": _json_or_text(info.get("order")),
         "extra": extra,

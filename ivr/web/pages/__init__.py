@@ -6,6 +6,9 @@ Pages are static HTML + vanilla JS modules + CSS under `static/` (no build step,
 JS talks to the JSON API with the session cookie set by `POST /api/session`.
 
 Rules:
+- `next=` after login is a path of this site only (`safe_next`): `/login?next=` anything
+  else (`//evil`, `/\\evil`, a tab or other control character, `https:...`) is sent to
+  `/login?next=/` first, and the login page's script checks the origin again.
 - Every page except `/login` needs a session: none -> 303 to `/login?next=<path>`; a user
   without one of the page's roles -> 403 (an HTML page, checked here, server-side, with the
   same roles as the API the page uses). Static assets are public (they hold no data).
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Final, NoReturn
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
@@ -119,7 +122,20 @@ def page_handler(page: Page) -> Handler:
     return handler
 
 
+def safe_next(raw: str) -> str:
+    """`raw` when it is a path of this site, else `/` (pure)."""
+    if not raw.startswith("/") or raw.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(c) <= 0x20 or c in "\\\x7f" for c in raw):
+        return "/"
+    parts = urlsplit(raw)
+    return raw if not parts.scheme and not parts.netloc else "/"
+
+
 async def login_page(request: web.Request) -> web.StreamResponse:
+    raw = request.query.get("next")
+    if raw is not None and safe_next(raw) != raw:
+        raise web.HTTPSeeOther("/login?next=/")
     return _html("login.html")
 
 

@@ -70,6 +70,8 @@ async def test_websocket_pushes_the_screen_pop_of_a_call_reserved_for_the_agent(
         "wait_s": 42.5,
         "priority": "emergency",
         "emergency": True,
+        "verified": False,
+        "reason": None,
         "callback": None,
         "order": {"contract": "rb2510", "direction": "sell", "lots": 3},
         "extra": {"branch": "SH"},

@@ -42,7 +42,8 @@ def test_screen_pop_of_a_plain_call_has_every_field() -> None:
     assert pop == {
         "call_id": "c9", "queue": "vip", "caller": "139", "account": None, "vip_tier": None,
         "language": None, "ivr_path": "main>vip", "intent": None, "wait_s": 12.3,
-        "priority": "vip", "emergency": False, "callback": None, "order": None, "extra": {},
+        "priority": "vip", "emergency": False, "verified": False, "reason": None,
+        "callback": None, "order": None, "extra": {},
     }  # fmt: skip
 
 
