@@ -48,6 +48,7 @@ from ivr.engine.tradingcal import load_trading_calendar
 from ivr.errors import ConfigError
 from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
 from ivr.metrics import Metrics
+from ivr.prompts.private import PrivatePrompts
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
@@ -67,7 +68,7 @@ from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
-from ivr.web.prompts import add_prompt_routes
+from ivr.web.prompts import PRIVATE_PROMPTS, add_prompt_routes
 from ivr.web.server import Health, WebServer, add_health_routes
 from queueing.store import RedisQueueStore
 from recordings import RecordingIndex
@@ -168,7 +169,7 @@ async def build_services(
     add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
     closers.add(http.aclose)
-    prompts = HttpPromptMedia(renderer, http.url)
+    prompts = HttpPromptMedia(renderer, http.url, web_app[PRIVATE_PROMPTS])
     handoff = RedisQueueHandoff(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
@@ -240,11 +241,8 @@ async def _open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: 
     call_records.start()  # replays what a previous run left in the journal
     closers.add(call_records.aclose)
     users = UserStore(store.engine)  # tables migrated by CallStore.open
-    recordings = RecordingIndex(
-        store.engine,
-        _under(root, s.paths.recordings),
-        load_recordings_config(config_dir / "recordings.yaml"),
-    )
+    recordings_config = load_recordings_config(config_dir / "recordings.yaml")
+    recordings = RecordingIndex(store.engine, _under(root, s.paths.recordings), recordings_config)
     return _Sql(store, providers, call_records, users, recordings)
 
 
@@ -260,7 +258,8 @@ def _web_app(
     paths = settings.paths
     app = web.Application()
     tts_cache, prompt_root = _under(root, paths.tts_cache), _under(root, paths.prompt_root)
-    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root)
+    private = app[PRIVATE_PROMPTS] = PrivatePrompts(settings.security.prompt_secret)
+    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
     add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)

@@ -27,7 +27,13 @@ from ivr.queue.handoff import QueueHandoff
 class PromptMedia(Protocol):
     """Turns an engine prompt into an ARI media URI (rendering TTS when needed)."""
 
-    async def media_uri(self, prompt: cmd.Prompt) -> str: ...
+    async def media_uri(self, prompt: cmd.Prompt, call: str = "") -> str:
+        """A private prompt (`prompt.private`) is kept for `call` only."""
+        ...
+
+    def end_call(self, call: str) -> None:
+        """Drop what was kept for `call` (its private prompts)."""
+        ...
 
 
 class CallRecords(Protocol):

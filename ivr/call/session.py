@@ -290,7 +290,7 @@ class CallSession:
         return result
 
     async def _play(self, pid: ev.PlaybackId, prompt: cmd.Prompt) -> None:
-        media = await self.deps.prompts.media_uri(prompt)
+        media = await self.deps.prompts.media_uri(prompt, self.key)
         ari_id = f"{self.key}-{pid}"
         self._playbacks[ari_id] = pid
         try:
@@ -395,6 +395,7 @@ class CallSession:
         except TimeoutError:
             log.error("recordings of the call not sealed in time: see `ivr recordings orphans`")
         self._playbacks.clear()
+        self.deps.prompts.end_call(self.key)  # its private prompts: gone, their URLs 404
         self.deps.records.call_ended(self.key, self.outcome, self.hangup_cause)
         log.info("call ended outcome=%s cause=%s", self.outcome, self.hangup_cause)
 
