@@ -28,9 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
+from ivr.engine.masking import mask_account
 from ivr.engine.phones import InvalidPhone, parse_phone
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
-from ivr.log import mask_account
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
 from ivr.providers.market import market_status

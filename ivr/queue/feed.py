@@ -32,6 +32,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from ivr.engine.masking import mask_account as engine_mask_account
 from ivr.queue.outage import Outage
 from queueing.config import PriorityClass
 from queueing.errors import QueueingError
@@ -52,13 +53,8 @@ CLOSE_TIMEOUT_S = 2.0
 
 
 def mask_account(account: str | None) -> str | None:
-    """`****5678` for an account number; values already masked (`*`) are kept."""
-    if not account:
-        return None
-    if "*" in account:
-        return account
-    visible = account[-4:] if len(account) > 4 else ""
-    return "*" * max(4, len(account) - len(visible)) + visible
+    """`****5678` for an account number (`ivr.engine.masking`); None for none."""
+    return engine_mask_account(account) if account else None
 
 
 def _json_or_text(value: str | None) -> Any:

@@ -39,7 +39,7 @@ async def test_desktop_shows_an_unverified_emergency_caller(
         await expect(page.locator("#verified")).to_have_attribute("data-verified", "false")
         await expect(page.locator("#pop-verified")).to_have_text("no")
         await expect(page.locator("#pop-reason")).to_have_text("pin_locked")
-        await expect(page.locator("#pop-account")).to_have_text("1234****78")
+        await expect(page.locator("#pop-account")).to_have_text("****5678")
         await shot(page, "agent-unverified-emergency")
         driver.hang_up()
         await driver.ended()

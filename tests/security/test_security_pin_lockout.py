@@ -41,7 +41,7 @@ async def test_ten_wrong_pins_from_ten_numbers_lock_the_account_until_a_supervis
         heard = await try_pins(app, "13900000009", [(ACCOUNT, "000000")])
         assert LOCK_PROMPT in heard  # the 10th failure locks the account
         assert [(a["kind"], a["scope"], a["account"]) for a in await alerts(app)] == [
-            ("pin_locked", "account", "1234****78"),
+            ("pin_locked", "account", "****5678"),
         ]
 
         heard = await try_pins(app, "13900000010", [(ACCOUNT, PIN)])  # the right PIN
@@ -52,7 +52,7 @@ async def test_ten_wrong_pins_from_ten_numbers_lock_the_account_until_a_supervis
         status, body = await api["supervisor"].call("GET", "/api/pin-locks")
         assert status == 200
         [lock] = body["locks"]
-        assert (lock["scope"], lock["label"], lock["failures"]) == ("account", "1234****78", 10)
+        assert (lock["scope"], lock["label"], lock["failures"]) == ("account", "****5678", 10)
         assert ACCOUNT not in str(body)
         unlock = f"/api/pin-locks/{lock['id']}/unlock"
         status, body = await api["agent"].call("POST", unlock, {"reason": "caller verified"})

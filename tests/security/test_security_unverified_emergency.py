@@ -35,7 +35,7 @@ async def test_locked_out_emergency_caller_pops_unverified_with_the_reason(
                 pass
             pop = message["screen_pop"]
             assert (pop["verified"], pop["reason"], pop["emergency"]) == (False, "pin_locked", True)
-            assert (pop["queue"], pop["account"]) == ("trading_desk", "1234****78")
+            assert (pop["queue"], pop["account"]) == ("trading_desk", "****5678")
             for pin in ("000000", "111111", "222222"):
                 assert pin not in str(message)
             driver.hang_up()

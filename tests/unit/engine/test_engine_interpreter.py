@@ -314,7 +314,7 @@ def test_collect_with_terminator_and_masking() -> None:
     _enter_digits(call, "12345678#")
     assert call.state.node == "get_pin"
     assert call.state.variables["account"] == "12345678"
-    assert call.state.shown("account") == "1234****78"
+    assert call.state.shown("account") == "****5678"
     _enter_digits(call, "123456")
     lookups = [cmd for cmd in call.last if isinstance(cmd, c.Lookup)]
     assert lookups == [
@@ -324,7 +324,7 @@ def test_collect_with_terminator_and_masking() -> None:
     assert "123456" not in repr(lookups[0])
     assert "12345678" not in repr(lookups[0])
     call.send(LookupResult(RequestId("rq-3"), "verify_account", "ok", {"name": "张伟"}))
-    assert texts(call.last) == ["张伟您好，账户1234****78，等级。"]
+    assert texts(call.last) == ["张伟您好，账户****5678，等级。"]
     call.send(PromptFinished(call.state.playing[0]))
     enqueue = next(cmd for cmd in call.last if isinstance(cmd, c.Enqueue))
     assert enqueue.attributes["note"] == "pin ****"
