@@ -38,7 +38,7 @@ CASES = [
     Case("POST", "/api/agents/{agent_id}/calls/{call_id}/accept",
          "/api/agents/me/calls/c-none/accept", "carl", "alice", 404),
     Case("POST", "/api/agents/{agent_id}/calls/{call_id}/disposition",
-         "/api/agents/me/calls/c-old/disposition", "carl", "alice", 200,
+         "/api/agents/me/calls/c-old/disposition", "carl", "alice", 403,
          {"disposition": "resolved", "notes": "margin question"}),
     Case("GET", "/api/agents/{agent_id}/history", "/api/agents/me/history", "carl", "alice", 200),
     Case("GET", "/api/agents/{agent_id}/ws", "/api/agents/me/ws", "carl", "alice", 400),
