@@ -80,7 +80,7 @@ class Route:
     summary: str
     body: type[BaseModel] | None = None
     websocket: bool = False
-    query: tuple[str, ...] = ()
+    query: tuple[str, ...] = ()  # query parameters: "name" (an integer) or "name:type"
 
 
 @dataclass

@@ -149,7 +149,14 @@ class FlowRoutes:
             Route("POST", f"{f}/rollback", self.rollback, WRITE, "Earlier version live", LiveBody),
             Route("GET", f"{f}/diff", self.diff, READ, "Unified diff", query=("from", "to")),
             Route("POST", f"{f}/simulate", self.simulate, WRITE, "Try a flow", SimulateBody),
-            Route("GET", f"{f}/audit", self.audit, READ, "Publish/rollback audit, newest first"),
+            Route(
+                "GET",
+                f"{f}/audit",
+                self.audit,
+                READ,
+                "Publish/rollback audit, newest first",
+                query=("limit",),
+            ),
         ]
 
     async def list_flows(self, request: web.Request) -> web.Response:

@@ -103,7 +103,7 @@ class SupervisorRoutes:
                 self.list_alerts,
                 s,
                 "Supervisor alerts (urgent callbacks after voice orders), oldest first",
-                query=("after",),
+                query=("after:string",),
             ),
             Route("GET", "/api/calls", self.list_calls, c, "Newest call records", query=("limit",)),
             Route("GET", "/api/calls/{call_id}", self.show_call, c, "A call record with trace"),

@@ -67,5 +67,10 @@ class WebServer:
         bound = runner.addresses[0][1]
         return cls(runner, public_base_url or f"http://{host}:{bound}")
 
+    @property
+    def app(self) -> web.Application:
+        """The application served (its router lists every route)."""
+        return self._runner.app
+
     async def aclose(self) -> None:
         await self._runner.cleanup()
