@@ -61,7 +61,11 @@ CATALOGUE: dict[str, ProviderSpec] = {
             "create_ticket", ("kind",), ("caller", "account", "note"), ("ok",), ("ticket_id",)
         ),
         ProviderSpec(
-            "request_callback", (), ("caller", "queue", "reason"), ("ok",), ("callback_id",)
+            "request_callback",
+            (),
+            ("caller", "queue", "reason"),
+            ("ok", "invalid_number"),  # invalid_number: the caller ID cannot be called back
+            ("callback_id",),
         ),
     )
 }

@@ -6,7 +6,8 @@ SAME data (see `SAMPLE_CALLERS`, `SAMPLE_ACCOUNTS`, docs/flows.md "Lookup provid
 - account 12345678 / PIN 123456 (张伟, gold, margin ratio 35.2 %, 2 trades today);
   account 87654321 / PIN 654321 (李娜, margin ratio 92.5 % -> risk high, no trades).
 - any other PIN fails; the `MAX_PIN_FAILURES`-th failure in one call (and later) -> `locked`.
-- market_status -> open (day session); create_ticket / request_callback -> numbered ids.
+- market_status -> open (day session); create_ticket / request_callback -> numbered ids
+  (request_callback -> `invalid_number` for a caller ID that is not a valid phone number).
 One `FakeProviders` instance serves one call (it counts that call's PIN failures). `answers` fixes
 the answer of some providers for the call (`forced_answer` builds one from a result key, for
 `ivr flows simulate --provider-result market_status=closed`).
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ivr.engine.errors import did_you_mean
 from ivr.engine.masking import mask_account
+from ivr.engine.phones import dialable
 from ivr.engine.providers import CATALOGUE, ERROR_RESULT, MAX_PIN_FAILURES
 from ivr.errors import IvrError
 
@@ -177,4 +179,6 @@ class FakeProviders:
         return "ok", {"ticket_id": self._numbered("T")}
 
     def _request_callback(self, params: Mapping[str, str]) -> Answer:
+        if not dialable(params.get("caller", "")):
+            return "invalid_number", {}
         return "ok", {"callback_id": self._numbered("CB")}

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
 from ivr.engine.masking import mask_account
-from ivr.engine.phones import InvalidPhone, parse_phone
+from ivr.engine.phones import InvalidPhone, dialable, parse_phone
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
@@ -293,6 +293,8 @@ class SqlDemoLookup:
         return "ok", {"ticket_id": f"T{ticket.id:06d}"}
 
     async def _request_callback(self, params: Mapping[str, str]) -> Result:
+        if not dialable(params.get("caller", "")):  # hidden or malformed caller ID
+            return "invalid_number", {}
         callback = Callback(
             created_at=self._office.utcnow(),
             caller=params.get("caller", ""),

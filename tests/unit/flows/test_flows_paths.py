@@ -129,6 +129,10 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     # ---- hotline: no agent now ------------------------------------------------------------------
     "after hours callback": (Call(H, "1,0,1", now=MONDAY_6PM), hangup(H)),
     "after hours message": (Call(H, "1,0,2", now=MONDAY_6PM), hangup(H)),
+    "after hours callback, hidden number": (
+        Call(H, "1,0,1", caller="anonymous", now=MONDAY_6PM),
+        hangup(H),
+    ),
     "after hours emergency": (Call(H, "1,0,9", now=MONDAY_6PM), waiting(E, "get_account")),
     "after hours back and silence": (Call(H, "1,0,*,0,wait,wait,wait", now=MONDAY_6PM), hangup(H)),
     "after hours back office down": (
@@ -146,6 +150,10 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     # ---- emergency: market closed, verification -------------------------------------------------
     "market closed callback": (Call(E, "1", answers=CLOSED), hangup(E)),
     "market closed message": (Call(E, "2", answers=CLOSED), hangup(E)),
+    "market closed callback, hidden number": (
+        Call(E, "1", caller="anonymous", answers=CLOSED),
+        hangup(E),
+    ),
     "market closed message ticket down": (
         Call(E, "2", answers={**CLOSED, "create_ticket": ERROR}),
         hangup(E),
