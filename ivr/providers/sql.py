@@ -44,6 +44,7 @@ HIGH_RISK_RATIO_PCT = Decimal("80")
 MARGIN_CALL_RATIO_PCT = Decimal("100")
 
 Result = tuple[str, LookupData]
+_NO_ACCOUNT = ("00" * 16, "00" * 64)  # (salt, scrypt hash) no PIN matches
 
 
 class _MissingParam(Exception):
@@ -212,7 +213,9 @@ class SqlDemoLookup:
             return "locked", {"account_masked": masked, "pin_lock": lock.scope}
         async with self._office.session() as session:
             row = await self._account(session, account)
-        ok = row is not None and await asyncio.to_thread(check_pin, pin, row.pin_salt, row.pin_hash)
+        salt, digest = (row.pin_salt, row.pin_hash) if row is not None else _NO_ACCOUNT
+        # an unknown account costs the same hash: the answer's timing does not tell it apart
+        ok = await asyncio.to_thread(check_pin, pin, salt, digest) and row is not None
         if row is None or not ok:
             self.pin_failures += 1
             data: dict[str, object] = {"account_masked": masked}

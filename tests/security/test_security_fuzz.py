@@ -22,7 +22,8 @@ from tests.security.conftest import AppFactory
 
 HOSTILE = [
     "²", "１２", "99999999999999999999999", "-1", "+1", " 1", "1 ", "0", "1_000", "1e3", "0x10",
-    "9" * 400, "..", "../..", "%", "%00", "\x00", "\t", "me", "1.5", "NaN", "-0", "٣", "null",
+    "9" * 400, "18446744073709551616", "1-18446744073709551616",
+    "..", "../..", "%", "%00", "\x00", "\t", "me", "1.5", "NaN", "-0", "٣", "null",
 ]  # fmt: skip
 _PARAM = re.compile(r"{(\w+)}")
 
@@ -81,3 +82,32 @@ async def test_no_route_answers_500(target: Target, data: st.DataObject) -> None
     ) as response:
         body = await response.text()
     assert response.status < 500, f"{method} {path}?{encoded}: {response.status} {body[:200]}"
+
+
+def _fill(template: str, slot: str, value: str) -> str:
+    """`template` with `value` in path parameter `slot` and `1` in the others."""
+
+    def one(match: re.Match[str]) -> str:
+        return quote(value if match.group(1) == slot else "1", safe="") or "x"
+
+    return _PARAM.sub(one, template)
+
+
+async def test_every_route_and_parameter_with_each_hostile_value(target: Target) -> None:
+    """Deterministic sweep beside the random search: each hostile value in each parameter."""
+    failures = []
+    for method, template, query_names in target.routes:
+        slots = [*_PARAM.findall(template), *(f"?{q}" for q in query_names)]
+        for slot in slots:
+            for value in HOSTILE:
+                path = _fill(template, slot, value)
+                query = (
+                    f"?{quote(slot[1:])}={quote(value, safe='')}" if slot.startswith("?") else ""
+                )
+                async with target.http.request(
+                    method, f"{target.app.http_url}{path}{query}", headers=target.headers,
+                    allow_redirects=False,
+                ) as response:  # fmt: skip
+                    if response.status >= 500:
+                        failures.append(f"{method} {path}{query}: {response.status}")
+    assert failures == []
