@@ -46,7 +46,9 @@ async def test_database_journal_and_recordings_are_owner_only(
         await driver.run(f"{ACCOUNT}#,{PIN}")
         call_id = driver.session.call_id
         driver.hang_up()
-        await driver.ended()
+        await driver.call.finished(60)
+        # the session closes after sealing its recordings: slow on a busy machine
+        await until(lambda: driver.channel_id not in app.sessions, timeout_s=60, what="closed")
 
         async def sealed_rows() -> bool:
             rows = await app.recordings.search(call_id=call_id)
