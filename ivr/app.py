@@ -50,6 +50,7 @@ from ivr.errors import ConfigError
 from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
 from ivr.metrics import Metrics
 from ivr.outbound.boot import OutboundDialer, start_dialer, wall_clock
+from ivr.prompts.private import PrivatePrompts
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
@@ -63,6 +64,7 @@ from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.store.engine import database_url_in
 from ivr.store.outbound import OutboundStore
+from ivr.store.pinlocks import PinLockStore, PinPolicy
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_campaigns import add_campaign_routes
@@ -70,7 +72,7 @@ from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
-from ivr.web.prompts import add_prompt_routes
+from ivr.web.prompts import PRIVATE_PROMPTS, add_prompt_routes
 from ivr.web.server import Health, WebServer, add_health_routes
 from queueing.store import RedisQueueStore
 from recordings import RecordingIndex
@@ -172,7 +174,7 @@ async def build_services(
     add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
     closers.add(http.aclose)
-    prompts = HttpPromptMedia(renderer, http.url)
+    prompts = HttpPromptMedia(renderer, http.url, web_app[PRIVATE_PROMPTS])
     handoff = RedisQueueHandoff(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
@@ -187,7 +189,7 @@ async def build_services(
         records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
-        alert=supervisor_alerts(queue_store, clock),
+        alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
     )  # fmt: skip
     events = AriEvents(ari_url, username, password, s.ari.app,
         on_connected=router.on_connected, observer=observer)  # fmt: skip
@@ -240,17 +242,17 @@ async def _open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: 
         await seed_demo(db)
     calendar_file = config_dir / "trading_calendar.yaml"
     calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
-    providers = SqlDemoProviders(store.engine, now=clock.now, calendar=calendar, metrics=m)
+    locks = PinLockStore(store.engine, PinPolicy.of(s.security), clock.now_s)  # docs/security.md
+    providers = SqlDemoProviders(
+        store.engine, now=clock.now, calendar=calendar, metrics=m, pin_locks=locks
+    )
     journal = _under(root, s.paths.journal) / "calls.jsonl"
     call_records = CallRecordWriter(store, journal, s.calls.record_buffer, metrics=m)
     call_records.start()  # replays what a previous run left in the journal
     closers.add(call_records.aclose)
     users = UserStore(store.engine)  # tables migrated by CallStore.open
-    recordings = RecordingIndex(
-        store.engine,
-        _under(root, s.paths.recordings),
-        load_recordings_config(config_dir / "recordings.yaml"),
-    )
+    recordings_config = load_recordings_config(config_dir / "recordings.yaml")
+    recordings = RecordingIndex(store.engine, _under(root, s.paths.recordings), recordings_config)
     return _Sql(store, providers, call_records, users, recordings)
 
 
@@ -266,8 +268,9 @@ def _web_app(
     paths = settings.paths
     app = web.Application()
     tts_cache, prompt_root = _under(root, paths.tts_cache), _under(root, paths.prompt_root)
-    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root)
-    add_api_routes(app, ApiDeps(queue_store, sql.store, sql.users, clock))
+    private = app[PRIVATE_PROMPTS] = PrivatePrompts(settings.security.prompt_secret)
+    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
+    add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))

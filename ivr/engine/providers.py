@@ -50,7 +50,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             ("account", "pin"),
             (),
             ("ok", "fail", "locked"),
-            ("account_masked", "name", "vip_tier"),
+            ("account_masked", "name", "vip_tier", "pin_lock"),
             {"account_masked": "account"},
         ),
         ProviderSpec(
@@ -94,7 +94,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             "request_callback",
             (),
             ("caller", "queue", "reason"),
-            ("ok",),
+            ("ok", "invalid_number"),  # invalid_number: the caller ID cannot be called back
             ("callback_id",),
             {"callback_id": "digits"},
         ),

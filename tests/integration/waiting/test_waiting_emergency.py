@@ -42,7 +42,7 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
         info = dict(record.info)
         assert (record.queue, info["priority"]) == ("trading_desk", "emergency")
         assert (info["account"], info["verified"], info["reason"]) == (
-            "1234****78",
+            "****5678",
             "yes",
             "emergency_order",
         )
@@ -51,7 +51,7 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
         assert (pop["emergency"], pop["priority"], pop["account"]) == (
             True,
             "emergency",
-            "1234****78",
+            "****5678",
         )
         assert pop["caller"] == CALLER
         assert PIN not in json.dumps(pop)
@@ -70,7 +70,7 @@ async def test_locked_out_caller_pops_unverified_with_the_reason(waiting_app: Wa
             "no",
             "pin_locked",
         )
-        assert info["account"] == "1234****78"
+        assert info["account"] == "****5678"
         assert not any("987650" in value for value in info.values())
         driver.hang_up()
         await driver.ended()
@@ -82,7 +82,7 @@ def test_last_resort_desk_carries_the_captured_order() -> None:
     result = run(load_shipped(), Call("emergency", inputs, answers={"create_ticket": ERROR}))
     attributes = result.screen_pop()
     assert attributes is not None
-    assert (attributes["account"], attributes["verified"]) == ("1234****78", "yes")
+    assert (attributes["account"], attributes["verified"]) == ("****5678", "yes")
     assert attributes["reason"] == "order_capture_failed"
     assert json.loads(attributes["order"]) == {
         "product": "rb",
