@@ -13,9 +13,6 @@ Rules:
 - A part is built once, from its arguments, and never replaced: `App` only holds `Services`.
 - Stopping is bounded and complete: every part built is stopped, a failing stop is logged and
   the others still run. A start that fails stops what it had built and raises.
-
-How a call flows through the code: StasisStart -> `ivr.call.router` -> `ivr.call.session`
--> `ivr.engine` step -> commands -> ARI (`ivr.ari`).
 """
 
 from __future__ import annotations
@@ -47,11 +44,12 @@ from ivr.engine.model import FlowSet
 from ivr.engine.tradingcal import load_trading_calendar
 from ivr.errors import ConfigError
 from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
+from ivr.followups.boot import Followups, start_followups
 from ivr.metrics import Metrics
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
-from ivr.queue.alerts import AlertingProviders, supervisor_alerts
+from ivr.queue.alerts import supervisor_alerts
 from ivr.queue.boot import start_queue_store
 from ivr.queue.local_redis import LocalRedis
 from ivr.queue.recovery import Recovery
@@ -141,6 +139,7 @@ class Services:
     speech: SpeechService | None  # None: no speech models, every menu is DTMF-only
     deps: SessionDeps
     events: AriEvents
+    followups: Followups
 
 
 async def build_services(
@@ -163,6 +162,9 @@ async def build_services(
     rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer)
     closers.add(rest.close)
     router = CallRouter(rest, s.ari.app)
+    fu = start_followups(sql.store.engine, _under(root, s.paths.config_dir), inner=sql.providers,
+        calendar=sql.providers.calendar, clock=clock, alert=supervisor_alerts(queue_store, clock),
+        sessions=router.sessions, recordings=sql.recordings, add_closer=closers.add)  # fmt: skip
     web_app = _web_app(settings, root, sql, flow_versions, queue_store, clock)
     add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
@@ -171,15 +173,14 @@ async def build_services(
     handoff = RedisQueueHandoff(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
-        released=router.queue_released, desk_dial=s.calls.desk_fallback_dial,
+        released=router.queue_released, desk_dial=s.calls.desk_fallback_dial, booked=fu.booked,
     )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
     speech = _speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
     deps = SessionDeps(
-        rest=rest, flows=flow_versions.live, prompts=prompts,
-        providers=AlertingProviders(sql.providers, queue_store, clock), handoff=handoff,
-        records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
+        rest=rest, flows=flow_versions.live, prompts=prompts, providers=fu.providers,
+        handoff=handoff, records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock),
@@ -210,7 +211,7 @@ async def build_services(
         call_records=sql.call_records, users=sql.users, recordings=sql.recordings,
         flow_versions=flow_versions, redis=redis, queue_store=queue_store, renderer=renderer,
         switch=switch, rest=rest, router=router, http=http, handoff=handoff, recovery=recovery,
-        speech=speech, deps=deps, events=events,
+        speech=speech, deps=deps, events=events, followups=fu,
     )  # fmt: skip
 
 

@@ -29,6 +29,9 @@ class ProviderSpec:
         return (*self.results, ERROR_RESULT)
 
 
+# a phone order's fields, passed to `create_ticket` by the emergency line's order capture
+ORDER_PARAMS = ("product", "month", "direction", "offset", "price_type", "price", "lots")
+
 CATALOGUE: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
@@ -58,7 +61,11 @@ CATALOGUE: dict[str, ProviderSpec] = {
         ),
         ProviderSpec("market_status", (), (), ("open", "closed"), ("session", "next_open")),
         ProviderSpec(
-            "create_ticket", ("kind",), ("caller", "account", "note"), ("ok",), ("ticket_id",)
+            "create_ticket",
+            ("kind",),
+            ("caller", "account", "note", *ORDER_PARAMS),
+            ("ok",),
+            ("ticket_id",),
         ),
         ProviderSpec(
             "request_callback", (), ("caller", "queue", "reason"), ("ok",), ("callback_id",)

@@ -2,8 +2,8 @@
 
 - `post_alert` puts one alert (`type=alert`) on the stream that supervisors read with
   `store.events(after=...)`.
-- `AlertingProviders` wraps the lookup providers: when `request_callback` books an urgent
-  callback (answered `ok`, reason in `ALERT_REASONS`), a supervisor is alerted.
+- `supervisor_alerts` gives the other rooms an `alert(kind, fields)` callable on it (the call
+  room's recording gaps, the follow-ups room's urgent and overdue items: `ivr.followups`).
 
 Rules: alerts carry masked values only (the callers pass them so); an alert is best effort: a
 failure to post it is logged and never undoes the booking it reports.
@@ -18,13 +18,10 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ivr.clock import Clock
-from ivr.providers import LookupData, LookupProvider, LookupProviders
-from queueing.errors import QueueStoreError, StoreUnavailable
+from queueing.errors import StoreUnavailable
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
-
-ALERT_REASONS = frozenset({"emergency_order"})
 
 
 async def post_alert(
@@ -45,40 +42,6 @@ async def post_alert(
         raise StoreUnavailable(f"queue store: alert failed: {exc}") from exc
     log.warning("supervisor alert kind=%s", kind)
     return str(event_id)
-
-
-def needs_alert(reason: str) -> bool:
-    """Callback reasons that are urgent enough to alert a supervisor."""
-    return reason in ALERT_REASONS
-
-
-class _AlertingProvider:
-    def __init__(self, inner: LookupProvider, store: RedisQueueStore, clock: Clock) -> None:
-        self._inner, self._store, self._clock = inner, store, clock
-
-    async def lookup(self, name: str, params: Mapping[str, str]) -> tuple[str, LookupData]:
-        result, data = await self._inner.lookup(name, params)
-        reason = params.get("reason", "")
-        if name == "request_callback" and result == "ok" and needs_alert(reason):
-            fields = {"reason": reason, "caller": params.get("caller", "")}
-            fields["queue"] = params.get("queue", "")
-            fields["callback_id"] = str(data.get("callback_id", ""))
-            try:
-                await post_alert(self._store, "urgent_callback", self._clock.now_s(), fields)
-            except QueueStoreError as exc:  # the callback is booked; the alert is best effort
-                log.error("supervisor alert not posted: %s", exc)
-        return result, data
-
-
-class AlertingProviders:
-    """Lookup providers that also alert supervisors when an urgent callback is booked
-    (`request_callback` answered `ok` with a reason in `ALERT_REASONS`)."""
-
-    def __init__(self, inner: LookupProviders, store: RedisQueueStore, clock: Clock) -> None:
-        self._inner, self._store, self._clock = inner, store, clock
-
-    def for_call(self, call_id: str) -> LookupProvider:
-        return _AlertingProvider(self._inner.for_call(call_id), self._store, self._clock)
 
 
 def supervisor_alerts(

@@ -1,6 +1,7 @@
 """The whole SQL schema: every model module of the app on `Base.metadata`, plus `recordings`.
 
-Importing this module registers each table module (`models`, `users_model`, `flowversions`) on
+Importing this module registers each table module (`models`, `users_model`, `flowversions`,
+`followups_model`) on
 the one declarative `Base`; the model modules import only `ivr.store.base`, never each other or
 this module. The Alembic environment and the schema test compare `METADATA` with the migrations.
 A new model module is added here, or its tables are missing from both.
@@ -12,10 +13,11 @@ from sqlalchemy import MetaData
 
 from ivr.store.base import Base
 from ivr.store.flowversions import FlowVersionRow
+from ivr.store.followups_model import FollowupRow
 from ivr.store.models import CallRow
 from ivr.store.users_model import UserRow
 from recordings.models import metadata as recordings_metadata
 
 # One class of each model module: importing them maps every table on `Base`.
-_MODEL_MODULES = (CallRow, UserRow, FlowVersionRow)
+_MODEL_MODULES = (CallRow, UserRow, FlowVersionRow, FollowupRow)
 METADATA: tuple[MetaData, ...] = (Base.metadata, recordings_metadata)
