@@ -32,6 +32,7 @@ from asr.models import ModelRegistry
 from asr.recognizer import RecognizerPool
 from ivr.ari import AriEvents, AriObserver, AriRest, Dispatcher
 from ivr.call.deps import SessionDeps
+from ivr.call.followup_call import FollowupCalls
 from ivr.call.media import HttpPromptMedia
 from ivr.call.recording import RecordingKeeper
 from ivr.call.records import CallRecordWriter
@@ -61,6 +62,7 @@ from ivr.store.engine import database_url_in
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_flows import register_flow_routes
+from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
@@ -165,7 +167,14 @@ async def build_services(
     fu = start_followups(sql.store.engine, _under(root, s.paths.config_dir), inner=sql.providers,
         calendar=sql.providers.calendar, clock=clock, alert=supervisor_alerts(queue_store, clock),
         sessions=router.sessions, recordings=sql.recordings, add_closer=closers.add)  # fmt: skip
+    calls = FollowupCalls(fu.store, rest, clock, queue_store, app=s.ari.app,
+        outbound_dial=s.calls.outbound_dial, bind=router.dispatcher.bind,
+        open_lane=router.dispatcher.open_call, close_lane=router.dispatcher.finish,
+        keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert)  # fmt: skip
+    router.followups = calls
+    closers.add(calls.aclose)
     web_app = _web_app(settings, root, sql, flow_versions, queue_store, clock)
+    add_followup_routes(web_app, FollowupApiDeps(fu.store, sql.recordings, calls.call))
     add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
     closers.add(http.aclose)
@@ -330,23 +339,15 @@ def _vocabulary_check(registry: ModelRegistry | None) -> VocabularyCheck | None:
 
 
 def _speech_service(
-    registry: ModelRegistry | None,
-    rest: AriRest,
-    dispatcher: Dispatcher,
-    settings: Settings,
-    ari_url: str,
-    closers: Closers,
-) -> SpeechService | None:
+    registry: ModelRegistry | None, rest: AriRest, dispatcher: Dispatcher, settings: Settings,
+    ari_url: str, closers: Closers,
+) -> SpeechService | None:  # fmt: skip
     if registry is None:
         return None
     service = SpeechService(
-        registry,
-        RecognizerPool(settings.asr.max_active),
-        rest,
-        app_name=settings.ari.app,
-        media_base=media_base_url(ari_url),
-        bind=dispatcher.bind,
-    )
+        registry, RecognizerPool(settings.asr.max_active), rest, app_name=settings.ari.app,
+        media_base=media_base_url(ari_url), bind=dispatcher.bind,
+    )  # fmt: skip
     closers.add(service.aclose)
     return service
 

@@ -57,7 +57,8 @@ class Escalator:
 
     async def run_once(self) -> list[int]:
         """One pass; the ids of the items escalated by it."""
-        store, now = self._p.store, self._clock.now()
+        store = self._p.store
+        now = store.now()  # the injected clock (the app passes `clock.now`)
         stepped: list[int] = []
         for item in await store.search(overdue=True, limit=1000):
             late_min = int((now - item.due_at) / timedelta(minutes=1))
