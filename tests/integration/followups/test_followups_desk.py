@@ -84,7 +84,8 @@ async def test_a_captured_order_is_claimed_called_back_recorded_and_closed(
 
 
 async def keep_the_promise(app: App, api: Staff, item: Followup) -> None:
-    assert app.switch is not None
+    switch = app.switch
+    assert switch is not None
     status, body = await api("GET", "/api/followups?status=open", "wang")
     assert status == 200
     first = body["followups"][0]
@@ -113,12 +114,12 @@ async def keep_the_promise(app: App, api: Staff, item: Followup) -> None:
     key = f"followup-{item.id}-1"
     bridge = BridgeId(f"{key}-bridge")
     await until(
-        lambda: bridge in app.switch.bridges and len(app.switch.bridges[bridge].channels) == 2,
+        lambda: bridge in switch.bridges and len(switch.bridges[bridge].channels) == 2,
         timeout_s=30, what="agent and client bridged",
     )  # fmt: skip
     dialled = [
         r.params["endpoint"]
-        for r in app.switch.requests
+        for r in switch.requests
         if r.method == "POST" and r.params.get("appArgs") == f"followup,{key}"
     ]
     assert dialled == ["PJSIP/8001", f"PJSIP/{CALLER}"]  # the agent first, then the client
@@ -128,8 +129,8 @@ async def keep_the_promise(app: App, api: Staff, item: Followup) -> None:
         return "recording" in [h.action for h in detail.history]
 
     await until(recording, timeout_s=30, what="the callback recorded")
-    await app.switch.clock.sleep(3.0)  # type: ignore[union-attr]  # they talk a little
-    app.switch.hangup(f"{key}-client")
+    await switch.clock.sleep(3.0)  # they talk a little
+    switch.hangup(f"{key}-client")
     calls = app.services.router.followups
     assert calls is not None
     await until(lambda: not calls.holds(key), timeout_s=30, what="the callback ended")
