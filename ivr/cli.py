@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "queues",
     "users",
     "recordings",
+    "followups",
 )
 
 
