@@ -73,8 +73,8 @@ def test_claim_close_and_show(database: Path, capsys: pytest.CaptureFixture[str]
         capsys, "followups", "claim", "2", "--user", "wang", "--json", "--settings", s
     )
     assert (status, json.loads(out)["status"]) == (0, "claimed")
-    status, out, _ = run(capsys, "followups", "close", "2", "--user", "wang", "--outcome",
-                         "order_confirmed", "--note", "keyed at 3580.5", "--settings", s)  # fmt: skip
+    close = ["followups", "close", "2", "--user", "wang", "--outcome", "order_confirmed"]
+    status, out, _ = run(capsys, *close, "--note", "keyed at 3580.5", "--settings", s)
     assert status == 0
     assert out.splitlines()[0] == "follow-up 2: phone_order (urgent) done"
     assert "order product=rb month=2505 direction=buy offset=close price_type=limit " in out
