@@ -68,7 +68,7 @@ class Escalator:
                                         escalation=1)  # fmt: skip
                 await self._p.announce(item, "followup_overdue")
                 stepped.append(item.id)
-            after = self._p.policy.kinds[item.kind].escalate_after_min
+            after = self._p.policy.escalate_after_min(item.kind, item.reason)
             if item.escalation == 1 and now - item.due_at >= timedelta(minutes=after):
                 why = f"overdue {late_min} min (limit {after} min): escalated to supervisors"
                 item = await store.note(item.id, actor="system", action="escalated", why=why,

@@ -72,6 +72,13 @@ class FollowupPolicy:
     def for_kind(self, kind: str) -> Rule:
         return Rule(kind, self.kinds[kind])
 
+    def escalate_after_min(self, kind: str, reason: str) -> int:
+        """The kind's limit, or the callback reason's override when it made this kind."""
+        rule = self.callbacks.get(reason)
+        if rule is not None and rule.kind == kind:
+            return rule.policy.escalate_after_min
+        return self.kinds[kind].escalate_after_min if kind in self.kinds else 30
+
 
 def due_at(rule: Due, created: datetime, calendar: TradingCalendar) -> datetime:
     """When an item created at `created` (aware) is due under `rule` (aware, same zone)."""

@@ -86,3 +86,10 @@ def test_promises_map_to_kinds(source: tuple[str, str], kind: str) -> None:
 
 def test_a_suggestion_promises_nothing() -> None:
     assert POLICY.for_ticket("suggestion") is None
+
+
+def test_escalation_limits_follow_the_reason_that_made_the_item() -> None:
+    assert POLICY.escalate_after_min("callback", "emergency_order_incomplete") == 5
+    assert POLICY.escalate_after_min("callback", "market_closed") == 30
+    assert POLICY.escalate_after_min("phone_order", "emergency_order") == 5
+    assert POLICY.escalate_after_min("complaint", "complaint") == 240
