@@ -204,8 +204,14 @@ class FollowupCalls:
             leg, _what = await attempt.events.get()
         who = "agent" if leg == attempt.agent_leg else "client"
         talked_s = round(self._clock.now_s() - started)
+        sealed = await self._finish_recording(attempt)  # at once: the span ends with the call
         await self._note(attempt, "call_ended", f"the {who} hung up after {talked_s} s")
-        await self._finish_recording(attempt)
+        for name in sealed:
+            with contextlib.suppress(IvrError):
+                await self._store.note(
+                    attempt.item.id, actor=SYSTEM, action="recording_sealed",
+                    why=f"{name} sealed", recording=name,
+                )  # fmt: skip
 
     async def _ring(self, attempt: _Attempt, leg: str, endpoint: str, caller: str | None) -> bool:
         """Originate `leg`; True once it is answered (in Stasis), False if it never is."""
@@ -240,18 +246,14 @@ class FollowupCalls:
         names = ", ".join(whole.parts) or "(not started)"
         await self._note(attempt, "recording", f"recording the call: {names}")
 
-    async def _finish_recording(self, attempt: _Attempt) -> None:
+    async def _finish_recording(self, attempt: _Attempt) -> list[str]:
+        """Stop and seal the call's recording; the names of its parts."""
         whole = attempt.whole
         if whole is None:
-            return
+            return []
         whole.caller_gone()
         await whole.finish()
-        for name in whole.parts:
-            with contextlib.suppress(IvrError):
-                await self._store.note(
-                    attempt.item.id, actor=SYSTEM, action="recording_sealed",
-                    why=f"{name} sealed", recording=name,
-                )  # fmt: skip
+        return list(whole.parts)
 
     async def _back_to_claimed(self, attempt: _Attempt, why: str) -> None:
         with contextlib.suppress(IvrError):

@@ -1,10 +1,9 @@
 """The whole SQL schema: every model module of the app on `Base.metadata`, plus `recordings`.
 
 Importing this module registers each table module (`models`, `users_model`, `flowversions`,
-`followups_model`) on
-the one declarative `Base`; the model modules import only `ivr.store.base`, never each other or
-this module. The Alembic environment and the schema test compare `METADATA` with the migrations.
-A new model module is added here, or its tables are missing from both.
+`followups_model`) on the one declarative `Base`; the model modules import only `ivr.store.base`,
+never each other or this module. The Alembic environment and the schema test compare `METADATA`
+with the migrations. A new model module is added here, or its tables are missing from both.
 """
 
 from __future__ import annotations

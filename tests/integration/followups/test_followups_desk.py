@@ -30,6 +30,7 @@ from tests.integration.call.test_call_recording import spoken_order
 CALLER = "13800000009"
 LOGIN = "12345678#,123456"
 ORDER = "1,2505,1,2,1,3580*5#,2#,1"  # rebar 2505, buy, close, limit 3580.5, 2 lots, confirm
+SPEED = 20.0  # as the recording tests: the sealed recording must cover its span (1 s grace)
 
 
 class Staff:
@@ -72,7 +73,7 @@ async def staff(app: App) -> dict[str, str]:
 async def test_a_captured_order_is_claimed_called_back_recorded_and_closed(
     app_factory: AppFactory, tmp_path: Path
 ) -> None:
-    async with app_factory() as app:
+    async with app_factory(speed=SPEED) as app:
         call_id = await capture_order(app, tmp_path)
         [item] = await app.services.followups.store.search(call_id=call_id)
         alerts = [dict(e.fields) for e in await app.queue_store.events() if e.type == "alert"]
@@ -129,7 +130,7 @@ async def keep_the_promise(app: App, api: Staff, item: Followup) -> None:
         return "recording" in [h.action for h in detail.history]
 
     await until(recording, timeout_s=30, what="the callback recorded")
-    await switch.clock.sleep(3.0)  # they talk a little
+    await switch.clock.sleep(10.0)  # they talk a little
     switch.hangup(f"{key}-client")
     calls = app.services.router.followups
     assert calls is not None
