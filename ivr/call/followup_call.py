@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -95,7 +94,6 @@ class FollowupCalls:
         self._keeper, self._alert = keeper, alert
         self._attempts: dict[str, _Attempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._seq = itertools.count(1)
 
     # ------------------------------------------------------------------ API
 
@@ -111,11 +109,12 @@ class FollowupCalls:
         except InvalidPhone as exc:
             await self._store.note(item.id, actor=user.name, action="number_refused", why=str(exc))
             raise
+        tries = sum(1 for h in (await self._store.get(item.id)).history if h.action == "calling")
         item = await self._store.move(
             item.id, "in_progress", actor=user.name, action="calling",
-            why="agent-first callback started", expect_claimed_by=user.name,
+            why=f"agent-first callback, attempt {tries + 1}", expect_claimed_by=user.name,
         )  # fmt: skip
-        key = f"followup-{item.id}-{next(self._seq)}"
+        key = f"followup-{item.id}-{tries + 1}"  # the attempt number survives restarts
         attempt = _Attempt(key, item, user.name, f"{key}-agent", f"{key}-client", f"{key}-bridge")
         self._attempts[key] = attempt
         self._open_lane(key)

@@ -14,8 +14,10 @@ import pytest
 
 from ivr.app import App
 from ivr.followups.store import Followup, NewFollowup
+from ivr.sandbox import EndpointBehavior
 from queueing.model import AgentProfile
 from queueing.policy import AgentId
+from tests.helpers import until
 from tests.integration.call.conftest import AppFactory
 from tests.integration.followups.test_followups_desk import Staff
 
@@ -147,3 +149,54 @@ async def test_the_openapi_document_lists_the_routes_with_their_roles(
     assert paths["/api/followups/{id}/claim"]["post"]["x-roles"] == ["agent"]
     close = paths["/api/followups/{id}/close"]["post"]["requestBody"]
     assert set(close["content"]["application/json"]["schema"]["required"]) == {"status", "outcome"}
+
+
+async def history_when_settled(app: App, item_id: int) -> list[tuple[str, str]]:
+    calls = app.services.router.followups
+    assert calls is not None
+    await until(lambda: calls.running == 0, timeout_s=30, what="the attempt over")
+    detail = await app.services.followups.store.get(item_id)
+    return [(h.action, h.status) for h in detail.history]
+
+
+async def test_a_busy_client_puts_the_item_back_for_another_try(env: tuple[App, Staff]) -> None:
+    app, api = env
+    assert app.switch is not None
+    app.switch.endpoints["PJSIP/13800000009"] = EndpointBehavior(busy=True)
+    it = await item(app)
+    await api("POST", f"/api/followups/{it.id}/claim", "alice")
+    status, _ = await api("POST", f"/api/followups/{it.id}/call", "alice")
+    assert status == 202
+    assert await history_when_settled(app, it.id) == [
+        ("created", "open"), ("claimed", "claimed"), ("calling", "in_progress"),
+        ("dialing_agent", "in_progress"), ("agent_answered", "in_progress"),
+        ("dialing_client", "in_progress"), ("client_unreachable", "in_progress"),
+        ("not_reached", "claimed"),
+    ]  # fmt: skip
+    agent_leg = app.switch.channels.get(f"followup-{it.id}-1-agent")
+    assert agent_leg is None or agent_leg.state == "Down"  # the agent is not left on the line
+    # a second attempt gets its own lane (and recording names)
+    app.switch.endpoints.pop("PJSIP/13800000009")
+    status, _ = await api("POST", f"/api/followups/{it.id}/call", "alice")
+    assert status == 202
+    calls = app.services.router.followups
+    assert calls is not None
+    assert calls.holds(f"followup-{it.id}-2")
+
+
+async def test_an_agent_who_does_not_answer_ends_the_attempt(env: tuple[App, Staff]) -> None:
+    app, api = env
+    away = AgentProfile(AgentId("a3"), "Tom", "PJSIP/8002", {"general": 2})  # never answers
+    await app.queue_store.add_agent(away, app.clock.now_s())
+    api.tokens["tom"] = await app.users.add_user("tom", ["agent"], "a3")
+    it = await item(app)
+    await api("POST", f"/api/followups/{it.id}/claim", "tom")
+    status, _ = await api("POST", f"/api/followups/{it.id}/call", "tom")
+    assert status == 202
+    history = await history_when_settled(app, it.id)
+    assert history[-3:] == [
+        ("dialing_agent", "in_progress"), ("agent_unreachable", "in_progress"),
+        ("not_reached", "claimed"),
+    ]  # fmt: skip
+    assert app.switch is not None
+    assert not [r for r in app.switch.requests if r.params.get("endpoint") == "PJSIP/13800000009"]
