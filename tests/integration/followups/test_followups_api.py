@@ -13,8 +13,10 @@ import aiohttp
 import pytest
 
 from ivr.app import App
+from ivr.call.followup_call import FollowupCalls
 from ivr.followups.store import Followup, NewFollowup
 from ivr.sandbox import EndpointBehavior
+from ivr.sandbox.model import ChannelId
 from queueing.model import AgentProfile
 from queueing.policy import AgentId
 from tests.helpers import until
@@ -153,7 +155,7 @@ async def test_the_openapi_document_lists_the_routes_with_their_roles(
 
 async def history_when_settled(app: App, item_id: int) -> list[tuple[str, str]]:
     calls = app.services.router.followups
-    assert calls is not None
+    assert isinstance(calls, FollowupCalls)
     await until(lambda: calls.running == 0, timeout_s=30, what="the attempt over")
     detail = await app.services.followups.store.get(item_id)
     return [(h.action, h.status) for h in detail.history]
@@ -173,7 +175,7 @@ async def test_a_busy_client_puts_the_item_back_for_another_try(env: tuple[App, 
         ("dialing_client", "in_progress"), ("client_unreachable", "in_progress"),
         ("not_reached", "claimed"),
     ]  # fmt: skip
-    agent_leg = app.switch.channels.get(f"followup-{it.id}-1-agent")
+    agent_leg = app.switch.channels.get(ChannelId(f"followup-{it.id}-1-agent"))
     assert agent_leg is None or agent_leg.state == "Down"  # the agent is not left on the line
     # a second attempt gets its own lane (and recording names)
     app.switch.endpoints.pop("PJSIP/13800000009")
