@@ -50,7 +50,11 @@ async def call(app: App, inputs: str, *, dialed: str = "95555", record: bool = F
 
 
 async def alerts(app: App) -> list[dict[str, str]]:
-    return [dict(e.fields) for e in await app.queue_store.events() if e.type == "alert"]
+    """The follow-up alerts (a `recording_gap` of a loaded machine is another story)."""
+    events = await app.queue_store.events()
+    return [
+        dict(e.fields) for e in events if e.type == "alert" and e.fields.get("kind") == "followup"
+    ]
 
 
 def brief(item: Followup) -> tuple[object, ...]:
