@@ -13,9 +13,6 @@ Rules:
 - A part is built once, from its arguments, and never replaced: `App` only holds `Services`.
 - Stopping is bounded and complete: every part built is stopped, a failing stop is logged and
   the others still run. A start that fails stops what it had built and raises.
-
-How a call flows through the code: StasisStart -> `ivr.call.router` -> `ivr.call.session`
--> `ivr.engine` step -> commands -> ARI (`ivr.ari`).
 """
 
 from __future__ import annotations
@@ -36,6 +33,7 @@ from asr.recognizer import RecognizerPool
 from ivr.ari import AriEvents, AriObserver, AriRest, Dispatcher
 from ivr.call.adoption import Adoption
 from ivr.call.deps import SessionDeps
+from ivr.call.followup_call import FollowupCalls
 from ivr.call.media import HttpPromptMedia
 from ivr.call.recording import RecordingKeeper
 from ivr.call.records import CallRecordWriter
@@ -48,6 +46,7 @@ from ivr.engine.model import FlowSet
 from ivr.engine.tradingcal import load_trading_calendar
 from ivr.errors import ConfigError
 from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
+from ivr.followups.boot import Followups, start_followups
 from ivr.metrics import Metrics
 from ivr.outbound.boot import OutboundDialer, start_dialer, wall_clock
 from ivr.prompts.private import PrivatePrompts
@@ -69,6 +68,7 @@ from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_campaigns import add_campaign_routes
 from ivr.web.api_flows import register_flow_routes
+from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.pages import add_pages
@@ -148,6 +148,7 @@ class Services:
     deps: SessionDeps
     events: AriEvents
     dialer: OutboundDialer | None  # None: `dialer.enabled` is false
+    followups: Followups
 
 
 async def build_services(
@@ -170,7 +171,17 @@ async def build_services(
     rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer)
     closers.add(rest.close)
     router = CallRouter(rest, s.ari.app)
+    fu = start_followups(sql.store.engine, _under(root, s.paths.config_dir), inner=AlertingProviders(sql.providers, queue_store, clock),
+        calendar=sql.providers.calendar, clock=clock, alert=supervisor_alerts(queue_store, clock),
+        sessions=router.sessions, recordings=sql.recordings, add_closer=closers.add)  # fmt: skip
+    calls = FollowupCalls(fu.store, rest, clock, queue_store, app=s.ari.app,
+        outbound_dial=s.calls.outbound_dial, bind=router.dispatcher.bind,
+        open_lane=router.dispatcher.open_call, close_lane=router.dispatcher.finish,
+        keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert)  # fmt: skip
+    router.followups = calls
+    closers.add(calls.aclose)
     web_app = _web_app(settings, root, sql, flow_versions, queue_store, clock)
+    add_followup_routes(web_app, FollowupApiDeps(fu.store, sql.recordings, calls.call))
     add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
     closers.add(http.aclose)
@@ -178,15 +189,14 @@ async def build_services(
     handoff = RedisQueueHandoff(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
-        released=router.queue_released, desk_dial=s.calls.desk_fallback_dial,
+        released=router.queue_released, desk_dial=s.calls.desk_fallback_dial, booked=fu.booked,
     )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
     speech = _speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
     deps = SessionDeps(
-        rest=rest, flows=flow_versions.live, prompts=prompts,
-        providers=AlertingProviders(sql.providers, queue_store, clock), handoff=handoff,
-        records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
+        rest=rest, flows=flow_versions.live, prompts=prompts, providers=fu.providers,
+        handoff=handoff, records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
@@ -220,7 +230,7 @@ async def build_services(
         call_records=sql.call_records, users=sql.users, recordings=sql.recordings,
         flow_versions=flow_versions, redis=redis, queue_store=queue_store, renderer=renderer,
         switch=switch, rest=rest, router=router, http=http, handoff=handoff, recovery=recovery,
-        speech=speech, deps=deps, events=events, dialer=dialer,
+        speech=speech, deps=deps, events=events, dialer=dialer, followups=fu,
     )  # fmt: skip
 
 

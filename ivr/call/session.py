@@ -97,7 +97,7 @@ class CallSession(SessionInputs):
         self._gone = False
         self._hung_up_sent = False
         self._arrived: float | None = None
-        self._provider = deps.providers.for_call(self.key, self.caller)  # PIN failures count
+        self._provider = deps.providers.for_call(self.call_id, self.caller)  # PIN failures count
         self.events_handled = 0  # engine steps taken (tests wait on it)
         self.recordings = CallRecordings(
             deps.keeper, deps.rest, deps.bind, key=self.key, call_id=self.call_id,

@@ -34,6 +34,9 @@ class ProviderSpec:
         return (*self.results, ERROR_RESULT)
 
 
+# a phone order's fields, passed to `create_ticket` by the emergency line's order capture
+ORDER_PARAMS = ("product", "month", "direction", "offset", "price_type", "price", "lots")
+
 CATALOGUE: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
@@ -85,7 +88,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
         ProviderSpec(
             "create_ticket",
             ("kind",),
-            ("caller", "account", "note"),
+            ("caller", "account", "note", *ORDER_PARAMS),
             ("ok",),
             ("ticket_id",),
             {"ticket_id": "digits"},
