@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ivr.errors import ConfigError
+from ivr.settings.dialer import DialerSettings
 from ivr.settings.security import SECURITY_KEYS, SecuritySettings
 from ivr.settings.security import BadValue as _Bad
 
@@ -108,16 +109,6 @@ class CallSettings:
     outbound_dial: str = "PJSIP/{number}"
     desk_fallback_dial: str | None = None  # the trading desk's ring group, dialled if Redis is down
     record_buffer: int = 1000  # call-record reports held in memory before the journal
-
-
-@dataclass(frozen=True, slots=True)
-class DialerSettings:
-    """The outbound dialer (docs/dialer.md): trunk, pacing; kind policies in config/dialer.yaml."""
-
-    trunk_dial: str = "PJSIP/{number}@carrier"
-    max_concurrent: int = 10  # outbound legs at once
-    calls_per_s: float = 2.0  # new legs per second
-    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)

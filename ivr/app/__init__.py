@@ -13,24 +13,30 @@ Rules:
 - A part is built once, from its arguments, and never replaced: `App` only holds `Services`.
 - Stopping is bounded and complete: every part built is stopped, a failing stop is logged and
   the others still run. A start that fails stops what it had built and raises.
+- The room (`ivr/app/`: this module and `parts`) sits under the CLI and the commands and above
+  every other room: it may import any room, and no room imports it (only `ivr.cli` and
+  `ivr.commands`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from asr.errors import AsrError
-from asr.models import ModelRegistry
-from asr.recognizer import RecognizerPool
-from ivr.ari import AriEvents, AriObserver, AriRest, Dispatcher
+from ivr.app.parts import (
+    Closers,
+    MetricsObserver,
+    build_web_app,
+    open_sql,
+    speech_models,
+    speech_service,
+    start_switch,
+    under,
+    vocabulary_check,
+)
+from ivr.ari import AriEvents, AriRest, Dispatcher
 from ivr.call.adoption import Adoption
 from ivr.call.deps import SessionDeps
 from ivr.call.followup_call import FollowupCalls
@@ -39,88 +45,35 @@ from ivr.call.recording import RecordingKeeper
 from ivr.call.records import CallRecordWriter
 from ivr.call.router import CallRouter
 from ivr.call.session import CallSession
-from ivr.call.speech import SpeechService, media_base_url, unknown_phrase_words
+from ivr.call.speech import SpeechService
 from ivr.clock import Clock
-from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
-from ivr.engine.tradingcal import load_trading_calendar
-from ivr.errors import ConfigError
-from ivr.flowversions.service import FlowVersions, VocabularyCheck, start_flow_versions
+from ivr.flowversions.service import FlowVersions, start_flow_versions
 from ivr.followups.boot import Followups, start_followups
+from ivr.followups.unconfirmed import FollowupEscalation
 from ivr.metrics import Metrics
-from ivr.outbound.boot import OutboundDialer, start_dialer, wall_clock
-from ivr.prompts.private import PrivatePrompts
+from ivr.outbound.boot import OutboundDialer, start_dialer
+from ivr.outbound.escalation import AlertEscalation
 from ivr.prompts.tts import PromptRenderer
-from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
 from ivr.queue.alerts import AlertingProviders, supervisor_alerts
 from ivr.queue.boot import start_queue_store
 from ivr.queue.local_redis import LocalRedis
 from ivr.queue.recovery import Recovery
 from ivr.queue.runtime import RedisQueueHandoff
-from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
+from ivr.sandbox import SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
-from ivr.store.engine import database_url_in
-from ivr.store.outbound import OutboundStore
-from ivr.store.pinlocks import PinLockStore, PinPolicy
 from ivr.store.users import UserStore
-from ivr.web.api import ApiDeps, add_api_routes
-from ivr.web.api_campaigns import add_campaign_routes
-from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
-from ivr.web.api_queues import add_queue_routes, queue_admin_deps
-from ivr.web.api_recordings import add_recording_routes
-from ivr.web.pages import add_pages
-from ivr.web.prompts import PRIVATE_PROMPTS, add_prompt_routes
+from ivr.web.prompts import PRIVATE_PROMPTS
 from ivr.web.server import Health, WebServer, add_health_routes
 from queueing.store import RedisQueueStore
 from recordings import RecordingIndex
-from recordings.config import load_recordings_config
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
-
-
-class _MetricsObserver(AriObserver):
-    def __init__(self, metrics: Metrics) -> None:
-        self.m = metrics
-
-    def request_done(self, method: str, route: str, status: int | None, elapsed_s: float) -> None:
-        self.m.ari_request_latency.observe(elapsed_s)
-
-    def request_failed(self, method: str, route: str, error: str) -> None:
-        self.m.ari_errors.labels(error).inc()
-
-    def event_received(self, event_type: str) -> None:
-        self.m.events_total.labels(event_type).inc()
-
-    def connected(self, reconnect: bool) -> None:
-        self.m.dependency("ari", True)
-        if reconnect:
-            self.m.reconnects.inc()
-
-    def disconnected(self) -> None:
-        self.m.dependency("ari", False)
-
-
-class Closers:
-    """What to stop, in the reverse order of start. A failing stop is logged; the rest run."""
-
-    def __init__(self) -> None:
-        self._closers: list[Callable[[], Awaitable[object]]] = []
-
-    def add(self, close: Callable[[], Awaitable[object]]) -> None:
-        self._closers.append(close)
-
-    async def close_all(self) -> None:
-        while self._closers:
-            close = self._closers.pop()
-            try:
-                await close()
-            except Exception:
-                log.exception("error while stopping")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,22 +109,23 @@ async def build_services(
 ) -> Services:
     """Build and start every part, in dependency order; each one's stop is added to `closers`."""
     s, metrics = settings, Metrics()
-    sql = await _open_sql(settings, root, clock, metrics, closers)
-    models = _speech_models(settings, root)
+    sql = await open_sql(settings, root, clock, metrics, closers)
+    models = speech_models(settings, root)
     flow_versions = await start_flow_versions(
-        sql.store.engine, s, root, vocabulary_check=_vocabulary_check(models)
+        sql.store.engine, s, root, vocabulary_check=vocabulary_check(models)
     )
     closers.add(flow_versions.aclose)
     queue = await start_queue_store(settings, root, clock.timezone, metrics, closers.add)
     redis, queue_store, redis_health = queue.redis, queue.store, queue.health
-    renderer = PromptRenderer(_under(root, s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
+    renderer = PromptRenderer(under(root, s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
     closers.add(renderer.close)
-    switch, (ari_url, username, password) = await _start_switch(settings, root, closers)
-    observer = _MetricsObserver(metrics)
+    switch, (ari_url, username, password) = await start_switch(settings, root, closers)
+    observer = MetricsObserver(metrics)
     rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer)
     closers.add(rest.close)
     router = CallRouter(rest, s.ari.app)
-    fu = start_followups(sql.store.engine, _under(root, s.paths.config_dir), inner=AlertingProviders(sql.providers, queue_store, clock),
+    pin_alerts = AlertingProviders(sql.providers, queue_store, clock)  # pin_locked alerts
+    fu = start_followups(sql.store.engine, under(root, s.paths.config_dir), inner=pin_alerts,
         calendar=sql.providers.calendar, clock=clock, alert=supervisor_alerts(queue_store, clock),
         sessions=router.sessions, recordings=sql.recordings, add_closer=closers.add)  # fmt: skip
     calls = FollowupCalls(fu.store, rest, clock, queue_store, app=s.ari.app,
@@ -180,7 +134,7 @@ async def build_services(
         keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert)  # fmt: skip
     router.followups = calls
     closers.add(calls.aclose)
-    web_app = _web_app(settings, root, sql, flow_versions, queue_store, clock)
+    web_app = build_web_app(settings, root, sql, flow_versions, queue_store, clock)
     add_followup_routes(web_app, FollowupApiDeps(fu.store, sql.recordings, calls.call))
     add_health_routes(web_app, lambda: Health(len(router.sessions), failing()), metrics)
     http = await WebServer.start(web_app, s.http.host, s.http.port, s.http.public_base_url)
@@ -193,7 +147,7 @@ async def build_services(
     )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
-    speech = _speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
+    speech = speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
     deps = SessionDeps(
         rest=rest, flows=flow_versions.live, prompts=prompts, providers=fu.providers,
         handoff=handoff, records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
@@ -223,7 +177,12 @@ async def build_services(
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
         await events.connected.wait()
     log.info("ARI application %s connected to %s", s.ari.app, ari_url)
-    dialer = await start_dialer(s, root, sql.store.engine, rest, clock, deps.alert, closers.add)
+    escalation = FollowupEscalation(
+        fu.promises, AlertEscalation(deps.alert).escalate
+    )  # unconfirmed
+    dialer = await start_dialer(
+        s, root, sql.store.engine, rest, clock, deps.alert, closers.add, escalation
+    )
     deps.outbound = router.outbound = dialer
     return Services(
         clock=clock, metrics=metrics, store=sql.store, providers=sql.providers,
@@ -232,136 +191,6 @@ async def build_services(
         switch=switch, rest=rest, router=router, http=http, handoff=handoff, recovery=recovery,
         speech=speech, deps=deps, events=events, dialer=dialer, followups=fu,
     )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _Sql:
-    store: CallStore
-    providers: SqlDemoProviders
-    call_records: CallRecordWriter
-    users: UserStore
-    recordings: RecordingIndex
-
-
-async def _open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: Closers) -> _Sql:
-    """The call records (migrated), the demo back office (seeded), users, recording index."""
-    config_dir = _under(root, s.paths.config_dir)
-    store = await CallStore.open(database_url_in(s.database_url, root))
-    closers.add(store.close)
-    async with AsyncSession(store.engine) as db, db.begin():
-        await seed_demo(db)
-    calendar_file = config_dir / "trading_calendar.yaml"
-    calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
-    locks = PinLockStore(store.engine, PinPolicy.of(s.security), clock.now_s)  # docs/security.md
-    providers = SqlDemoProviders(
-        store.engine, now=clock.now, calendar=calendar, metrics=m, pin_locks=locks
-    )
-    journal = _under(root, s.paths.journal) / "calls.jsonl"
-    call_records = CallRecordWriter(store, journal, s.calls.record_buffer, metrics=m)
-    call_records.start()  # replays what a previous run left in the journal
-    closers.add(call_records.aclose)
-    users = UserStore(store.engine)  # tables migrated by CallStore.open
-    recordings_config = load_recordings_config(config_dir / "recordings.yaml")
-    recordings = RecordingIndex(store.engine, _under(root, s.paths.recordings), recordings_config)
-    return _Sql(store, providers, call_records, users, recordings)
-
-
-def _web_app(
-    settings: Settings,
-    root: Path,
-    sql: _Sql,
-    flow_versions: FlowVersions,
-    queue_store: RedisQueueStore,
-    clock: Clock,
-) -> web.Application:
-    """Prompts for Asterisk, the staff API (calls, queues, recordings, flows) and pages."""
-    paths = settings.paths
-    app = web.Application()
-    tts_cache, prompt_root = _under(root, paths.tts_cache), _under(root, paths.prompt_root)
-    private = app[PRIVATE_PROMPTS] = PrivatePrompts(settings.security.prompt_secret)
-    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
-    add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
-    add_recording_routes(app, sql.recordings)
-    register_flow_routes(app, flow_versions)
-    add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))
-    add_campaign_routes(app, OutboundStore(sql.store.engine), wall_clock(clock))
-    add_pages(app, flow_versions)
-    return app
-
-
-def _under(root: Path, p: Path) -> Path:
-    return p if p.is_absolute() else root / p
-
-
-async def _start_switch(
-    settings: Settings, root: Path, closers: Closers
-) -> tuple[SandboxSwitch | None, tuple[str, str, str]]:
-    """The ARI to use: (the embedded switch or None, (url, username, password))."""
-    s = settings
-    if s.ari.url is not None:
-        if not s.ari.password:
-            raise ConfigError("IVR_ARI_URL is set but IVR_ARI_PASSWORD is not: set it")
-        return None, (s.ari.url, s.ari.username, s.ari.password)
-    password = s.ari.password or secrets.token_urlsafe(18)
-    recordings = _under(root, s.paths.recordings) / "sandbox"
-    # Asterisk answers a bare 500 without it (docs/asterisk-behaviour.md, "Calls and events")
-    recordings.mkdir(parents=True, exist_ok=True)
-    config = SandboxConfig(
-        username=s.ari.username,
-        password=password,
-        speed=s.sandbox.speed,
-        recordings_dir=recordings,
-        stasis_app=s.ari.app,
-        endpoints={
-            name: EndpointBehavior(
-                answer_after_s=e.answer_after_s or 0.0, never_answer=e.never_answer, busy=e.busy
-            )
-            for name, e in s.sandbox.endpoints.items()
-        },
-    )
-    switch = SandboxSwitch(config)
-    await switch.start()
-    closers.add(switch.stop)
-    return switch, (switch.ari_url, s.ari.username, password)
-
-
-def _speech_models(settings: Settings, root: Path) -> ModelRegistry | None:
-    """The configured speech models (docs/asr.md). A configured model that is missing is
-    logged now (`ModelRegistry.check`) and its language runs DTMF-only."""
-    if not settings.asr.models:
-        return None
-    registry = ModelRegistry({lang: _under(root, p) for lang, p in settings.asr.models.items()})
-    registry.check()
-    return registry
-
-
-def _vocabulary_check(registry: ModelRegistry | None) -> VocabularyCheck | None:
-    """With speech models, publish also refuses phrase words the models lack."""
-    if registry is None:
-        return None
-
-    def check(flows: FlowSet, texts: Mapping[str, str]) -> list[FlowError]:
-        try:
-            return unknown_phrase_words(flows, registry, texts)
-        except AsrError as exc:  # a broken model is reported at start-up already
-            log.warning("speech vocabulary not checked: %s", exc)
-            return []
-
-    return check
-
-
-def _speech_service(
-    registry: ModelRegistry | None, rest: AriRest, dispatcher: Dispatcher, settings: Settings,
-    ari_url: str, closers: Closers,
-) -> SpeechService | None:  # fmt: skip
-    if registry is None:
-        return None
-    service = SpeechService(
-        registry, RecognizerPool(settings.asr.max_active), rest, app_name=settings.ari.app,
-        media_base=media_base_url(ari_url), bind=dispatcher.bind,
-    )  # fmt: skip
-    closers.add(service.aclose)
-    return service
 
 
 class App:
