@@ -97,7 +97,7 @@ async def test_an_unconfirmed_margin_notice_becomes_an_urgent_item(tmp_path: Pat
         assert (item.account_masked, item.reference) == ("****5678", "outbound-42")
         assert item.due_at == now + timedelta(minutes=30)
         full = await store.get(item.id)
-        assert [h.why for h in full.history][0] == (
+        assert full.history[0].why == (
             "outbound 42: unconfirmed after 3 attempt(s), last: no_answer"
         )
         assert [k for k, _ in sent] == ["followup"]
