@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "recordings",
     "calendar",
     "campaigns",
+    "followups",
 )
 
 

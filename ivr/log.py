@@ -8,7 +8,7 @@ Rules:
 - Format: `%(asctime)s %(levelname)s %(name)s call=%(call_key)s %(message)s`; modules use
   `logging.getLogger(__name__)` and %-args.
 - Audio, PINs, account digits and credentials are never logged: mask them first with
-  `mask_account` ("1234****78") or `mask_digits` ("****").
+  `ivr.engine.masking.mask_account` (`****5678`) or `mask_digits` (`****`).
 """
 
 from __future__ import annotations
@@ -46,18 +46,6 @@ def setup_logging(level: str | int = "INFO", stream: TextIO | None = None) -> lo
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
     return handler
-
-
-def mask_account(account: str) -> str:
-    """Keep the first 4 and last 2 characters of an account number: '12345678' -> '1234****78'.
-
-    Shorter values (7 characters or fewer) are fully masked, since showing 6 of them would
-    reveal almost everything.
-    """
-    text = account.strip()
-    if len(text) <= 7:
-        return "****"
-    return f"{text[:4]}****{text[-2:]}"
 
 
 def mask_digits(digits: str) -> str:

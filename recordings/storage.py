@@ -6,7 +6,8 @@ Rules:
   sealing it.
 - Placing a file is a rename when possible, else copy + fsync + unlink (another filesystem,
   e.g. Asterisk's spool on its own volume); the destination never exists half-written under its
-  final name. Sealed files are made read-only (0444): tampering needs an explicit chmod.
+  final name. Sealed files are made read-only and lose every permission of others (0400, or
+  0440 when the folder's group may read): tampering needs an explicit chmod.
 - These functions block: the async index runs them with `asyncio.to_thread`.
 """
 
@@ -79,7 +80,7 @@ class RecordingStorage:
     def make_read_only(self, relpath: PurePosixPath | str) -> None:
         path = self.path_of(relpath)
         mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IRWXO))
 
     def exists(self, relpath: PurePosixPath | str) -> bool:
         return self.path_of(relpath).is_file()

@@ -27,7 +27,13 @@ from ivr.queue.handoff import QueueHandoff
 class PromptMedia(Protocol):
     """Turns an engine prompt into an ARI media URI (rendering TTS when needed)."""
 
-    async def media_uri(self, prompt: cmd.Prompt) -> str: ...
+    async def media_uri(self, prompt: cmd.Prompt, call: str = "") -> str:
+        """A private prompt (`prompt.private`) is kept for `call` only."""
+        ...
+
+    def end_call(self, call: str) -> None:
+        """Drop what was kept for `call` (its private prompts)."""
+        ...
 
 
 class OutboundCalls(Protocol):
@@ -86,3 +92,4 @@ class SessionDeps:
     # a supervisor alert (kind, fields without secrets); None: alerts are only logged
     alert: Callable[[str, Mapping[str, str]], Awaitable[None]] | None = None
     outbound: OutboundCalls | None = None  # None: no automated outbound calls
+    unverified: str = "desk"  # security.unverified_emergency: the policy, desk | normal

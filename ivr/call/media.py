@@ -5,6 +5,11 @@ TTS text is rendered (cached, content-addressed) by `PromptRenderer`; the URI po
 `sound:http://...` (res_http_media_cache: the bare `http://` form never finishes), and our URLs
 are always 40+ characters (Asterisk 22.10.1 fails shorter ones): docs/asterisk-behaviour.md,
 "Prompts over HTTP".
+
+A private prompt (`TtsPrompt.private`: filled in from the caller's data) is rendered without
+the cache and kept in memory for its call only (`ivr.prompts.private.PrivatePrompts`), under a
+signed, unguessable URL; `end_call(call)` drops them at hang-up. Only static prompts get a
+text sidecar (`<key>.txt`, for transcripts).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ivr.engine.commands import AudioPrompt, Prompt, TtsPrompt
+from ivr.prompts.private import PrivatePrompts
 from ivr.prompts.tts import PromptRenderer
 
 
@@ -27,13 +33,22 @@ def prompt_text(tts_cache: Path, media_uri: str) -> str | None:
 class HttpPromptMedia:
     """The `PromptMedia` of `ivr.call.session`: renders TTS, then names the prompt by URL."""
 
-    def __init__(self, renderer: PromptRenderer, base_url: str) -> None:
+    def __init__(
+        self, renderer: PromptRenderer, base_url: str, private: PrivatePrompts | None = None
+    ) -> None:
         self._renderer = renderer
         self._base = base_url.rstrip("/")
         self._known: set[str] = set()
+        self.private = private or PrivatePrompts()  # the route serving them must share it
 
-    async def media_uri(self, prompt: Prompt) -> str:
+    async def media_uri(self, prompt: Prompt, call: str = "") -> str:
+        """The media URI of `prompt`; a private one needs the `call` it is played in."""
         match prompt:
+            case TtsPrompt(text=text, language=language, voice=voice, private=True):
+                if not call:
+                    raise ValueError("a private prompt is played in a call: pass its id")
+                wav = await self._renderer.render_private(text, language, voice)
+                return f"sound:{self._base}{self.private.add(call, wav).path}"
             case TtsPrompt(text=text, language=language, voice=voice):
                 path = await self._renderer.render(text, language, voice)
                 if path.stem not in self._known:  # a file write: once per text, off the loop
@@ -41,6 +56,10 @@ class HttpPromptMedia:
                 return f"sound:{self._base}/prompts/tts/{path.stem}.wav"
             case AudioPrompt(path=path):
                 return f"sound:{self._base}/prompts/files/{quote(path)}"
+
+    def end_call(self, call: str) -> None:
+        """The call ended: its private prompts are gone (their URLs answer 404)."""
+        self.private.forget(call)
 
     def _remember(self, wav: Path, text: str) -> None:
         """Keep the text beside its audio once, so transcripts can say what was heard."""

@@ -10,13 +10,15 @@ Rules:
   to their call (`dispatcher.bind`) before they are created, so their events reach its lane and
   never open a call (docs/asterisk-behaviour.md, "Calls and events").
 - Every leg the app originates is tagged (`leg_tag`): appArgs `agent,<key>`, `callback,<key>`,
-  `snoop,<key>` name its role and owning call; `outbound,<id>,<attempt>` is an automated call
-  of the outbound dialer: once answered it is a call of its own (a `CallSession` running the
-  dialer's flow), and the end of one never answered (an event no call owns) goes to the dialer;
-  an external media channel (ARI gives it no appArgs) is named `<key>-asr<n>-media`. Any
-  other tagged leg NEVER opens a call: its StasisStart goes to its owner's lane
-  (agent and callback legs to the queue, even after the caller's own session ended: a
-  callback), and a tagged leg without an owner is hung up and logged.
+  `snoop,<key>`, `followup,<key>` name its role and owning call (a follow-up's legs are bound
+  to its lane before they are dialled; the lane's events go to `followups`);
+  `outbound,<id>,<attempt>` is an automated call of the outbound dialer: once answered it is a
+  call of its own (a `CallSession` running the dialer's flow), and the end of one never
+  answered (an event no call owns) goes to the dialer; an external media channel (ARI gives it
+  no appArgs) is named `<key>-asr<n>-media`. Any other tagged leg NEVER opens a call: its
+  StasisStart goes to its owner's lane (agent and callback legs to the queue, even after the
+  caller's own session ended: a callback), and a tagged leg without an owner is hung up and
+  logged.
 - A call's lane stays open while the queue holds the call (a callback kept in line after its
   requester hung up); it is finished once neither the session nor the queue holds it.
 - In a lane, an event the queue owns (agent legs, waiting announcements, a waiting caller's
@@ -50,7 +52,7 @@ log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 5.0
 LEG_ROLES = frozenset(
-    {"agent", "callback", "snoop", "outbound"}
+    {"agent", "callback", "snoop", "outbound", "followup"}
 )  # appArgs roles of the legs we originate
 QUEUE_ROLES = frozenset({"agent", "callback"})  # legs the queue hand-off owns
 MEDIA_ID = re.compile(r"(?P<key>.+)-asr\d+-media")  # speech media channels (no appArgs in ARI)
@@ -82,6 +84,14 @@ class OutboundLegs(Protocol):
     def on_unowned(self, event: ari.AriEvent) -> None: ...
 
 
+class LaneOwner(Protocol):
+    """Calls the app places itself (`ivr.call.followup_call.FollowupCalls`): their lanes."""
+
+    def holds(self, key: str) -> bool: ...
+
+    async def handle(self, key: str, event: ari.AriEvent) -> None: ...
+
+
 class CallRouter:
     """Opens a `CallSession` per incoming call and routes each event to its call."""
 
@@ -94,6 +104,7 @@ class CallRouter:
         self._deps: SessionDeps | None = None
         self._queue: QueueEvents | None = None
         self.outbound: OutboundLegs | None = None  # set before `start` when the dialer runs
+        self.followups: LaneOwner | None = None  # agent-first callbacks' lanes (set by the app)
         self._connections = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.opened: list[Callable[[str], None]] = []  # told each new call's key (ownership)
@@ -217,6 +228,9 @@ class CallRouter:
             listener(key)
 
     async def _lane(self, key: str, event: ari.AriEvent) -> None:
+        if self.followups is not None and self.followups.holds(key):
+            await self.followups.handle(key, event)
+            return
         if self._queue is not None and self._queue.owns(event):
             await self._queue.handle(event)
             return

@@ -58,7 +58,7 @@ from ivr.engine.model import FlowSet
 from ivr.engine.state import CallState
 from ivr.log import call_key as call_key_var
 from ivr.outbound.dialer import OutboundStart
-from ivr.queue.handoff import QueuedCall, store_down_outcome
+from ivr.queue.handoff import QueuedCall, store_down_outcome, unverified_emergency
 from queueing.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class CallSession(SessionInputs):
         self._gone = False
         self._hung_up_sent = False
         self._arrived: float | None = None
-        self._provider = deps.providers.for_call(self.key)  # per call: PIN failures count
+        self._provider = deps.providers.for_call(self.call_id, self.caller)  # PIN failures count
         self.events_handled = 0  # engine steps taken (tests wait on it)
         self.recordings = CallRecordings(
             deps.keeper, deps.rest, deps.bind, key=self.key, call_id=self.call_id,
@@ -284,7 +284,7 @@ class CallSession(SessionInputs):
         return result
 
     async def _play(self, pid: ev.PlaybackId, prompt: cmd.Prompt) -> None:
-        media = await self.deps.prompts.media_uri(prompt)
+        media = await self.deps.prompts.media_uri(prompt, self.key)
         ari_id = f"{self.key}-{pid}"
         self._playbacks[ari_id] = pid
         try:
@@ -308,6 +308,7 @@ class CallSession(SessionInputs):
         self._post(await lookup_result(self._provider, command))
 
     async def _enqueue(self, command: cmd.Enqueue) -> None:
+        command = unverified_emergency(command, self.deps.unverified)
         self._queued = command.queue
         self.deps.records.queued(self.key, command.queue, command.priority)
         log.info("queued queue=%s priority=%s", command.queue, command.priority)
@@ -398,6 +399,7 @@ class CallSession(SessionInputs):
         except TimeoutError:
             log.error("recordings of the call not sealed in time: see `ivr recordings orphans`")
         self._playbacks.clear()
+        self.deps.prompts.end_call(self.key)  # its private prompts: gone, their URLs 404
         self.deps.records.call_ended(self.key, self.outcome, self.hangup_cause)
         if self.outbound is not None and self.deps.outbound is not None:
             await self.deps.outbound.ended(self.key, self.call_id)  # after the seal

@@ -1,7 +1,8 @@
 """`ivr serve` (run the ARI application) and `ivr call --scenario FILE` (place a sandbox call).
 
-`ivr serve` reads `config/settings.yaml` (or `--config`), then `IVR_*` variables, starts the app
-and prints how to place a first call. On the embedded sandbox switch it writes where the switch
+`ivr serve` reads `config/settings.yaml` (or `--config`), then `IVR_*` variables, makes the
+database, journal and recordings owner-only (`ivr.store.modes`), starts the app and prints how
+to place a first call. On the embedded sandbox switch it writes where the switch
 is to `var/sandbox.json` (credentials: mode 0600) and removes the file when it stops. `ivr call`
 finds the running switch from that file, places the scenario over the switch's HTTP API, waits
 for the call to end, and prints the caller's transcript with the call record.
@@ -24,6 +25,8 @@ from ivr.ari._http import auth_header
 from ivr.call.media import prompt_text
 from ivr.errors import ConfigError, IvrError
 from ivr.settings import Settings, load_settings
+from ivr.store.engine import database_url_in
+from ivr.store.modes import protect_files
 
 if TYPE_CHECKING:
     from ivr.sandbox import SandboxSwitch
@@ -67,6 +70,10 @@ async def _serve_async(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     root = Path.cwd()
+    paths = settings.paths
+    folders = [p if p.is_absolute() else root / p for p in (paths.journal, paths.recordings)]
+    database = database_url_in(settings.database_url, root)
+    protect_files(database, folders, settings.security.file_group)  # owner-only files
     app = await App.start(settings, root)
     try:
         if app.switch is not None:

@@ -43,11 +43,14 @@ TraceKind: TypeAlias = Literal[
 
 @dataclass(frozen=True, slots=True)
 class TtsPrompt:
-    """Text to synthesise, variables already substituted (masked values stay masked)."""
+    """Text to synthesise, variables already substituted (masked values stay masked).
+    `private`: the text was filled in from variables (caller data): it is rendered for this
+    call only, never cached or kept on disk (docs/security.md, "Private audio")."""
 
     text: str
     language: str
     voice: str | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

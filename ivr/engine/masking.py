@@ -1,7 +1,9 @@
 """Masking of secret digits (PINs, account numbers) before they leave the engine. Pure.
 
-`mask_digits` hides everything (`****`); `mask_account` keeps the first 4 and last 2 digits
-(`12345678` -> `1234****78`), and hides values shorter than 7 characters completely.
+The one masking policy of the project (screen pops, traces, lookups, tickets, logs, alerts):
+`mask_digits` hides everything (`****`); `mask_account` shows the last 4 digits only
+(`12345678` -> `****5678`) and hides values of 6 characters or fewer completely. A value that
+is already masked (holds `*`) is kept as it is.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ def mask_digits(value: str) -> str:
 
 
 def mask_account(value: str) -> str:
-    if len(value) < 7:
+    text = value.strip()
+    if "*" in text:
+        return text
+    if len(text) <= 6:
         return HIDDEN
-    return f"{value[:4]}{HIDDEN}{value[-2:]}"
+    return f"{HIDDEN}{text[-4:]}"
 
 
 def mask(value: str, mode: MaskMode) -> str:

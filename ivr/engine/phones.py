@@ -87,6 +87,15 @@ def parse_phone(raw: str) -> PhoneNumber:
     return found
 
 
+def dialable(raw: str) -> bool:
+    """Whether `raw` is a number we may call back (see `parse_phone`)."""
+    try:
+        parse_phone(raw)
+    except InvalidPhone:
+        return False
+    return True
+
+
 def dial_string(template: str, raw: str) -> str:
     """`template` (`...{number}...`) filled with the validated form of `raw`."""
     return template.format(number=parse_phone(raw).dial)

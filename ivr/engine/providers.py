@@ -34,6 +34,9 @@ class ProviderSpec:
         return (*self.results, ERROR_RESULT)
 
 
+# a phone order's fields, passed to `create_ticket` by the emergency line's order capture
+ORDER_PARAMS = ("product", "month", "direction", "offset", "price_type", "price", "lots")
+
 CATALOGUE: dict[str, ProviderSpec] = {
     spec.name: spec
     for spec in (
@@ -50,7 +53,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             ("account", "pin"),
             (),
             ("ok", "fail", "locked"),
-            ("account_masked", "name", "vip_tier"),
+            ("account_masked", "name", "vip_tier", "pin_lock"),
             {"account_masked": "account"},
         ),
         ProviderSpec(
@@ -85,7 +88,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
         ProviderSpec(
             "create_ticket",
             ("kind",),
-            ("caller", "account", "note"),
+            ("caller", "account", "note", *ORDER_PARAMS),
             ("ok",),
             ("ticket_id",),
             {"ticket_id": "digits"},
@@ -94,7 +97,7 @@ CATALOGUE: dict[str, ProviderSpec] = {
             "request_callback",
             (),
             ("caller", "queue", "reason"),
-            ("ok",),
+            ("ok", "invalid_number"),  # invalid_number: the caller ID cannot be called back
             ("callback_id",),
             {"callback_id": "digits"},
         ),

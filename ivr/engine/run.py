@@ -104,7 +104,9 @@ class Run:
             rendered = c.AudioPrompt(content.path, language)
             self.trace("prompt", playback_id=playback, audio=content.path)
         else:
-            rendered = c.TtsPrompt(self.spoken(content.text, language), language, content.voice)
+            private = bool(variables_in(content.text))  # filled in from this caller's data
+            text = self.spoken(content.text, language)
+            rendered = c.TtsPrompt(text, language, content.voice, private)
             self.trace("prompt", playback_id=playback, text=rendered.text)
         self.emit(c.PlayPrompt(playback, rendered))
         self.update(playing=(*self.state.playing, playback), phase="prompt")

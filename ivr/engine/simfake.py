@@ -8,7 +8,8 @@ SAME data (see `SAMPLE_CALLERS`, `SAMPLE_ACCOUNTS`, docs/flows.md "Lookup provid
 - any other PIN fails; the `MAX_PIN_FAILURES`-th failure in one call (and later) -> `locked`.
 - market_status -> the calendar's answer at the call's time when the simulation gives both
   (`calendar.market_answer`, as the SQL demo answers), else open (day session);
-  create_ticket / request_callback -> numbered ids.
+  create_ticket / request_callback -> numbered ids (request_callback -> `invalid_number` for a
+  caller ID that is not a valid phone number).
 Values are raw, as the catalogue types them (`Decimal` amounts, `int` counts, a `trades` list):
 prompts speak them through typed slots (`ivr.engine.speakable`).
 One `FakeProviders` instance serves one call (it counts that call's PIN failures). `answers` fixes
@@ -26,6 +27,7 @@ from decimal import Decimal
 from ivr.engine.calendar import MarketCalendar, market_answer
 from ivr.engine.errors import did_you_mean
 from ivr.engine.masking import mask_account
+from ivr.engine.phones import dialable
 from ivr.engine.providers import CATALOGUE, ERROR_RESULT, MAX_PIN_FAILURES
 from ivr.errors import IvrError
 
@@ -180,4 +182,6 @@ class FakeProviders:
         return "ok", {"ticket_id": self._numbered("T")}
 
     def _request_callback(self, params: Mapping[str, str]) -> Answer:
+        if not dialable(params.get("caller", "")):
+            return "invalid_number", {}
         return "ok", {"callback_id": self._numbered("CB")}

@@ -13,6 +13,8 @@ Rules:
 - Cache: file `<sha256 of (text, voice, rate)>.wav` in the cache dir, written atomically
   (temp file + rename). A hit returns at once; concurrent requests for one key render once.
 - `timings_s` keeps the wall time of each fresh render (synthesis + resampling).
+- `render_private` renders a caller-specific text WITHOUT the cache: in a fresh owner-only
+  temporary directory that is removed before it returns the WAV bytes (ivr.prompts.private).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -249,6 +252,19 @@ class PromptRenderer:
             self._pending[key] = pending
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(pending)
+
+    async def render_private(self, text: str, language: str, voice: str | None = None) -> bytes:
+        """`text` spoken as telephony WAV bytes, never cached: nothing stays on disk."""
+        if not text.strip():
+            raise TtsError("cannot render an empty prompt text")
+        voice_name = self.voice_for(language, voice)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(speech_worker(), self._run_private, text, voice_name)
+
+    def _run_private(self, text: str, voice: str) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="ivr-call-prompt-") as folder:  # mode 0700
+            job = RenderJob(text, voice, self.rate_wpm, Path(folder) / "prompt.wav")
+            return self._run(job).read_bytes()
 
     async def close(self) -> None:
         """Wait for this renderer's queued renders (the shared worker thread stays)."""

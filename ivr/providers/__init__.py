@@ -13,8 +13,9 @@ Rules:
 - A provider answers `await lookup(name, params) -> (result_key, data)`; names, params,
   result keys and data fields follow the catalogue (`docs/flows.md`, `ivr/engine/providers.py`).
 - A provider never raises into a call: any failure is the result key `error` with empty data.
-- Providers are per call (`for_call(call_id)`), because some answers depend on what happened
-  earlier in the same call (`verify_account` returns `locked` from the third failure on).
+- Providers are per call (`for_call(call_id, caller)`), because some answers depend on what
+  happened earlier in the same call (`verify_account` returns `locked` from the third failure
+  on) or from the same number (wrong PINs across calls, docs/security.md).
 - Data values are raw and typed (`Decimal` amounts, `int` counts, `datetime` times, codes as
   text), never text formatted for a voice: the catalogue gives each numeric field its slot type
   and prompts speak it (`{balance:money}`, `ivr.engine.speakable`). Account numbers only ever
@@ -43,7 +44,10 @@ class LookupProvider(Protocol):
 class LookupProviders(Protocol):
     """A back office: hands out the lookup provider of each call."""
 
-    def for_call(self, call_id: str) -> LookupProvider: ...
+    def for_call(self, call_id: str, caller: str = "") -> LookupProvider:
+        """The provider of call `call_id` from calling number `caller` (PIN failures are
+        counted per number too)."""
+        ...
 
 
 __all__ = ["LookupData", "LookupProvider", "LookupProviders"]

@@ -6,7 +6,8 @@ Rules:
   2 trades on the last trading day); caller 13800000002 is known with account 87654321
   (PIN 654321, 李娜, margin ratio 92.5 % -> risk `high`, no trades); anyone else is unknown.
 - PINs are stored only as salted scrypt hashes (`hash_pin`/`check_pin`, constant-time compare).
-- `seed_demo(session)` is idempotent: existing accounts are left as they are.
+- `seed_demo(session)` is idempotent: existing accounts are left as they are, except that
+  their masked label follows the current masking policy (`****5678`).
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> bool:
     """Insert the sample accounts and trades unless present; True when it inserted them."""
     existing = await session.scalar(select(DemoAccount.account).limit(1))
     if existing is not None:
+        for sample in SAMPLE_ACCOUNTS:  # a database seeded under an older masking policy
+            row = await session.get(DemoAccount, account_key(sample.account))
+            if row is not None and row.account_masked != mask_account(sample.account):
+                row.account_masked = mask_account(sample.account)
         return False
     session.add_all([_account_row(sample) for sample in SAMPLE_ACCOUNTS])
     await session.flush()

@@ -6,8 +6,12 @@ Rules:
   codes as text), never formatted for a voice: prompts speak them through typed slots.
 - Never raises into a call: unknown provider, missing param, database failure -> `error`.
   Params are never logged (they may hold a PIN); account numbers leave only masked.
-- `verify_account` counts failures per call: the third failure and every attempt after it
-  answer `locked`. PIN hashes are checked off the event loop.
+- `verify_account` counts failures per call (the third failure and every attempt after it
+  answer `locked`) and, with a `PinLockStore`, across calls per account and per calling
+  number: an account or number under a lock answers `locked` before any PIN is checked (the
+  right PIN too), with `pin_lock` = `account` | `caller`; the failure that causes a lock
+  answers `locked` with `pin_lock_new` (read by the supervisor alert). PIN hashes are checked
+  off the event loop.
 - `market_status` uses the local (Asia/Shanghai) wall clock, injectable for tests.
 """
 
@@ -25,13 +29,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar, market_answer
+from ivr.engine.masking import mask_account
+from ivr.engine.phones import InvalidPhone, dialable, parse_phone
 from ivr.engine.providers import CATALOGUE, MAX_PIN_FAILURES
-from ivr.log import mask_account
 from ivr.metrics import Metrics
 from ivr.providers import LookupData
 from ivr.providers.demo_data import account_key, check_pin
 from ivr.providers.market import check_coverage
 from ivr.store.models import Callback, DemoAccount, DemoTrade, Ticket
+from ivr.store.pinlocks import PinLockStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ HIGH_RISK_RATIO_PCT = Decimal("80")
 MARGIN_CALL_RATIO_PCT = Decimal("100")
 
 Result = tuple[str, LookupData]
+_NO_ACCOUNT = ("00" * 16, "00" * 64)  # (salt, scrypt hash) no PIN matches
 
 
 class _MissingParam(Exception):
@@ -68,6 +75,14 @@ def trades_value(trades: list[DemoTrade]) -> str:
     )
 
 
+def _caller_key(caller: str) -> str:
+    """The calling number as counted: its E.164 form when valid, else the text as given."""
+    try:
+        return parse_phone(caller).e164
+    except InvalidPhone:
+        return caller.strip()[:64]
+
+
 class SqlDemoProviders:
     """The demo back office over an AsyncEngine; `for_call(call_id)` gives a call's provider."""
 
@@ -78,15 +93,17 @@ class SqlDemoProviders:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         calendar: TradingCalendar | None = None,
         metrics: Metrics | None = None,
+        pin_locks: PinLockStore | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._now = now
         self.calendar = calendar  # config/trading_calendar.yaml (holidays, night groups)
         if metrics is not None:  # the app's start-up: warn when the calendar runs out
             check_coverage(calendar or DEFAULT_CALENDAR, self.local_now().date(), metrics)
+        self.pin_locks = pin_locks  # None: failures count within one call only
 
-    def for_call(self, call_id: str) -> SqlDemoLookup:
-        return SqlDemoLookup(self, call_id)
+    def for_call(self, call_id: str, caller: str = "") -> SqlDemoLookup:
+        return SqlDemoLookup(self, call_id, caller)
 
     def session(self) -> AsyncSession:
         return self._sessions()
@@ -101,9 +118,10 @@ class SqlDemoProviders:
 class SqlDemoLookup:
     """The lookups of one call (implements `LookupProvider`)."""
 
-    def __init__(self, back_office: SqlDemoProviders, call_id: str) -> None:
+    def __init__(self, back_office: SqlDemoProviders, call_id: str, caller: str = "") -> None:
         self._office = back_office
         self.call_id = call_id
+        self.caller = _caller_key(caller)
         self.pin_failures = 0
         self._handlers: dict[str, Callable[[Mapping[str, str]], Awaitable[Result]]] = {
             "caller_profile": self._caller_profile,
@@ -153,15 +171,31 @@ class SqlDemoLookup:
 
     async def _verify_account(self, params: Mapping[str, str]) -> Result:
         account, pin = _param(params, "account"), _param(params, "pin")
+        masked, key = mask_account(account), account_key(account)
         if self.pin_failures >= MAX_PIN_FAILURES:
-            return "locked", {"account_masked": mask_account(account)}
+            return "locked", {"account_masked": masked}
+        guard = self._office.pin_locks
+        lock = None if guard is None else await guard.active_lock(key, self.caller)
+        if lock is not None:  # refused before any PIN is checked: the right PIN as well
+            log.warning("verify refused: %s locked (lock %d)", lock.scope, lock.id)
+            return "locked", {"account_masked": masked, "pin_lock": lock.scope}
         async with self._office.session() as session:
             row = await self._account(session, account)
-        ok = row is not None and await asyncio.to_thread(check_pin, pin, row.pin_salt, row.pin_hash)
+        salt, digest = (row.pin_salt, row.pin_hash) if row is not None else _NO_ACCOUNT
+        # an unknown account costs the same hash: the answer's timing does not tell it apart
+        ok = await asyncio.to_thread(check_pin, pin, salt, digest) and row is not None
         if row is None or not ok:
             self.pin_failures += 1
-            locked = self.pin_failures >= MAX_PIN_FAILURES
-            return ("locked" if locked else "fail"), {"account_masked": mask_account(account)}
+            data: dict[str, object] = {"account_masked": masked}
+            new = [] if guard is None else await guard.record_failure(
+                account_key=key, account_label=masked, caller=self.caller,
+                call_id=self.call_id,
+            )  # fmt: skip
+            if new:
+                data["pin_lock"] = data["pin_lock_new"] = new[0].scope
+                log.warning("PIN lock: %s", ", ".join(f"{n.scope} (lock {n.id})" for n in new))
+            locked = self.pin_failures >= MAX_PIN_FAILURES or bool(new)
+            return ("locked" if locked else "fail"), data
         return "ok", {
             "account_masked": row.account_masked,
             "name": row.name,
@@ -224,6 +258,8 @@ class SqlDemoLookup:
         return "ok", {"ticket_id": f"T{ticket.id:06d}"}
 
     async def _request_callback(self, params: Mapping[str, str]) -> Result:
+        if not dialable(params.get("caller", "")):  # hidden or malformed caller ID
+            return "invalid_number", {}
         callback = Callback(
             created_at=self._office.utcnow(),
             caller=params.get("caller", ""),

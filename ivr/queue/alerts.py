@@ -2,8 +2,12 @@
 
 - `post_alert` puts one alert (`type=alert`) on the stream that supervisors read with
   `store.events(after=...)`.
-- `AlertingProviders` wraps the lookup providers: when `request_callback` books an urgent
-  callback (answered `ok`, reason in `ALERT_REASONS`), a supervisor is alerted.
+- `AlertingProviders` wraps the lookup providers: when a wrong PIN locks an account or a
+  calling number (`verify_account` answered `locked` with `pin_lock_new`), a `pin_locked` alert
+  names the scope, the masked account and the caller (`pin_lock_new` itself is taken out of
+  the data the flow sees).
+- `supervisor_alerts` gives the other rooms an `alert(kind, fields)` callable on it (the call
+  room's recording gaps, the follow-ups room's urgent and overdue items: `ivr.followups`).
 
 Rules: alerts carry masked values only (the callers pass them so); an alert is best effort: a
 failure to post it is logged and never undoes the booking it reports.
@@ -23,8 +27,6 @@ from queueing.errors import QueueStoreError, StoreUnavailable
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
-
-ALERT_REASONS = frozenset({"emergency_order"})
 
 
 async def post_alert(
@@ -47,38 +49,38 @@ async def post_alert(
     return str(event_id)
 
 
-def needs_alert(reason: str) -> bool:
-    """Callback reasons that are urgent enough to alert a supervisor."""
-    return reason in ALERT_REASONS
-
-
 class _AlertingProvider:
-    def __init__(self, inner: LookupProvider, store: RedisQueueStore, clock: Clock) -> None:
+    def __init__(
+        self, inner: LookupProvider, store: RedisQueueStore, clock: Clock, caller: str
+    ) -> None:
         self._inner, self._store, self._clock = inner, store, clock
+        self._caller = caller
 
     async def lookup(self, name: str, params: Mapping[str, str]) -> tuple[str, LookupData]:
         result, data = await self._inner.lookup(name, params)
-        reason = params.get("reason", "")
-        if name == "request_callback" and result == "ok" and needs_alert(reason):
-            fields = {"reason": reason, "caller": params.get("caller", "")}
-            fields["queue"] = params.get("queue", "")
-            fields["callback_id"] = str(data.get("callback_id", ""))
-            try:
-                await post_alert(self._store, "urgent_callback", self._clock.now_s(), fields)
-            except QueueStoreError as exc:  # the callback is booked; the alert is best effort
-                log.error("supervisor alert not posted: %s", exc)
+        if name == "verify_account" and "pin_lock_new" in data:
+            data = {k: v for k, v in data.items() if k != "pin_lock_new"}
+            await self._pin_locked(str(data.get("pin_lock", "")), str(data["account_masked"]))
         return result, data
+
+    async def _pin_locked(self, scope: str, account_masked: str) -> None:
+        fields = {"scope": scope, "account": account_masked, "caller": self._caller}
+        try:
+            await post_alert(self._store, "pin_locked", self._clock.now_s(), fields)
+        except QueueStoreError as exc:  # the lock holds in SQL; the alert is best effort
+            log.error("supervisor alert not posted: %s", exc)
 
 
 class AlertingProviders:
-    """Lookup providers that also alert supervisors when an urgent callback is booked
-    (`request_callback` answered `ok` with a reason in `ALERT_REASONS`)."""
+    """Lookup providers that alert supervisors when a wrong PIN locks an account or a calling
+    number (urgent follow-ups alert through `ivr.followups`)."""
 
     def __init__(self, inner: LookupProviders, store: RedisQueueStore, clock: Clock) -> None:
         self._inner, self._store, self._clock = inner, store, clock
 
-    def for_call(self, call_id: str) -> LookupProvider:
-        return _AlertingProvider(self._inner.for_call(call_id), self._store, self._clock)
+    def for_call(self, call_id: str, caller: str = "") -> LookupProvider:
+        inner = self._inner.for_call(call_id, caller)
+        return _AlertingProvider(inner, self._store, self._clock, caller)
 
 
 def supervisor_alerts(

@@ -43,10 +43,11 @@ class Exits:
         return None
 
 
-def open_exits(view: CallerView, offer_callback: bool) -> Exits:
-    """Exits for a caller seen as `view`; `offer_callback` is the flow's own callback offer."""
+def open_exits(view: CallerView, offer_callback: bool, dialable: bool = True) -> Exits:
+    """Exits for a caller seen as `view`; `offer_callback` is the flow's own callback offer;
+    `dialable` False (the caller ID is not a valid number): no callback is offered at all."""
     return Exits(
-        callback=offer_callback or ExitOption.CALLBACK in view.exit_options,
+        callback=dialable and (offer_callback or ExitOption.CALLBACK in view.exit_options),
         voice_message=ExitOption.VOICE_MESSAGE in view.exit_options,
     )
 

@@ -32,6 +32,7 @@ from typing import Protocol
 from ivr.ari import AriError, AriRest, ChannelId
 from ivr.clock import Clock
 from ivr.engine.commands import Prompt, TtsPrompt
+from ivr.engine.phones import dialable
 from ivr.queue import announce
 from ivr.queue.handoff import QueuedCall
 from ivr.queue.outage import Outage
@@ -174,7 +175,8 @@ class Announcer:
         view = await self._store.caller_view(CallKey(call.key), self._clock.now_s())
         if view is None:
             return
-        line.exits = announce.open_exits(view, call.request.offer_callback)
+        number_ok = dialable(call.request.attributes.get("caller", ""))
+        line.exits = announce.open_exits(view, call.request.offer_callback, number_ok)
         queue = self._store.config.queues[call.request.queue]
         text = announce.waiting_text(view, queue.announcements, line.language, line.exits)
         if text is not None:

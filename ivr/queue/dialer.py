@@ -12,7 +12,8 @@ the calls it holds (it has their channels).
 
 `Dialer` originates the legs into our Stasis app, tagged in `appArgs` with the call key:
 `agent,<key>` for an agent (ringing for the offer's time), `callback,<key>` for a callback
-requester (dial string from the `outbound_dial` template, e.g. `PJSIP/{number}`).
+requester (dial string from the `outbound_dial` template, e.g. `PJSIP/{number}`, filled only
+with a number `ivr.engine.phones` validated: anything else is not dialled).
 
 Rules: a pass runs when woken (`wake()`) or every `ROUTE_INTERVAL_S` of clock time; a store
 outage is logged once when it starts and once when it ends (`ivr.queue.outage`), the passes
@@ -31,6 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from ivr.ari import AriError, AriRest
 from ivr.clock import Clock
+from ivr.engine.phones import InvalidPhone, dial_string
 from ivr.queue.outage import Outage
 from ivr.queue.waiting import AgentDialFailed, AgentLeg, ClientDialFailed, DialAgent, DialClient
 from queueing.errors import QueueStoreError
@@ -182,8 +184,13 @@ class Dialer:
 
     async def dial_client(self, key: str, action: DialClient) -> ClientDialFailed | None:
         try:
+            endpoint = dial_string(self._outbound_dial, action.number)  # validated numbers only
+        except InvalidPhone as exc:
+            log.error("callback not dialled: the number is not valid (%s)", exc)
+            return ClientDialFailed(action.leg, "invalid_number")
+        try:
             await self._rest.originate(
-                self._outbound_dial.format(number=action.number),
+                endpoint,
                 app=self._app,
                 app_args=f"callback,{key}",
                 timeout_s=CALLBACK_RING_S,

@@ -8,7 +8,9 @@ the stream's end, and stops with `aclose()`.
 Rules:
 - `screen_pop` is pure: the queued call's `info` (set by the session at enqueue) in, the
   agent-facing fields out. The account is masked (last 4 digits), and keys that name a secret
-  (pin, password, token...) never leave the server.
+  (pin, password, token...) never leave the server. `verified` is true only when the flow
+  said `verified: yes`; `reason` says why the caller is here (`pin_locked`,
+  `verification_incomplete`, `emergency_order`, ...).
 - A subscriber that does not keep up loses its oldest messages (logged), never blocks the tail.
 - The tail survives store errors: an outage is logged once when it starts and once when it
   ends (`ivr.queue.outage`), the reads meanwhile backing off; no tracebacks.
@@ -30,6 +32,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from ivr.engine.masking import mask_account as engine_mask_account
 from ivr.queue.outage import Outage
 from queueing.config import PriorityClass
 from queueing.errors import QueueingError
@@ -41,7 +44,8 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
-POP_FIELDS = ("caller", "account", "vip_tier", "language", "ivr_path", "intent", "priority")
+POP_FIELDS = ("caller", "account", "vip_tier", "language", "ivr_path", "intent", "priority",
+              "verified", "reason")  # fmt: skip
 _SECRET_KEY = re.compile(r"pin|password|passwd|secret|token|cvv", re.IGNORECASE)
 _TRUE = frozenset({"1", "true", "yes", "y", "on"})
 SUBSCRIBER_BACKLOG = 100
@@ -49,13 +53,8 @@ CLOSE_TIMEOUT_S = 2.0
 
 
 def mask_account(account: str | None) -> str | None:
-    """`****5678` for an account number; values already masked (`*`) are kept."""
-    if not account:
-        return None
-    if "*" in account:
-        return account
-    visible = account[-4:] if len(account) > 4 else ""
-    return "*" * max(4, len(account) - len(visible)) + visible
+    """`****5678` for an account number (`ivr.engine.masking`); None for none."""
+    return engine_mask_account(account) if account else None
 
 
 def _json_or_text(value: str | None) -> Any:
@@ -90,6 +89,8 @@ def screen_pop(call: CallRecord, now_s: float) -> Message:
         "wait_s": round(max(0.0, now_s - call.enqueued_at_s), 1),
         "priority": call.priority.value,
         "emergency": emergency,
+        "verified": info.get("verified", "").strip().lower() in _TRUE,
+        "reason": info.get("reason") or None,
         "callback": call.callback_number,  # set: the client asked to be called back on it
         "order": _json_or_text(info.get("order")),
         "extra": extra,

@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import TypeAlias
 
 from ivr.engine import events as ev
+from ivr.engine.phones import dialable
 from ivr.queue.waiting import (
     EVENT_TYPES,
     Action,
@@ -296,7 +297,7 @@ def take_exit(w: Waiting, event: Event) -> Result:
     books only a waiting call). `#`: out of the queue, the flow takes a voice message."""
     assert isinstance(event, ExitChosen)
     if event.option is ExitOption.CALLBACK:
-        if w.agent is not None:
+        if w.agent is not None or not dialable(w.caller):  # no number to call back: no booking
             return w, []
         actions: list[Action] = [StopAnnouncements(cut_prompt=True), BookCallback(w.caller)]
         return replace(w, phase=Phase.BOOKING_CALLBACK), actions

@@ -36,7 +36,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,19 +129,17 @@ class RedisQueueHandoff:
         prompts: PromptMedia | None = None,
         released: Callable[[str], None] | None = None,
         desk_dial: str | None = None,
+        booked: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
-        self.store = store
-        self._rest = rest
-        self._clock = clock
-        self._bind = bind
-        self._unbind = unbind
+        self.store, self._rest, self._clock = store, rest, clock
+        self._bind, self._unbind = bind, unbind
+        self._booked = booked  # told of each callback booked while waiting (its follow-up)
         self._released = released  # told when a call leaves this hand-off (the router's lane)
         self._calls: dict[str, _Held] = {}
         self._legs: dict[str, tuple[str, bool]] = {}  # leg -> (call key, is the client's)
         self._wanting: dict[str, str] = {}  # call key -> queue: the router's view (no agent yet)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._desk_dial = desk_dial
-        self._desk_seq = itertools.count(1)
+        self._desk_dial, self._desk_seq = desk_dial, itertools.count(1)
         self._off_store: dict[str, bool] = {}  # held without the store -> the desk was offered
         self._announcer = Announcer(store, rest, clock, prompts)
         self._dialer = Dialer(rest, clock, app=app, outbound_dial=outbound_dial)
@@ -442,6 +440,8 @@ class RedisQueueHandoff:
             log.warning("callback request refused: %s", exc)
             return CallbackRefused()
         log.info("callback requested: place in line kept")
+        if self._booked is not None:  # never raises: the follow-up item of the promise
+            await self._booked(key, number)
         return CallbackBooked()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:

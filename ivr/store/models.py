@@ -65,7 +65,7 @@ class DemoAccount(Base):
 
     # the account number never in clear: its digest (`ivr.providers.demo_data.account_key`)
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_masked: Mapped[str] = mapped_column(String(16))  # 1234****78
+    account_masked: Mapped[str] = mapped_column(String(16))  # ****5678
     name: Mapped[str] = mapped_column(String(64))
     pin_salt: Mapped[str] = mapped_column(String(64))  # hex
     pin_hash: Mapped[str] = mapped_column(String(128))  # hex scrypt(pin, salt)

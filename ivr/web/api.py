@@ -23,6 +23,7 @@ from ivr.web.api_admin import AdminRoutes
 from ivr.web.api_agents import WEBSOCKETS, AgentRoutes
 from ivr.web.api_body import SessionBody, read_body
 from ivr.web.api_common import ApiDeps, HandlerContext, NowClock, Route, ok
+from ivr.web.api_pinlocks import PinLockRoutes
 from ivr.web.api_supervisors import SupervisorRoutes
 from ivr.web.auth import (
     ROLES,
@@ -110,6 +111,7 @@ def api_routes(ctx: HandlerContext) -> list[Route]:
         *AgentRoutes(ctx).routes(),
         *SupervisorRoutes(ctx).routes(),
         *AdminRoutes(ctx).routes(),
+        *PinLockRoutes(ctx).routes(),
     ]
 
 

@@ -62,7 +62,14 @@ class AdminRoutes:
                 "POST", "/api/admin/agents", self.save_agent, a, "Create/update agent", AgentBody
             ),
             Route("DELETE", "/api/admin/agents/{agent_id}", self.delete_agent, a, "Remove agent"),
-            Route("GET", "/api/admin/users", self.list_users, a, "Staff users (no tokens)"),
+            Route(
+                "GET",
+                "/api/admin/users",
+                self.list_users,
+                a,
+                "Staff users (no tokens)",
+                query=("all:string",),
+            ),
             Route(
                 "POST", "/api/admin/users", self.add_user, a, "Add user; token shown once", UserBody
             ),

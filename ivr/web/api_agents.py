@@ -4,7 +4,9 @@ Rules: a user with role `agent` acts only on its own agent (`me` or its own id; 
 is 403 `not-your-agent`); supervisors and admins may act on any agent. The websocket
 `GET /api/agents/{agent_id}/ws` first sends the agent's state (and its pending offer, if
 any), then every offer (with the screen pop), state change and call event from the store's
-event stream. Disposition ends wrap-up (agent back to ready).
+event stream. Disposition ends wrap-up (agent back to ready); it is accepted only for a call
+this agent answered (else 403 `not-your-call`) and stores the call's queue and caller from its
+SQL row (found by the caller channel id agents see as `call_id`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ivr.queue.feed import (
     screen_pop,
     state_message,
 )
+from ivr.queue.handled import answered_by
 from ivr.store.dispositions import Disposition, DispositionExists
 from ivr.web.api_body import (
     DispositionBody,
@@ -174,7 +177,15 @@ class AgentRoutes:
             )
         user = current_user(request)
         assert user is not None
-        summary = await self.ctx.deps.calls.get_call(call_id)
+        answered = await answered_by(self.queues, call_id)
+        if answered is None or answered[0] != agent.agent_id:
+            raise ApiError(
+                403,
+                "not-your-call",
+                f"Agent '{agent.agent_id}' did not answer call '{call_id}'",
+                call_id=call_id,
+            )
+        summary = await self.ctx.deps.calls.find_by_channel(call_id)  # the SQL row of the call
         try:
             saved = await self.ctx.dispositions.record(
                 call_id=call_id,
@@ -182,7 +193,7 @@ class AgentRoutes:
                 user_name=user.name,
                 disposition=body.disposition,
                 notes=body.notes,
-                queue=summary.call.queue if summary else None,
+                queue=summary.call.queue if summary and summary.call.queue else answered[1],
                 caller=summary.call.caller if summary else None,
                 at=self.ctx.now(),
             )

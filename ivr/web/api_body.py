@@ -176,20 +176,5 @@ async def read_body(request: web.Request, model: type[M], *, optional: bool = Fa
     return parse(model, data)
 
 
-def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter within [low, high], or 400 `invalid-query`."""
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(
-            400,
-            "invalid-query",
-            f"parameter '{name}' must be an integer from {low} to {high}",
-            parameter=name,
-        )
-    return value
+class PinUnlockBody(Body):
+    reason: Annotated[str, Field(min_length=3, max_length=500)]

@@ -18,6 +18,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from ivr.queue.feed import AgentFeed
+from ivr.settings import Settings
+from ivr.settings.security import cookie_secure
 from ivr.store import CallStore
 from ivr.store.dispositions import DispositionStore
 from ivr.store.users import UserStore
@@ -39,6 +41,7 @@ class ApiDeps:
     `accept` (optional) is called when an agent explicitly accepts an offered call, e.g. to
     answer the agent leg early; without it, accept only checks the offer is this agent's.
     `secure_cookies` marks the session cookie `Secure` (set it behind HTTPS).
+    `pin_unlock_roles` may end a PIN lock (`pin_unlock`, docs/security.md).
     """
 
     queues: RedisQueueStore
@@ -48,6 +51,22 @@ class ApiDeps:
     offers: AgentFeed | None = None
     accept: AcceptHook | None = None
     secure_cookies: bool = False
+    pin_unlock_roles: frozenset[str] = frozenset({"supervisor", "admin"})
+
+    @classmethod
+    def configured(
+        cls,
+        settings: Settings,
+        queues: RedisQueueStore,
+        calls: CallStore,
+        users: UserStore,
+        clock: NowClock,
+    ) -> ApiDeps:
+        """The API's dependencies with the security settings applied."""
+        s = settings.security
+        secure = cookie_secure(s, settings.http.public_base_url)
+        return cls(queues, calls, users, clock, secure_cookies=secure,
+                   pin_unlock_roles=s.pin_unlock_roles)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +80,7 @@ class Route:
     summary: str
     body: type[BaseModel] | None = None
     websocket: bool = False
-    query: tuple[str, ...] = ()
+    query: tuple[str, ...] = ()  # query parameters: "name" (an integer) or "name:type"
 
 
 @dataclass

@@ -41,10 +41,11 @@ from ivr.flowversions.service import (
 )
 from ivr.store.flowversions import AuditEntry, FlowVersion
 from ivr.web.api import API_ROUTES
-from ivr.web.api_body import Body, query_int, read_body
+from ivr.web.api_body import Body, read_body
 from ivr.web.api_common import Route, iso, ok
 from ivr.web.auth import ROLE_ADMIN, ROLE_SUPERVISOR, current_user, require_roles
 from ivr.web.errors import ApiError, Handler
+from ivr.web.ints import parse_int, query_int
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,14 @@ class FlowRoutes:
             Route("POST", f"{f}/rollback", self.rollback, WRITE, "Earlier version live", LiveBody),
             Route("GET", f"{f}/diff", self.diff, READ, "Unified diff", query=("from", "to")),
             Route("POST", f"{f}/simulate", self.simulate, WRITE, "Try a flow", SimulateBody),
-            Route("GET", f"{f}/audit", self.audit, READ, "Publish/rollback audit, newest first"),
+            Route(
+                "GET",
+                f"{f}/audit",
+                self.audit,
+                READ,
+                "Publish/rollback audit, newest first",
+                query=("limit",),
+            ),
         ]
 
     async def list_flows(self, request: web.Request) -> web.Response:
@@ -235,9 +243,7 @@ class FlowRoutes:
 
 
 def _number(raw: str) -> int:
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
-        raise ApiError(404, "flow-version-not-found", f"no version {raw!r}")
-    return int(raw)
+    return parse_int(raw, "number", 1, 2**31 - 1, "invalid-path")
 
 
 def _run(flows: FlowSet, flow: str, body: SimulateBody) -> dict[str, Any]:

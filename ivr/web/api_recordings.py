@@ -27,8 +27,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from ivr.web.api import API_ROUTES
+from ivr.web.api_common import Route
 from ivr.web.auth import ROLE_COMPLIANCE, ROLE_SUPERVISOR, current_user, require_roles
 from ivr.web.errors import ApiError, status_of
+from ivr.web.ints import path_int, query_int
 from recordings import (
     AuditAction,
     AuditEntry,
@@ -69,10 +72,7 @@ def _translated(handler: Handler) -> Handler:
 
 
 def _recording_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit():
-        raise ApiError(404, "recording-not-found", f"no recording {raw!r}", recording_id=raw)
-    return int(raw)
+    return path_int(request, "id", 1, 2**63 - 1)
 
 
 def _when(request: web.Request, name: str, zone: str) -> datetime | None:
@@ -91,11 +91,7 @@ def _when(request: web.Request, name: str, zone: str) -> datetime | None:
 
 
 def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        message = f"'limit' must be a whole number from 1 to {MAX_LIMIT}"
-        raise ApiError(400, "invalid-query", message, field="limit")
-    return int(raw)
+    return query_int(request, "limit", 100, 1, MAX_LIMIT)
 
 
 def _who(request: web.Request) -> str:
@@ -166,15 +162,26 @@ async def set_hold(request: web.Request) -> web.StreamResponse:
 
 
 ROUTES: Final = (
-    ("GET", "/api/recordings", search_recordings, READ_ROLES),
-    ("GET", "/api/recordings/{id}", get_recording, READ_ROLES),
-    ("GET", "/api/recordings/{id}/file", recording_file, READ_ROLES),
-    ("PUT", "/api/recordings/{id}/hold", set_hold, HOLD_ROLES),
-)
+    Route("GET", "/api/recordings", search_recordings, frozenset(READ_ROLES), "Search recordings",
+          query=("call:string", "purpose:string", "from:string", "to:string", "limit")),
+    Route("GET", "/api/recordings/{id}", get_recording, frozenset(READ_ROLES),
+          "One recording with its audit trail"),
+    Route("GET", "/api/recordings/{id}/file", recording_file, frozenset(READ_ROLES),
+          "Listen/download (audited first; reason required)",
+          query=("mode:string", "reason:string")),
+    Route("PUT", "/api/recordings/{id}/hold", set_hold, frozenset(HOLD_ROLES),
+          "Legal hold on/off {hold, reason} (audited)"),
+)  # fmt: skip
 
 
 def add_recording_routes(app: web.Application, index: RecordingIndex) -> None:
-    """Register the recordings API on `app` (before its runner starts)."""
+    """Register the recordings API on `app` (before its runner starts), and in its OpenAPI
+    table when the staff API is there (`add_api_routes` first)."""
     app[INDEX_KEY] = index
-    for method, path, handler, roles in ROUTES:
-        app.router.add_route(method, path, require_roles(*roles)(_translated(handler)))
+    for route in ROUTES:
+        roles = sorted(route.roles or ())
+        app.router.add_route(
+            route.method, route.path, require_roles(*roles)(_translated(route.handler))
+        )
+    if API_ROUTES in app:
+        app[API_ROUTES].extend(ROUTES)

@@ -16,10 +16,11 @@ from aiohttp import web
 
 from ivr.queue.feed import Message, describe_agent, masked_info
 from ivr.store import CallDetail, CallSummary
-from ivr.web.api_body import ForceNotReadyBody, query_int, read_body
+from ivr.web.api_body import ForceNotReadyBody, read_body
 from ivr.web.api_common import HandlerContext, Route, iso, ok
 from ivr.web.auth import ROLE_ADMIN, ROLE_COMPLIANCE, ROLE_SUPERVISOR
 from ivr.web.errors import ApiError
+from ivr.web.ints import query_int
 from queueing.model import AgentState, QueueStats
 from queueing.policy import AgentId
 
@@ -74,7 +75,16 @@ def call_detail_json(detail: CallDetail) -> Message:
     }
 
 
-ALERT_AFTER = re.compile(r"\d+(-\d+)?")
+ALERT_AFTER = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?", re.ASCII)
+STREAM_ID_MAX = 2**64 - 1  # each part of a Redis stream id is an unsigned 64-bit number
+
+
+def stream_id(raw: str) -> str | None:
+    """`raw` if it is a Redis stream id (`ms` or `ms-seq`, ASCII digits, 64-bit parts)."""
+    match = ALERT_AFTER.fullmatch(raw)
+    if match is None or any(int(p) > STREAM_ID_MAX for p in match.groups() if p is not None):
+        return None
+    return raw
 
 
 class SupervisorRoutes:
@@ -102,7 +112,7 @@ class SupervisorRoutes:
                 self.list_alerts,
                 s,
                 "Supervisor alerts (urgent callbacks after voice orders), oldest first",
-                query=("after",),
+                query=("after:string",),
             ),
             Route("GET", "/api/calls", self.list_calls, c, "Newest call records", query=("limit",)),
             Route("GET", "/api/calls/{call_id}", self.show_call, c, "A call record with trace"),
@@ -155,8 +165,10 @@ class SupervisorRoutes:
     async def list_alerts(self, request: web.Request) -> web.Response:
         """Alerts on the queue event stream after `after` (an entry id; `0`: from the start)."""
         after = request.query.get("after", "0")
-        if not ALERT_AFTER.fullmatch(after):
-            raise ApiError(400, "invalid-query", "after must be a stream id such as 0 or 1-0")
+        if stream_id(after) is None:
+            raise ApiError(
+                400, "invalid-query", "'after' must be a stream id such as 0 or 1-0", field="after"
+            )
         events = await self.queues.events(after=after, count=500)
         alerts = [{"id": e.event_id, **e.fields} for e in events if e.type == "alert"]
         last = events[-1].event_id if events else after

@@ -24,7 +24,7 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 _ERRORS = {
-    "400": "Bad body or query (invalid-body, invalid-query, token-in-url)",
+    "400": "Bad body, path or query (invalid-body, invalid-path, invalid-query, token-in-url)",
     "401": "No or invalid token/session (unauthorized)",
     "403": "Wrong role, or another agent (forbidden, not-your-agent)",
     "404": "Not found",
@@ -37,10 +37,10 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _PARAM.findall(route.path)
     ]
-    params += [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "integer"}}
-        for name in route.query
-    ]
+    for query in route.query:  # "name" (an integer) or "name:type"
+        name, _, kind = query.partition(":")
+        schema = {"type": kind or "integer"}
+        params.append({"name": name, "in": "query", "required": False, "schema": schema})
     return params
 
 

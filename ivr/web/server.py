@@ -48,9 +48,10 @@ def add_health_routes(app: web.Application, health: Callable[[], Health], metric
 class WebServer:
     """A started HTTP server; `url` is the base URL others reach it at. `await aclose()`."""
 
-    def __init__(self, runner: web.AppRunner, url: str) -> None:
+    def __init__(self, runner: web.AppRunner, url: str, local_url: str | None = None) -> None:
         self._runner = runner
         self.url = url
+        self.local_url = local_url or url  # where it listens (the public URL may be a proxy)
 
     @classmethod
     async def start(
@@ -65,7 +66,13 @@ class WebServer:
             await runner.cleanup()
             raise
         bound = runner.addresses[0][1]
-        return cls(runner, public_base_url or f"http://{host}:{bound}")
+        local = f"http://{host}:{bound}"
+        return cls(runner, public_base_url or local, local)
+
+    @property
+    def app(self) -> web.Application:
+        """The application served (its router lists every route)."""
+        return self._runner.app
 
     async def aclose(self) -> None:
         await self._runner.cleanup()

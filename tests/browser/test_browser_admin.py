@@ -3,7 +3,7 @@ fix validates, "save and publish" makes it live and the next call follows it; ro
 version 1 restores the old behaviour. The list, graph, simulator and diff are on the way.
 
 The edit (as in the flow-version call tests): the language menu's option 1 and its no-input
-fallback go to `goodbye` (hang up) instead of `hours_check` -> `main_menu`; callers stay
+fallback go to `goodbye` (hang up) instead of `welcome` -> ... -> `main_menu`; callers stay
 silent, so the menu's short timer decides and the path does not depend on key timing.
 """
 

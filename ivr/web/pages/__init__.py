@@ -6,6 +6,9 @@ Pages are static HTML + vanilla JS modules + CSS under `static/` (no build step,
 JS talks to the JSON API with the session cookie set by `POST /api/session`.
 
 Rules:
+- `next=` after login is a path of this site only (`safe_next`): `/login?next=` anything
+  else (`//evil`, `/\\evil`, a tab or other control character, `https:...`) is sent to
+  `/login?next=/` first, and the login page's script checks the origin again.
 - Every page except `/login` needs a session: none -> 303 to `/login?next=<path>`; a user
   without one of the page's roles -> 403 (an HTML page, checked here, server-side, with the
   same roles as the API the page uses). Static assets are public (they hold no data).
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Final, NoReturn
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
@@ -39,6 +42,7 @@ from ivr.web.auth import (
     current_user,
 )
 from ivr.web.errors import ApiError, Handler
+from ivr.web.ints import parse_int
 
 __all__ = ["PAGES", "Page", "add_pages", "home_of"]
 
@@ -119,7 +123,20 @@ def page_handler(page: Page) -> Handler:
     return handler
 
 
+def safe_next(raw: str) -> str:
+    """`raw` when it is a path of this site, else `/` (pure)."""
+    if not raw.startswith("/") or raw.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(c) <= 0x20 or c in "\\\x7f" for c in raw):
+        return "/"
+    parts = urlsplit(raw)
+    return raw if not parts.scheme and not parts.netloc else "/"
+
+
 async def login_page(request: web.Request) -> web.StreamResponse:
+    raw = request.query.get("next")
+    if raw is not None and safe_next(raw) != raw:
+        raise web.HTTPSeeOther("/login?next=/")
     return _html("login.html")
 
 
@@ -160,11 +177,7 @@ class GraphRoutes:
     @staticmethod
     def _version(request: web.Request) -> int | None:
         raw = request.query.get("version", "")
-        if not raw:
-            return None
-        if not raw.isdigit() or not 0 < int(raw) < 2**31:
-            raise ApiError(400, "invalid-query", "version must be a positive number")
-        return int(raw)
+        return parse_int(raw, "version", 1, 2**31 - 1) if raw else None
 
     async def _live_number(self, flow: str) -> int:
         number = (await self.service.store.live()).numbers.get(flow)

@@ -69,7 +69,7 @@ class _SlowBackOffice:
         self.started = asyncio.Event()
         self.release = asyncio.Event()
 
-    def for_call(self, call_id: str) -> LookupProvider:
+    def for_call(self, call_id: str, caller: str = "") -> LookupProvider:
         office = self
 
         class _Provider:

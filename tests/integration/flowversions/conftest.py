@@ -18,23 +18,23 @@ from tests.integration.call.conftest import app_factory, tts_cache  # noqa: F401
 ROOT = Path(__file__).resolve().parents[3]
 FLOWS = ROOT / "flows"
 HOTLINE = (FLOWS / "hotline.yaml").read_text(encoding="utf-8")
-OPTION_1 = "        label: 普通话\n        next: hours_check\n"
+OPTION_1 = "        label: 普通话\n        next: welcome\n"
 
 
-FALLBACK = "    fallback: hours_check\n\n  to_english:"
+FALLBACK = "    fallback: welcome\n\n  to_english:"
 
 
-def hotline_with(option_1_next: str, *, fallback: str = "hours_check") -> str:
+def hotline_with(option_1_next: str, *, fallback: str = "welcome") -> str:
     """hotline.yaml with the language menu's option 1 (and its no-input/no-match fallback)
     going to other nodes."""
     assert HOTLINE.count(OPTION_1) == 1
     assert HOTLINE.count(FALLBACK) == 1
-    text = HOTLINE.replace(OPTION_1, OPTION_1.replace("hours_check", option_1_next))
-    return text.replace(FALLBACK, FALLBACK.replace("hours_check", fallback))
+    text = HOTLINE.replace(OPTION_1, OPTION_1.replace("welcome", option_1_next))
+    return text.replace(FALLBACK, FALLBACK.replace("welcome", fallback))
 
 
 def option_1_position() -> tuple[int, int]:
-    """1-based line and column of `hours_check` in option 1's `next:` line."""
+    """1-based line and column of `welcome` in option 1's `next:` line."""
     before = HOTLINE[: HOTLINE.index(OPTION_1)]
     line = before.count("\n") + 2
     return line, len("        next: ") + 1

@@ -3,7 +3,7 @@ the new version while a call started before keeps the old one; a publish from th
 process reaches the running app by polling; rollback restores the old behaviour.
 
 The edit: the hotline's language menu (option 1 and its no-input fallback) goes to `goodbye`
-(hang up) instead of `hours_check` -> `main_menu`. Callers stay silent: the menu's short timer
+(hang up) instead of `welcome` -> ... -> `main_menu`. Callers stay silent: the menu's short timer
 decides, so the path does not depend on when a key would arrive.
 """
 
@@ -125,7 +125,7 @@ async def test_cli_publish_in_another_process_reaches_the_app(
 
         rc, out, err = await run_cli(tmp_path, "rollback", "hotline", "1", "--author", "bob")
         assert (rc, out, err) == (0, "rolled back hotline to version 1 (was 2)\n", "")
-        await until(lambda: menu_fallback(app) == "hours_check", what="the rollback reload")
+        await until(lambda: menu_fallback(app) == "welcome", what="the rollback reload")
         rc, out, _err = await run_cli(tmp_path, "versions", "hotline")
         assert rc == 0
         rows = [r.split() for r in out.splitlines()]

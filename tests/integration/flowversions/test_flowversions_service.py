@@ -66,7 +66,7 @@ async def test_publish_then_rollback_are_live_and_audited(service: FlowVersions)
     assert (published.action, published.from_version, published.to_version) == ("publish", 1, 2)
 
     rolled = await service.rollback("hotline", 1, "bob", "undo")
-    assert next_of_option_1(service) == "hours_check"
+    assert next_of_option_1(service) == "welcome"
     versions = await service.store.versions("hotline")
     assert [(v.number, v.author) for v in versions] == [(1, "seed"), (2, "ann")]
     audit = await service.store.audit("hotline")
@@ -75,9 +75,7 @@ async def test_publish_then_rollback_are_live_and_audited(service: FlowVersions)
         (published.id, "ann", "publish", 1, 2, "menu 1 hangs up"),
         (audit[2].id, "seed", "seed", None, 1, "seeded from file"),
     ]
-    assert "-        next: hours_check\n+        next: goodbye\n" in await service.diff(
-        "hotline", 1, 2
-    )
+    assert "-        next: welcome\n+        next: goodbye\n" in await service.diff("hotline", 1, 2)
 
 
 async def test_publish_of_live_text_and_unknown_versions_are_refused(service: FlowVersions):
@@ -98,7 +96,7 @@ async def test_a_change_elsewhere_is_picked_up_by_polling(service: FlowVersions,
     await other.publish_text("hotline", hotline_with("goodbye"), "ann")
     await until(lambda: next_of_option_1(service) == "goodbye", what="the poll reload")
     await other.rollback("hotline", 1, "ann")
-    await until(lambda: next_of_option_1(service) == "hours_check", what="the rollback reload")
+    await until(lambda: next_of_option_1(service) == "welcome", what="the rollback reload")
 
 
 async def test_a_stale_generation_writes_nothing(service: FlowVersions):

@@ -39,11 +39,11 @@ def call(office: SqlDemoProviders) -> LookupProvider:
 async def test_caller_profile(call: LookupProvider) -> None:
     assert await call.lookup("caller_profile", {"caller": "13800000001"}) == (
         "vip",
-        {"vip_tier": "gold", "account_masked": "1234****78", "language": "zh-CN"},
+        {"vip_tier": "gold", "account_masked": "****5678", "language": "zh-CN"},
     )
     assert await call.lookup("caller_profile", {"caller": "13800000002"}) == (
         "known",
-        {"vip_tier": "", "account_masked": "8765****21", "language": "zh-CN"},
+        {"vip_tier": "", "account_masked": "****4321", "language": "zh-CN"},
     )
     assert await call.lookup("caller_profile", {"caller": "13900000000"}) == ("unknown", {})
 
@@ -51,15 +51,15 @@ async def test_caller_profile(call: LookupProvider) -> None:
 async def test_verify_account_ok_and_fail(call: LookupProvider) -> None:
     assert await call.lookup("verify_account", {"account": "12345678", "pin": "123456"}) == (
         "ok",
-        {"account_masked": "1234****78", "name": "张伟", "vip_tier": "gold"},
+        {"account_masked": "****5678", "name": "张伟", "vip_tier": "gold"},
     )
     assert await call.lookup("verify_account", {"account": "87654321", "pin": "654321"}) == (
         "ok",
-        {"account_masked": "8765****21", "name": "李娜", "vip_tier": ""},
+        {"account_masked": "****4321", "name": "李娜", "vip_tier": ""},
     )
     assert await call.lookup("verify_account", {"account": "12345678", "pin": "000000"}) == (
         "fail",
-        {"account_masked": "1234****78"},
+        {"account_masked": "****5678"},
     )
 
 
@@ -76,8 +76,9 @@ async def test_locked_from_the_third_failure_in_a_call(office: SqlDemoProviders)
 
 async def test_pin_is_stored_as_salted_hash(office: SqlDemoProviders) -> None:
     async with office.session() as session:
-        rows = list(await session.scalars(select(DemoAccount).order_by(DemoAccount.account_masked)))
-    assert [r.account_masked for r in rows] == ["1234****78", "8765****21"]
+        rows = list(await session.scalars(select(DemoAccount).order_by(DemoAccount.name)))
+    assert [r.name for r in rows] == ["张伟", "李娜"]
+    assert [r.account_masked for r in rows] == ["****5678", "****4321"]
     assert [r.account for r in rows] == [account_key("12345678"), account_key("87654321")]
     assert all("12345678" not in r.account and "87654321" not in r.account for r in rows)
     for row, pin in zip(rows, ["123456", "654321"], strict=True):
@@ -134,7 +135,7 @@ async def test_ticket_and_callback_rows(office: SqlDemoProviders, call: LookupPr
         ticket = (await session.scalars(select(Ticket))).one()
         callback = (await session.scalars(select(Callback))).one()
     assert (ticket.kind, ticket.caller, ticket.account_masked, ticket.note) == (
-        "complaint", "13800000001", "1234****78", "slow",
+        "complaint", "13800000001", "****5678", "slow",
     )  # fmt: skip
     assert (callback.queue, callback.reason, callback.status) == ("vip", "margin", "pending")
 

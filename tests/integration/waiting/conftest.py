@@ -1,5 +1,5 @@
 """Fixtures: the call tests' whole app (sandbox switch at speed 50, real redis-server), with
-the waiting-caller wiring the app may not do yet (announcement prompts, alerting lookups)."""
+the waiting-caller wiring the app may not do yet (announcement prompts)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 
 from ivr.app import App
 from ivr.call.media import HttpPromptMedia
-from ivr.queue.alerts import AlertingProviders
 from ivr.queue.runtime import RedisQueueHandoff
 from tests.integration.call.conftest import app_factory, tts_cache
 
@@ -26,8 +25,6 @@ def wire(app: App) -> None:
     assert isinstance(handoff, RedisQueueHandoff)
     if handoff.prompts is None:
         handoff.prompts = HttpPromptMedia(app.renderer, app.http_url)
-    if not isinstance(app.deps.providers, AlertingProviders):
-        app.deps.providers = AlertingProviders(app.deps.providers, app.queue_store, app.clock)
 
 
 @pytest.fixture

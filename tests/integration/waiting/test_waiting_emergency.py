@@ -3,7 +3,8 @@
 The emergency flow's queue nodes pass the verified (masked) account, `verified` and the
 reason; the last-resort desk also passes the captured order. The queued call's `info` in Redis
 carries them (never the PIN) and the agent's screen pop marks EMERGENCY. An order captured by
-voice and keypad books an urgent callback, which puts an alert on the queue event stream.
+voice and keypad becomes a `phone_order` follow-up item, which puts an alert carrying the item
+(the order, the account masked) on the queue event stream.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
         info = dict(record.info)
         assert (record.queue, info["priority"]) == ("trading_desk", "emergency")
         assert (info["account"], info["verified"], info["reason"]) == (
-            "1234****78",
+            "****5678",
             "yes",
             "emergency_order",
         )
@@ -51,7 +52,7 @@ async def test_verified_emergency_call_pops_emergency_with_masked_account(
         assert (pop["emergency"], pop["priority"], pop["account"]) == (
             True,
             "emergency",
-            "1234****78",
+            "****5678",
         )
         assert pop["caller"] == CALLER
         assert PIN not in json.dumps(pop)
@@ -70,7 +71,7 @@ async def test_locked_out_caller_pops_unverified_with_the_reason(waiting_app: Wa
             "no",
             "pin_locked",
         )
-        assert info["account"] == "1234****78"
+        assert info["account"] == "****5678"
         assert not any("987650" in value for value in info.values())
         driver.hang_up()
         await driver.ended()
@@ -82,7 +83,7 @@ def test_last_resort_desk_carries_the_captured_order() -> None:
     result = run(load_shipped(), Call("emergency", inputs, answers={"create_ticket": ERROR}))
     attributes = result.screen_pop()
     assert attributes is not None
-    assert (attributes["account"], attributes["verified"]) == ("1234****78", "yes")
+    assert (attributes["account"], attributes["verified"]) == ("****5678", "yes")
     assert attributes["reason"] == "order_capture_failed"
     assert json.loads(attributes["order"]) == {
         "product": "rb",
@@ -95,7 +96,7 @@ def test_last_resort_desk_carries_the_captured_order() -> None:
     }
 
 
-async def test_captured_order_books_an_urgent_callback_with_a_supervisor_alert(
+async def test_captured_order_becomes_a_phone_order_item_with_a_supervisor_alert(
     waiting_app: WaitingApp,
 ) -> None:
     async with waiting_app() as app:
@@ -105,14 +106,24 @@ async def test_captured_order_books_an_urgent_callback_with_a_supervisor_alert(
         transcript = await driver.ended(timeout_s=30)
         assert transcript.ended_by == "app"
         events = await app.queue_store.events()
-        alerts = [dict(e.fields) for e in events if e.type == "alert"]
-        assert len(alerts) == 1
+        alerts = [
+            dict(e.fields)
+            for e in events
+            if e.type == "alert" and e.fields.get("kind") == "followup"
+        ]
+        assert len(alerts) == 1  # one promise (order ticket + its callback), one item, one alert
         alert = alerts[0]
-        assert (alert["kind"], alert["reason"], alert["caller"], alert["queue"]) == (
-            "urgent_callback",
+        assert (alert["kind"], alert["followup_kind"], alert["reason"], alert["caller"]) == (
+            "followup",
+            "phone_order",
             "emergency_order",
             CALLER,
-            "trading_desk",
         )
-        assert alert["callback_id"].startswith("C")
+        assert alert["account"] == "****5678"
+        assert json.loads(alert["order"]) == {
+            "product": "rb", "month": "2505", "direction": "buy", "offset": "close",
+            "price_type": "market", "price": "", "lots": "1",
+        }  # fmt: skip
+        assert "callback_id" not in alert
         assert PIN not in json.dumps(alerts)
+        assert "12345678" not in json.dumps(alerts)

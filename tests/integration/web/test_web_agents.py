@@ -62,7 +62,7 @@ async def test_websocket_pushes_the_screen_pop_of_a_call_reserved_for_the_agent(
         "call_id": "c-1",
         "queue": "trading_support",
         "caller": "13800138000",
-        "account": "******4567",
+        "account": "****4567",
         "vip_tier": "gold",
         "language": "zh-CN",
         "ivr_path": ["main", "trading", "agent"],
@@ -70,6 +70,8 @@ async def test_websocket_pushes_the_screen_pop_of_a_call_reserved_for_the_agent(
         "wait_s": 42.5,
         "priority": "emergency",
         "emergency": True,
+        "verified": False,
+        "reason": None,
         "callback": None,
         "order": {"contract": "rb2510", "direction": "sell", "lots": 3},
         "extra": {"branch": "SH"},
@@ -157,7 +159,7 @@ async def test_supervisor_force_not_ready_and_queue_views(api: Api) -> None:
     assert status == 200
     assert (body["waiting"], body["longest_wait_s"]) == (1, 10.0)
     assert body["agents_by_state"]["not_ready"] == 1
-    assert body["calls"][0]["info"]["account"] == "******4567"
+    assert body["calls"][0]["info"]["account"] == "****4567"
     assert "pin" not in body["calls"][0]["info"]
     status, body = await api.call("GET", "/api/agents", "sue")
     assert [(a["agent_id"], a["state"], a["time_in_state_s"]) for a in body["agents"]] == [

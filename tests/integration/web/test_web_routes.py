@@ -38,7 +38,7 @@ CASES = [
     Case("POST", "/api/agents/{agent_id}/calls/{call_id}/accept",
          "/api/agents/me/calls/c-none/accept", "carl", "alice", 404),
     Case("POST", "/api/agents/{agent_id}/calls/{call_id}/disposition",
-         "/api/agents/me/calls/c-old/disposition", "carl", "alice", 200,
+         "/api/agents/me/calls/c-old/disposition", "carl", "alice", 403,
          {"disposition": "resolved", "notes": "margin question"}),
     Case("GET", "/api/agents/{agent_id}/history", "/api/agents/me/history", "carl", "alice", 200),
     Case("GET", "/api/agents/{agent_id}/ws", "/api/agents/me/ws", "carl", "alice", 400),
@@ -58,6 +58,10 @@ CASES = [
     Case("POST", "/api/admin/users", "/api/admin/users", "sue", "adam", 201,
          {"name": "dora", "roles": ["supervisor"]}),
     Case("DELETE", "/api/admin/users/{name}", "/api/admin/users/bob", "sue", "adam", 200),
+    Case("GET", "/api/pin-locks", "/api/pin-locks", "alice", "sue", 200),
+    Case("GET", "/api/pin-locks/audit", "/api/pin-locks/audit?limit=5", "alice", "carl", 200),
+    Case("POST", "/api/pin-locks/{lock_id}/unlock", "/api/pin-locks/7/unlock", "carl", "sue", 404,
+         {"reason": "identity checked"}),
 ]  # fmt: skip
 PUBLIC = {("POST", "/api/session")}
 

@@ -38,7 +38,7 @@ def test_fake_providers_sample_data_and_lock() -> None:
     fake = FakeProviders()
     assert fake.lookup("caller_profile", {"caller": "13800000001"}) == (
         "vip",
-        {"vip_tier": "gold", "account_masked": "1234****78", "language": "zh-CN"},
+        {"vip_tier": "gold", "account_masked": "****5678", "language": "zh-CN"},
     )
     assert fake.lookup("verify_account", {"account": "12345678", "pin": "123456"})[0] == "ok"
     results = [

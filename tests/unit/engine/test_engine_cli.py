@@ -199,7 +199,7 @@ def test_simulate_json_has_the_masked_screen_pop(
         "language": "zh-CN",
         "ivr_path": "check_number>profile>vip_queue",
         "intent": "",
-        "account": "1234****78",
+        "account": "****5678",
         "vip_tier": "gold",
     }
     assert simulate_json(capsys, "hotline", "--inputs", "1")["attributes"] is None

@@ -135,7 +135,7 @@ def test_emergency_line_warns_and_records_before_verification(
 def test_emergency_desk_screen_pop_is_verified_and_masked(flows: FlowSet) -> None:
     result = run(flows, Call("hotline", "1,9," + LOGIN))
     attributes = dict(enqueued(result).attributes)
-    assert attributes["account"] == "1234****78"
+    assert attributes["account"] == "****5678"
     assert attributes["reason"] == "emergency_order"
     assert attributes["verified"] == "yes"
     assert attributes["intent"] == "emergency_order"
@@ -206,7 +206,7 @@ def test_vip_caller_reaches_the_vip_queue(capsys: pytest.CaptureFixture[str]) ->
 def test_vip_screen_pop_shows_tier_and_masked_account(flows: FlowSet) -> None:
     result = run(flows, Call("hotline", "1,0", caller=VIP_CALLER))
     attributes = dict(enqueued(result).attributes)
-    assert (attributes["vip_tier"], attributes["account"]) == ("gold", "1234****78")
+    assert (attributes["vip_tier"], attributes["account"]) == ("gold", "****5678")
     assert "尊敬的贵宾客户，您好。您的来电将由贵宾服务专席优先接听。" in result.prompts
 
 

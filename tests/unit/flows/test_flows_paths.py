@@ -142,6 +142,10 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
         Call(H, "1,0,9", now=MONDAY_6PM),
         waiting(E, "market_closed"),
     ),
+    "after hours callback, hidden number": (
+        Call(H, "1,0,1", caller="anonymous", now=MONDAY_6PM),
+        hangup(H),
+    ),
     "after hours back and silence": (Call(H, "1,0,*,0,wait,wait,wait", now=MONDAY_6PM), hangup(H)),
     "after hours back office down": (
         Call(
@@ -158,6 +162,10 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
     # ---- emergency: market closed, verification -------------------------------------------------
     "market closed callback": (Call(E, "1", answers=CLOSED), hangup(E)),
     "market closed message": (Call(E, "2", answers=CLOSED), hangup(E)),
+    "market closed callback, hidden number": (
+        Call(E, "1", caller="anonymous", answers=CLOSED),
+        hangup(E),
+    ),
     "market closed message ticket down": (
         Call(E, "2", answers={**CLOSED, "create_ticket": ERROR}),
         hangup(E),

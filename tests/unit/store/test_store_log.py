@@ -6,13 +6,16 @@ import asyncio
 import io
 import logging
 
-from ivr.log import call_key, mask_account, mask_digits, setup_logging
+from ivr.engine.masking import mask_account
+from ivr.log import call_key, mask_digits, setup_logging
 
 
-def test_mask_account_keeps_first_four_and_last_two() -> None:
-    assert mask_account("12345678") == "1234****78"
-    assert mask_account("1234567890123") == "1234****23"
-    assert mask_account("1234567") == "****"
+def test_mask_account_shows_the_last_four_digits_only() -> None:
+    assert mask_account("12345678") == "****5678"
+    assert mask_account("1234567890123") == "****0123"
+    assert mask_account("1234567") == "****4567"
+    assert mask_account("123456") == "****"
+    assert mask_account("****5678") == "****5678"
 
 
 def test_mask_digits_hides_everything() -> None:

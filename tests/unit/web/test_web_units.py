@@ -31,7 +31,7 @@ def call(priority: PriorityClass, **info: str) -> CallRecord:
 
 @pytest.mark.parametrize(
     ("account", "masked"),
-    [("8801234567", "******4567"), ("1234", "****"), ("88*****567", "88*****567"), ("", None)],
+    [("8801234567", "****4567"), ("1234", "****"), ("88*****567", "88*****567"), ("", None)],
 )
 def test_mask_account(account: str, masked: str | None) -> None:
     assert mask_account(account) == masked
@@ -42,7 +42,8 @@ def test_screen_pop_of_a_plain_call_has_every_field() -> None:
     assert pop == {
         "call_id": "c9", "queue": "vip", "caller": "139", "account": None, "vip_tier": None,
         "language": None, "ivr_path": "main>vip", "intent": None, "wait_s": 12.3,
-        "priority": "vip", "emergency": False, "callback": None, "order": None, "extra": {},
+        "priority": "vip", "emergency": False, "verified": False, "reason": None,
+        "callback": None, "order": None, "extra": {},
     }  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """Outbound dialer: campaigns, calls to place, attempts, do-not-call list.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 
 The dialer's state lives in `outbound_calls` (docs/dialer.md): a restart reads it back.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -37,6 +37,12 @@ function showOffer(pop, phase) {
   $("#offer").hidden = false;
   $("#offer").dataset.call = pop.call_id;
   $("#emergency").hidden = !pop.emergency;
+  // verified yes/no with the reason, never implied by EMERGENCY
+  $("#verified").dataset.verified = pop.verified ? "true" : "false";
+  $("#verified").textContent = pop.verified
+    ? "VERIFIED" : `NOT VERIFIED${pop.reason ? ` — reason: ${pop.reason}` : ""}`;
+  $("#pop-verified").textContent = pop.verified ? "yes" : "no";
+  $("#pop-reason").textContent = text(pop.reason);
   $("#pop-call").textContent = pop.call_id;
   $("#pop-phase").textContent = phase;
   $("#pop-caller").textContent = text(pop.caller);
@@ -106,6 +112,33 @@ async function loadHistory() {
     el("td", {}, text(c.caller)), el("td", { class: "disposition" }, c.disposition), el("td", {}, c.notes))));
 }
 
+async function loadPinLocks() {
+  let data;
+  try {
+    data = await api("GET", "/api/pin-locks");
+  } catch {
+    return;  // this user may not see or unlock PIN locks: no panel
+  }
+  $("#pin-locks").hidden = false;
+  $("#pin-locks tbody").replaceChildren(...data.locks.map((lock) => el("tr", { "data-lock": lock.id },
+    el("td", {}, String(lock.id)), el("td", {}, lock.scope), el("td", {}, lock.label),
+    el("td", {}, String(lock.failures)), el("td", {}, lock.locked_at.slice(0, 19)),
+    el("td", {}, lock.expires_at ? lock.expires_at.slice(0, 19) : "until unlocked"),
+    el("td", {}, el("button", { type: "button", class: "unlock", onclick: () => unlock(lock) }, "Unlock")))));
+}
+
+async function unlock(lock) {
+  const reason = prompt(`Why unlock ${lock.scope} ${lock.label}? (how you verified the caller)`);
+  if (!reason) return;
+  try {
+    await api("POST", `/api/pin-locks/${lock.id}/unlock`, { reason });
+    show("#status", `unlocked ${lock.scope} ${lock.label}`, "ok");
+  } catch (err) {
+    show("#status", err.message, "error");
+  }
+  await loadPinLocks();
+}
+
 function wire() {
   $("#btn-login").addEventListener("click", () => act("POST", "/login", { ready: false }, "logged in"));
   $("#btn-ready").addEventListener("click", () => act("PUT", "/state", { state: "ready" }, "ready for calls"));
@@ -145,6 +178,7 @@ async function start() {
     return show("#status", err.message, "error");
   }
   await loadHistory();
+  await loadPinLocks();
   connect();
   setInterval(tick, 1000);
 }

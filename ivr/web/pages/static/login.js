@@ -1,9 +1,18 @@
 // Login: paste an API token; POST /api/session sets the HttpOnly session cookie.
 import { api, $, show } from "./common.js";
 
+// Where to go after login: a path of this site only. "/\evil", "/%09/evil" (a tab), "//evil",
+// "https:..." and anything else that could leave the origin land on "/".
 function target() {
   const next = new URLSearchParams(location.search).get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  if (!/^\/(?![\/\\])/.test(next) || /[\u0000-\u0020\u007f\\]/.test(next)) return "/";
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return "/";
+  }
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
 }
 
 $("#login-form").addEventListener("submit", async (event) => {

@@ -10,6 +10,7 @@ Rules:
 - Every bad value is a `ConfigError` naming where it came from (`file:line` or the environment
   variable) and what would fix it. All problems of a load are reported together.
 - Relative paths are kept as written: they are relative to the working directory of `ivr`.
+- The room imports nothing of ours but `ivr.errors`; `security` holds the `security.*` keys.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from typing import Any
 import yaml
 
 from ivr.errors import ConfigError
+from ivr.settings.dialer import DialerSettings
+from ivr.settings.security import SECURITY_KEYS, SecuritySettings
+from ivr.settings.security import BadValue as _Bad
 
 DEFAULT_SETTINGS_PATH = Path("config/settings.yaml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -108,16 +112,6 @@ class CallSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class DialerSettings:
-    """The outbound dialer (docs/dialer.md): trunk, pacing; kind policies in config/dialer.yaml."""
-
-    trunk_dial: str = "PJSIP/{number}@carrier"
-    max_concurrent: int = 10  # outbound legs at once
-    calls_per_s: float = 2.0  # new legs per second
-    enabled: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class Settings:
     ari: AriSettings = field(default_factory=AriSettings)
     database_url: str = field(default="sqlite+aiosqlite:///var/ivr.db", repr=False)
@@ -129,13 +123,11 @@ class Settings:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     calls: CallSettings = field(default_factory=CallSettings)
     dialer: DialerSettings = field(default_factory=DialerSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     log_level: str = "INFO"
 
 
-class _Bad(Exception):
-    def __init__(self, problem: str, fix: str) -> None:
-        super().__init__(problem)
-        self.problem, self.fix = problem, fix
+# --- value parsers: text in, value out, or _Bad(problem, fix) --------------------------------
 
 
 Parser = Callable[[str | None], Any]
@@ -273,6 +265,7 @@ _ENDPOINT_KEYS: dict[str, Parser] = {
     "never_answer": _bool,
     "busy": _bool,
 }
+_KEYS.update({k: _Key(parser, env, secret) for k, (parser, env, secret) in SECURITY_KEYS.items()})
 ENV_VARS: tuple[str, ...] = tuple(k.env for k in _KEYS.values() if k.env)
 
 
@@ -426,6 +419,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
             recorded_flows=_section(values, "calls.recorded_flows") or base.calls.recorded_flows,
         ),
         dialer=replace(base.dialer, **_section(values, "dialer")),
+        security=replace(base.security, **_section(values, "security")),
         log_level=values.get("log_level", base.log_level),
     )
 

@@ -1,0 +1,225 @@
+"""The parts of the app's wiring (`ivr.app`): the SQL side (call records, demo back office,
+users, recording index), the staff web app, the ARI switch (embedded sandbox or a real
+Asterisk), speech, the metrics observer of the ARI client, and the stop list.
+
+Rules: each function builds one part from its arguments and registers how to stop it with
+`Closers`; nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from asr.errors import AsrError
+from asr.models import ModelRegistry
+from asr.recognizer import RecognizerPool
+from ivr.ari import AriObserver, AriRest, Dispatcher
+from ivr.call.records import CallRecordWriter
+from ivr.call.speech import SpeechService, media_base_url, unknown_phrase_words
+from ivr.clock import Clock
+from ivr.engine.errors import FlowError
+from ivr.engine.model import FlowSet
+from ivr.engine.tradingcal import load_trading_calendar
+from ivr.errors import ConfigError
+from ivr.flowversions.service import FlowVersions, VocabularyCheck
+from ivr.metrics import Metrics
+from ivr.outbound.boot import wall_clock
+from ivr.prompts.private import PrivatePrompts
+from ivr.providers.demo_data import seed_demo
+from ivr.providers.sql import SqlDemoProviders
+from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
+from ivr.settings import Settings
+from ivr.store import CallStore
+from ivr.store.engine import database_url_in
+from ivr.store.outbound import OutboundStore
+from ivr.store.pinlocks import PinLockStore, PinPolicy
+from ivr.store.users import UserStore
+from ivr.web.api import ApiDeps, add_api_routes
+from ivr.web.api_campaigns import add_campaign_routes
+from ivr.web.api_flows import register_flow_routes
+from ivr.web.api_queues import add_queue_routes, queue_admin_deps
+from ivr.web.api_recordings import add_recording_routes
+from ivr.web.pages import add_pages
+from ivr.web.prompts import PRIVATE_PROMPTS, add_prompt_routes
+from queueing.store import RedisQueueStore
+from recordings import RecordingIndex
+from recordings.config import load_recordings_config
+
+log = logging.getLogger(__name__)
+
+
+class MetricsObserver(AriObserver):
+    def __init__(self, metrics: Metrics) -> None:
+        self.m = metrics
+
+    def request_done(self, method: str, route: str, status: int | None, elapsed_s: float) -> None:
+        self.m.ari_request_latency.observe(elapsed_s)
+
+    def request_failed(self, method: str, route: str, error: str) -> None:
+        self.m.ari_errors.labels(error).inc()
+
+    def event_received(self, event_type: str) -> None:
+        self.m.events_total.labels(event_type).inc()
+
+    def connected(self, reconnect: bool) -> None:
+        self.m.dependency("ari", True)
+        if reconnect:
+            self.m.reconnects.inc()
+
+    def disconnected(self) -> None:
+        self.m.dependency("ari", False)
+
+
+class Closers:
+    """What to stop, in the reverse order of start. A failing stop is logged; the rest run."""
+
+    def __init__(self) -> None:
+        self._closers: list[Callable[[], Awaitable[object]]] = []
+
+    def add(self, close: Callable[[], Awaitable[object]]) -> None:
+        self._closers.append(close)
+
+    async def close_all(self) -> None:
+        while self._closers:
+            close = self._closers.pop()
+            try:
+                await close()
+            except Exception:
+                log.exception("error while stopping")
+
+
+@dataclass(frozen=True, slots=True)
+class SqlParts:
+    store: CallStore
+    providers: SqlDemoProviders
+    call_records: CallRecordWriter
+    users: UserStore
+    recordings: RecordingIndex
+
+
+async def open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: Closers) -> SqlParts:
+    """The call records (migrated), the demo back office (seeded), users, recording index."""
+    config_dir = under(root, s.paths.config_dir)
+    store = await CallStore.open(database_url_in(s.database_url, root))
+    closers.add(store.close)
+    async with AsyncSession(store.engine) as db, db.begin():
+        await seed_demo(db)
+    calendar_file = config_dir / "trading_calendar.yaml"
+    calendar = load_trading_calendar(calendar_file) if calendar_file.is_file() else None
+    locks = PinLockStore(store.engine, PinPolicy.of(s.security), clock.now_s)  # docs/security.md
+    providers = SqlDemoProviders(
+        store.engine, now=clock.now, calendar=calendar, metrics=m, pin_locks=locks
+    )
+    journal = under(root, s.paths.journal) / "calls.jsonl"
+    call_records = CallRecordWriter(store, journal, s.calls.record_buffer, metrics=m)
+    call_records.start()  # replays what a previous run left in the journal
+    closers.add(call_records.aclose)
+    users = UserStore(store.engine)  # tables migrated by CallStore.open
+    recordings_config = load_recordings_config(config_dir / "recordings.yaml")
+    recordings = RecordingIndex(store.engine, under(root, s.paths.recordings), recordings_config)
+    return SqlParts(store, providers, call_records, users, recordings)
+
+
+def build_web_app(
+    settings: Settings,
+    root: Path,
+    sql: SqlParts,
+    flow_versions: FlowVersions,
+    queue_store: RedisQueueStore,
+    clock: Clock,
+) -> web.Application:
+    """Prompts for Asterisk, the staff API (calls, queues, recordings, flows) and pages."""
+    paths = settings.paths
+    app = web.Application()
+    tts_cache, prompt_root = under(root, paths.tts_cache), under(root, paths.prompt_root)
+    private = app[PRIVATE_PROMPTS] = PrivatePrompts(settings.security.prompt_secret)
+    add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
+    add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
+    add_recording_routes(app, sql.recordings)
+    register_flow_routes(app, flow_versions)
+    add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))
+    add_campaign_routes(app, OutboundStore(sql.store.engine), wall_clock(clock))
+    add_pages(app, flow_versions)
+    return app
+
+
+def under(root: Path, p: Path) -> Path:
+    return p if p.is_absolute() else root / p
+
+
+async def start_switch(
+    settings: Settings, root: Path, closers: Closers
+) -> tuple[SandboxSwitch | None, tuple[str, str, str]]:
+    """The ARI to use: (the embedded switch or None, (url, username, password))."""
+    s = settings
+    if s.ari.url is not None:
+        if not s.ari.password:
+            raise ConfigError("IVR_ARI_URL is set but IVR_ARI_PASSWORD is not: set it")
+        return None, (s.ari.url, s.ari.username, s.ari.password)
+    password = s.ari.password or secrets.token_urlsafe(18)
+    recordings = under(root, s.paths.recordings) / "sandbox"
+    # Asterisk answers a bare 500 without it (docs/asterisk-behaviour.md, "Calls and events")
+    recordings.mkdir(parents=True, exist_ok=True)
+    config = SandboxConfig(
+        username=s.ari.username,
+        password=password,
+        speed=s.sandbox.speed,
+        recordings_dir=recordings,
+        stasis_app=s.ari.app,
+        endpoints={
+            name: EndpointBehavior(
+                answer_after_s=e.answer_after_s or 0.0, never_answer=e.never_answer, busy=e.busy
+            )
+            for name, e in s.sandbox.endpoints.items()
+        },
+    )
+    switch = SandboxSwitch(config)
+    await switch.start()
+    closers.add(switch.stop)
+    return switch, (switch.ari_url, s.ari.username, password)
+
+
+def speech_models(settings: Settings, root: Path) -> ModelRegistry | None:
+    """The configured speech models (docs/asr.md). A configured model that is missing is
+    logged now (`ModelRegistry.check`) and its language runs DTMF-only."""
+    if not settings.asr.models:
+        return None
+    registry = ModelRegistry({lang: under(root, p) for lang, p in settings.asr.models.items()})
+    registry.check()
+    return registry
+
+
+def vocabulary_check(registry: ModelRegistry | None) -> VocabularyCheck | None:
+    """With speech models, publish also refuses phrase words the models lack."""
+    if registry is None:
+        return None
+
+    def check(flows: FlowSet, texts: Mapping[str, str]) -> list[FlowError]:
+        try:
+            return unknown_phrase_words(flows, registry, texts)
+        except AsrError as exc:  # a broken model is reported at start-up already
+            log.warning("speech vocabulary not checked: %s", exc)
+            return []
+
+    return check
+
+
+def speech_service(
+    registry: ModelRegistry | None, rest: AriRest, dispatcher: Dispatcher, settings: Settings,
+    ari_url: str, closers: Closers,
+) -> SpeechService | None:  # fmt: skip
+    if registry is None:
+        return None
+    service = SpeechService(
+        registry, RecognizerPool(settings.asr.max_active), rest, app_name=settings.ari.app,
+        media_base=media_base_url(ari_url), bind=dispatcher.bind,
+    )  # fmt: skip
+    closers.add(service.aclose)
+    return service
