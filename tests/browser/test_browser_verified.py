@@ -32,7 +32,7 @@ async def test_desktop_shows_an_unverified_emergency_caller(
         await expect(page.locator("#pin-locks")).to_be_hidden()  # agents may not unlock
 
         driver = await CallDriver.dial(app, dialed="95556", caller="13900000125")
-        await driver.run(THREE_WRONG)
+        await driver.run("1," + THREE_WRONG)  # 1: Mandarin (95556 asks the language first)
         await expect(page.locator("#offer")).to_have_attribute("data-call", driver.channel_id)
         await expect(page.locator("#emergency")).to_be_visible()
         await expect(page.locator("#verified")).to_have_text("NOT VERIFIED — reason: pin_locked")

@@ -169,7 +169,9 @@ async def test_redis_down_emergency_caller_reaches_the_desk_ring_group(
         redis_proc.kill()
         await until(_answers(app, 503), what="redis seen down")
         driver = await CallDriver.dial(app, dialed="95556", caller="13800000009")
-        await driver.run("1," + LOGIN)  # 1: Mandarin first  # verified: the trading desk queue, priority emergency
+        await driver.run(
+            "1," + LOGIN
+        )  # 1: Mandarin first  # verified: the trading desk queue, priority emergency
         bridge_id = BridgeId(f"br-{driver.channel_id}")
 
         def joined() -> Bridge | None:

@@ -71,6 +71,7 @@ async def try_pins(app: App, caller: str, attempts: list[tuple[str, str]]) -> li
     """One emergency call from `caller` entering (account, PIN) pairs in turn; hangs up after
     the last; the texts the caller heard."""
     driver = await CallDriver.dial(app, dialed=EMERGENCY, caller=caller)
+    await driver.press("1")  # Mandarin: 95556 asks the language first
     for account, pin in attempts:
         await driver.run(f"{account}#,{pin}")
         await settled(driver)

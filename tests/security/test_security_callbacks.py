@@ -59,7 +59,7 @@ async def test_emergency_caller_with_a_bad_caller_id_hears_why_and_nothing_is_bo
 ) -> None:
     async with app_factory(now=MONDAY_6PM) as app:
         driver = await CallDriver.dial(app, dialed=EMERGENCY, caller=HOSTILE_CALLER)
-        await driver.run("1")  # market closed: "press 1 for a callback"
+        await driver.run("1,1")  # Mandarin first; market closed: "press 1 for a callback"
         heard = heard_texts(app, await driver.ended())
         assert NO_NUMBER_PROMPT in heard
         async with app.providers.session() as session:

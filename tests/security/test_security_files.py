@@ -43,7 +43,7 @@ async def test_database_journal_and_recordings_are_owner_only(
     database.unlink()  # let the app create it afresh under the policy
     async with app_factory() as app:
         driver = await CallDriver.dial(app, dialed=EMERGENCY, caller="13900000888")
-        await driver.run(f"{ACCOUNT}#,{PIN}")
+        await driver.run(f"1,{ACCOUNT}#,{PIN}")  # 1: Mandarin (95556 asks the language first)
         call_id = driver.session.call_id
         driver.hang_up()
         await driver.call.finished(60)

@@ -30,7 +30,7 @@ async def test_locked_out_emergency_caller_pops_unverified_with_the_reason(
         async with http.ws_connect(f"{app.http_url}/api/agents/me/ws", headers=headers) as ws:
             assert (await ws.receive_json(timeout=10))["type"] == "state"
             driver = await CallDriver.dial(app, dialed=EMERGENCY, caller="13900000123")
-            await driver.run(THREE_WRONG)
+            await driver.run("1," + THREE_WRONG)  # 1: Mandarin first
             while (message := await ws.receive_json(timeout=20))["type"] != "offer":
                 pass
             pop = message["screen_pop"]
@@ -56,7 +56,7 @@ async def test_policy_normal_queues_the_unverified_caller_at_normal_priority(
 ) -> None:
     async with app_factory(IVR_SECURITY_UNVERIFIED_EMERGENCY="normal") as app:
         driver = await CallDriver.dial(app, dialed=EMERGENCY, caller="13900000124")
-        await driver.run(THREE_WRONG)
+        await driver.run("1," + THREE_WRONG)  # 1: Mandarin first
         priority, info = await queued(app, driver)
         assert (priority, info["verified"], info["reason"]) == (
             PriorityClass.NORMAL,

@@ -39,6 +39,8 @@ async def call(app: App, inputs: str, *, dialed: str = "95555", record: bool = F
     """Place a call, feed `inputs` (then `#` to end a recording), wait for its end: the call id."""
     driver = await CallDriver.dial(app, dialed=dialed, caller=CALLER)
     call_id = driver.session.call_id
+    if dialed == "95556":
+        inputs = "1," + inputs  # Mandarin: 95556 asks the language first
     await driver.run(inputs)
     if record:
         await until(lambda: driver.session.recordings.recording_channel, what="recording")
