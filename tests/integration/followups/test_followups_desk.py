@@ -48,9 +48,9 @@ class Staff:
 async def capture_order(app: App, tmp_path: Path) -> str:
     driver = await CallDriver.dial(app, dialed="95556", caller=CALLER)
     call_id = driver.session.call_id
-    await driver.run(
-        "1," + LOGIN
-    )  # 1: Mandarin (95556 asks the language first)  # no desk agent: the desk queue gives up, the order is captured
+    # 1: Mandarin (95556 asks the language first); no desk agent: the desk queue gives up, the
+    # order is captured
+    await driver.run("1," + LOGIN)
     await driver.run(ORDER)
     await until(lambda: driver.session.recordings.recording_channel, what="the voice order")
     await driver.call.say(spoken_order(tmp_path / "order.wav"))
