@@ -1,0 +1,199 @@
+"""Two app instances on one switch, one Redis and one SQL database, sharing ten agents.
+
+The sandbox switch serves two ARI app names and splits the calls between them in turn (as the
+dialplan does); each instance routes the calls it holds, the agents are matched across both
+(`ivr.queue.dialer`), and an instance that stops leaves the other taking every new call.
+Every caller goes to the general queue; each agent phone answers at once and hangs up after
+`TALK_S` (switch seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+
+from ivr.app import App
+from ivr.clock import Clock
+from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
+from ivr.sandbox.caller import ScenarioCall
+from ivr.sandbox.scenario import Hangup, Press, Scenario, Wait, WaitFor
+from ivr.settings import load_settings
+from queueing.model import AgentProfile, AgentState
+from queueing.policy import AgentId
+from tests.integration.call.conftest import MONDAY_10AM, ROOT, tts_cache  # noqa: F401
+
+SPEED = 20.0
+AGENTS = 10
+CALLS = 200
+LATE_CALLS = 20
+TALK_S = 15.0  # switch seconds: long enough for a loaded machine to bridge (0.75 s real)
+APPS = ("ivr-a", "ivr-b")
+PROMPT = WaitFor("prompt_start")
+STEPS = (PROMPT, Press("1"), PROMPT, PROMPT, PROMPT, Wait(1), Press("0"), Wait(1200), Hangup())
+
+
+def config_dir(tmp: Path) -> Path:
+    """The shipped config with a one-second wrap-up (agents turn over quickly)."""
+    target = tmp / "config"
+    shutil.copytree(ROOT / "config", target)
+    queues = target / "queues.yaml"
+    text = queues.read_text(encoding="utf-8")
+    queues.write_text(text.replace("wrap_up_s: 30", "wrap_up_s: 1", 1), encoding="utf-8")
+    return target
+
+
+async def start_app(
+    name: str, switch: SandboxSwitch, tmp: Path, redis_url: str, cache: Path
+) -> App:
+    environ = {
+        "IVR_ARI_URL": switch.ari_url, "IVR_ARI_USERNAME": "t", "IVR_ARI_PASSWORD": "pw",
+        "IVR_ARI_APP": name, "IVR_HTTP_PORT": "0", "IVR_REDIS_URL": redis_url,
+        "IVR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/ivr.db", "IVR_TTS_CACHE": str(cache),
+        "IVR_RECORDINGS_DIR": str(tmp / name / "recordings"), "IVR_FLOWS_DIR": str(ROOT / "flows"),
+        "IVR_CONFIG_DIR": str(config_dir(tmp / name)), "IVR_DIALER_ENABLED": "false",
+    }  # fmt: skip
+    settings = load_settings(ROOT / "config" / "settings.yaml", environ)
+    return await App.start(settings, tmp / name, clock=Clock(speed=SPEED, fixed_now=MONDAY_10AM))
+
+
+async def place(switch: SandboxSwitch, n: int, first: int, spacing_s: float) -> list[ScenarioCall]:
+    calls = []
+    for i in range(n):
+        scenario = Scenario(dialed="95555", caller=f"1390{first + i:07d}", steps=STEPS)
+        calls.append(await switch.place_call(scenario))
+        await switch.clock.sleep(spacing_s)
+    return calls
+
+
+def inbound_apps(switch: SandboxSwitch) -> Counter[str]:
+    """How many callers each app name took (their StasisStart, no appArgs)."""
+    return Counter(
+        str(e.event["application"])
+        for e in switch.hub.log
+        if e.event["type"] == "StasisStart" and not e.event.get("args")
+    )
+
+
+async def queue_events(app: App) -> list[tuple[str, dict[str, str]]]:
+    out: list[tuple[str, dict[str, str]]] = []
+    after = "0"
+    while batch := await app.queue_store.events(after=after, count=5000):
+        out.extend((e.type, dict(e.fields)) for e in batch)
+        after = batch[-1].event_id
+    return out
+
+
+def double_bookings(events: list[tuple[str, dict[str, str]]]) -> int:
+    holding: dict[str, str] = {}
+    offered: set[str] = set()
+    doubles = 0
+    for kind, fields in events:
+        agent, call = fields.get("agent_id", ""), fields.get("call_id", "")
+        if kind == "call_offered":
+            doubles += agent in holding or call in offered
+            holding[agent] = call
+            offered.add(call)
+        elif kind == "agent_state" and fields.get("state") in ("ready", "wrap_up", "not_ready"):
+            holding.pop(agent, None)
+    return doubles
+
+
+def order_inversions(events: list[tuple[str, dict[str, str]]], slack_s: float) -> int:
+    """Offers to a call that queued more than `slack_s` after one still waiting (FIFO across
+    both instances: every caller is a normal caller of the same queue)."""
+    queued_at: dict[str, float] = {}
+    waiting: dict[str, float] = {}
+    inversions = 0
+    for kind, fields in events:
+        call = fields.get("call_id", "")
+        if kind == "call_queued":
+            queued_at[call] = waiting[call] = float(fields["at"])
+        elif kind == "call_offered" and call in waiting:
+            mine = waiting.pop(call)
+            inversions += any(other + slack_s < mine for other in waiting.values())
+        elif kind == "call_requeued" and call in queued_at:
+            waiting[call] = queued_at[call]  # back at the head of its class, same wait
+        elif kind == "call_removed":
+            waiting.pop(call, None)
+    return inversions
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path,
+    redis_server: str,
+    tts_cache: Path,  # noqa: F811
+) -> AsyncIterator[tuple[SandboxSwitch, list[App]]]:
+    async with AsyncExitStack() as stack:
+        switch = SandboxSwitch(
+            SandboxConfig(
+                username="t",
+                password="pw",
+                speed=SPEED,
+                stasis_apps=APPS,
+                recordings_dir=tmp_path / "switch-recordings",
+            )
+        )
+        await switch.start()
+        stack.push_async_callback(switch.stop)
+        for n in range(AGENTS):
+            switch.endpoints[f"PJSIP/81{n:02d}"] = EndpointBehavior(hangup_after_s=TALK_S)
+        apps: list[App] = []
+        for name in APPS:
+            app = await start_app(name, switch, tmp_path, redis_server, tts_cache)
+            stack.push_async_callback(app.stop)
+            if not apps:
+                await app.queue_store.client.flushdb()
+            apps.append(app)
+        yield switch, apps
+
+
+async def test_two_instances_share_agents_and_one_stopping_leaves_the_other(
+    stack: tuple[SandboxSwitch, list[App]],
+) -> None:
+    switch, (app_a, app_b) = stack
+    store, now = app_a.queue_store, app_a.clock.now_s()
+    for n in range(AGENTS):
+        agent = AgentProfile(
+            AgentId(f"a{n}"),
+            f"Agent {n}",
+            f"PJSIP/81{n:02d}",
+            {"general": 2, "mandarin": 2, "account": 2},
+        )
+        await store.add_agent(agent, now)
+        await store.login(agent.agent_id, now, ready=True)
+
+    calls = await place(switch, CALLS, 0, spacing_s=1.0)
+    async with asyncio.timeout(600):
+        for call in calls:
+            await call.finished(600)
+    taken = inbound_apps(switch)
+    assert taken["ivr-a"] >= CALLS // 2 - 1
+    assert taken["ivr-b"] >= CALLS // 2 - 1
+    events = await queue_events(app_a)
+    assert sum(kind == "call_answered" for kind, _ in events) == CALLS
+    assert double_bookings(events) == 0
+    # FIFO across both instances, to within a few switch seconds: an agent waits up to
+    # FOREIGN_GRACE_S (2 s) for the other instance's older call, plus a routing pass and the
+    # offer's own round trips on a loaded machine
+    assert order_inversions(events, slack_s=6.0) == 0
+
+    await app_a.stop()  # one instance goes: the other takes every new call
+    late = await place(switch, LATE_CALLS, CALLS, spacing_s=1.0)
+    async with asyncio.timeout(300):
+        for call in late:
+            await call.finished(300)
+    assert inbound_apps(switch)["ivr-b"] == taken["ivr-b"] + LATE_CALLS
+    after = await queue_events(app_b)
+    assert sum(kind == "call_answered" for kind, _ in after) == CALLS + LATE_CALLS
+    assert double_bookings(after) == 0
+    for n in range(AGENTS):  # nobody stuck: every agent free again
+        record = await app_b.queue_store.get_agent(AgentId(f"a{n}"))
+        assert record is not None
+        assert record.state in (AgentState.READY, AgentState.WRAP_UP), (n, record.state)
