@@ -62,6 +62,7 @@ from ivr.store import CallStore
 from ivr.store.engine import database_url_in
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
+from ivr.web.api_control import add_control_routes, start_call_control
 from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
@@ -192,7 +193,7 @@ async def build_services(
     await recovery.start()  # own leftovers settled before any new call is taken
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)
-    router.start(events, deps, handoff)
+    router.start(events, deps, start_call_control(web_app, handoff, rest, s, router.dispatcher))
     closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)
@@ -260,6 +261,7 @@ def _web_app(
     tts_cache, prompt_root = _under(root, paths.tts_cache), _under(root, paths.prompt_root)
     add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root)
     add_api_routes(app, ApiDeps(queue_store, sql.store, sql.users, clock))
+    add_control_routes(app, queue_store, sql.store.engine, clock)
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))

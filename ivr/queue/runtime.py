@@ -47,11 +47,9 @@ from ivr.queue import lifecycle
 from ivr.queue.announcer import Announcer, PromptMedia
 from ivr.queue.dialer import Dialer, Router
 from ivr.queue.handoff import QueuedCall
+from ivr.queue.legs import leg_event
 from ivr.queue.waiting import (
     Action,
-    AgentAnswered,
-    AgentDialFailed,
-    AgentHungUp,
     AgentLeg,
     AgentOffered,
     ArmMaxWait,
@@ -61,9 +59,6 @@ from ivr.queue.waiting import (
     CallbackBooked,
     CallbackRefused,
     CallerLeft,
-    ClientAnswered,
-    ClientDialFailed,
-    ClientHungUp,
     ConfirmCallback,
     Deliver,
     DestroyBridge,
@@ -207,6 +202,23 @@ class RedisQueueHandoff:
         """Whether call `key` is held here (waiting, ringing, bridged or a callback)."""
         return key in self._calls
 
+    def held(self, key: str) -> tuple[QueuedCall, Waiting] | None:
+        """The session's handle and lifecycle state of call `key`, if held here."""
+        held = self._calls.get(key)
+        return None if held is None else (held.call, held.state)
+
+    def detach(self, key: str) -> tuple[QueuedCall, Waiting] | None:
+        """Let go of a bridged call without acting: call control (`ivr.queue.control`) takes
+        its legs and bridge over (their events no longer come here)."""
+        held = self._calls.get(key)
+        if held is None or held.state.phase is not Phase.BRIDGED:
+            return None
+        del self._calls[key]
+        self._route_legs(key, held.state, Waiting(key, key, held.state.queue))
+        self._disarm(held)
+        self._announcer.close(held.call)
+        return held.call, held.state
+
     # ------------------------------------------------------------------ facts in
 
     async def enqueue(self, call: QueuedCall) -> None:
@@ -214,8 +226,9 @@ class RedisQueueHandoff:
         info = {k: str(v) for k, v in req.attributes.items()}
         info.setdefault("priority", req.priority)
         try:
+            since = self._clock.now_s() if call.enqueued_at_s is None else call.enqueued_at_s
             await self.store.enqueue(
-                CallKey(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
+                CallKey(call.key), req.queue, PriorityClass(req.priority), since, info
             )
         except StoreUnavailable:
             if self._desk_dial is None or req.priority != "emergency":
@@ -435,16 +448,3 @@ class RedisQueueHandoff:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-
-def leg_event(event: ari.AriEvent, leg: str, *, client: bool) -> Event | None:
-    """The lifecycle event an ARI event of an agent's (or the client's) leg means, if any."""
-    match event:
-        case ari.StasisStart():
-            return ClientAnswered(leg) if client else AgentAnswered(leg)
-        case ari.Dial(dialstatus=status) if status in lifecycle.FAILED_DIAL:
-            reason = status.lower()
-            return ClientDialFailed(leg, reason) if client else AgentDialFailed(leg, reason)
-        case ari.ChannelDestroyed() | ari.StasisEnd() | ari.ChannelHangupRequest():
-            return ClientHungUp(leg) if client else AgentHungUp(leg)
-    return None

@@ -140,7 +140,7 @@ async def test_migrations_produce_the_models_schema(db_url: str) -> None:
                 "alembic_version", "calls", "call_trace", "demo_accounts", "demo_trades",
                 "tickets", "callbacks", "users", "user_sessions", "dispositions",
                 "recordings", "recording_audit", "flow_versions", "flow_live", "flow_audit",
-                "flow_generation",
+                "flow_generation", "call_control_audit",
             }  # fmt: skip
     finally:
         await engine.dispose()
