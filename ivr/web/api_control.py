@@ -194,6 +194,8 @@ class ControlRoutes:
     async def show(self, request: web.Request) -> web.Response:
         _control, view, actor = self._mine(request)
         body = view_json(view)
+        queues = self.slot.queues
+        body["transfer_queues"] = sorted(queues.config.queues) if queues is not None else []
         if actor.role != ROLE_AGENT:
             _c, monitor, _a = self.slot.parts()
             body["monitoring"] = [s.to_json() for s in monitor.sessions if s.key == view.key]
