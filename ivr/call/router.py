@@ -10,11 +10,11 @@ Rules:
   to their call (`dispatcher.bind`) before they are created, so their events reach its lane and
   never open a call (docs/asterisk-behaviour.md, "Calls and events").
 - Every leg the app originates is tagged (`leg_tag`): appArgs `agent,<key>`, `callback,<key>`,
-  `snoop,<key>`, `monitor,<key>` name its role and owning call; an external media channel (ARI
-  gives it no appArgs) is named `<key>-asr<n>-media`. A tagged leg NEVER opens a call: its
-  StasisStart goes to its owner's lane (agent and callback legs to the queue, even after the
-  caller's own session ended: a callback), and a tagged leg without an owner is hung up and
-  logged.
+  `snoop,<key>`, `monitor,<key>`, `consult,<key>` name its role and owning call; an external
+  media channel (ARI gives it no appArgs) is named `<key>-asr<n>-media`. A tagged leg NEVER
+  opens a call: its StasisStart goes to its owner's lane (agent and callback legs to the queue,
+  even after the caller's own session ended: a callback), and a tagged leg without an owner is
+  hung up and logged.
 - A call's lane stays open while the queue holds the call (a callback kept in line after its
   requester hung up); it is finished once neither the session nor the queue holds it.
 - In a lane, an event the queue owns (agent legs, waiting announcements, a waiting caller's
@@ -44,7 +44,7 @@ from ivr.call.session import CallSession
 log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 5.0
-LEG_ROLES = frozenset({"agent", "callback", "snoop", "monitor"})  # roles of legs we originate
+LEG_ROLES = frozenset({"agent", "callback", "snoop", "monitor", "consult"})  # legs we originate
 QUEUE_ROLES = frozenset({"agent", "callback"})  # legs the queue hand-off owns
 MEDIA_ID = re.compile(r"(?P<key>.+)-asr\d+-media")  # speech media channels (no appArgs in ARI)
 

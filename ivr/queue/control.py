@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
@@ -221,6 +222,22 @@ class CallControl:
         self._store = store
         self._audit = audit
         self._on_hold: set[str] = set()
+        self.busy_with: Callable[[str], bool] = lambda _key: False  # a transfer to a person
+
+    def mark_held(self, key: str, held: bool) -> None:
+        """Another part (a transfer to a person) put the caller on hold or took it off."""
+        if held:
+            self._on_hold.add(key)
+        else:
+            self._on_hold.discard(key)
+
+    def _free(self, view: CallView) -> CallView:
+        if self.busy_with(view.key):
+            raise ControlRefused(
+                f"Call '{view.key}' has a transfer in progress: complete or cancel it first",
+                details=_of(view),
+            )
+        return view
 
     def view(self, key: str) -> CallView:
         """The connected call `key`, or `CallNotConnected`."""
@@ -246,7 +263,7 @@ class CallControl:
         return key in self._on_hold
 
     async def hold(self, key: str, actor: Actor) -> CallView:
-        view = self.view(key)
+        view = self._free(self.view(key))
         queue = self._store.config.queues.get(view.queue)
         moh = queue.announcements.music_on_hold if queue is not None else None
         await self._run(view, plan(view, Hold(moh if moh and moh != "none" else "default")))
@@ -255,7 +272,7 @@ class CallControl:
         return replace(view, on_hold=True)
 
     async def resume(self, key: str, actor: Actor) -> CallView:
-        view = self.view(key)
+        view = self._free(self.view(key))
         await self._run(view, plan(view, Resume()))
         self._on_hold.discard(key)
         await self._note(actor, "resume", view, view.queue)
@@ -265,7 +282,7 @@ class CallControl:
         if queue not in self._store.config.queues:
             known = ", ".join(sorted(self._store.config.queues))
             raise UnknownQueue(f"No queue '{queue}' (queues: {known})", details={"queue": queue})
-        view = self.view(key)
+        view = self._free(self.view(key))
         await self._run(view, plan(view, TransferToQueue(queue)))
         self._on_hold.discard(key)
         await self._note(actor, "transfer", view, f"queue:{queue}")

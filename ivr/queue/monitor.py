@@ -256,11 +256,13 @@ class Monitor:
         session.state = "live"
 
 
-class QueueEvents(Protocol):
+class EventOwner(Protocol):
     def owns(self, event: ari.AriEvent) -> bool: ...
 
     async def handle(self, event: ari.AriEvent) -> None: ...
 
+
+class QueueEvents(EventOwner, Protocol):
     def holds(self, key: str) -> bool: ...
 
 
@@ -268,18 +270,16 @@ class CallEvents:
     """The queue's share of a call's events for the router: monitoring legs first, then the
     waiting-call hand-off (`ivr.call.router.QueueEvents`)."""
 
-    def __init__(self, queue: QueueEvents, monitor: Monitor) -> None:
+    def __init__(self, queue: QueueEvents, *owners: EventOwner) -> None:
         self._queue = queue
-        self._monitor = monitor
+        self._owners = owners  # monitoring, transfers: they claim only the ids they bound
 
     def owns(self, event: ari.AriEvent) -> bool:
-        return self._monitor.owns(event) or self._queue.owns(event)
+        return any(o.owns(event) for o in self._owners) or self._queue.owns(event)
 
     async def handle(self, event: ari.AriEvent) -> None:
-        if self._monitor.owns(event):
-            await self._monitor.handle(event)
-        else:
-            await self._queue.handle(event)
+        owner = next((o for o in self._owners if o.owns(event)), self._queue)
+        await owner.handle(event)
 
     def holds(self, key: str) -> bool:
         return self._queue.holds(key)

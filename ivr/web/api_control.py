@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ivr.ari import AriRest
 from ivr.clock import Clock
+from ivr.queue import consult as xfer
+from ivr.queue.consult_shell import Transfers
 from ivr.queue.control import Actor, CallControl, CallView
 from ivr.queue.monitor import MODES, CallEvents, Monitor, MonitorSession
 from ivr.queue.runtime import RedisQueueHandoff
@@ -57,8 +59,26 @@ AUDIT_READERS = frozenset({ROLE_SUPERVISOR, ROLE_ADMIN, ROLE_COMPLIANCE})
 
 
 class TransferBody(Body):
-    to: Literal["queue"]
-    queue: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    to: Literal["queue", "agent", "number"]
+    queue: Annotated[str | None, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = None
+    agent_id: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = None
+    number: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+
+    @model_validator(mode="after")
+    def _target_given(self) -> TransferBody:
+        field = {"queue": "queue", "agent": "agent_id", "number": "number"}[self.to]
+        if getattr(self, field) is None:
+            raise ValueError(f"{field}: is required when to is {self.to}")
+        return self
+
+    def target(self) -> str:
+        value = {"queue": self.queue, "agent": self.agent_id, "number": self.number}[self.to]
+        assert value is not None  # checked above
+        return value
+
+
+class ConsultBody(TransferBody):
+    to: Literal["agent", "number"]
 
 
 class MonitorBody(Body):
@@ -76,9 +96,15 @@ class ControlSlot:
     control: CallControl | None = None
     monitor: Monitor | None = None
     audit: ControlAuditStore | None = None
+    transfers: Transfers | None = None
 
     def attach(self, control: CallControl, monitor: Monitor, audit: ControlAuditStore) -> None:
         self.control, self.monitor, self.audit = control, monitor, audit
+
+    def people(self) -> Transfers:
+        self.parts()
+        assert self.transfers is not None
+        return self.transfers
 
     def parts(self) -> tuple[CallControl, Monitor, ControlAuditStore]:
         if self.control is None or self.monitor is None or self.audit is None:
@@ -97,6 +123,10 @@ def view_json(view: CallView) -> dict[str, object]:
         "priority": view.priority,
         "on_hold": view.on_hold,
     }
+
+
+def transfer_json(t: xfer.Transfer) -> dict[str, object]:
+    return {"call_id": t.key, "target": t.target, "phase": str(t.phase), "on_hold": t.held}
 
 
 def audit_json(entry: ControlAudit) -> dict[str, object]:
@@ -139,6 +169,17 @@ class ControlRoutes:
                 "Blind transfer to a queue (keeps class, wait, screen pop)",
                 TransferBody,
             ),
+            Route(
+                "POST",
+                f"{c}/consult",
+                self.consult,
+                ON_CALL,
+                "Warm transfer: the client on hold, the target dialled",
+                ConsultBody,
+            ),
+            Route("POST", f"{c}/consult/complete", self.complete, ON_CALL, "Hand over, leave"),
+            Route("POST", f"{c}/consult/cancel", self.cancel, ON_CALL, "Back to the client"),
+            Route("POST", f"{c}/conference", self.conference, ON_CALL, "Three-way conference"),
             Route("GET", f"{c}/control", self.show, ON_CALL, "A connected call's control state"),
             Route("GET", f"{c}/control/audit", self.audit, AUDIT_READERS, "Audited actions"),
             Route(
@@ -189,13 +230,66 @@ class ControlRoutes:
     async def transfer(self, request: web.Request) -> web.Response:
         body = await read_body(request, TransferBody)
         control, view, actor = self._mine(request)
-        return ok(view_json(await control.transfer_to_queue(view.key, body.queue, actor)))
+        if body.to == "queue":
+            return ok(view_json(await control.transfer_to_queue(view.key, body.target(), actor)))
+        people = self.slot.people()
+        t = await people.start(view.key, body.to, body.target(), actor, blind=True)
+        return ok(transfer_json(t))
+
+    async def consult(self, request: web.Request) -> web.Response:
+        body = await read_body(request, ConsultBody)
+        _control, view, actor = self._mine(request)
+        people = self.slot.people()
+        t = await people.start(view.key, body.to, body.target(), actor, blind=False)
+        return ok(transfer_json(t))
+
+    async def _step(self, request: web.Request, event: xfer.Event) -> web.Response:
+        people = self.slot.people()
+        key = request.match_info["call_id"]
+        found = people.status(key)
+        if found is None:
+            raise ApiError(409, "call-control-refused", f"Call '{key}' has no transfer in progress")
+        actor = self._transfer_actor(request, people, key)
+        return ok(transfer_json(await people.request(key, event, actor)))
+
+    @staticmethod
+    def _transfer_actor(request: web.Request, people: Transfers, key: str) -> Actor:
+        actor, agent_id = _actor(request)
+        if actor.role == ROLE_AGENT and people.agent_of(key) != agent_id:
+            raise ApiError(
+                403, "not-your-call", "An agent may only control its own call", call_id=key
+            )
+        return actor
+
+    def _owned(self, request: web.Request) -> web.Response | None:
+        """A call its transfer owns (agent A gone): the transfer's state, else None."""
+        people = self.slot.people()
+        key = request.match_info["call_id"]
+        found = people.status(key)
+        if found is None or found.phase not in (xfer.Phase.BLIND_RINGING, xfer.Phase.TRANSFERRED):
+            return None
+        self._transfer_actor(request, people, key)
+        return ok({"call_id": key, "transfer": transfer_json(found)})
+
+    async def complete(self, request: web.Request) -> web.Response:
+        return await self._step(request, xfer.Complete())
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        return await self._step(request, xfer.Cancel())
+
+    async def conference(self, request: web.Request) -> web.Response:
+        return await self._step(request, xfer.Conference())
 
     async def show(self, request: web.Request) -> web.Response:
+        owned = self._owned(request)
+        if owned is not None:
+            return owned
         _control, view, actor = self._mine(request)
         body = view_json(view)
         queues = self.slot.queues
         body["transfer_queues"] = sorted(queues.config.queues) if queues is not None else []
+        found = self.slot.people().status(view.key)
+        body["transfer"] = None if found is None else transfer_json(found)
         if actor.role != ROLE_AGENT:
             _c, monitor, _a = self.slot.parts()
             body["monitoring"] = [s.to_json() for s in monitor.sessions if s.key == view.key]
@@ -288,7 +382,11 @@ def start_call_control(
         unbind=dispatcher.unbind, visible_to_agent=settings.calls.monitor_visible,
     )  # fmt: skip
     slot.attach(control, monitor, audit)
-    return CallEvents(handoff, monitor)
+    slot.transfers = Transfers(
+        control, handoff, rest, audit, slot.clock, app=settings.ari.app,
+        outbound_dial=settings.calls.outbound_dial, bind=dispatcher.bind, unbind=dispatcher.unbind,
+    )  # fmt: skip
+    return CallEvents(handoff, monitor, slot.transfers)
 
 
 __all__ = ["CONTROL_SLOT", "MODES", "ControlSlot", "add_control_routes", "start_call_control"]

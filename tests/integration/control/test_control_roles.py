@@ -86,7 +86,7 @@ async def test_only_the_agent_on_the_call_and_supervisors_act_on_it(desk: Desk) 
         {"call_id": key, "agent_id": "desk-1", "queue": "trading_desk",
          "priority": "emergency", "on_hold": False,
          "transfer_queues": ["account_services", "complaints", "english", "general",
-                             "trading_desk", "trading_support", "vip"]},
+                             "trading_desk", "trading_support", "vip"], "transfer": None},
     )  # fmt: skip
     status, body = await desk.api("GET", f"{call}/control/audit", "carl")
     assert (status, body) == (200, {"call_id": key, "audit": []})  # refusals change nothing
