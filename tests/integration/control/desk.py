@@ -112,8 +112,10 @@ class Desk:
         await driver.run(LOGIN)
         session = driver.session
         await until(lambda: session.outcome == "answered", timeout_s=30, what="desk answered")
-        voice = tone(self.tmp / "caller.wav", CALLER_HZ, 300)
+        voice = tone(self.tmp / "caller.wav", CALLER_HZ, 120)
         self.tasks.append(asyncio.create_task(driver.call.say(voice)))
+        timeline = self.switch.timeline  # the frames are loaded first: wait until it talks
+        await until(lambda: driver.channel_id in timeline.voice, what="the caller talking")
         return driver
 
     def state(self, key: str) -> Waiting:

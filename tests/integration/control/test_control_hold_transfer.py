@@ -57,8 +57,8 @@ async def desk(app_factory: AppFactory, tmp_path: Path) -> AsyncIterator[Desk]:
 
 def agents(tmp: Path) -> dict[str, EndpointBehavior]:
     return {
-        DESK: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "desk.wav", AGENT_HZ, 300)),
-        GENERAL: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "b.wav", AGENT_B_HZ, 300)),
+        DESK: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "desk.wav", AGENT_HZ, 120)),
+        GENERAL: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "b.wav", AGENT_B_HZ, 120)),
     }
 
 

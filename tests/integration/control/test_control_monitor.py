@@ -47,9 +47,9 @@ async def desk(app_factory: AppFactory, tmp_path: Path) -> AsyncIterator[Desk]:
 
 def phones(tmp: Path) -> dict[str, EndpointBehavior]:
     return {
-        DESK: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "desk.wav", AGENT_HZ, 300)),
+        DESK: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "desk.wav", AGENT_HZ, 120)),
         SUPERVISOR_PHONE: EndpointBehavior(
-            answer_after_s=1, speak=tone(tmp / "sup.wav", SUPERVISOR_HZ, 300)
+            answer_after_s=1, speak=tone(tmp / "sup.wav", SUPERVISOR_HZ, 120)
         ),
     }
 

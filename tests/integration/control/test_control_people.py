@@ -50,9 +50,9 @@ async def desk(app_factory: AppFactory, tmp_path: Path) -> AsyncIterator[Desk]:
 
 def phones(tmp: Path) -> dict[str, EndpointBehavior]:
     return {
-        DESK: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "desk.wav", AGENT_HZ, 300)),
-        GENERAL: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "b.wav", AGENT_B_HZ, 300)),
-        OUTSIDE: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "o.wav", SUPERVISOR_HZ, 300)),
+        DESK: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "desk.wav", AGENT_HZ, 120)),
+        GENERAL: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "b.wav", AGENT_B_HZ, 120)),
+        OUTSIDE: EndpointBehavior(answer_after_s=1, speak=tone(tmp / "o.wav", SUPERVISOR_HZ, 120)),
     }
 
 
