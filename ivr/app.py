@@ -193,7 +193,7 @@ async def build_services(
     await recovery.start()  # own leftovers settled before any new call is taken
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)
-    router.start(events, deps, start_call_control(web_app, handoff, rest, s, router.dispatcher))
+    router.start(events, deps, start_call_control(web_app, handoff, rest, s, router))
     closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)

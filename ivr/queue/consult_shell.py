@@ -16,6 +16,7 @@ a failed blind transfer goes back to the call's queue with its class and first e
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -94,6 +95,7 @@ class Transfers:
         self._live: dict[str, _Live] = {}
         self._by_id: dict[str, str] = {}  # target leg, owned bridge -> call key
         self._seq = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
         control.busy_with = self.active
 
     def active(self, key: str) -> bool:
@@ -188,28 +190,50 @@ class Transfers:
                 fact = c.TargetLeft()  # the call's bridge went (the caller hung up)
         if fact is not None:
             live.transfer, steps = c.step(t, fact)
-            await self._run(live, steps)
+            await self._run(live, steps, from_event=True)
 
     # ------------------------------------------------------------------ steps
 
-    async def _run(self, live: _Live, steps: list[c.Step]) -> None:
+    async def _run(self, live: _Live, steps: list[c.Step], *, from_event: bool = False) -> None:
         t = live.transfer
+        failed: AriError | None = None
         try:
             for s in steps:
                 await self._do(live, s)
         except AriError as exc:  # e.g. the caller hung up meanwhile: end the transfer cleanly
             log.warning("transfer step failed call=%s: %s", t.key, exc)
-            if t.phase is c.Phase.TRANSFERRED:
-                live.transfer = replace(t, phase=c.Phase.ENDED)
-                for gone in (HangUp(t.target_leg), HangUp(t.caller), DestroyBridge(t.bridge)):
-                    with contextlib.suppress(AriError):
-                        await self._do(live, gone)
-            else:
-                raise ControlFailed(f"the switch refused a transfer step: {exc}") from exc
+            failed = exc
+            await self._abandon(live)
         finally:
             self._settle(live)
         if live.transfer.phase is c.Phase.ENDED:
             await self._release(live)
+        if failed is not None and not from_event:
+            raise ControlFailed(f"the switch refused a transfer step: {failed}") from failed
+
+    async def _abandon(self, live: _Live) -> None:
+        """End the transfer as it stands: the target's leg hung up; a call control owns goes
+        for the caller too."""
+        t = live.transfer
+        gone: list[c.Step] = [HangUp(t.target_leg)]
+        if t.phase in (c.Phase.TRANSFERRED, c.Phase.BLIND_RINGING):
+            gone += [HangUp(t.caller), DestroyBridge(t.bridge)]
+        live.transfer = replace(t, phase=c.Phase.ENDED)
+        for s in gone:
+            with contextlib.suppress(AriError):
+                await self._do(live, s)
+
+    def lane_closed(self, key: str) -> None:
+        """The call's lane ended (nothing holds it any more): a transfer left of it ends."""
+        live = self._live.get(key)
+        if live is not None:
+            task = asyncio.create_task(self._closed(live), name=f"transfer-end-{key}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _closed(self, live: _Live) -> None:
+        await self._abandon(live)
+        await self._release(live)
 
     def _settle(self, live: _Live) -> None:
         """Keep call control's view of the caller's hold in step with the transfer."""

@@ -22,6 +22,7 @@ and one when it ends (`monitor_stop`, detail = why); whether agents may see thei
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -140,6 +141,7 @@ class Monitor:
         self._sessions: dict[str, MonitorSession] = {}
         self._by_id: dict[str, MonitorSession] = {}  # leg, snoop, bridge id -> session
         self._seq = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def sessions(self) -> list[MonitorSession]:
@@ -191,6 +193,13 @@ class Monitor:
             raise ControlFailed(f"monitoring could not start: {exc}") from exc
         log.info("monitoring %s call=%s by=%s", mode, key, actor.name)
         return session
+
+    def lane_closed(self, key: str) -> None:
+        """The call's lane ended: its sessions end (their legs hung up)."""
+        for session in [s for s in self._sessions.values() if s.key == key]:
+            task = asyncio.create_task(self._end(session, "call_ended"), name=f"mon-end-{key}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def stop(self, session_id: str, reason: str = "stopped") -> MonitorSession:
         session = self.session(session_id)

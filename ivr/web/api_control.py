@@ -21,6 +21,7 @@ to the `ControlSlot` once the app's parts exist (the routes are registered befor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol
 
@@ -363,16 +364,28 @@ class _Dispatcher(Protocol):
     def unbind(self, channel_id: str) -> None: ...
 
 
+class _Router(Protocol):
+    """`ivr.call.router.CallRouter` as call control uses it: its dispatcher, and the
+    listeners told each call whose lane ends."""
+
+    @property
+    def dispatcher(self) -> _Dispatcher: ...
+
+    @property
+    def closed(self) -> list[Callable[[str], None]]: ...
+
+
 def start_call_control(
     web_app: web.Application,
     handoff: RedisQueueHandoff,
     rest: AriRest,
     settings: Settings,
-    dispatcher: _Dispatcher,
+    router: _Router,
 ) -> CallEvents:
     """Build call control and monitoring, attach them to the routes' slot; the result takes
     the queue's share of each call's events, monitoring legs first (give it to the router)."""
     slot = web_app[CONTROL_SLOT]
+    dispatcher = router.dispatcher
     assert slot.engine is not None  # add_control_routes ran
     assert slot.clock is not None
     audit = ControlAuditStore(slot.engine)
@@ -386,6 +399,7 @@ def start_call_control(
         control, handoff, rest, audit, slot.clock, app=settings.ari.app,
         outbound_dial=settings.calls.outbound_dial, bind=dispatcher.bind, unbind=dispatcher.unbind,
     )  # fmt: skip
+    router.closed.extend([monitor.lane_closed, slot.transfers.lane_closed])
     return CallEvents(handoff, monitor, slot.transfers)
 
 
