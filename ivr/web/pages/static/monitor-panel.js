@@ -66,7 +66,7 @@ async function poll() {
 
 const anchor = $("#alerts");
 if (anchor) {
-  anchor.before(panel());
+  (anchor.previousElementSibling || anchor).before(panel());  // above the "Alerts" heading
   new MutationObserver(addButtons).observe($("#agents tbody"), { childList: true });
   poll();
 }
