@@ -42,6 +42,7 @@ from ivr.queue.control import (
     Requeue,
     StartMoh,
     StopMoh,
+    end_agent_part,
 )
 from ivr.queue.handoff import QueuedCall
 from ivr.queue.runtime import RedisQueueHandoff
@@ -258,8 +259,7 @@ class Transfers:
                 if held is None:
                     raise ControlRefused(f"Call '{t.key}' is no longer connected", details={})
                 live.detached = held[0]
-                with contextlib.suppress(QueueStoreError):
-                    await self._store.end_call(CallKey(t.key), self._clock.now_s())
+                await end_agent_part(self._store, t.key, self._clock.now_s())
             case c.Own():
                 self._by_id[t.bridge] = t.key
                 self._bind(t.bridge, t.key)

@@ -40,7 +40,9 @@ from ivr.queue.handoff import QueuedCall
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.queue.waiting import Phase
 from ivr.store.control_audit import ControlAudit, ControlAuditStore
+from queueing import errors as store_errors
 from queueing.errors import QueueStoreError
+from queueing.model import QueueResult
 from queueing.policy import CallKey
 from queueing.store import RedisQueueStore
 
@@ -205,6 +207,20 @@ def _of(view: CallView) -> dict[str, object]:
 # ---- the shell ------------------------------------------------------------------------------
 
 
+async def end_agent_part(store: RedisQueueStore, key: str, now_s: float) -> None:
+    """End the connected call in the store (the agent goes to wrap-up). A call the store no
+    longer counts as connected (its offer was reaped before the answer was recorded, so it
+    waits in line again there) is removed (`lost`), or queueing it again would be refused."""
+    try:
+        await store.end_call(CallKey(key), now_s)
+    except store_errors.CallNotConnected as exc:
+        log.warning("transfer: %s; removing the stale entry before queueing again", exc)
+        with contextlib.suppress(QueueStoreError):
+            await store.remove_call(CallKey(key), QueueResult.LOST, now_s)
+    except QueueStoreError as exc:
+        log.warning("transfer: the store did not end the call: %s", exc)
+
+
 class CallControl:
     """Hold, resume and blind transfer over ARI, audited (see the module docstring)."""
 
@@ -314,15 +330,16 @@ class CallControl:
                     with contextlib.suppress(AriError):
                         await self._rest.destroy_bridge(bridge)
                 case EndInStore():
-                    try:
-                        await self._store.end_call(CallKey(view.key), self._clock.now_s())
-                    except QueueStoreError as exc:
-                        log.warning("transfer: the store did not end the call: %s", exc)
+                    await end_agent_part(self._store, view.key, self._clock.now_s())
                 case Requeue(queue=queue):
                     assert detached is not None  # Detach comes first
                     request = replace(detached.request, queue=queue)
                     again = replace(detached, request=request, enqueued_at_s=first_enqueue_s)
-                    await self._handoff.enqueue(again)
+                    try:
+                        await self._handoff.enqueue(again)
+                    except QueueStoreError as exc:  # the caller is left on the line alone
+                        log.error("transfer: the call could not be queued again: %s", exc)
+                        raise ControlFailed(f"queueing again failed: {exc}") from exc
                 case _:
                     await self._ari(step)
 
