@@ -65,6 +65,7 @@ from ivr.sandbox import SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.store.users import UserStore
+from ivr.web.api_control import start_call_control
 from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
 from ivr.web.prompts import PRIVATE_PROMPTS
 from ivr.web.server import Health, WebServer, add_health_routes
@@ -164,7 +165,7 @@ async def build_services(
     router.connected.append(recovery.connected)
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)
-    router.start(events, deps, handoff)
+    router.start(events, deps, start_call_control(web_app, handoff, rest, s, router))
     closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)

@@ -43,6 +43,7 @@ from ivr.store.pinlocks import PinLockStore, PinPolicy
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_campaigns import add_campaign_routes
+from ivr.web.api_control import add_control_routes
 from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
@@ -142,6 +143,7 @@ def build_web_app(
     private = app[PRIVATE_PROMPTS] = PrivatePrompts(settings.security.prompt_secret)
     add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
     add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
+    add_control_routes(app, queue_store, sql.store.engine, clock)
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))

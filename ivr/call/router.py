@@ -10,14 +10,14 @@ Rules:
   to their call (`dispatcher.bind`) before they are created, so their events reach its lane and
   never open a call (docs/asterisk-behaviour.md, "Calls and events").
 - Every leg the app originates is tagged (`leg_tag`): appArgs `agent,<key>`, `callback,<key>`,
-  `snoop,<key>`, `followup,<key>` name its role and owning call (a follow-up's legs are bound
-  to its lane before they are dialled; the lane's events go to `followups`);
-  `outbound,<id>,<attempt>` is an automated call of the outbound dialer: once answered it is a
-  call of its own (a `CallSession` running the dialer's flow), and the end of one never
-  answered (an event no call owns) goes to the dialer; an external media channel (ARI gives it
-  no appArgs) is named `<key>-asr<n>-media`. Any other tagged leg NEVER opens a call: its
-  StasisStart goes to its owner's lane (agent and callback legs to the queue, even after the
-  caller's own session ended: a callback), and a tagged leg without an owner is hung up and
+  `snoop,<key>`, `followup,<key>`, `monitor,<key>`, `consult,<key>` name its role and owning
+  call (a follow-up's legs are bound to its lane before they are dialled; the lane's events go
+  to `followups`); `outbound,<id>,<attempt>` is an automated call of the outbound dialer: once
+  answered it is a call of its own (a `CallSession` running the dialer's flow), and the end of
+  one never answered (an event no call owns) goes to the dialer; an external media channel (ARI
+  gives it no appArgs) is named `<key>-asr<n>-media`. Any other tagged leg NEVER opens a call:
+  its StasisStart goes to its owner's lane (agent and callback legs to the queue, even after
+  the caller's own session ended: a callback), and a tagged leg without an owner is hung up and
   logged.
 - A call's lane stays open while the queue holds the call (a callback kept in line after its
   requester hung up); it is finished once neither the session nor the queue holds it.
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 5.0
 LEG_ROLES = frozenset(
-    {"agent", "callback", "snoop", "outbound", "followup"}
+    {"agent", "callback", "snoop", "outbound", "followup", "monitor", "consult"}
 )  # appArgs roles of the legs we originate
 QUEUE_ROLES = frozenset({"agent", "callback"})  # legs the queue hand-off owns
 MEDIA_ID = re.compile(r"(?P<key>.+)-asr\d+-media")  # speech media channels (no appArgs in ARI)

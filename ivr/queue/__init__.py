@@ -10,6 +10,9 @@ Owns:
   the loop that plays them);
 - supervisor alerts (`alerts`), the agent feed for websockets (`feed`), and the local
   redis-server for `ivr serve` (`local_redis`, supervised);
+- call control of a connected call (`control`: hold, resume, blind transfer to a queue; pure
+  `plan` and its shell) and supervisor monitoring (`monitor`: listen, whisper, barge by snoop
+  and bridges), both audited (docs/call-control.md);
 - the queue store's start for the app (`boot`), its health watch (`health`: `/healthz`, the
   `ivr_dependency_up` gauge), and how background loops report an outage (`outage`).
 

@@ -45,6 +45,7 @@ class QueuedCall:
     channel_id: str
     request: Enqueue
     deliver: Callable[[QueueOutcome], None]
+    enqueued_at_s: float | None = None  # None: now; a transferred call keeps its first wait
 
 
 class QueueHandoff(Protocol):

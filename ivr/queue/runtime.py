@@ -44,45 +44,11 @@ from ivr import ari
 from ivr.ari import AriError, AriRest, ChannelId
 from ivr.clock import Clock
 from ivr.queue import lifecycle
+from ivr.queue import waiting as w
 from ivr.queue.announcer import Announcer, PromptMedia
 from ivr.queue.dialer import Dialer, Router
 from ivr.queue.handoff import QueuedCall
 from ivr.queue.legs import leg_event
-from ivr.queue.waiting import (
-    Action,
-    AgentLeg,
-    AgentOffered,
-    ArmMaxWait,
-    BookCallback,
-    BridgeFailed,
-    BridgeJoined,
-    CallbackBooked,
-    CallbackRefused,
-    CallerLeft,
-    ConfirmCallback,
-    Deliver,
-    DestroyBridge,
-    DialAgent,
-    DialClient,
-    DisarmMaxWait,
-    Event,
-    ExitChosen,
-    HangUp,
-    JoinBridge,
-    MaxWaitReached,
-    OfferReaped,
-    Phase,
-    StartAnnouncements,
-    StartMoh,
-    StopAnnouncements,
-    StopMoh,
-    StoreAnswer,
-    StoreEnd,
-    StoreNoAnswer,
-    StoreRemove,
-    Waiting,
-    WakeRouter,
-)
 from queueing.config import PriorityClass
 from queueing.errors import QueueStoreError, StoreUnavailable
 from queueing.model import Offer
@@ -91,8 +57,8 @@ from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
 
-StoreAction = StoreAnswer | StoreNoAnswer | StoreEnd | StoreRemove
-AriAction = StartMoh | StopMoh | DestroyBridge | HangUp
+StoreAction = w.StoreAnswer | w.StoreNoAnswer | w.StoreEnd | w.StoreRemove
+AriAction = w.StartMoh | w.StopMoh | w.DestroyBridge | w.HangUp
 # the "agent" of the desk ring group's leg (a dial string, not an agent of the store)
 DESK_AGENT = AgentId("desk")
 
@@ -102,14 +68,14 @@ class _Held:
     """A call this process holds in a queue: the session's handle and the lifecycle state."""
 
     call: QueuedCall
-    state: Waiting
+    state: w.Waiting
     timer: asyncio.Task[None] | None = None  # max wait
 
 
 @dataclass(frozen=True, slots=True)
 class _Stepped:
     held: _Held
-    actions: list[Action]
+    actions: list[w.Action]
     ended: bool  # this step ended the call: the shell forgets it once the actions ran
 
 
@@ -200,6 +166,23 @@ class RedisQueueHandoff:
         """Whether call `key` is held here (waiting, ringing, bridged or a callback)."""
         return key in self._calls
 
+    def held(self, key: str) -> tuple[QueuedCall, w.Waiting] | None:
+        """The session's handle and lifecycle state of call `key`, if held here."""
+        held = self._calls.get(key)
+        return None if held is None else (held.call, held.state)
+
+    def detach(self, key: str) -> tuple[QueuedCall, w.Waiting] | None:
+        """Let go of a bridged call without acting: call control (`ivr.queue.control`) takes
+        its legs and bridge over (their events no longer come here)."""
+        held = self._calls.get(key)
+        if held is None or held.state.phase is not w.Phase.BRIDGED:
+            return None
+        del self._calls[key]
+        self._route_legs(key, held.state, w.Waiting(key, key, held.state.queue))
+        self._disarm(held)
+        self._announcer.close(held.call)
+        return held.call, held.state
+
     # ------------------------------------------------------------------ facts in
 
     async def enqueue(self, call: QueuedCall) -> None:
@@ -207,15 +190,16 @@ class RedisQueueHandoff:
         info = {k: str(v) for k, v in req.attributes.items()}
         info.setdefault("priority", req.priority)
         try:
+            since = self._clock.now_s() if call.enqueued_at_s is None else call.enqueued_at_s
             await self.store.enqueue(
-                CallKey(call.key), req.queue, PriorityClass(req.priority), self._clock.now_s(), info
+                CallKey(call.key), req.queue, PriorityClass(req.priority), since, info
             )
         except StoreUnavailable:
             if self._desk_dial is None or req.priority != "emergency":
                 raise
             log.warning("queue store down: the emergency caller rings the desk ring group")
             self._off_store[call.key] = False  # held here only: no router, no announcer, no store
-        waiting = Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
+        waiting = w.Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         held = self._calls[call.key] = _Held(call, state)
         if call.key not in self._off_store:
@@ -224,30 +208,30 @@ class RedisQueueHandoff:
         await self._run(_Stepped(held, actions, ended=False))
         if self._desk_dial is not None and call.key in self._off_store:
             self._off_store[call.key] = True  # from now on a desk that does not answer ends it
-            leg = AgentLeg(f"desk-{call.key}-{next(self._desk_seq)}", DESK_AGENT)
+            leg = w.AgentLeg(f"desk-{call.key}-{next(self._desk_seq)}", DESK_AGENT)
             ring_s = max(1, round(req.max_wait_s))
-            await self._apply(call.key, AgentOffered(leg, self._desk_dial, ring_s))
+            await self._apply(call.key, w.AgentOffered(leg, self._desk_dial, ring_s))
 
     async def rejoin(self, call: QueuedCall) -> None:
         """A waiting caller adopted after an app crash: its store entry stayed (same place in
         line); hold music, announcements and a deadline again, routed from here."""
         req = call.request
-        waiting = Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
+        waiting = w.Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         self.hold(call, state)
         self._announcer.open(call)
         await self._run(_Stepped(self._calls[call.key], actions, ended=False))
 
-    def hold(self, call: QueuedCall, state: Waiting) -> None:
+    def hold(self, call: QueuedCall, state: w.Waiting) -> None:
         """Hold an adopted call as `state` is (bridged: left talking; a callback: in line)."""
         self._calls[call.key] = _Held(call, state)
-        self._route_legs(call.key, Waiting(call.key, call.channel_id, state.queue), state)
+        self._route_legs(call.key, w.Waiting(call.key, call.channel_id, state.queue), state)
         if lifecycle.wants_agent(state):
             self._wanting[call.key] = state.queue
             self._router.wake()
 
     async def cancel(self, key: str, reason: str) -> None:
-        await self._apply(key, CallerLeft(reason))
+        await self._apply(key, w.CallerLeft(reason))
 
     async def handle(self, event: ari.AriEvent) -> None:
         leg = next((i for i in ari.routing_ids(event) if i in self._legs), None)
@@ -268,7 +252,7 @@ class RedisQueueHandoff:
                 if held is None or not lifecycle.takes_keys(held.state):
                     return
                 option = self._announcer.exit_for(ch.id, digit)
-                stepped = None if option is None else self._step(ch.id, ExitChosen(option))
+                stepped = None if option is None else self._step(ch.id, w.ExitChosen(option))
                 if stepped is not None and stepped.actions:
                     self._spawn(self._run(stepped), f"exit-{ch.id}")
 
@@ -277,23 +261,23 @@ class RedisQueueHandoff:
         if key not in self._calls:  # a call of another process: its owner dials
             return
         leg, ring_s = self._dialer.leg_for(offer)
-        await self._apply(key, AgentOffered(leg, offer.endpoint, ring_s))
+        await self._apply(key, w.AgentOffered(leg, offer.endpoint, ring_s))
 
     async def _reaped(self, key: str) -> None:
-        await self._apply(key, OfferReaped())
+        await self._apply(key, w.OfferReaped())
 
     async def _max_wait(self, key: str, after_s: float) -> None:
         await self._clock.sleep(after_s)
-        await self._apply(key, MaxWaitReached())
+        await self._apply(key, w.MaxWaitReached())
 
     # ------------------------------------------------------------------ the lifecycle
 
-    async def _apply(self, key: str, event: Event) -> None:
+    async def _apply(self, key: str, event: w.Event) -> None:
         stepped = self._step(key, event)
         if stepped is not None:
             await self._run(stepped)
 
-    def _step(self, key: str, event: Event) -> _Stepped | None:
+    def _step(self, key: str, event: w.Event) -> _Stepped | None:
         held = self._calls.get(key)
         if held is None:
             return None
@@ -309,7 +293,7 @@ class RedisQueueHandoff:
             agent = after.agent.agent_id if after.agent is not None else "-"
             name = type(event).__name__
             log.info("queue %s -> %s on %s agent=%s", before.phase, after.phase, name, agent)
-        ended = after.phase is Phase.ENDED and before.phase is not Phase.ENDED
+        ended = after.phase is w.Phase.ENDED and before.phase is not w.Phase.ENDED
         if ended:
             del self._calls[key]
         return _Stepped(held, actions, ended)
@@ -329,9 +313,9 @@ class RedisQueueHandoff:
                 self._released(held.call.key)
             self._off_store.pop(held.call.key, None)  # after its store actions were skipped
         elif self._off_store.get(held.call.key) and lifecycle.wants_agent(held.state):
-            await self._apply(held.call.key, MaxWaitReached())  # the desk did not answer
+            await self._apply(held.call.key, w.MaxWaitReached())  # the desk did not answer
 
-    def _route_legs(self, key: str, before: Waiting, after: Waiting) -> None:
+    def _route_legs(self, key: str, before: w.Waiting, after: w.Waiting) -> None:
         """Bind the legs and bridge `after` holds to the call's lane; unbind those it dropped."""
         old_agent = before.agent.channel_id if before.agent is not None else None
         new_agent = after.agent.channel_id if after.agent is not None else None
@@ -354,36 +338,36 @@ class RedisQueueHandoff:
 
     # ------------------------------------------------------------------ actions out
 
-    async def _do(self, held: _Held, action: Action) -> Event | None:
+    async def _do(self, held: _Held, action: w.Action) -> w.Event | None:
         key = held.call.key
         match action:
-            case ArmMaxWait(after_s=after_s):
+            case w.ArmMaxWait(after_s=after_s):
                 held.timer = asyncio.create_task(
                     self._max_wait(key, after_s), name=f"maxwait-{key}"
                 )
-            case DisarmMaxWait():
+            case w.DisarmMaxWait():
                 self._disarm(held)
-            case StartAnnouncements():
+            case w.StartAnnouncements():
                 self._announcer.start(key)
-            case StopAnnouncements(cut_prompt=cut_prompt):
+            case w.StopAnnouncements(cut_prompt=cut_prompt):
                 await self._announcer.stop(key, cut_prompt=cut_prompt)
-            case ConfirmCallback():
+            case w.ConfirmCallback():
                 await self._announcer.confirm_callback(key)
-            case DialAgent():
+            case w.DialAgent():
                 return await self._dialer.dial_agent(key, action)
-            case DialClient():
+            case w.DialClient():
                 return await self._dialer.dial_client(key, action)
-            case JoinBridge():
+            case w.JoinBridge():
                 return await self._join(action)
-            case BookCallback(number=number):
+            case w.BookCallback(number=number):
                 return await self._book(key, number)
-            case StoreAnswer() | StoreNoAnswer() | StoreEnd() | StoreRemove():
+            case w.StoreAnswer() | w.StoreNoAnswer() | w.StoreEnd() | w.StoreRemove():
                 await self._store(key, action)
-            case StartMoh() | StopMoh() | DestroyBridge() | HangUp():
+            case w.StartMoh() | w.StopMoh() | w.DestroyBridge() | w.HangUp():
                 await self._ari(action)
-            case Deliver(outcome=outcome):
+            case w.Deliver(outcome=outcome):
                 held.call.deliver(outcome)
-            case WakeRouter():
+            case w.WakeRouter():
                 self._router.wake()
         return None
 
@@ -395,13 +379,13 @@ class RedisQueueHandoff:
     async def _ari(self, action: AriAction) -> None:
         with contextlib.suppress(AriError):
             match action:
-                case StartMoh(channel=channel):
+                case w.StartMoh(channel=channel):
                     await self._rest.start_moh(ChannelId(channel))
-                case StopMoh(channel=channel):
+                case w.StopMoh(channel=channel):
                     await self._rest.stop_moh(ChannelId(channel))
-                case HangUp(channel=channel):
+                case w.HangUp(channel=channel):
                     await self._rest.hangup(ChannelId(channel))
-                case DestroyBridge(bridge=bridge):
+                case w.DestroyBridge(bridge=bridge):
                     await self._rest.destroy_bridge(bridge)
 
     async def _store(self, key: str, action: StoreAction) -> None:
@@ -410,19 +394,19 @@ class RedisQueueHandoff:
         call, now = CallKey(key), self._clock.now_s()
         try:
             match action:
-                case StoreAnswer(agent_id=agent):
+                case w.StoreAnswer(agent_id=agent):
                     await self.store.answer(call, agent, now)
-                case StoreNoAnswer(agent_id=agent, reason=reason):
+                case w.StoreNoAnswer(agent_id=agent, reason=reason):
                     await self.store.no_answer(call, agent, now, reason=reason)
                     log.info("agent=%s did not take the call (%s): requeued at head", agent, reason)
-                case StoreEnd():
+                case w.StoreEnd():
                     await self.store.end_call(call, now)
-                case StoreRemove(result=result):
+                case w.StoreRemove(result=result):
                     await self.store.remove_call(call, result, now)
         except QueueStoreError as exc:  # e.g. reaped meanwhile: the people still come first
             log.warning("queue store: %s not recorded: %s", type(action).__name__, exc)
 
-    async def _join(self, action: JoinBridge) -> BridgeJoined | BridgeFailed:
+    async def _join(self, action: w.JoinBridge) -> w.BridgeJoined | w.BridgeFailed:
         try:
             if action.create:
                 await self._rest.create_bridge("mixing", bridge_id=action.bridge)
@@ -430,19 +414,19 @@ class RedisQueueHandoff:
                 await self._rest.add_channel(action.bridge, ChannelId(channel))
         except AriError as exc:
             log.error("bridging leg=%s failed: %s", action.leg, exc)
-            return BridgeFailed(action.leg)
-        return BridgeJoined(action.leg)
+            return w.BridgeFailed(action.leg)
+        return w.BridgeJoined(action.leg)
 
-    async def _book(self, key: str, number: str) -> CallbackBooked | CallbackRefused:
+    async def _book(self, key: str, number: str) -> w.CallbackBooked | w.CallbackRefused:
         try:
             await self.store.request_callback(CallKey(key), number, self._clock.now_s())
         except QueueStoreError as exc:
             log.warning("callback request refused: %s", exc)
-            return CallbackRefused()
+            return w.CallbackRefused()
         log.info("callback requested: place in line kept")
         if self._booked is not None:  # never raises: the follow-up item of the promise
             await self._booked(key, number)
-        return CallbackBooked()
+        return w.CallbackBooked()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)

@@ -337,13 +337,17 @@ class ChannelOps:
 
     def snoop(self, channel_id: str, p: dict[str, str], snoop_id: str | None) -> Json:
         """A snoop channel on `channel_id`: a frame every 20 ms of what it says (`spy=in`),
-        hears (`out`) or both, from now until it ends."""
+        hears (`out`) or both, from now until it ends; what the snoop's bridge feeds it is
+        whispered to the channel (`whisper=out`), to its bridge peers (`in`) or both."""
         spied = self.sw.control(channel_id)
         seq = next(self.sw.snoop_seq)
         snoop = self.sw.new_channel(snoop_id, f"Snoop/{spied.id}-{seq:08x}", "Up")
         snoop.kind, snoop.spied_id, snoop.spy = "snoop", spied.id, p.get("spy", "none")
         self.sw.snoops_of.setdefault(spied.id, set()).add(snoop.id)
-        self.sw.timeline.snoops[snoop.id] = Snoop(spied.id, snoop.spy, Span(self.sw.slot()))
+        whisper = p.get("whisper", "none")
+        self.sw.timeline.snoops[snoop.id] = Snoop(
+            spied.id, snoop.spy, Span(self.sw.slot()), whisper
+        )
         snoop.originated = False
         body = snoop.to_json()
         args = p["appArgs"].split(",") if p.get("appArgs") else []

@@ -8,10 +8,14 @@ describes them, computed from the `Timeline` for a range of 20 ms slots:
   bridge (three or more) sends every member a mixed frame every 20 ms, silence included. A
   channel playing a prompt to itself feeds nothing into its bridge; an announcer feeds its prompt;
   a recorder feeds nothing;
-- what a channel `heard`: its bridge's frames, music on hold (silent frames here), and while
+- what a channel `heard`: its bridge's frames, music on hold (its class's music if the
+  switch has some, else silent frames), and while
   a prompt plays to the channel only that prompt;
 - what a `snoop` produces: a frame every 20 ms from its creation to its end, holding what the
-  spied channel says (`spy=in`), hears (`out`) or both.
+  spied channel says (`spy=in`), hears (`out`) or both, captured before any whisper is mixed in;
+- what a snoop whispers: the frames its own bridge feeds it go into what the spied channel
+  hears (`whisper=out`) and/or into what the spied channel feeds its bridge (`in`), as
+  res_stasis_snoop's whisper audiohook does (supervisor coaching: `out` reaches the agent only).
 
 Rules: pure (numpy); nothing is changed. Audio is 8 kHz at source level (a recording applies
 its own gain when it writes the file).
@@ -116,6 +120,7 @@ class Mixer:
             else:
                 out = self.sent(member.key, a, b)
                 out.keep(~self.busy(member.key, a, b))
+                out.add(self.whispered(member.key, ("in", "both"), a, b, depth))
         elif member.kind in ("announcer", "moh"):
             out = span_frames(member.span, a, b)
         else:
@@ -138,8 +143,12 @@ class Mixer:
         out.keep(span_mask([m.span for m in members if m.key == key], a, b))
         return out
 
-    def heard(self, channel_id: str, a: int, b: int, depth: int = 0) -> Frames:
-        """What `channel_id` heard: its bridges, music on hold, and its own prompts alone."""
+    def heard(
+        self, channel_id: str, a: int, b: int, depth: int = 0, *, whisper: bool = True
+    ) -> Frames:
+        """What `channel_id` heard: its bridges, music on hold, its own prompts alone, and
+        what a snoop whispers to it (`whisper` False: what a spy on it captures, which is
+        taken before the whisper is mixed in, as Asterisk's audiohooks do)."""
         out = Frames.empty(b - a)
         for bridge_id in self.tl.bridges_of(channel_id):
             out.add(self.received(bridge_id, channel_id, a, b, depth))
@@ -147,6 +156,25 @@ class Mixer:
             out.add(span_frames(span, a, b))
         for span in self.tl.played.get(channel_id, ()):
             out.override(span_frames(span, a, b))
+        if whisper:
+            out.add(self.whispered(channel_id, ("out", "both"), a, b, depth))
+        return out
+
+    def whispered(
+        self, channel_id: str, directions: tuple[str, ...], a: int, b: int, depth: int
+    ) -> Frames:
+        """What snoops on `channel_id` whisper in `directions`: the frames each snoop
+        received from its own bridges while it lived."""
+        out = Frames.empty(b - a)
+        if depth > _MAX_DEPTH:
+            return out
+        for snoop_id, snoop in self.tl.snoops.items():
+            if snoop.spied != channel_id or snoop.whisper not in directions:
+                continue
+            for bridge_id in self.tl.bridges_of(snoop_id):
+                part = self.received(bridge_id, snoop_id, a, b, depth + 1)
+                part.keep(span_mask([snoop.span], a, b))
+                out.add(part)
         return out
 
     def snoop(self, snoop_id: str, a: int, b: int, depth: int = 0) -> Frames:
@@ -157,7 +185,7 @@ class Mixer:
             if snoop.spy in ("in", "both"):
                 out.add(self.sent(snoop.spied, a, b))
             if snoop.spy in ("out", "both"):
-                out.add(self.heard(snoop.spied, a, b, depth + 1))
+                out.add(self.heard(snoop.spied, a, b, depth + 1, whisper=False))
         out.keep(span_mask([snoop.span], a, b))
         return out
 

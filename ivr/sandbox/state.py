@@ -25,6 +25,9 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
+from ivr.sandbox import audio
 from ivr.sandbox.config import AriErrorReply, EndpointBehavior, SandboxConfig, SwitchClock
 from ivr.sandbox.events import EventHub, Json
 from ivr.sandbox.media import MediaResolver
@@ -39,9 +42,11 @@ from ivr.sandbox.model import (
     Playback,
     PlaybackId,
 )
-from ivr.sandbox.timeline import Timeline, slot_of
+from ivr.sandbox.timeline import Samples, Timeline, slot_of
 
 log = logging.getLogger(__name__)
+
+MOH_LOOP_S = 900  # music on hold is looped this long (a hold longer than that goes silent)
 
 
 @dataclass(slots=True)
@@ -105,6 +110,7 @@ class SwitchState:
         self._ids = itertools.count(1)
         self.seq = itertools.count(0)  # Local, Recorder and Announcer channel names
         self.snoop_seq = itertools.count(0)
+        self.moh_music: dict[str, Samples] = {}  # class -> looped music (8 kHz)
         self.timeline = Timeline()
         self.mixer = Mixer(self.timeline)
         self._epoch = int(time.time())
@@ -255,10 +261,22 @@ class SwitchState:
         if channel.moh_class is None:
             channel.moh_class = moh_class
             if not heard_only:
-                self.timeline.open(self.timeline.moh, channel.id, self.slot(), None)
+                clip = self.moh_clip(moh_class)
+                self.timeline.open(self.timeline.moh, channel.id, self.slot(), clip)
             observer = self.observer_of(channel.id)
             if observer is not None:
                 observer.heard_start(f"moh:{moh_class}", self.clock.now_s())
+
+    def set_moh_music(self, moh_class: str, wav: bytes) -> None:
+        """The music of class `moh_class` (any 16-bit WAV), looped while it plays; a class
+        without music falls back to `default` (as res_musiconhold does), else silent frames."""
+        samples, rate = audio.read_wav_samples(wav)
+        once = audio.resample(samples, rate, audio.RATE_8K)
+        loops = -(-MOH_LOOP_S * audio.RATE_8K // max(1, len(once)))
+        self.moh_music[moh_class] = np.tile(once, loops)[: MOH_LOOP_S * audio.RATE_8K]
+
+    def moh_clip(self, moh_class: str) -> Samples | None:
+        return self.moh_music.get(moh_class, self.moh_music.get("default"))
 
     def end_moh(self, channel: Channel) -> None:
         if channel.moh_class is not None:

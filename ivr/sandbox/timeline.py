@@ -5,8 +5,9 @@ call, kept by the switch as things happen: the frames a channel's far end sends 
 speech; `idle`: the steady silent frames of a phone that streams silence), the prompts played
 to a channel (`played`: the channel hears them alone and feeds nothing into its bridge
 meanwhile), channel music on hold, who is in which bridge when (ARI channels, recorders,
-announcers with their prompt) and the snoops. `mixer.py` replays it into the frames a recorder,
-a snoop or a listener received (`docs/asterisk-behaviour.md`, "Recording").
+announcers with their prompt) and the snoops (spy and whisper directions). `mixer.py`
+replays it into the frames a recorder, a snoop or a listener received
+(`docs/asterisk-behaviour.md`, "Recording").
 
 Rules: pure data (numpy arrays of 8 kHz samples); no events, no I/O. A slot is
 `round(switch seconds / 0.02)`; a span runs from `start` to `end` (exclusive; None while open).
@@ -60,6 +61,9 @@ class Snoop:
     spied: str
     spy: str  # in | out | both | none
     span: Span
+    # What the snoop's own bridge feeds it goes into the spied channel: `out` into what it
+    # hears (only its party hears it), `in` into what it sends (its bridge peers hear it).
+    whisper: str = "none"
 
 
 @dataclass(slots=True)

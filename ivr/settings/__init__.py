@@ -100,15 +100,16 @@ def _default_recorded_flows() -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class CallSettings:
-    """Call policy: which flow answers an unclaimed number, which flows are recorded from
-    answer (flow -> recording purpose of `config/recordings.yaml`), and how a client's number
-    is dialled out (a dial-string template with `{number}`, e.g. `PJSIP/{number}@trunk`)."""
+    """Call policy: the flow of an unclaimed number, flows recorded from answer (-> purpose in
+    `config/recordings.yaml`), the dial template of a client's number (`PJSIP/{number}@trunk`),
+    whether agents see a supervisor monitor their call (docs/call-control.md)."""
 
     default_flow: str = "hotline"
     recorded_flows: Mapping[str, str] = field(default_factory=_default_recorded_flows)
     outbound_dial: str = "PJSIP/{number}"
     desk_fallback_dial: str | None = None  # the trading desk's ring group, dialled if Redis is down
     record_buffer: int = 1000  # call-record reports held in memory before the journal
+    monitor_visible: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,15 +247,15 @@ _KEYS: dict[str, _Key] = {
     "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
     "calls.desk_fallback_dial": _Key(_optional(_text), "IVR_CALLS_DESK_FALLBACK_DIAL"),
     "calls.record_buffer": _Key(_positive_int, "IVR_CALLS_RECORD_BUFFER"),
+    "calls.monitor_visible": _Key(_bool, "IVR_CALLS_MONITOR_VISIBLE"),
     "dialer.trunk_dial": _Key(_dial_template, "IVR_DIALER_TRUNK_DIAL"),
     "dialer.max_concurrent": _Key(_positive_int, "IVR_DIALER_MAX_CONCURRENT"),
     "dialer.calls_per_s": _Key(_positive_float, "IVR_DIALER_CALLS_PER_S"),
     "dialer.enabled": _Key(_bool, "IVR_DIALER_ENABLED"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
 }
-# Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`,
-# `calls.recorded_flows.<flow>` (recording purpose),
-# `sandbox.endpoints.<endpoint>.<answer_after_s|never_answer|busy>` (YAML only).
+# Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`, `calls.recorded_flows.
+# <flow>` (purpose), `sandbox.endpoints.<endpoint>.<answer_after_s|never_answer|busy>` (YAML).
 _MAPS: dict[str, Parser] = {
     "tts.voices": _text,
     "asr.models": lambda v: Path(_text(v)),

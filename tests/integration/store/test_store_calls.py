@@ -143,6 +143,7 @@ async def test_migrations_produce_the_models_schema(db_url: str) -> None:
                 "flow_generation",
                 "outbound_campaigns", "outbound_calls", "outbound_attempts", "do_not_call",
                 "pin_failures", "pin_locks", "pin_audit", "followups", "followup_events",
+                "call_control_audit",
             }  # fmt: skip
     finally:
         await engine.dispose()

@@ -74,3 +74,43 @@ def test_snoop_frames_are_continuous_and_hold_both_directions() -> None:
     spy_in = Snoop("c", "in", Span(0))
     tl.snoops["s"] = spy_in
     assert np.all(Mixer(tl).snoop("s", 0, 200).pcm[100:150] == 0.0)
+
+
+def agent_call_with_a_snoop(whisper: str) -> Timeline:
+    """Caller `c` (sends 100) and agent `a` (sends 200) in bridge `b`; a snoop `s` on `a`
+    (spy both, `whisper`) in bridge `m` with the supervisor `v` (sends 400), all from slot 0."""
+    tl = Timeline()
+    for channel, value in (("c", 100), ("a", 200), ("v", 400)):
+        tl.born(channel, 0)
+        tl.open(tl.idle, channel, 0, clip(value, 100))
+    tl.join("b", "c", "channel", 0)
+    tl.join("b", "a", "channel", 0)
+    tl.snoops["s"] = Snoop("a", "both", Span(0), whisper)
+    tl.born("s", 0)
+    tl.join("m", "s", "channel", 0)
+    tl.join("m", "v", "channel", 0)
+    return tl
+
+
+def levels(frames_pcm: np.ndarray) -> float:
+    return float(frames_pcm[:100].mean())
+
+
+def test_listen_the_supervisor_hears_both_parties_and_nobody_hears_the_supervisor() -> None:
+    mixer = Mixer(agent_call_with_a_snoop("none"))
+    assert levels(mixer.heard("v", 0, 100).pcm) == 300.0  # caller + agent
+    assert levels(mixer.heard("a", 0, 100).pcm) == 100.0  # the caller only
+    assert levels(mixer.heard("c", 0, 100).pcm) == 200.0  # the agent only
+
+
+def test_whisper_out_reaches_the_agent_only_and_the_spy_does_not_hear_itself() -> None:
+    mixer = Mixer(agent_call_with_a_snoop("out"))
+    assert levels(mixer.heard("a", 0, 100).pcm) == 500.0  # caller + supervisor
+    assert levels(mixer.heard("c", 0, 100).pcm) == 200.0  # the agent, no supervisor
+    assert levels(mixer.heard("v", 0, 100).pcm) == 300.0  # spied before the whisper
+
+
+def test_whisper_in_reaches_the_agents_bridge_peers() -> None:
+    mixer = Mixer(agent_call_with_a_snoop("in"))
+    assert levels(mixer.heard("c", 0, 100).pcm) == 600.0  # agent + supervisor
+    assert levels(mixer.heard("a", 0, 100).pcm) == 100.0

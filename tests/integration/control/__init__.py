@@ -1,0 +1,1 @@
+"""Call control and supervisor monitoring end to end: app + sandbox switch + Redis + SQL."""
