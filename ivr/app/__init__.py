@@ -54,6 +54,7 @@ from ivr.followups.unconfirmed import FollowupEscalation
 from ivr.metrics import Metrics
 from ivr.outbound.boot import OutboundDialer, start_dialer
 from ivr.outbound.escalation import AlertEscalation
+from ivr.prompts.prerender import prerender
 from ivr.prompts.tts import PromptRenderer
 from ivr.providers.sql import SqlDemoProviders
 from ivr.queue.alerts import AlertingProviders, supervisor_alerts
@@ -112,14 +113,18 @@ async def build_services(
     s, metrics = settings, Metrics()
     sql = await open_sql(settings, root, clock, metrics, closers)
     models = speech_models(settings, root)
+    renderer = PromptRenderer(under(root, s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
+    closers.add(renderer.close)
+
+    async def prepare(flows: FlowSet) -> None:  # static prompts ready before flows go live
+        await prerender(renderer, flows)
+
     flow_versions = await start_flow_versions(
-        sql.store.engine, s, root, vocabulary_check=vocabulary_check(models)
+        sql.store.engine, s, root, vocabulary_check=vocabulary_check(models), prepare=prepare
     )
     closers.add(flow_versions.aclose)
     queue = await start_queue_store(settings, root, clock.timezone, metrics, closers.add)
     redis, queue_store, redis_health = queue.redis, queue.store, queue.health
-    renderer = PromptRenderer(under(root, s.paths.tts_cache), s.tts.voices, s.tts.rate_wpm)
-    closers.add(renderer.close)
     switch, (ari_url, username, password) = await start_switch(settings, root, closers)
     observer = MetricsObserver(metrics)
     rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -104,6 +104,9 @@ class FlowVersions:
         self._task: asyncio.Task[None] | None = None
         self.reloads = 0
         self.vocabulary_check = vocabulary_check  # publish also refuses words ASR lacks
+        # called with a flow set before it goes live (at start, publish, rollback and reload):
+        # the app renders its static prompts then, so no caller waits for the voice
+        self.prepare: Callable[[FlowSet], Awaitable[None]] | None = None
 
     # ---- reading
 
@@ -143,6 +146,7 @@ class FlowVersions:
         flows, errors = self.check(live.texts)
         if errors:
             raise ErrorList(list(errors))
+        await self._prepare(flows)
         self._install(Live(flows, live.numbers, live.generation))
         return flows
 
@@ -177,6 +181,10 @@ class FlowVersions:
         self._live = live
         self.reloads += 1
 
+    async def _prepare(self, flows: FlowSet) -> None:
+        if self.prepare is not None:
+            await self.prepare(flows)
+
     async def refresh(self) -> bool:
         """Reload the live set if another process changed it; True when reloaded."""
         generation = await self.store.generation()
@@ -192,6 +200,7 @@ class FlowVersions:
             log.error("live flows of generation %d are invalid; keeping generation %s:\n%s",
                       live.generation, current, "\n".join(map(str, errors)))  # fmt: skip
             return False
+        await self._prepare(flows)
         self._install(Live(flows, live.numbers, live.generation))
         log.info("live flows reloaded generation=%d versions=%s", live.generation,
                  dict(sorted(live.numbers.items())))  # fmt: skip
@@ -265,6 +274,7 @@ class FlowVersions:
             flows, errors = self.check(texts)
             if errors:
                 raise FlowRejected(list(errors))
+            await self._prepare(flows)  # its prompts are ready before it is live anywhere
             try:
                 (entry,) = await self.store.make_live([change], live.generation)
             except StaleGeneration:
@@ -313,6 +323,7 @@ async def start_flow_versions(
     *,
     poll_interval_s: float = POLL_INTERVAL_S,
     vocabulary_check: VocabularyCheck | None = None,
+    prepare: Callable[[FlowSet], Awaitable[None]] | None = None,
 ) -> FlowVersions:
     """The app's service: seeded from `settings.paths.flows_dir`, live set loaded, polling
     (the caller owns it: `await service.aclose()` stops the polling)."""
@@ -324,6 +335,7 @@ async def start_flow_versions(
         FlowVersionStore(engine), context, flows_dir,
         poll_interval_s=poll_interval_s, vocabulary_check=vocabulary_check,
     )  # fmt: skip
+    service.prepare = prepare
     await service.start(seed_dir if seed_dir.is_dir() else None)
     service.start_polling()
     return service
