@@ -44,13 +44,13 @@ class HttpPromptMedia:
     async def media_uri(self, prompt: Prompt, call: str = "") -> str:
         """The media URI of `prompt`; a private one needs the `call` it is played in."""
         match prompt:
-            case TtsPrompt(text=text, language=language, voice=voice, private=True):
+            case TtsPrompt(text=text, language=language, voice=voice, private=True, slow=slow):
                 if not call:
                     raise ValueError("a private prompt is played in a call: pass its id")
-                wav = await self._renderer.render_private(text, language, voice)
+                wav = await self._renderer.render_private(text, language, voice, slow)
                 return f"sound:{self._base}{self.private.add(call, wav).path}"
-            case TtsPrompt(text=text, language=language, voice=voice):
-                path = await self._renderer.render(text, language, voice)
+            case TtsPrompt(text=text, language=language, voice=voice, slow=slow):
+                path = await self._renderer.render(text, language, voice, slow)
                 if path.stem not in self._known:  # a file write: once per text, off the loop
                     await asyncio.to_thread(self._remember, path, text)
                 return f"sound:{self._base}/prompts/tts/{path.stem}.wav"

@@ -45,12 +45,14 @@ TraceKind: TypeAlias = Literal[
 class TtsPrompt:
     """Text to synthesise, variables already substituted (masked values stay masked).
     `private`: the text was filled in from variables (caller data): it is rendered for this
-    call only, never cached or kept on disk (docs/security.md, "Private audio")."""
+    call only, never cached or kept on disk (docs/security.md, "Private audio").
+    `slow`: spoken at the renderer's slower rate (elderly callers, docs/flows.md)."""
 
     text: str
     language: str
     voice: str | None = None
     private: bool = False
+    slow: bool = False  # the call chose slower speech (variable `speech_rate: slow`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from ivr.engine.speakable import speak_or_raw
 from ivr.engine.state import CallState, Outcome, OutcomeKind
 from ivr.engine.templates import render, variables_in
 
+SPEECH_RATE = "speech_rate"  # a call variable: "slow" -> every later prompt spoken slower
+
 INPUT_TIMER = TimerName("input")
 LOOKUP_TIMER = TimerName("lookup")
 MAX_PATH = 50
@@ -106,7 +108,8 @@ class Run:
         else:
             private = bool(variables_in(content.text))  # filled in from this caller's data
             text = self.spoken(content.text, language)
-            rendered = c.TtsPrompt(text, language, content.voice, private)
+            slow = self.state.variables.get(SPEECH_RATE) == "slow"
+            rendered = c.TtsPrompt(text, language, content.voice, private, slow)
             self.trace("prompt", playback_id=playback, text=rendered.text)
         self.emit(c.PlayPrompt(playback, rendered))
         self.update(playing=(*self.state.playing, playback), phase="prompt")

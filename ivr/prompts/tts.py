@@ -47,6 +47,7 @@ from ivr.errors import IvrError
 log = logging.getLogger(__name__)
 
 TELEPHONY_RATE_HZ = 8000
+SLOW_FACTOR = 0.75  # a slow prompt (elderly callers) is spoken at 3/4 of the configured rate
 ESPEAK_TIMEOUT_S = 30.0
 
 
@@ -224,46 +225,59 @@ class PromptRenderer:
                 " add it under tts.voices in config/settings.yaml"
             ) from None
 
-    def cache_key(self, text: str, voice: str) -> str:
-        blob = json.dumps([text, voice, self.rate_wpm], ensure_ascii=False)
+    def rate(self, slow: bool = False) -> int:
+        """Words per minute: the configured rate, or `SLOW_FACTOR` of it for a slow prompt."""
+        return round(self.rate_wpm * SLOW_FACTOR) if slow else self.rate_wpm
+
+    def cache_key(self, text: str, voice: str, slow: bool = False) -> str:
+        blob = json.dumps([text, voice, self.rate(slow)], ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def cache_path(self, text: str, language: str, voice: str | None = None) -> Path:
+    def cache_path(
+        self, text: str, language: str, voice: str | None = None, slow: bool = False
+    ) -> Path:
         voice_name = self.voice_for(language, voice)
-        return self.cache_dir / f"{self.cache_key(text, voice_name)}.wav"
+        return self.cache_dir / f"{self.cache_key(text, voice_name, slow)}.wav"
 
-    def is_cached(self, text: str, language: str, voice: str | None = None) -> bool:
-        return self.cache_path(text, language, voice).is_file()
+    def is_cached(
+        self, text: str, language: str, voice: str | None = None, slow: bool = False
+    ) -> bool:
+        return self.cache_path(text, language, voice, slow).is_file()
 
-    async def render(self, text: str, language: str, voice: str | None = None) -> Path:
+    async def render(
+        self, text: str, language: str, voice: str | None = None, slow: bool = False
+    ) -> Path:
         """The path of `text` spoken in `language` as 8 kHz mono 16-bit WAV (cached)."""
         if not text.strip():
             raise TtsError("cannot render an empty prompt text")
         voice_name = self.voice_for(language, voice)
-        key = self.cache_key(text, voice_name)
+        key = self.cache_key(text, voice_name, slow)
         target = self.cache_dir / f"{key}.wav"
         if target.is_file():
             return target
         pending = self._pending.get(key)
         if pending is None:
-            job = RenderJob(text, voice_name, self.rate_wpm, target)
+            job = RenderJob(text, voice_name, self.rate(slow), target)
             loop = asyncio.get_running_loop()
             pending = asyncio.ensure_future(loop.run_in_executor(speech_worker(), self._run, job))
             self._pending[key] = pending
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(pending)
 
-    async def render_private(self, text: str, language: str, voice: str | None = None) -> bytes:
+    async def render_private(
+        self, text: str, language: str, voice: str | None = None, slow: bool = False
+    ) -> bytes:
         """`text` spoken as telephony WAV bytes, never cached: nothing stays on disk."""
         if not text.strip():
             raise TtsError("cannot render an empty prompt text")
         voice_name = self.voice_for(language, voice)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(speech_worker(), self._run_private, text, voice_name)
+        run = self._run_private
+        return await loop.run_in_executor(speech_worker(), run, text, voice_name, self.rate(slow))
 
-    def _run_private(self, text: str, voice: str) -> bytes:
+    def _run_private(self, text: str, voice: str, rate_wpm: int) -> bytes:
         with tempfile.TemporaryDirectory(prefix="ivr-call-prompt-") as folder:  # mode 0700
-            job = RenderJob(text, voice, self.rate_wpm, Path(folder) / "prompt.wav")
+            job = RenderJob(text, voice, rate_wpm, Path(folder) / "prompt.wav")
             return self._run(job).read_bytes()
 
     async def close(self) -> None:

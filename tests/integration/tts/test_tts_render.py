@@ -110,3 +110,17 @@ async def test_unknown_voice_and_language_are_tts_errors(renderer: PromptRendere
         " add it under tts.voices in config/settings.yaml"
     )
     assert list(renderer.cache_dir.iterdir()) == []  # nothing half-written
+
+
+async def test_a_slow_prompt_is_spoken_at_three_quarters_of_the_rate(tmp_path: Path) -> None:
+    renderer = PromptRenderer(tmp_path, {"zh-CN": "cmn-latn-pinyin"}, rate_wpm=160)
+    try:
+        text = "您好，欢迎致电期货客户服务热线。"
+        normal = await renderer.render(text, "zh-CN")
+        slow = await renderer.render(text, "zh-CN", slow=True)
+        assert normal != slow  # cached apart
+        assert renderer.rate(slow=True) == 120
+        with wave.open(str(normal)) as a, wave.open(str(slow)) as b:
+            assert b.getnframes() > a.getnframes() * 1.2  # longer: spoken slower
+    finally:
+        await renderer.close()

@@ -72,6 +72,8 @@ PATHS: dict[str, tuple[Call, dict[str, object]]] = {
         queued(H, "vip_queue", "vip", "vip"),
     ),
     "english caller asks for an agent": (Call(H, "2,0"), queued(H, "english_queue", "english")),
+    "a person at once (0 in the first menu)": (Call(H, "0"), queued(H, "general_queue", "general")),
+    "slower Mandarin, then an agent": (Call(H, "3,0"), queued(H, "general_queue", "general")),
     "english vip caller asks for an agent": (
         Call(H, "2,0", caller=VIP_CALLER),
         queued(H, "english_vip_queue", "english", "vip"),

@@ -16,7 +16,8 @@ def test_static_prompts_of_the_shipped_flows() -> None:
     texts = {text for text, _, _ in prompts}
     assert len(prompts) == len(set(prompts))  # each once
     assert ("抱歉，没有听到您的选择。", "zh-CN", None) in prompts  # a defaults prompt
-    assert ("普通话服务请按1。For English service, please press 2.", "zh-CN", None) in prompts
+    first = "普通话服务请按1，慢速普通话请按3，人工服务请按0。For English service, please press 2."
+    assert (first, "zh-CN", None) in prompts
     assert not any("{" in text for text in texts)  # nothing with a slot (caller-specific)
     languages = {language for _, language, _ in prompts}
     assert languages == {"zh-CN", "en"}
