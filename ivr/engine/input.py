@@ -7,8 +7,8 @@ Confirmation: a menu with `confirm_below` does not act on speech heard with a co
 between `min_confidence` and `confirm_below`, nor on speech the recogniser marks `unsure`: it
 asks "您是要…吗？是请按1，不是请按2" (or the node's `confirm_prompt`) and listens for 1/2 and
 yes/no words. Yes acts on the option; no, anything else or silence re-asks the menu (a retry).
-The option's own phrase heard again meanwhile (the tail of the same utterance, decided late)
-is not an answer and is ignored.
+The option's own phrase heard again meanwhile (the tail of the same utterance, decided late),
+and speech the recogniser could not make out, are not answers and are ignored.
 Unsure speech in a menu without `confirm_below` is a low-confidence retry.
 Replay: the flow's `replay_key` (default `*`) in a menu or digit entry plays its prompt again
 (the yes/no question while confirming), unless that node uses the key itself (a menu option,
@@ -61,6 +61,9 @@ def menu_speech(
     run.trace("input", speech=text, confidence=f"{confidence:.2f}", **unsure_mark(unsure))
     if run.state.confirming is not None:
         answer = yes_or_no(run.state.language, text)
+        if answer is None and not normalise(text):  # noise the recogniser could not make out
+            run.trace("decision", ignored="no yes/no heard")
+            return None
         if (
             answer is None
             and match_phrase(node, run.state.language, text) is (node.options[run.state.confirming])

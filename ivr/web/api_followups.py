@@ -32,7 +32,7 @@ from aiohttp import web
 from pydantic import Field
 
 from ivr.followups.status import KINDS, STATUSES
-from ivr.followups.store import Followup, FollowupNotFound, FollowupStore
+from ivr.followups.store import Followup, FollowupStore
 from ivr.web.api import API_ROUTES
 from ivr.web.api_body import USER_NAME, Body, read_body
 from ivr.web.api_common import Route, ok
@@ -46,6 +46,7 @@ from ivr.web.auth import (
     require_roles,
 )
 from ivr.web.errors import ApiError
+from ivr.web.ints import path_int
 from recordings import AuditAction, RecordingIndex, RecordingsError
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,7 @@ def _user(request: web.Request) -> ApiUser:
 
 
 def _id(request: web.Request, name: str = "id") -> int:
-    raw = request.match_info[name]
-    if not raw.isdigit():
-        raise FollowupNotFound(f"no follow-up {raw!r}", details={"id": raw})
-    return int(raw)
+    return path_int(request, name)  # ASCII digits in range, else 400 naming the field
 
 
 def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:

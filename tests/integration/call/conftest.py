@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 
 from ivr.app import App
 from ivr.clock import Clock
@@ -29,6 +30,12 @@ def tts_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app_factory(tmp_path: Path, redis_server: str, tts_cache: Path) -> AppFactory:
+    # Each test starts on an empty Redis: what an earlier test left (a callback kept in line,
+    # a lease) would otherwise be adopted or reclaimed by this test's app at its start.
+    flush = redis.Redis(unix_socket_path=redis_server.removeprefix("unix://"))
+    flush.flushdb()
+    flush.close()
+
     @asynccontextmanager
     async def make(
         *, now: datetime = MONDAY_10AM, speed: float = SPEED, **env: str

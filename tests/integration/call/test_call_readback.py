@@ -19,7 +19,11 @@ async def test_live_margin_read_back_is_spoken_in_words(app_factory: AppFactory)
         await driver.waiting_for_input()  # past the read-back and the risk warning
         driver.hang_up()
         transcript = await driver.ended()
-        played = app.renderer.cache_path(SPOKEN, "zh-CN").stem
-        assert [media for media in transcript.heard if played in media] != []
-        raw = app.renderer.cache_path(SPOKEN.replace("二十万", "200000.00"), "zh-CN").stem
-        assert all(raw not in media for media in transcript.heard)
+        # the read-back holds the caller's data: played under a private per-call URL
+        assert any("/prompts/private/" in media for media in transcript.heard)
+        await app.call_records.flush()
+        detail = await app.store.find_by_channel(driver.channel_id)
+        assert detail is not None
+        said = [str(t.detail.get("text", "")) for t in detail.trace if t.kind == "prompt"]
+        assert SPOKEN in said  # what the voice was given: the amount in words
+        assert not any("200000" in text for text in said)

@@ -181,8 +181,8 @@ async def test_two_instances_share_agents_and_one_stopping_leaves_the_other(
     assert double_bookings(events) == 0
     # FIFO across both instances, to within a few switch seconds: an agent waits up to
     # FOREIGN_GRACE_S (2 s) for the other instance's older call, plus a routing pass and the
-    # offer's own round trips on a loaded machine
-    assert order_inversions(events, slack_s=6.0) == 0
+    # offer's own round trips (several switch seconds on a loaded machine at 20x)
+    assert order_inversions(events, slack_s=10.0) == 0
 
     await app_a.stop()  # one instance goes: the other takes every new call
     late = await place(switch, LATE_CALLS, CALLS, spacing_s=1.0)

@@ -70,7 +70,7 @@ def demo_variables() -> dict[str, str]:
         ("account_status", {"account": "12345678"}),
         ("trade_query", {"account": "12345678"}),
         ("create_ticket", {"kind": "complaint"}),
-        ("request_callback", {}),
+        ("request_callback", {"caller": "13912345678"}),
     ):
         data.update(fake.lookup(provider, params)[1])
     calendar = load_trading_calendar(ROOT / "config" / "trading_calendar.yaml")

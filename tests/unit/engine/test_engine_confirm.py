@@ -140,3 +140,11 @@ def test_the_option_heard_again_while_asking_is_not_an_answer(call: Call) -> Non
     assert call.state.confirming == 1
     call.send(DigitPressed("1"))
     assert call.state.node == "desk"
+
+
+def test_noise_while_asking_is_not_an_answer(call: Call) -> None:
+    ask(call)
+    assert texts(call.send(SpeechRecognised("", 0.0))) == []  # the recogniser made out nothing
+    assert call.state.confirming == 1
+    call.send(SpeechRecognised("不是", 0.9))
+    assert (call.state.confirming, call.state.retries) == (None, 1)
