@@ -68,7 +68,6 @@ async def test_no_item_no_promise(promises: tuple[FollowupProviders, CallStore])
     async with store.engine.begin() as conn:
         await conn.execute(text("DROP TABLE followup_events"))
     call = providers.for_call("call-2")
-    assert await call.lookup("request_callback", {"caller": "13912345678", "reason": "market_closed"}) == (
-        "error", {},
-    )  # fmt: skip
+    params = {"caller": "13912345678", "reason": "market_closed"}
+    assert await call.lookup("request_callback", params) == ("error", {})
     assert await call.lookup("create_ticket", {"kind": "complaint", "caller": "1"}) == ("error", {})

@@ -146,5 +146,6 @@ def test_noise_while_asking_is_not_an_answer(call: Call) -> None:
     ask(call)
     assert texts(call.send(SpeechRecognised("", 0.0))) == []  # the recogniser made out nothing
     assert call.state.confirming == 1
-    call.send(SpeechRecognised("不是", 0.9))
-    assert (call.state.confirming, call.state.retries) == (None, 1)
+    after = call.send(SpeechRecognised("不是", 0.9))
+    assert texts(after) == ["不对。", "请选择。"]
+    assert call.state.retries == 1
