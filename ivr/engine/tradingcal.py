@@ -12,10 +12,10 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ivr.engine.calendar import NIGHT, ProductGroup, Session, TradingCalendar
+from ivr.engine.yamlread import compose_file
 from ivr.errors import ErrorList, LocatedError
 
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
@@ -206,16 +206,7 @@ def _timezone(r: _Reader, node: Node | None) -> str:
 def parse_trading_calendar(text: str, path: Path | str) -> TradingCalendar:
     """Build a calendar from YAML `text` (read from `path`); raises `ErrorList` on any problem."""
     r = _Reader(Path(path))
-    try:
-        root = yaml.compose(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ErrorList(
-            [LocatedError(f"not valid YAML: {exc.problem}", path=path, line=line, column=col)]
-        ) from None
-    if root is None:
-        raise ErrorList([LocatedError("the file is empty", path=path, line=1, column=1)])
+    root = compose_file(text, path)
     top = r.mapping(root, "the calendar", _TOP_KEYS)
     for key in _TOP_KEYS[1:3]:
         if key not in top:

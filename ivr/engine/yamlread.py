@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ivr.engine import model as m
 from ivr.engine.errors import FlowError, did_you_mean
 from ivr.engine.fields import is_required
+from ivr.errors import ErrorList, LocatedError
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 FLOW_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -22,6 +24,22 @@ LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
 DTMF = frozenset("0123456789*#")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def compose_file(text: str, path: Path | str) -> Node:
+    """The YAML node tree of a config file's `text`; `ErrorList` with `path:line:col` when it
+    is not YAML or is empty (the one place config readers turn PyYAML errors into ours)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ErrorList(
+            [LocatedError(f"not valid YAML: {exc.problem}", path=path, line=line, column=col)]
+        ) from None
+    if root is None:
+        raise ErrorList([LocatedError("the file is empty", path=path, line=1, column=1)])
+    return root
 
 
 def pos_of(node: Node) -> m.Pos:

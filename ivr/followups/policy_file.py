@@ -11,9 +11,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from ivr.engine.yamlread import compose_file
 from ivr.errors import ErrorList, LocatedError
 from ivr.followups.policy import PRIORITIES, Due, FollowupPolicy, KindPolicy, Priority, Rule
 from ivr.followups.status import KINDS
@@ -147,16 +147,7 @@ def _callbacks(
 def parse_followup_policy(text: str, path: Path | str) -> FollowupPolicy:
     """Build the policy from YAML `text` (read from `path`); raises `ErrorList`."""
     r = _Reader(Path(path))
-    try:
-        root = yaml.compose(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ErrorList(
-            [LocatedError(f"not valid YAML: {exc.problem}", path=path, line=line, column=col)]
-        ) from None
-    if root is None:
-        raise ErrorList([LocatedError("the file is empty", path=path, line=1, column=1)])
+    root = compose_file(text, path)
     top = r.mapping(root, "the follow-up policy", _TOP)
     kinds: dict[str, KindPolicy] = {}
     if "kinds" not in top:
