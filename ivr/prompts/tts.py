@@ -97,6 +97,17 @@ class Pyttsx3Synthesizer:
         espeak_driver.print = lambda *args, **kwargs: None
         self._engine: Any = pyttsx3.init("espeak")
         self._voice_ids = [v.id for v in self._engine.getProperty("voices")]
+        # espeak runs in retrieval (asynchronous) mode: `runAndWait` returns once the
+        # utterance is *queued*, and the file is written later from espeak's own thread.
+        # Without waiting for the end, the next job's voice and rate settings race the
+        # utterance still being spoken (prompts at the wrong rate, audio of one job in
+        # another's file). The driver reports the end as `finished-utterance`.
+        self._finished = threading.Event()
+        self._rate: int | None = None
+        self._engine.connect("finished-utterance", self._on_finished)
+
+    def _on_finished(self, **_: object) -> None:
+        self._finished.set()
 
     def _voice_id(self, voice: str) -> str:
         for voice_id in self._voice_ids:
@@ -108,10 +119,28 @@ class Pyttsx3Synthesizer:
         raise TtsError(f"espeak-ng has no voice {voice!r}{hint}; see `espeak-ng --voices`")
 
     def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None:
+        # A rate change through the driver takes effect one utterance late now and then
+        # (measured: about 1 slow prompt in 3 came out at the normal rate). The engine is
+        # therefore pinned to the first rate it is asked for, settled by a warm-up
+        # utterance; a job at any other rate goes to the command line, which is exact.
+        if self._rate is None:
+            self._rate = rate_wpm
+            self._engine.setProperty("rate", rate_wpm)
+            with tempfile.TemporaryDirectory(prefix="ivr-tts-") as folder:
+                self._speak(".", voice, Path(folder) / "warm-up.wav")
+        if rate_wpm != self._rate:
+            EspeakCliSynthesizer().synthesize(text, voice, rate_wpm, out)
+            return
+        self._speak(text, voice, out)
+
+    def _speak(self, text: str, voice: str, out: Path) -> None:
+        self._finished.clear()
         self._engine.setProperty("voice", self._voice_id(voice))
-        self._engine.setProperty("rate", rate_wpm)
         self._engine.save_to_file(text, str(out))
         self._engine.runAndWait()
+        if not self._finished.wait(ESPEAK_TIMEOUT_S):
+            self._engine.stop()
+            raise NoAudio(f"pyttsx3 did not finish within {ESPEAK_TIMEOUT_S:g} s")
         if not out.exists():
             raise NoAudio(f"pyttsx3 produced no audio for voice {voice!r}")
 

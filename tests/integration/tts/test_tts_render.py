@@ -124,3 +124,21 @@ async def test_a_slow_prompt_is_spoken_at_three_quarters_of_the_rate(tmp_path: P
             assert b.getnframes() > a.getnframes() * 1.2  # longer: spoken slower
     finally:
         await renderer.close()
+
+
+async def test_prompts_alternating_between_two_rates_each_keep_their_own_rate(
+    tmp_path: Path,
+) -> None:
+    """The driver applied a rate change one utterance late now and then: a slow prompt came
+    out at the normal rate about one run in three. Ten alternations, each distinct text,
+    must each come out at their own rate."""
+    renderer = PromptRenderer(tmp_path, {"zh-CN": "cmn-latn-pinyin"}, rate_wpm=160)
+    try:
+        for n in range(10):
+            text = f"您好，这是第{'一二三四五六七八九十'[n]}条提示。"
+            normal = await renderer.render(text, "zh-CN")
+            slow = await renderer.render(text, "zh-CN", slow=True)
+            with wave.open(str(normal)) as a, wave.open(str(slow)) as b:
+                assert b.getnframes() > a.getnframes() * 1.2, f"prompt {n}"
+    finally:
+        await renderer.close()
