@@ -24,7 +24,9 @@ Rules:
 - Coverage: a calendar lists the holidays of whole years; it covers through 31 December of the
   last year it lists (`covered_until`). The exchanges close every year (New Year, Spring
   Festival), so a year without any holiday listed is a year not yet entered. The built-in
-  calendar lists none and covers nothing.
+  calendar lists none and covers nothing. A year known only in part (its notice not yet
+  published, but a statutory holiday fixed) is entered with an explicit `known_through`,
+  which then is the coverage.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class TradingCalendar:
     default_group: str
     holidays: Mapping[date, str] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
+    known_through: date | None = None  # explicit coverage of a year entered only in part
 
     # ---------------------------------------------------------------- days
 
@@ -85,6 +88,8 @@ class TradingCalendar:
 
     def covered_until(self) -> date | None:
         """The last day whose holidays the calendar knows (None: it lists no holidays)."""
+        if self.known_through is not None:
+            return self.known_through
         if not self.holidays:
             return None
         return date(max(day.year for day in self.holidays), 12, 31)
@@ -234,7 +239,10 @@ class Coverage:
                 f"the trading calendar covers through {self.covered_until} "
                 f"({self.days_ahead} days ahead; needed through {self.needed_until})"
             )
-        year = self.needed_until.year if self.covered_until is None else self.covered_until.year + 1
+        year = self.needed_until.year
+        if self.covered_until is not None:  # the rest of a year known in part, or the next
+            end = self.covered_until
+            year = end.year + 1 if (end.month, end.day) == (12, 31) else end.year
         known = (
             "lists no holidays"
             if self.covered_until is None

@@ -20,7 +20,7 @@ from ivr.errors import ErrorList, LocatedError
 
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)\Z")
 _NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
-_TOP_KEYS = ("timezone", "day_sessions", "night_sessions", "holidays")
+_TOP_KEYS = ("timezone", "day_sessions", "night_sessions", "holidays", "known_through")
 
 
 class _Reader:
@@ -217,9 +217,25 @@ def parse_trading_calendar(text: str, path: Path | str) -> TradingCalendar:
     )
     holidays = _holidays(r, top["holidays"]) if "holidays" in top else {}
     zone = _timezone(r, top.get("timezone"))
+    known = _known_through(r, top.get("known_through"), holidays)
     if r.errors or default is None:
         raise ErrorList(sorted(r.errors, key=lambda e: (e.line, e.column)))
-    return TradingCalendar(days, groups, default, holidays, zone)
+    return TradingCalendar(days, groups, default, holidays, zone, known)
+
+
+def _known_through(r: _Reader, node: Node | None, holidays: dict[date, str]) -> date | None:
+    """The explicit coverage: no listed holiday may lie after it."""
+    if node is None:
+        return None
+    known = r.day(node, "'known_through'")
+    later = sorted(day for day in holidays if known is not None and day > known)
+    if later:
+        r.error(
+            node,
+            f"'known_through' {known} is before the listed holiday {later[0]};"
+            " set it to the last day whose closures are known",
+        )
+    return known
 
 
 def load_trading_calendar(path: Path | str) -> TradingCalendar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ivr.engine.calendar import DEFAULT_CALENDAR, coverage, market_answer
 from ivr.engine.conditions import in_hours
 from ivr.engine.model import Window
 from ivr.engine.tradingcal import load_trading_calendar
+from ivr.errors import ErrorList
 from tests.unit.engine.helpers_engine import errors_of
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -73,12 +75,20 @@ def test_market_answer_is_the_calendars() -> None:
 
 
 def test_coverage_of_the_calendar() -> None:
-    assert coverage(CALENDAR, date(2026, 11, 20)).ok
-    short = coverage(CALENDAR, date(2026, 12, 10))
+    assert coverage(CALENDAR, date(2026, 12, 10)).ok  # 2027 known through January
+    short = coverage(CALENDAR, date(2027, 1, 10))
     assert (short.ok, short.days_ahead) == (False, 21)
     assert short.message() == (
-        "the trading calendar covers only through 2026-12-31, but calls need it through "
-        "2027-01-09: add the 2027 exchange holidays to config/trading_calendar.yaml"
+        "the trading calendar covers only through 2027-01-31, but calls need it through "
+        "2027-02-09: add the 2027 exchange holidays to config/trading_calendar.yaml"
+    )
+    whole_years = replace(CALENDAR, known_through=None)
+    assert whole_years.covered_until() == date(2027, 12, 31)
+    last_year = replace(CALENDAR, known_through=date(2026, 12, 31))
+    assert (
+        coverage(last_year, date(2026, 12, 10))
+        .message()
+        .endswith("add the 2027 exchange holidays to config/trading_calendar.yaml")
     )
     empty = coverage(DEFAULT_CALENDAR, date(2026, 12, 10))
     assert (empty.ok, empty.days_ahead) == (False, 0)
@@ -140,15 +150,15 @@ def test_simulated_market_status_honours_now_and_the_calendar(
 
 
 def test_calendar_check_exit_status(shipped: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["calendar", "check", "--now", "2026-11-20T10:00"]) == 0
+    assert main(["calendar", "check", "--now", "2026-12-05T10:00"]) == 0
     assert capsys.readouterr().out == (
-        "config/trading_calendar.yaml: the trading calendar covers through 2026-12-31 "
-        "(41 days ahead; needed through 2026-12-20)\n"
+        "config/trading_calendar.yaml: the trading calendar covers through 2027-01-31 "
+        "(57 days ahead; needed through 2027-01-04)\n"
     )
-    assert main(["calendar", "check", "--now", "2026-12-10T10:00"]) == 1
+    assert main(["calendar", "check", "--now", "2027-01-10T10:00"]) == 1
     assert capsys.readouterr().out == (
-        "config/trading_calendar.yaml: the trading calendar covers only through 2026-12-31, but "
-        "calls need it through 2027-01-09: add the 2027 exchange holidays to "
+        "config/trading_calendar.yaml: the trading calendar covers only through 2027-01-31, but "
+        "calls need it through 2027-02-09: add the 2027 exchange holidays to "
         "config/trading_calendar.yaml\n"
     )
     (shipped / "config" / "trading_calendar.yaml").unlink()
@@ -157,3 +167,18 @@ def test_calendar_check_exit_status(shipped: Path, capsys: pytest.CaptureFixture
         "the built-in calendar (config/trading_calendar.yaml not found): the trading calendar "
         "lists no holidays"
     )
+
+
+def test_known_through_before_a_listed_holiday_is_refused(tmp_path: Path) -> None:
+    text = (ROOT / "config" / "trading_calendar.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "trading_calendar.yaml"
+    bad.write_text(text.replace("known_through: 2027-01-31", "known_through: 2026-12-31"))
+    with pytest.raises(ErrorList) as caught:
+        load_trading_calendar(bad)
+    line = text.splitlines().index("known_through: 2027-01-31") + 1
+    assert str(caught.value) == (
+        f"{bad}:{line}:16: 'known_through' 2026-12-31 is before the listed holiday 2027-01-01;"
+        " set it to the last day whose closures are known"
+    )
+    assert CALENDAR.is_trading_day(date(2026, 12, 31))
+    assert not CALENDAR.is_trading_day(date(2027, 1, 1))

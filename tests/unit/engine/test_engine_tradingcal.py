@@ -137,7 +137,7 @@ def test_loader_reports_every_problem_with_file_line_col() -> None:
         "cal.yaml:12:12: holiday 'date' must be a date YYYY-MM-DD (got '2026-13-01')",
         "cal.yaml:14:12: holiday 2026-01-02 is listed twice",
         "cal.yaml:15:1: the calendar: unknown key 'colour'"
-        " (expected one of timezone, day_sessions, night_sessions, holidays)",
+        " (expected one of timezone, day_sessions, night_sessions, holidays, known_through)",
     ]
 
 

@@ -44,11 +44,11 @@ def test_start_up_coverage_check_warns_and_sets_the_metric(
     calendar = load_trading_calendar(root / "config" / "trading_calendar.yaml")
     metrics = Metrics()
     with caplog.at_level(logging.WARNING, logger="ivr.providers.market"):
-        assert check_coverage(calendar, date(2026, 11, 20), metrics).ok
+        assert check_coverage(calendar, date(2026, 12, 10), metrics).ok
         assert caplog.messages == []
-        assert not check_coverage(calendar, date(2026, 12, 10), metrics).ok
+        assert not check_coverage(calendar, date(2027, 1, 10), metrics).ok
     assert caplog.messages == [
-        "the trading calendar covers only through 2026-12-31, but calls need it through "
-        "2027-01-09: add the 2027 exchange holidays to config/trading_calendar.yaml"
+        "the trading calendar covers only through 2027-01-31, but calls need it through "
+        "2027-02-09: add the 2027 exchange holidays to config/trading_calendar.yaml"
     ]
     assert b"ivr_trading_calendar_days_ahead 21.0" in metrics.render()
