@@ -145,7 +145,7 @@ def build_web_app(
     add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
     add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
     add_control_routes(app, queue_store, sql.store.engine, clock)
-    report_deps(app, sql.store.engine, queue_store, SystemTime(), under(root, paths.config_dir))
+    report_deps(app, sql.store, queue_store, SystemTime(), under(root, paths.config_dir))
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ivr.queue.intervals import (
     BUCKET,
@@ -38,9 +37,11 @@ from ivr.queue.intervals import (
     offers_from,
 )
 from ivr.queue.thresholds import Thresholds, load_thresholds
+from ivr.store import CallStore
 from ivr.store.reports import ENQUEUE_LOOKBACK, ReportStore
 from ivr.web.api import API_ROUTES
 from ivr.web.api_common import NowClock, Route, ok
+from ivr.web.api_contacts import add_contact_routes
 from ivr.web.auth import ROLE_ADMIN, ROLE_COMPLIANCE, ROLE_SUPERVISOR, require_roles
 from ivr.web.errors import ApiError
 from queueing.store import RedisQueueStore
@@ -258,11 +259,14 @@ def add_report_routes(app: web.Application, deps: ReportDeps) -> None:
 
 def report_deps(
     app: web.Application,
-    engine: AsyncEngine,
+    calls: CallStore,
     queues: RedisQueueStore,
     clock: NowClock,
     config_dir: Path,
 ) -> None:
-    """The app's report routes: reads over `engine`, thresholds from `wallboard.yaml`."""
+    """The app's report routes and the desktop's last contacts, reading the call records of
+    `calls`; the wallboard thresholds from `config_dir/wallboard.yaml` (a bad file: ErrorList)."""
     thresholds = load_thresholds(config_dir / WALLBOARD_FILE)
-    add_report_routes(app, ReportDeps(ReportStore(engine), queues, clock, thresholds))
+    reports = ReportStore(calls.engine)
+    add_report_routes(app, ReportDeps(reports, queues, clock, thresholds))
+    add_contact_routes(app, reports, calls, queues, clock)

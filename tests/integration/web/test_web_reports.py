@@ -42,6 +42,7 @@ class Entry:
 class Reports:
     client: TestClient[web.Request, web.Application]
     calls: CallStore
+    queues: RedisQueueStore
     tokens: dict[str, str]
 
     async def get(self, path: str, user: str = "sue") -> tuple[int, Any, Any]:
@@ -93,7 +94,7 @@ async def reports(redis_server: str, db_url: str, tmp_path: Path) -> AsyncIterat
     app = web.Application()
     add_api_routes(app, ApiDeps(queues, calls, users, clock))
     (tmp_path / "wallboard.yaml").write_text("longest_wait_s: {amber_above: 20, red_above: 40}\n")
-    report_deps(app, calls.engine, queues, clock, tmp_path)
+    report_deps(app, calls, queues, clock, tmp_path)
     client: TestClient[web.Request, web.Application] = TestClient(TestServer(app))
     await client.start_server()
     tokens = {name: await users.add_user(name, r, a) for name, (r, a) in USERS.items()}
@@ -102,7 +103,7 @@ async def reports(redis_server: str, db_url: str, tmp_path: Path) -> AsyncIterat
     await seed(calls, "trading_support", at("09:20:00"), "answered", at("09:20:30"), at("09:22"))
     await seed(calls, "general", at("23:50:00", 4), "answered", at("23:50:05", 4), at("23:55", 4))
     try:
-        yield Reports(client, calls, tokens)
+        yield Reports(client, calls, queues, tokens)
     finally:
         await client.close()
         await queues.close()
