@@ -53,10 +53,14 @@ async def test_red_queue_chart_and_csv_export(app_factory: AppFactory, browser: 
         await expect(sl).to_contain_text("0%")
         await expect(longest).to_have_attribute("data-level", "green")
         await expect(longest.locator(".marker")).to_have_count(0)
-        await expect(chart.locator("rect.bar[data-value]")).to_have_count(1)
-        await expect(chart.locator("rect.bar[data-value]")).to_have_attribute("data-value", "1")
         point = chart.locator("circle.sl-point[data-value]")
         await expect(point).to_have_count(1)
+        # one caller waited about a second (real time): one bar of 1, or two if that second
+        # crossed a quarter hour
+        bars = await chart.locator("rect.bar[data-value]").evaluate_all(
+            "(bars) => bars.map((b) => b.dataset.value)"
+        )
+        assert bars in (["1"], ["1", "1"])
         # the chart counts the SQL call records, stamped in real time: the call waited about a
         # second there (the wallboard's live figures run on the switch's 50x clock)
         await expect(point).to_have_attribute("data-value", "100")
