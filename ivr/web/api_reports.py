@@ -20,7 +20,7 @@ import csv
 import io
 import re
 import time as time_
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -103,7 +103,7 @@ def parse_when(raw: str, field: str, zone: tzinfo) -> datetime:
 
 
 def report_range(
-    query: dict[str, str] | Any, now: datetime, zone: tzinfo
+    query: Mapping[str, str], now: datetime, zone: tzinfo
 ) -> tuple[datetime, datetime]:
     """[from, to) of a report request, widened to whole intervals, checked."""
     raw_from, raw_to = query.get("from"), query.get("to")
