@@ -49,6 +49,7 @@ from queueing.store import RedisQueueStore
 REPORT_ROLES = frozenset({ROLE_SUPERVISOR, ROLE_ADMIN, ROLE_COMPLIANCE})
 WALLBOARD_ROLES = frozenset({ROLE_SUPERVISOR, ROLE_ADMIN})
 MAX_SPAN = timedelta(days=31)
+YEARS = (2000, 2100)  # no report reaches past them (and no date arithmetic overflows)
 DEFAULT_DAYS = 7
 FORMATS = ("json", "csv")
 WALLBOARD_FILE = "wallboard.yaml"
@@ -99,6 +100,11 @@ def parse_when(raw: str, field: str, zone: tzinfo) -> datetime:
             f"(local time) or 2026-12-01T09:30:00+08:00",
             field=field,
         )  # fmt: skip
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise ApiError(
+            400, "invalid-query", f"'{field}' must be in the years {YEARS[0]} to {YEARS[1]}",
+            field=field,
+        )  # fmt: skip
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
@@ -107,12 +113,12 @@ def report_range(
 ) -> tuple[datetime, datetime]:
     """[from, to) of a report request, widened to whole intervals, checked."""
     raw_from, raw_to = query.get("from"), query.get("to")
-    end = ceil_bucket(now, zone) if not raw_to else parse_when(raw_to, "to", zone)
     if raw_from:
         start = parse_when(raw_from, "from", zone)
     else:
         today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
         start = (today - timedelta(days=DEFAULT_DAYS - 1)).astimezone(zone)
+    end = ceil_bucket(now, zone) if not raw_to else parse_when(raw_to, "to", zone)
     if end <= start:
         raise ApiError(
             400, "invalid-query", f"'to' ({end.isoformat()}) must be after 'from' "

@@ -176,6 +176,9 @@ async def test_csv_export_parses_back_to_the_json(reports: Reports) -> None:
          "'from' (2026-12-05T00:00:00+08:00)"),
         ("from=2026-10-01&to=2026-11-02", "to", "'from' to 'to' spans 32 days, 0:00:00; at most "
          "31 days per report"),
+        ("from=9999-12-31T00:00&to=9999-12-31T23:59", "from", "'from' must be in the years 2000 "
+         "to 2100"),
+        ("from=2026-12-01&to=0001-01-01", "to", "'to' must be in the years 2000 to 2100"),
         ("format=xlsx", "format", "'format' must be json or csv, not 'xlsx'"),
         ("queue=nope", "queue", "'queue': no queue 'nope' (queues: general, trading_support)"),
     ],
