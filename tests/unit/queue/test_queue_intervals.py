@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ivr.queue.intervals import (
     TOTAL,
     IntervalRow,
     Offer,
+    Result,
     TraceFact,
     bucket_starts,
     ceil_bucket,
@@ -182,3 +186,38 @@ def test_max_waiting_counts_callers_waiting_at_once_up_to_now() -> None:
     starts = bucket_starts(local("2026-12-05T09:00"), local("2026-12-06T10:15"), SH)[:5]
     peaks = max_waiting(offers, starts, local("2026-12-05T10:05"))
     assert peaks == [2, 1, 0, 1, 1]  # 09:00, 09:15 (carried in), 09:30, 09:45, 10:00
+
+
+RESULTS: tuple[Result, ...] = ("answered", "abandoned", "timeout", "overflow", "lost", "waiting")
+
+
+@st.composite
+def offers_strategy(draw: st.DrawFn) -> list[Offer]:
+    out = []
+    for _ in range(draw(st.integers(0, 30))):
+        entered = local("2026-12-05T08:00") + timedelta(seconds=draw(st.integers(0, 4 * 3600)))
+        result = draw(st.sampled_from(RESULTS))
+        left = (
+            None if result == "waiting" else entered + timedelta(seconds=draw(st.integers(0, 900)))
+        )
+        ended = None if left is None else left + timedelta(seconds=draw(st.integers(0, 600)))
+        out.append(Offer(draw(st.sampled_from(["general", "vip"])), entered, result, left, ended))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(offers=offers_strategy())
+def test_totals_are_the_sum_of_the_queues_and_every_offer_is_counted_once(
+    offers: list[Offer],
+) -> None:
+    rows, totals = report(offers, "2026-12-05T08:00", "2026-12-05T12:15", now="2026-12-05T13:00")
+    assert (len(totals), len(rows)) == (17, 2 * 17)
+    assert sum(t.offered for t in totals) == len(offers)
+    for n, total in enumerate(totals):
+        mine = rows[2 * n : 2 * n + 2]
+        for name in ("offered", "answered", "abandoned", "answered_in_sl"):
+            assert getattr(total, name) == sum(getattr(r, name) for r in mine)
+        assert total.answered + total.abandoned <= total.offered
+        assert total.answered_in_sl <= total.answered
+        assert max(r.max_waiting for r in mine) <= total.max_waiting
+        assert total.max_waiting <= sum(r.max_waiting for r in mine)
