@@ -9,8 +9,10 @@ abandon_rate_pct:  {amber_above: 5, red_above: 10}    # percent, 0-100; red_abov
 
 Rules: a missing file or a missing key keeps the defaults above; every problem of the file is
 reported at once as `path:line:col: message` naming the key and the fix (`ErrorList`), so a
-bad file stops `ivr serve` at start. `level(...)` is the one rule (pure): a value beyond the
-red bound is red, beyond the amber bound amber, else green; no value (no call yet) is green.
+bad file stops `ivr serve` at start. `Bound.level(value)` states the rule (pure): a value
+strictly beyond the red bound is red, beyond the amber bound amber, else green (no value: green).
+The wallboard applies the same rule to the live figures in the page (`level` in
+`wallboard-charts.js`, tested in Chromium), and leaves a figure with no value uncoloured.
 """
 
 from __future__ import annotations
