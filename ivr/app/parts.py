@@ -47,6 +47,7 @@ from ivr.web.api_control import add_control_routes
 from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
+from ivr.web.api_reports import SystemTime, report_deps
 from ivr.web.pages import add_pages
 from ivr.web.prompts import PRIVATE_PROMPTS, add_prompt_routes
 from queueing.store import RedisQueueStore
@@ -144,6 +145,7 @@ def build_web_app(
     add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
     add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
     add_control_routes(app, queue_store, sql.store.engine, clock)
+    report_deps(app, sql.store, queue_store, SystemTime(), under(root, paths.config_dir))
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))

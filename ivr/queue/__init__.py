@@ -13,6 +13,8 @@ Owns:
 - call control of a connected call (`control`: hold, resume, blind transfer to a queue; pure
   `plan` and its shell) and supervisor monitoring (`monitor`: listen, whisper, barge by snoop
   and bridges), both audited (docs/call-control.md);
+- interval reports of the queues from the call records' trace facts (`intervals`, pure) and
+  the wallboard's colour thresholds (`thresholds`: `config/wallboard.yaml`; docs/reports.md);
 - the queue store's start for the app (`boot`), its health watch (`health`: `/healthz`, the
   `ivr_dependency_up` gauge), and how background loops report an outage (`outage`).
 

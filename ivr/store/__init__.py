@@ -3,8 +3,9 @@ PostgreSQL by URL.
 
 Owns: the engine and migrations (`engine`, `migrations/`), the declarative base (`base`) and
 the whole schema (`schema`), call records (`calls`, `models`), staff users and dispositions
-(`users`, `users_model`, `dispositions`), flow versions (`flowversions`), and atomic rewrites
-of the files the app edits (`files`). Public API here: `CallStore`, `migrate`, `StoreError`,
+(`users`, `users_model`, `dispositions`), flow versions (`flowversions`), the reads behind the
+reports and the agent desktop's last contacts (`reports`), and atomic rewrites of the files
+the app edits (`files`). Public API here: `CallStore`, `migrate`, `StoreError`,
 the row types.
 
 Must not import: `ivr.app`, `ivr.web`, `ivr.call`, `ivr.queue`, `ivr.flowversions`,

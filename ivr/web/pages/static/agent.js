@@ -54,6 +54,12 @@ function showOffer(pop, phase) {
   $("#pop-intent").textContent = text(pop.intent);
   $("#pop-wait").textContent = seconds(pop.wait_s);
   $("#pop-order").textContent = text(pop.order);
+  const { requested_queue: requested, ...extra } = pop.extra || {};
+  $("#pop-requested").textContent = text(requested);
+  $("#pop-callback").textContent = text(pop.callback);
+  $("#pop-extra").textContent = text(Object.keys(extra).length ? extra : null);
+  // contacts-desk.js shows the caller's last contacts
+  document.dispatchEvent(new CustomEvent("desk:call", { detail: { call_id: pop.call_id, phase } }));
   // the phone may answer before the click: accepting stays possible until the call ends
   $("#btn-accept").disabled = !["offered", "connected"].includes(phase);
 }

@@ -65,6 +65,8 @@ async function pollAlerts() {
 async function poll() {
   const [queues, agents] = await Promise.all([api("GET", "/api/queues"), api("GET", "/api/agents")]);
   renderQueues(queues.queues);
+  // wallboard-charts.js colours the rows by the thresholds and samples the callers waiting
+  document.dispatchEvent(new CustomEvent("wallboard:queues", { detail: queues.queues }));
   renderAgents(agents.agents);
   await renderCallers(queues.queues);
   await pollAlerts();

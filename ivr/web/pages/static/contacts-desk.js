@@ -1,0 +1,64 @@
+// Agent desktop: the caller's last 5 contacts (earlier calls with date, outcome and queue, the
+// masked account, dispositions and follow-up items) under the screen pop, fetched when a call
+// is offered or connected (agent.js's "desk:call" event) from
+// GET /api/agents/me/calls/{call_id}/contacts (only the agent holding the call may read it).
+// Every text shown is in TEXT (translated at one place).
+import { api, $, el } from "./common.js";
+
+const TEXT = {
+  title: "Last contacts of this caller",
+  none: "No earlier contacts.",
+  failed: "Last contacts not available",
+  columns: ["When", "Outcome", "Queue", "Account", "Dispositions", "Follow-ups"],
+  dash: "–",
+};
+
+let shown = null;
+
+function when(iso, zone) {  // in the hotline's zone, e.g. 2026-12-04 20:14
+  if (!iso) return TEXT.dash;
+  const parts = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
+  return new Intl.DateTimeFormat("sv-SE", { ...parts, timeZone: zone || undefined }).format(new Date(iso));
+}
+
+function dispositions(list) {
+  if (!list.length) return TEXT.dash;
+  return list.map((d) => `${d.disposition} (${d.agent_id})${d.notes ? `: ${d.notes}` : ""}`).join("; ");
+}
+
+function followups(list) {
+  if (!list.length) return TEXT.dash;
+  return list.map((f) => `${f.kind} ${f.reference || `#${f.id}`} ${f.status}${f.outcome ? ` (${f.outcome})` : ""}`).join("; ");
+}
+
+function render(data) {
+  const box = $("#contacts");
+  const rows = data.contacts.map((c) => el("tr", { "data-call": c.call_id },
+    el("td", { class: "when" }, when(c.started_at, data.zone)), el("td", { class: "outcome" }, c.outcome || TEXT.dash),
+    el("td", {}, c.queue || TEXT.dash), el("td", { class: "account" }, c.account || TEXT.dash),
+    el("td", { class: "dispositions" }, dispositions(c.dispositions)),
+    el("td", { class: "followups" }, followups(c.followups))));
+  box.replaceChildren(el("h3", {}, TEXT.title),
+    rows.length
+      ? el("table", { class: "contacts" }, el("thead", {}, el("tr", {}, TEXT.columns.map((c) => el("th", {}, c)))),
+        el("tbody", {}, rows))
+      : el("p", { class: "muted none" }, TEXT.none));
+  box.dataset.call = data.call_id;
+}
+
+async function load(callId) {
+  try {
+    render(await api("GET", `/api/agents/me/calls/${encodeURIComponent(callId)}/contacts`));
+  } catch (err) {
+    $("#contacts").replaceChildren(el("p", { class: "muted" }, `${TEXT.failed}: ${err.message}`));
+    shown = null;  // try again at the next phase (offered -> connected)
+  }
+}
+
+document.addEventListener("desk:call", (event) => {
+  const { call_id: callId } = event.detail;
+  if (!callId || callId === shown) return;
+  shown = callId;
+  $("#contacts").replaceChildren();
+  load(callId);
+});
