@@ -1,6 +1,6 @@
 // Admin: edit one flow's YAML with server-side validation as you type (debounced 400 ms),
 // errors marked at their line; graph, "try it" simulator, diff, save, publish and rollback.
-import { api, $, el, show, whoami } from "./common.js";
+import { api, $, el, errorText, show, t, whoami } from "./common.js";
 
 const DEBOUNCE_MS = 400;
 const flow = decodeURIComponent(location.pathname.split("/")[3] || "");
@@ -25,7 +25,7 @@ function renderGutter(errors = []) {
 function showErrors(errors) {
   renderGutter(errors);
   $("#errors").replaceChildren(...errors.map((e) =>
-    el("li", { "data-line": e.line }, `line ${e.line}, column ${e.column}: ${e.message}`)));
+    el("li", { "data-line": e.line }, t("edit.error_at", { line: e.line, column: e.column, message: e.message }))));
 }
 
 async function drawGraph(yaml) {
@@ -35,25 +35,25 @@ async function drawGraph(yaml) {
   const response = await fetch(`/admin/flows/${encodeURIComponent(flow)}/graph.svg`, init);
   if (!response.ok) return;
   $("#graph").innerHTML = await response.text();  // server-rendered SVG, labels escaped there
-  $("#graph-of").textContent = yaml === undefined ? `(live version ${live})` : "(edited text)";
+  $("#graph-of").textContent = yaml === undefined ? t("edit.graph_live", { version: live }) : t("edit.graph_edited");
 }
 
 async function validate() {
   const seq = ++checkSeq;
   const yaml = editor.value;
-  show("#validation", "checking…");
+  show("#validation", t("edit.checking"));
   try {
     const result = await api("POST", `${base}/validate`, { yaml });
     if (seq !== checkSeq) return;
     showErrors(result.errors);
     if (result.valid) {
-      show("#validation", "valid", "ok");
+      show("#validation", t("edit.valid"), "ok");
       drawGraph(yaml);
     } else {
-      show("#validation", `${result.errors.length} error(s)`, "error");
+      show("#validation", t("edit.errors", { n: result.errors.length }), "error");
     }
   } catch (err) {
-    if (seq === checkSeq) show("#validation", err.message, "error");
+    if (seq === checkSeq) show("#validation", err, "error");
   }
 }
 
@@ -71,8 +71,8 @@ async function loadVersions() {
     { "data-version": v.version, class: v.live ? "live" : null },
     el("td", {}, v.version), el("td", {}, v.author), el("td", {}, v.created_at.slice(0, 19)),
     el("td", {}, v.comment),
-    el("td", {}, v.live ? "live" : el("button", { type: "button", class: "make-live",
-      onclick: () => makeLive(v.version) }, v.version < live ? "Roll back to this" : "Publish")))));
+    el("td", {}, v.live ? t("edit.live") : el("button", { type: "button", class: "make-live",
+      onclick: () => makeLive(v.version) }, v.version < live ? t("edit.roll_back") : t("edit.publish"))))));
   const options = () => data.versions.map((v) => el("option", { value: v.version }, `v${v.version}`));
   $("#diff-from").replaceChildren(...options());
   $("#diff-to").replaceChildren(...options());
@@ -89,11 +89,11 @@ async function makeLive(version) {
   try {
     await api("POST", `${base}/${action}`, { version, comment });
     await loadVersions();
-    show("#status", action === "rollback" ? `rolled back to version ${version}` : `published version ${version}`, "ok");
+    show("#status", action === "rollback" ? t("edit.rolled_back", { version }) : t("edit.published", { version }), "ok");
     drawGraph();
   } catch (err) {
     if (err.body.details && err.body.details.errors) showErrors(err.body.details.errors);
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
 }
 
@@ -103,12 +103,13 @@ async function save(publish) {
     showErrors(saved.errors);
     await loadVersions();
     if (!publish) {
-      const note = saved.errors.length ? ` (${saved.errors.length} error(s): it cannot be published)` : "";
-      return show("#status", `saved version ${saved.version}${note}`, saved.errors.length ? "error" : "ok");
+      const n = saved.errors.length;
+      const note = n ? t("edit.saved_errors", { version: saved.version, n }) : t("edit.saved", { version: saved.version });
+      return show("#status", note, n ? "error" : "ok");
     }
     await makeLive(saved.version);
   } catch (err) {
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
 }
 
@@ -117,7 +118,7 @@ async function simulate() {
     const result = await api("POST", `${base}/simulate`, { inputs: $("#sim-inputs").value, yaml: editor.value });
     $("#transcript").textContent = result.transcript.join("\n");
   } catch (err) {
-    $("#transcript").textContent = err.message;
+    $("#transcript").textContent = errorText(err);
   }
 }
 
@@ -128,9 +129,9 @@ async function diff() {
     const lines = result.diff.split("\n").map((line) => el("div", {
       class: line.startsWith("+") && !line.startsWith("+++") ? "add"
         : line.startsWith("-") && !line.startsWith("---") ? "del" : null }, line || " "));
-    $("#diff-out").replaceChildren(...(result.diff ? lines : [el("div", {}, "(no difference)")]));
+    $("#diff-out").replaceChildren(...(result.diff ? lines : [el("div", {}, t("edit.no_difference"))]));
   } catch (err) {
-    $("#diff-out").textContent = err.message;
+    $("#diff-out").textContent = errorText(err);
   }
 }
 
@@ -152,4 +153,4 @@ async function start() {
   drawGraph();
 }
 
-start().catch((err) => show("#status", err.message, "error"));
+start().catch((err) => show("#status", err, "error"));
