@@ -1,8 +1,11 @@
 // Admin: edit one flow's YAML with server-side validation as you type (debounced 400 ms),
 // errors marked at their line; graph, "try it" simulator, diff, save, publish and rollback.
+// The graph (Graphviz SVG): a click on a node opens its YAML line in the editor (the node's link
+// `#L<line>`); a "try it" run marks its visited nodes and the edges between them (`visited`).
 import { api, $, el, errorText, show, t, whoami } from "./common.js";
 
 const DEBOUNCE_MS = 400;
+const LINE_PX = 18;  // the editor's line height (pages.css)
 const flow = decodeURIComponent(location.pathname.split("/")[3] || "");
 const base = `/api/admin/flows/${encodeURIComponent(flow)}`;
 const editor = $("#yaml");
@@ -10,13 +13,16 @@ const gutter = $("#gutter");
 let live = null;
 let timer = null;
 let checkSeq = 0;
+let visited = [];  // the last "try it" run: [{flow, node}] in order
+let atLine = null;  // the line opened from the graph
 
 function renderGutter(errors = []) {
   const count = editor.value.split("\n").length;
   const bad = new Map(errors.map((e) => [e.line, e.message]));
   const rows = [];
   for (let n = 1; n <= count; n++) {
-    rows.push(el("div", { "data-line": n, class: bad.has(n) ? "err" : null, title: bad.get(n) }, n));
+    const kind = [bad.has(n) ? "err" : "", n === atLine ? "at" : ""].join(" ").trim() || null;
+    rows.push(el("div", { "data-line": n, class: kind, title: bad.get(n) }, n));
   }
   gutter.replaceChildren(...rows);
   gutter.scrollTop = editor.scrollTop;
@@ -35,6 +41,7 @@ async function drawGraph(yaml) {
   const response = await fetch(`/admin/flows/${encodeURIComponent(flow)}/graph.svg`, init);
   if (!response.ok) return;
   $("#graph").innerHTML = await response.text();  // server-rendered SVG, labels escaped there
+  markPath();
   $("#graph-of").textContent = yaml === undefined ? t("edit.graph_live", { version: live }) : t("edit.graph_edited");
 }
 
@@ -55,6 +62,56 @@ async function validate() {
   } catch (err) {
     if (seq === checkSeq) show("#validation", err, "error");
   }
+}
+
+// Select line `line` of the editor and scroll it into view (a third from the top).
+function goToLine(line) {
+  const lines = editor.value.split("\n");
+  const n = Math.min(Math.max(1, line), lines.length);
+  const start = lines.slice(0, n - 1).reduce((sum, text) => sum + text.length + 1, 0);
+  editor.focus();
+  editor.setSelectionRange(start, start + lines[n - 1].length);
+  editor.scrollTop = Math.max(0, (n - 1) * LINE_PX - editor.clientHeight / 3);
+  atLine = n;
+  renderGutter();
+  editor.dataset.line = String(n);
+}
+
+function onGraphClick(event) {
+  const node = event.target.closest("g.node");
+  const link = node && node.querySelector("a");
+  const href = link && (link.getAttribute("href") || link.getAttribute("xlink:href"));
+  const match = href && /^#L(\d+)$/.exec(href);
+  if (!match) return;
+  event.preventDefault();
+  goToLine(Number(match[1]));
+}
+
+function title(group) {
+  const found = group.querySelector("title");
+  return found ? found.textContent : "";
+}
+
+// Mark the last run's nodes of this flow and the edges it took between them (a jump into
+// another flow: the edge to that flow's box).
+function markPath() {
+  const svg = $("#graph svg");
+  if (!svg) return;
+  for (const old of svg.querySelectorAll(".visited")) old.classList.remove("visited");
+  const nodes = new Map([...svg.querySelectorAll("g.node")].map((g) => [title(g), g]));
+  const edges = new Map([...svg.querySelectorAll("g.edge")].map((g) => [title(g), g]));
+  visited.forEach((step, i) => {
+    if (step.flow !== flow) return;
+    const box = nodes.get(step.node);
+    if (box) box.classList.add("visited");
+    const next = visited[i + 1];
+    if (!next) return;
+    const target = next.flow === flow ? next.node : `flow:${next.flow}`;
+    const edge = edges.get(`${step.node}->${target}`);
+    if (edge) edge.classList.add("visited");
+    if (next.flow !== flow && nodes.get(target)) nodes.get(target).classList.add("visited");
+  });
+  $("#graph").dataset.visited = String(svg.querySelectorAll("g.node.visited").length);
 }
 
 function scheduleValidation() {
@@ -117,6 +174,8 @@ async function simulate() {
   try {
     const result = await api("POST", `${base}/simulate`, { inputs: $("#sim-inputs").value, yaml: editor.value });
     $("#transcript").textContent = result.transcript.join("\n");
+    visited = result.visited || [];
+    markPath();
   } catch (err) {
     $("#transcript").textContent = errorText(err);
   }
@@ -148,6 +207,7 @@ async function start() {
   $("#save").addEventListener("click", () => save(false));
   $("#save-publish").addEventListener("click", () => save(true));
   $("#simulate").addEventListener("click", simulate);
+  $("#graph").addEventListener("click", onGraphClick);
   $("#diff").addEventListener("click", diff);
   document.body.dataset.ready = "true";
   drawGraph();
