@@ -1,7 +1,7 @@
 // Supervisor wallboard: queues (waiting, longest wait, service level, abandon rate today),
 // waiting callers (emergency highlighted), agents by state with time in state, force not-ready,
 // alerts. Polls the API every 2 s.
-import { api, $, el, seconds, show, t, tv, whoami } from "./common.js";
+import { api, $, el, lang, seconds, show, t, tv, whoami } from "./common.js";
 
 const POLL_MS = 2000;
 let alertsAfter = "0";
@@ -70,7 +70,7 @@ async function poll() {
   renderAgents(agents.agents);
   await renderCallers(queues.queues);
   await pollAlerts();
-  $("#updated").textContent = new Date().toLocaleTimeString();
+  $("#updated").textContent = new Date().toLocaleTimeString(lang);
   document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
 }
 
