@@ -3,7 +3,9 @@
 Rules: output depends only on the flow (deterministic order: nodes in file order); labels are
 escaped for their format; edges between the same two nodes are drawn once with their labels
 joined. Laying the DOT out (SVG) is Graphviz's job, run by `ivr.flowversions.picture`: we do
-not lay graphs out by hand.
+not lay graphs out by hand. In the DOT (so in the SVG), a node carries `id="node-<id>"` and a
+link `#L<line>` to the line of its YAML key; an edge `id="edge-<source>-><target>"`: the flow
+editor page opens the line of a clicked node and marks a simulated call's path by these.
 """
 
 from __future__ import annotations
@@ -127,14 +129,17 @@ def dot(flow: m.Flow) -> str:
         shape = SHAPES.get(m.node_type(node), "box")
         extra = ', penwidth=2, color="#0066cc"' if node.id == flow.start else ""
         label = _dot_text(node_label(node))
-        lines.append(f'  "{_dot_text(node.id)}" [label="{label}", shape={shape}{extra}];')
+        where = f'id="node-{_dot_text(node.id)}", URL="#L{node.pos.line}"'
+        lines.append(f'  "{_dot_text(node.id)}" [label="{label}", shape={shape}, {where}{extra}];')
     external = sorted({t for _, t, _ in flow_edges(flow) if t.startswith("flow:")})
     for target in external:
         lines.append(
-            f'  "{_dot_text(target)}" [label="flow {_dot_text(target[5:])}", shape=component];'
+            f'  "{_dot_text(target)}" [label="flow {_dot_text(target[5:])}", shape=component,'
+            f' id="node-{_dot_text(target)}"];'
         )
     for source, target, label in merged_edges(flow):
-        attrs = f' [label="{_dot_text(label)}"]' if label else ""
+        named = f'id="edge-{_dot_text(source)}->{_dot_text(target)}"'
+        attrs = f' [label="{_dot_text(label)}", {named}]' if label else f" [{named}]"
         lines.append(f'  "{_dot_text(source)}" -> "{_dot_text(target)}"{attrs};')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -262,6 +262,11 @@ def _run(flows: FlowSet, flow: str, body: SimulateBody) -> dict[str, Any]:
         "transcript": sim_transcript(result),
         "outcome": result.outcome.as_dict(),
         "path": list(result.state.path),
+        "visited": [
+            {"flow": entry.flow, "node": entry.node}
+            for entry in result.trace
+            if entry.kind == "enter"
+        ],
         "prompts": result.prompts,
     }
 

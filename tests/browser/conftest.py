@@ -48,8 +48,9 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def open_page(browser: Browser) -> Page:
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+async def open_page(browser: Browser, locale: str = "en") -> Page:
+    """A new page whose browser asks for `locale` (Accept-Language): the staff pages follow it."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
     context.set_default_timeout(TIMEOUT_MS)
     return await context.new_page()
 

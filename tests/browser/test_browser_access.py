@@ -31,7 +31,7 @@ async def test_no_page_without_login_and_agent_gets_403(
 
         await page.fill("#token", "not-a-token")
         await page.click("#login")
-        await expect(page.locator("#status")).to_have_text("The token is not valid")
+        await expect(page.locator("#status")).to_have_text("The token or session is not valid")
 
         await login(page, app, token, "/agent")
         for path in ["/wallboard", *ADMIN_ONLY]:

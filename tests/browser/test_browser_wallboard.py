@@ -37,17 +37,17 @@ async def test_wallboard_shows_waiting_then_answered(
             "13900000000"
         )
         tom = page.locator('#agents tr[data-agent="a2"]')
-        await expect(tom.locator(".state")).to_have_text("ready")
+        await expect(tom.locator(".state")).to_have_text("Ready")
         await shot(page, "wallboard-waiting")
 
         await tom.locator("button.force").click()
-        await expect(tom.locator(".state")).to_have_text("not_ready")
-        await expect(tom).to_contain_text("meeting")
+        await expect(tom.locator(".state")).to_have_text("Not ready")
+        await expect(tom).to_contain_text("Meeting")
 
         await store.set_ready(desk.agent_id, app.clock.now_s())
         await expect(general.locator(".waiting")).to_have_text("0")
         await expect(general.locator(".answered")).to_have_text("1")
-        await expect(page.locator('#agents tr[data-agent="a1"] .state')).to_have_text("on_call")
+        await expect(page.locator('#agents tr[data-agent="a1"] .state')).to_have_text("On a call")
         await expect(page.locator(f'#callers tr[data-call="{driver.channel_id}"]')).to_have_count(0)
         await shot(page, "wallboard-answered")
         driver.hang_up()

@@ -15,6 +15,9 @@ Rules:
 - The flow graph is drawn server-side by Graphviz (`ivr.flowversions.picture.flow_svg`):
   `GET /admin/flows/{flow}/graph.svg?version=N` (live version without `version`) and
   `POST /admin/flows/{flow}/graph.svg {"yaml": ...}` for the text being edited.
+- Every page is served in zh-CN or en (`language.page_language`: the `ivr_lang` cookie, else
+  `Accept-Language`): its `<html lang>` is set here, the page's script translates its texts from
+  `static/i18n/<lang>.json`; the 403 page is written in that language here.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from ivr.web.auth import (
 )
 from ivr.web.errors import ApiError, Handler
 from ivr.web.ints import parse_int
+from ivr.web.pages.language import COOKIE, page_language, text
 
 __all__ = ["PAGES", "Page", "add_pages", "home_of"]
 
@@ -91,22 +95,32 @@ def _login_redirect(request: web.Request) -> NoReturn:
     raise web.HTTPSeeOther(f"/login?next={target}")
 
 
-def _message_page(status: int, title: str, text: str) -> web.Response:
+def language_of(request: web.Request) -> str:
+    """The language the pages speak to this request (zh-CN or en)."""
+    return page_language(request.cookies.get(COOKIE), request.headers.get("Accept-Language"))
+
+
+def _message_page(request: web.Request, status: int, key: str, **params: str) -> web.Response:
+    lang = language_of(request)
+    title, message = text(lang, f"{key}.title"), text(lang, f"{key}.text", **params)
+    home, other = text(lang, "message.home"), text(lang, "message.other_user")
     body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{STATIC_PREFIX}/pages.css"></head>'
-        f'<body><main class="message"><h1>{escape(title)}</h1><p id="message">{escape(text)}</p>'
-        '<p><a href="/">Home</a> · <a href="/login">Log in as someone else</a></p>'
+        f'<body><main class="message"><h1>{escape(title)}</h1><p id="message">{escape(message)}</p>'
+        f'<p><a href="/">{escape(home)}</a> · <a href="/login">{escape(other)}</a></p>'
         "</main></body></html>"
     )
     return web.Response(status=status, text=body, content_type="text/html", charset="utf-8")
 
 
-def _html(name: str) -> web.Response:
-    text = (STATIC_DIR / name).read_text(encoding="utf-8")
-    response = web.Response(text=text, content_type="text/html", charset="utf-8")
+def _html(request: web.Request, name: str) -> web.Response:
+    page = (STATIC_DIR / name).read_text(encoding="utf-8")
+    page = page.replace('<html lang="en">', f'<html lang="{language_of(request)}">', 1)
+    response = web.Response(text=page, content_type="text/html", charset="utf-8")
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
 
@@ -117,8 +131,8 @@ def page_handler(page: Page) -> Handler:
             _login_redirect(request)
         if not user.has_any(page.roles):
             roles = ", ".join(sorted(page.roles))
-            return _message_page(403, "Forbidden", f"This page needs one of the roles: {roles}")
-        return _html(page.html)
+            return _message_page(request, 403, "message.forbidden", roles=roles)
+        return _html(request, page.html)
 
     return handler
 
@@ -137,7 +151,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("next")
     if raw is not None and safe_next(raw) != raw:
         raise web.HTTPSeeOther("/login?next=/")
-    return _html("login.html")
+    return _html(request, "login.html")
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -146,7 +160,7 @@ async def home(request: web.Request) -> web.StreamResponse:
         _login_redirect(request)
     target = home_of(user)
     if target is None:
-        return _message_page(403, "No page", "Your roles have no staff page; use the API.")
+        return _message_page(request, 403, "message.no_page")
     raise web.HTTPSeeOther(target)
 
 

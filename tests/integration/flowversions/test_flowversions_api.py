@@ -99,6 +99,11 @@ async def test_admin_edits_publishes_tries_and_rolls_back(app_factory: AppFactor
         assert status == 200
         assert sim["outcome"]["outcome"] == "hangup"
         assert "[hotline.goodbye] hangup" in sim["transcript"]
+        entered = [line.split("]")[0][1:] for line in sim["transcript"] if "] " in line]
+        visited = [f"{v['flow']}.{v['node']}" for v in sim["visited"]]
+        assert set(visited) <= set(entered)
+        assert visited[-1] == "hotline.goodbye"
+        assert [v["node"] for v in sim["visited"]] == sim["path"]
 
         status, body = await admin.call(
             "POST", f"{BASE}/hotline/publish", {"version": 3, "comment": "go"}

@@ -1,7 +1,7 @@
 // Admin: edit config/queues.yaml with server-side validation as you type (debounced 400 ms):
 // errors of the file are marked at their line; errors of live flows (a queue or skill they use
 // would disappear) are listed with their flow file:line. The parsed queues show in a table.
-import { api, $, el, show, whoami } from "./common.js";
+import { api, $, el, show, t, whoami } from "./common.js";
 
 const DEBOUNCE_MS = 400;
 const base = "/api/admin/queues";
@@ -26,7 +26,7 @@ function renderGutter(errors = []) {
 function showErrors(errors) {
   renderGutter(errors);
   $("#errors").replaceChildren(...errors.map((e) => e.path === ownPath
-    ? el("li", { "data-line": e.line }, `line ${e.line}, column ${e.column}: ${e.message}`)
+    ? el("li", { "data-line": e.line }, t("edit.error_at", { line: e.line, column: e.column, message: e.message }))
     : el("li", { class: "flow" }, e.text)));
 }
 
@@ -46,26 +46,26 @@ function renderQueues(queues, note) {
   $("#queues-of").textContent = note;
   $("#queues tbody").replaceChildren(...queues.map((q) => el("tr", { "data-queue": q.name },
     el("td", {}, q.name), el("td", {}, skills(q.skills)),
-    el("td", {}, `${q.service_level.percent}% in ${q.service_level.within_s}s`),
+    el("td", {}, t("queues.sl_value", { percent: q.service_level.percent, within: q.service_level.within_s })),
     el("td", { class: "max-wait" }, `${q.max_wait_s}s`), el("td", {}, `${q.ring_timeout_s}s`),
     el("td", {}, `${q.wrap_up_s}s`), el("td", {}, q.strategy), el("td", {}, overflow(q.overflow)))));
 }
 
 async function validate() {
   const seq = ++checkSeq;
-  show("#validation", "checking…");
+  show("#validation", t("edit.checking"));
   try {
     const result = await api("POST", `${base}/validate`, { yaml: editor.value });
     if (seq !== checkSeq) return;
     showErrors(result.errors);
     if (result.valid) {
-      show("#validation", "valid", "ok");
-      renderQueues(result.queues, "(edited text)");
+      show("#validation", t("edit.valid"), "ok");
+      renderQueues(result.queues, t("queues.of_edited"));
     } else {
-      show("#validation", `${result.errors.length} error(s)`, "error");
+      show("#validation", t("edit.errors", { n: result.errors.length }), "error");
     }
   } catch (err) {
-    if (seq === checkSeq) show("#validation", err.message, "error");
+    if (seq === checkSeq) show("#validation", err, "error");
   }
 }
 
@@ -81,12 +81,12 @@ async function save() {
   try {
     const saved = await api("PUT", base, { yaml: editor.value, comment: $("#comment").value });
     showErrors([]);
-    show("#validation", "valid", "ok");
-    renderQueues(saved.queues, "(saved, in use)");
-    show("#status", `saved: ${saved.queues.length} queue(s) in use`, "ok");
+    show("#validation", t("edit.valid"), "ok");
+    renderQueues(saved.queues, t("queues.of_saved"));
+    show("#status", t("queues.saved", { n: saved.queues.length }), "ok");
   } catch (err) {
     if (err.body.details && err.body.details.errors) showErrors(err.body.details.errors);
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
 }
 
@@ -96,11 +96,11 @@ async function start() {
   ownPath = data.path;
   editor.value = data.yaml;
   showErrors(data.errors);
-  renderQueues(data.queues, "(in use)");
+  renderQueues(data.queues, t("queues.of_in_use"));
   editor.addEventListener("input", scheduleValidation);
   editor.addEventListener("scroll", () => { gutter.scrollTop = editor.scrollTop; });
   $("#save").addEventListener("click", save);
   document.body.dataset.ready = "true";
 }
 
-start().catch((err) => show("#status", err.message, "error"));
+start().catch((err) => show("#status", err, "error"));

@@ -1,6 +1,6 @@
 // Agent desktop: state buttons with reason codes, the live offer with its screen pop (websocket),
 // accept, wrap-up with disposition and notes, own calls today.
-import { api, $, el, seconds, show, whoami } from "./common.js";
+import { api, $, el, seconds, show, t, tv, whoami } from "./common.js";
 
 const RECONNECT_MS = 2000;
 let stateSince = null;
@@ -9,9 +9,9 @@ let wrapCall = null;
 let lastState = null;
 
 function renderState(agent) {
-  $("#state").textContent = agent.state;
+  $("#state").textContent = tv("state", agent.state);
   $("#state").dataset.state = agent.state;
-  $("#reason").textContent = agent.reason ? `(${agent.reason})` : "";
+  $("#reason").textContent = agent.reason ? `(${tv("reason", agent.reason)})` : "";
   stateSince = Date.now() - 1000 * (agent.time_in_state_s || 0);
   tick();
   const wasTalking = lastState === "on_call" || lastState === "reserved";
@@ -39,12 +39,12 @@ function showOffer(pop, phase) {
   $("#emergency").hidden = !pop.emergency;
   // verified yes/no with the reason, never implied by EMERGENCY
   $("#verified").dataset.verified = pop.verified ? "true" : "false";
-  $("#verified").textContent = pop.verified
-    ? "VERIFIED" : `NOT VERIFIED${pop.reason ? ` — reason: ${pop.reason}` : ""}`;
-  $("#pop-verified").textContent = pop.verified ? "yes" : "no";
-  $("#pop-reason").textContent = text(pop.reason);
+  $("#verified").textContent = pop.verified ? t("pop.is_verified")
+    : pop.reason ? t("pop.not_verified_reason", { reason: tv("verify", pop.reason) }) : t("pop.not_verified");
+  $("#pop-verified").textContent = pop.verified ? t("common.yes") : t("common.no");
+  $("#pop-reason").textContent = tv("verify", pop.reason);
   $("#pop-call").textContent = pop.call_id;
-  $("#pop-phase").textContent = phase;
+  setPhase(phase);
   $("#pop-caller").textContent = text(pop.caller);
   $("#pop-account").textContent = text(pop.account);
   $("#pop-vip").textContent = text(pop.vip_tier);
@@ -64,12 +64,17 @@ function showOffer(pop, phase) {
   $("#btn-accept").disabled = !["offered", "connected"].includes(phase);
 }
 
+function setPhase(phase) {
+  $("#pop-phase").dataset.phase = phase;
+  $("#pop-phase").textContent = tv("phase", phase);
+}
+
 function openWrapUp(callId) {
   if (!callId || wrapCall === callId) return;
   wrapCall = callId;
   $("#wrap-call").textContent = callId;
   $("#wrapup").hidden = false;
-  $("#pop-phase").textContent = "ended";
+  setPhase("ended");
   $("#btn-accept").disabled = true;
 }
 
@@ -78,7 +83,7 @@ function onMessage(message) {
   else if (message.type === "offer") showOffer(message.screen_pop, "offered");
   else if (message.type === "call" && message.call_id === currentCall) {
     if (message.event === "answered") {
-      if ($("#pop-phase").textContent === "offered") $("#pop-phase").textContent = "connected";
+      if ($("#pop-phase").dataset.phase === "offered") setPhase("connected");
     } else if (message.event === "ended") {
       openWrapUp(message.call_id);
     } else if (message.event === "requeued") {
@@ -106,7 +111,7 @@ async function act(method, path, body, done) {
     show("#status", done, "ok");
     return result;
   } catch (err) {
-    show("#status", err.message, "error");
+    show("#status", err, "error");
     return null;
   }
 }
@@ -115,7 +120,9 @@ async function loadHistory() {
   const data = await api("GET", "/api/agents/me/history");
   $("#history tbody").replaceChildren(...data.calls.map((c) => el("tr", { "data-call": c.call_id },
     el("td", {}, c.at.slice(11, 19)), el("td", {}, c.call_id), el("td", {}, text(c.queue)),
-    el("td", {}, text(c.caller)), el("td", { class: "disposition" }, c.disposition), el("td", {}, c.notes))));
+    el("td", {}, text(c.caller)),
+    el("td", { class: "disposition", "data-disposition": c.disposition }, tv("disposition", c.disposition)),
+    el("td", {}, c.notes))));
 }
 
 async function loadPinLocks() {
@@ -127,41 +134,41 @@ async function loadPinLocks() {
   }
   $("#pin-locks").hidden = false;
   $("#pin-locks tbody").replaceChildren(...data.locks.map((lock) => el("tr", { "data-lock": lock.id },
-    el("td", {}, String(lock.id)), el("td", {}, lock.scope), el("td", {}, lock.label),
+    el("td", {}, String(lock.id)), el("td", {}, tv("scope", lock.scope)), el("td", {}, lock.label),
     el("td", {}, String(lock.failures)), el("td", {}, lock.locked_at.slice(0, 19)),
-    el("td", {}, lock.expires_at ? lock.expires_at.slice(0, 19) : "until unlocked"),
-    el("td", {}, el("button", { type: "button", class: "unlock", onclick: () => unlock(lock) }, "Unlock")))));
+    el("td", {}, lock.expires_at ? lock.expires_at.slice(0, 19) : t("locks.until_unlocked")),
+    el("td", {}, el("button", { type: "button", class: "unlock", onclick: () => unlock(lock) }, t("locks.unlock"))))));
 }
 
 async function unlock(lock) {
-  const reason = prompt(`Why unlock ${lock.scope} ${lock.label}? (how you verified the caller)`);
+  const reason = prompt(t("locks.why", { scope: tv("scope", lock.scope), label: lock.label }));
   if (!reason) return;
   try {
     await api("POST", `/api/pin-locks/${lock.id}/unlock`, { reason });
-    show("#status", `unlocked ${lock.scope} ${lock.label}`, "ok");
+    show("#status", t("locks.unlocked", { scope: tv("scope", lock.scope), label: lock.label }), "ok");
   } catch (err) {
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
   await loadPinLocks();
 }
 
 function wire() {
-  $("#btn-login").addEventListener("click", () => act("POST", "/login", { ready: false }, "logged in"));
-  $("#btn-ready").addEventListener("click", () => act("PUT", "/state", { state: "ready" }, "ready for calls"));
+  $("#btn-login").addEventListener("click", () => act("POST", "/login", { ready: false }, t("agent.done_login")));
+  $("#btn-ready").addEventListener("click", () => act("PUT", "/state", { state: "ready" }, t("agent.done_ready")));
   $("#btn-not-ready").addEventListener("click", () =>
-    act("PUT", "/state", { state: "not_ready", reason: $("#reason-code").value }, "not ready"));
-  $("#btn-logout").addEventListener("click", () => act("POST", "/logout", undefined, "logged out"));
+    act("PUT", "/state", { state: "not_ready", reason: $("#reason-code").value }, t("agent.done_not_ready")));
+  $("#btn-logout").addEventListener("click", () => act("POST", "/logout", undefined, t("agent.done_logout")));
   $("#btn-accept").addEventListener("click", async () => {
-    const result = await act("POST", `/calls/${encodeURIComponent(currentCall)}/accept`, undefined, "accepted");
+    const result = await act("POST", `/calls/${encodeURIComponent(currentCall)}/accept`, undefined, t("agent.done_accept"));
     if (result) {
-      $("#pop-phase").textContent = "accepted";
+      setPhase("accepted");
       $("#btn-accept").disabled = true;
     }
   });
   $("#wrapup").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = { disposition: $("#disposition").value, notes: $("#notes").value };
-    const result = await act("POST", `/calls/${encodeURIComponent(wrapCall)}/disposition`, body, "wrap-up done");
+    const result = await act("POST", `/calls/${encodeURIComponent(wrapCall)}/disposition`, body, t("agent.done_wrapup"));
     if (!result) return;
     renderState(result.agent);
     $("#wrapup").hidden = true;
@@ -181,7 +188,7 @@ async function start() {
     renderState(agent);
     if (agent.current_call) showOffer(agent.current_call, agent.state === "reserved" ? "offered" : "connected");
   } catch (err) {
-    return show("#status", err.message, "error");
+    return show("#status", err, "error");
   }
   await loadHistory();
   await loadPinLocks();
@@ -189,4 +196,4 @@ async function start() {
   setInterval(tick, 1000);
 }
 
-start().catch((err) => show("#status", err.message, "error"));
+start().catch((err) => show("#status", err, "error"));

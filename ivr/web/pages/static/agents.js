@@ -1,5 +1,5 @@
 // Admin: list, add/update and remove agents with their skill levels.
-import { api, $, el, show, whoami } from "./common.js";
+import { api, $, el, show, t, tv, whoami } from "./common.js";
 
 function skillsText(skills) {
   return Object.entries(skills).map(([k, v]) => `${k}=${v}`).join(", ");
@@ -9,7 +9,7 @@ function parseSkills(text) {
   const skills = {};
   for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
     const [name, level] = part.split("=").map((p) => p.trim());
-    if (!name || !/^\d+$/.test(level || "")) throw new Error(`skill '${part}': write it as name=level`);
+    if (!name || !/^\d+$/.test(level || "")) throw new Error(t("agents.bad_skill", { part }));
     skills[name] = Number(level);
   }
   return skills;
@@ -18,10 +18,10 @@ function parseSkills(text) {
 async function remove(agentId) {
   try {
     await api("DELETE", `/api/admin/agents/${encodeURIComponent(agentId)}`);
-    show("#status", `agent ${agentId} removed`, "ok");
+    show("#status", t("agents.removed", { agent: agentId }), "ok");
     await load();
   } catch (err) {
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
 }
 
@@ -36,9 +36,9 @@ async function load() {
   const data = await api("GET", "/api/admin/agents");
   $("#agents tbody").replaceChildren(...data.agents.map((a) => el("tr", { "data-agent": a.agent_id },
     el("td", {}, a.agent_id), el("td", {}, a.name), el("td", {}, a.endpoint),
-    el("td", { class: "skills" }, skillsText(a.skills)), el("td", {}, a.state),
-    el("td", {}, el("button", { type: "button", onclick: () => edit(a) }, "Edit"), " ",
-      el("button", { type: "button", class: "remove", onclick: () => remove(a.agent_id) }, "Remove")))));
+    el("td", { class: "skills" }, skillsText(a.skills)), el("td", { "data-state": a.state }, tv("state", a.state)),
+    el("td", {}, el("button", { type: "button", onclick: () => edit(a) }, t("agents.edit")), " ",
+      el("button", { type: "button", class: "remove", onclick: () => remove(a.agent_id) }, t("agents.remove"))))));
 }
 
 $("#agent-form").addEventListener("submit", async (event) => {
@@ -49,11 +49,11 @@ $("#agent-form").addEventListener("submit", async (event) => {
       endpoint: $("#agent-endpoint").value.trim(), skills: parseSkills($("#agent-skills").value),
     };
     await api("POST", "/api/admin/agents", body);
-    show("#status", `agent ${body.id} saved`, "ok");
+    show("#status", t("agents.saved", { agent: body.id }), "ok");
     await load();
   } catch (err) {
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
 });
 
-whoami().then(load).catch((err) => show("#status", err.message, "error"));
+whoami().then(load).catch((err) => show("#status", err, "error"));

@@ -3,28 +3,28 @@
 // setting allows it, a notice that a supervisor monitors the call.
 // Rules: everything goes through the JSON API (docs/call-control.md); the page only shows what
 // the server answers (the call's state after each action); polled every 2 s, no secret in URLs.
-import { $, api, el, show } from "./common.js";
+import { $, api, el, show, t, tv } from "./common.js";
 
 const POLL_MS = 2000;
 let callId = null;
 
 function panel() {
   return el("section", { id: "controls", class: "panel", hidden: true },
-    el("h2", {}, "Call controls ", el("small", { id: "ctl-state", class: "muted" })),
+    el("h2", {}, t("ctl.heading"), " ", el("small", { id: "ctl-state", class: "muted" })),
     el("p", { id: "ctl-monitored", class: "banner", hidden: true }),
-    el("button", { id: "btn-hold", type: "button" }, "Hold"), " ",
-    el("button", { id: "btn-resume", type: "button" }, "Resume"), " ",
-    el("label", { for: "ctl-queue" }, "Transfer to queue "),
+    el("button", { id: "btn-hold", type: "button" }, t("ctl.hold")), " ",
+    el("button", { id: "btn-resume", type: "button" }, t("ctl.resume")), " ",
+    el("label", { for: "ctl-queue" }, t("ctl.to_queue"), " "),
     el("select", { id: "ctl-queue" }), " ",
-    el("button", { id: "btn-transfer", type: "button" }, "Transfer"),
+    el("button", { id: "btn-transfer", type: "button" }, t("ctl.transfer")),
     el("p", {},
-      el("label", { for: "ctl-person" }, "Agent id or phone number "),
+      el("label", { for: "ctl-person" }, t("ctl.person"), " "),
       el("input", { id: "ctl-person", size: 16, placeholder: "gen-1 / 13912345678" }), " ",
-      el("button", { id: "btn-blind", type: "button" }, "Blind transfer"), " ",
-      el("button", { id: "btn-consult", type: "button" }, "Consult"), " ",
-      el("button", { id: "btn-complete", type: "button" }, "Complete"), " ",
-      el("button", { id: "btn-cancel", type: "button" }, "Cancel"), " ",
-      el("button", { id: "btn-conference", type: "button" }, "Conference"),
+      el("button", { id: "btn-blind", type: "button" }, t("ctl.blind")), " ",
+      el("button", { id: "btn-consult", type: "button" }, t("ctl.consult")), " ",
+      el("button", { id: "btn-complete", type: "button" }, t("ctl.complete")), " ",
+      el("button", { id: "btn-cancel", type: "button" }, t("ctl.cancel")), " ",
+      el("button", { id: "btn-conference", type: "button" }, t("ctl.conference")),
       " ", el("small", { id: "ctl-transfer", class: "muted" })),
     el("p", { id: "ctl-status", class: "status" }));
 }
@@ -37,10 +37,12 @@ function render(call) {
   if (call.transfer_queues && select.options.length !== call.transfer_queues.length) {
     select.replaceChildren(...call.transfer_queues.map((name) => el("option", { value: name }, name)));
   }
-  $("#ctl-state").textContent = call.on_hold ? `call ${call.call_id}: on hold` : `call ${call.call_id}: talking`;
+  $("#ctl-state").textContent = call.on_hold
+    ? t("ctl.on_hold", { call: call.call_id }) : t("ctl.talking", { call: call.call_id });
+  $("#ctl-state").dataset.hold = call.on_hold ? "true" : "false";
   const transfer = call.transfer;
   const phase = transfer ? transfer.phase : "";
-  $("#ctl-transfer").textContent = transfer ? `${transfer.target}: ${phase}` : "";
+  $("#ctl-transfer").textContent = transfer ? `${transfer.target}: ${tv("transfer", phase)}` : "";
   $("#btn-hold").disabled = call.on_hold || Boolean(transfer);
   $("#btn-resume").disabled = !call.on_hold || Boolean(transfer);
   $("#btn-blind").disabled = $("#btn-consult").disabled = Boolean(transfer);
@@ -60,7 +62,7 @@ async function act(path, body, done) {
     render(await api("GET", `/api/calls/${encodeURIComponent(callId)}/control`));
     show("#ctl-status", done, "ok");
   } catch (err) {
-    show("#ctl-status", err.message, "error");
+    show("#ctl-status", err, "error");
   }
 }
 
@@ -73,7 +75,8 @@ async function poll() {
     const seen = await api("GET", "/api/agents/me/monitoring");
     const live = seen.monitoring.filter((m) => m.state === "live");
     $("#ctl-monitored").hidden = live.length === 0;
-    $("#ctl-monitored").textContent = live.map((m) => `monitored: ${m.mode} by ${m.supervisor}`).join("; ");
+    $("#ctl-monitored").textContent = live.map((m) =>
+      t("ctl.monitored", { mode: tv("mode", m.mode), supervisor: m.supervisor })).join("; ");
   } catch {
     render(null);  // not connected to a call here (or no agent profile)
   }
@@ -84,15 +87,15 @@ async function start() {
   const anchor = $("#offer");
   if (!anchor) return;
   anchor.after(panel());
-  $("#btn-hold").addEventListener("click", () => act("hold", undefined, "on hold: the client hears music"));
-  $("#btn-resume").addEventListener("click", () => act("resume", undefined, "resumed"));
+  $("#btn-hold").addEventListener("click", () => act("hold", undefined, t("ctl.done_hold")));
+  $("#btn-resume").addEventListener("click", () => act("resume", undefined, t("ctl.done_resume")));
   $("#btn-transfer").addEventListener("click", () =>
-    act("transfer", { to: "queue", queue: $("#ctl-queue").value }, "transferred"));
-  $("#btn-blind").addEventListener("click", () => act("transfer", person(), "transferring"));
-  $("#btn-consult").addEventListener("click", () => act("consult", person(), "consulting: the client is on hold"));
-  $("#btn-complete").addEventListener("click", () => act("consult/complete", undefined, "handed over"));
-  $("#btn-cancel").addEventListener("click", () => act("consult/cancel", undefined, "back to the client"));
-  $("#btn-conference").addEventListener("click", () => act("conference", undefined, "three-way"));
+    act("transfer", { to: "queue", queue: $("#ctl-queue").value }, t("ctl.done_transfer")));
+  $("#btn-blind").addEventListener("click", () => act("transfer", person(), t("ctl.done_blind")));
+  $("#btn-consult").addEventListener("click", () => act("consult", person(), t("ctl.done_consult")));
+  $("#btn-complete").addEventListener("click", () => act("consult/complete", undefined, t("ctl.done_complete")));
+  $("#btn-cancel").addEventListener("click", () => act("consult/cancel", undefined, t("ctl.done_cancel")));
+  $("#btn-conference").addEventListener("click", () => act("conference", undefined, t("ctl.done_conference")));
   poll();
 }
 

@@ -3,13 +3,14 @@
 // is offered or connected (agent.js's "desk:call" event) from
 // GET /api/agents/me/calls/{call_id}/contacts (only the agent holding the call may read it).
 // Every text shown is in TEXT (translated at one place).
-import { api, $, el } from "./common.js";
+import { api, $, el, errorText, t, tv } from "./common.js";
 
 const TEXT = {
-  title: "Last contacts of this caller",
-  none: "No earlier contacts.",
-  failed: "Last contacts not available",
-  columns: ["When", "Outcome", "Queue", "Account", "Dispositions", "Follow-ups"],
+  title: t("contacts.title"),
+  none: t("contacts.none"),
+  failed: t("contacts.failed"),
+  columns: [t("contacts.when"), t("contacts.outcome"), t("contacts.queue"), t("contacts.account"),
+    t("contacts.dispositions"), t("contacts.followups")],
   dash: "–",
 };
 
@@ -23,18 +24,18 @@ function when(iso, zone) {  // in the hotline's zone, e.g. 2026-12-04 20:14
 
 function dispositions(list) {
   if (!list.length) return TEXT.dash;
-  return list.map((d) => `${d.disposition} (${d.agent_id})${d.notes ? `: ${d.notes}` : ""}`).join("; ");
+  return list.map((d) => `${tv("disposition", d.disposition)} (${d.agent_id})${d.notes ? `: ${d.notes}` : ""}`).join("; ");
 }
 
 function followups(list) {
   if (!list.length) return TEXT.dash;
-  return list.map((f) => `${f.kind} ${f.reference || `#${f.id}`} ${f.status}${f.outcome ? ` (${f.outcome})` : ""}`).join("; ");
+  return list.map((f) => `${tv("fu_kind", f.kind)} ${f.reference || `#${f.id}`} ${tv("fu_status", f.status)}${f.outcome ? ` (${tv("outcome", f.outcome)})` : ""}`).join("; ");
 }
 
 function render(data) {
   const box = $("#contacts");
   const rows = data.contacts.map((c) => el("tr", { "data-call": c.call_id },
-    el("td", { class: "when" }, when(c.started_at, data.zone)), el("td", { class: "outcome" }, c.outcome || TEXT.dash),
+    el("td", { class: "when" }, when(c.started_at, data.zone)), el("td", { class: "outcome" }, c.outcome ? tv("call_outcome", c.outcome) : TEXT.dash),
     el("td", {}, c.queue || TEXT.dash), el("td", { class: "account" }, c.account || TEXT.dash),
     el("td", { class: "dispositions" }, dispositions(c.dispositions)),
     el("td", { class: "followups" }, followups(c.followups))));
@@ -50,7 +51,7 @@ async function load(callId) {
   try {
     render(await api("GET", `/api/agents/me/calls/${encodeURIComponent(callId)}/contacts`));
   } catch (err) {
-    $("#contacts").replaceChildren(el("p", { class: "muted" }, `${TEXT.failed}: ${err.message}`));
+    $("#contacts").replaceChildren(el("p", { class: "muted" }, `${TEXT.failed}: ${errorText(err)}`));
     shown = null;  // try again at the next phase (offered -> connected)
   }
 }

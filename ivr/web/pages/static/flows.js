@@ -12,4 +12,4 @@ async function load() {
     el("td", {}, f.versions))));
 }
 
-load().catch((err) => show("#status", err.message, "error"));
+load().catch((err) => show("#status", err, "error"));

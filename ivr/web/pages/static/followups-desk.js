@@ -2,7 +2,7 @@
 // orders first with the captured order, play links to the recordings (audited listen through
 // /api/followups/{id}/recordings/{rid}), claim, call back (the app rings the agent first, then
 // the client), close with an outcome. Polls every 3 s.
-import { api, $, el, show } from "./common.js";
+import { api, $, el, show, t, tv } from "./common.js";
 
 const POLL_MS = 3000;
 const ORDER_FIELDS = ["product", "month", "direction", "offset", "price_type", "price", "lots"];
@@ -19,24 +19,25 @@ async function act(id, action, body, done) {
     await api("POST", `/api/followups/${id}/${action}`, body);
     show("#fu-status", done, "ok");
   } catch (err) {
-    show("#fu-status", err.message, "error");
+    show("#fu-status", err, "error");
   }
   await refresh();
 }
 
 function actions(item) {
   if (item.status === "open") {
-    return el("button", { type: "button", class: "fu-claim", onclick: () => act(item.id, "claim", undefined, `claimed ${item.id}`) }, "Claim");
+    return el("button", { type: "button", class: "fu-claim", onclick: () => act(item.id, "claim", undefined, t("fu.claimed", { id: item.id })) }, t("fu.claim"));
   }
-  if (item.claimed_by !== me) return el("span", { class: "muted" }, `claimed by ${item.claimed_by}`);
-  const outcome = el("select", { class: "fu-outcome", "aria-label": "outcome" },
-    ...OUTCOMES.map((o) => el("option", { value: o }, o)));
+  if (item.claimed_by !== me) return el("span", { class: "muted" }, t("fu.claimed_by", { name: item.claimed_by }));
+  const outcome = el("select", { class: "fu-outcome", "aria-label": t("fu.outcome") },
+    ...OUTCOMES.map((o) => el("option", { value: o }, tv("outcome", o))));
   const failed = ["unreachable", "wrong_number"];
   return el("span", {},
-    el("button", { type: "button", class: "fu-call", onclick: () => act(item.id, "call", undefined, `calling back ${item.id}`) }, "Call back"),
+    el("button", { type: "button", class: "fu-call", onclick: () => act(item.id, "call", undefined, t("fu.calling", { id: item.id })) }, t("fu.call_back")),
     " ", outcome, " ",
     el("button", { type: "button", class: "fu-close", onclick: () => act(item.id, "close",
-      { status: failed.includes(outcome.value) ? "failed" : "done", outcome: outcome.value }, `closed ${item.id}`) }, "Close"));
+      { status: failed.includes(outcome.value) ? "failed" : "done", outcome: outcome.value }, t("fu.closed", { id: item.id })) },
+      t("fu.close")));
 }
 
 async function playLinks(item) {
@@ -44,7 +45,7 @@ async function playLinks(item) {
   const detail = await api("GET", `/api/followups/${item.id}`);
   return el("span", {}, ...detail.followup.recordings.map((r) => el("a", {
     href: `${r.play}?reason=${encodeURIComponent(`follow-up ${item.id}`)}`, target: "_blank",
-    class: "fu-play", "data-purpose": r.purpose }, `▶ ${r.purpose}`)).flatMap((a) => [a, " "]));
+    class: "fu-play", "data-purpose": r.purpose }, `▶ ${tv("purpose", r.purpose)}`)).flatMap((a) => [a, " "]));
 }
 
 async function refresh() {
@@ -54,8 +55,9 @@ async function refresh() {
   const rows = await Promise.all(items.map(async (i) => el("tr", {
     "data-followup": i.id, "data-kind": i.kind, "data-status": i.status,
     class: [i.kind === "phone_order" ? "emergency" : "", i.overdue ? "overdue" : ""].join(" ").trim() || null },
-    el("td", {}, i.id), el("td", { class: "fu-kind" }, i.kind), el("td", { class: "fu-state" }, i.status),
-    el("td", {}, i.priority), el("td", {}, i.due_at.slice(0, 16).replace("T", " ") + (i.overdue ? " (overdue)" : "")),
+    el("td", {}, i.id), el("td", { class: "fu-kind" }, tv("fu_kind", i.kind)),
+    el("td", { class: "fu-state" }, tv("fu_status", i.status)), el("td", {}, tv("fu_priority", i.priority)),
+    el("td", {}, i.due_at.slice(0, 16).replace("T", " ") + (i.overdue ? ` (${t("fu.overdue")})` : "")),
     el("td", {}, i.caller), el("td", { class: "fu-account" }, i.account || "–"),
     el("td", { class: "fu-order" }, orderText(i.order)), el("td", {}, i.reason),
     el("td", { class: "fu-recordings" }, await playLinks(i)), el("td", {}, actions(i)))));
@@ -67,7 +69,7 @@ async function loop() {
   try {
     await refresh();
   } catch (err) {
-    show("#fu-status", err.message, "error");
+    show("#fu-status", err, "error");
   }
   setTimeout(loop, POLL_MS);
 }
@@ -78,4 +80,4 @@ async function start() {
   await loop();
 }
 
-start().catch((err) => show("#fu-status", err.message, "error"));
+start().catch((err) => show("#fu-status", err, "error"));

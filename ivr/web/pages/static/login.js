@@ -1,5 +1,5 @@
 // Login: paste an API token; POST /api/session sets the HttpOnly session cookie.
-import { api, $, show } from "./common.js";
+import { api, $, show, t } from "./common.js";
 
 // Where to go after login: a path of this site only. "/\evil", "/%09/evil" (a tab), "//evil",
 // "https:..." and anything else that could leave the origin land on "/".
@@ -18,12 +18,12 @@ function target() {
 $("#login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const token = $("#token").value.trim();
-  if (!token) return show("#status", "Paste your API token", "error");
+  if (!token) return show("#status", t("login.empty"), "error");
   try {
     await api("POST", "/api/session", { token });
     $("#token").value = "";
     location.assign(target());
   } catch (err) {
-    show("#status", err.message, "error");
+    show("#status", err, "error");
   }
 });

@@ -4,21 +4,21 @@
 // and the interval report's CSV export. Data: GET /api/reports/today (every 5 s, and at once
 // when a queue's counts change) and the queues wallboard.js renders (its "wallboard:queues"
 // event, every 2 s). Every text shown is in TEXT (translated at one place).
-import { api, $, el } from "./common.js";
+import { api, $, el, errorText, t } from "./common.js";
 
 const TEXT = {
-  chartTitle: "Today: callers waiting and service level per 15 minutes",
-  waiting: "callers waiting (most at once)",
-  serviceLevel: "service level %",
-  live: "waiting now (live)",
-  target: "service level amber below",
-  level: { green: "", amber: "AMBER", red: "RED" },
-  levelTitle: { green: "within thresholds", amber: "past the amber threshold", red: "past the red threshold" },
-  exportLabel: "Export interval report (CSV)",
-  exportHint: "15-minute intervals per queue and in total; empty dates: the last 7 days",
-  from: "From",
-  to: "To",
-  noData: "no data yet",
+  chartTitle: t("charts.title"),
+  waiting: t("charts.waiting"),
+  serviceLevel: t("charts.service_level"),
+  live: t("charts.live"),
+  target: t("charts.target"),
+  level: { green: "", amber: t("charts.amber"), red: t("charts.red") },
+  levelTitle: { green: t("charts.within"), amber: t("charts.past_amber"), red: t("charts.past_red") },
+  exportLabel: t("charts.export"),
+  exportHint: t("charts.export_hint"),
+  from: t("charts.from"),
+  to: t("charts.to"),
+  noData: t("charts.no_data"),
 };
 const SVG = "http://www.w3.org/2000/svg";
 const CHART_MS = 5000;
@@ -156,7 +156,7 @@ async function loadToday(again = true) {
     drawChart();
   } catch (err) {
     const box = $("#today-chart");
-    if (box) box.textContent = `${TEXT.noData}: ${err.message}`;
+    if (box) box.textContent = `${TEXT.noData}: ${errorText(err)}`;
   }
   if (again) setTimeout(loadToday, CHART_MS);
 }
