@@ -63,7 +63,7 @@ async def test_desktop_shows_the_callers_last_contacts(
         await driver.run("1,0")
         await expect(page.locator("#offer")).to_have_attribute("data-call", driver.channel_id)
         await expect(page.locator("#pop-queue")).to_have_text("general")
-        await expect(page.locator("#pop-reason")).to_have_text("caller_request")
+        await expect(page.locator("#pop-reason")).to_have_text("caller asked for an agent")
         await expect(page.locator("#pop-callback")).to_have_text("–")
         contacts = page.locator("#contacts")
         await expect(contacts).to_have_attribute("data-call", driver.channel_id)
@@ -73,13 +73,13 @@ async def test_desktop_shows_the_callers_last_contacts(
         await expect(newest).to_have_attribute("data-call", str(rows[5]))
         local = (earlier + timedelta(days=5)).astimezone(ZoneInfo("Asia/Shanghai"))
         await expect(newest.locator(".when")).to_have_text(local.strftime("%Y-%m-%d %H:%M"))
-        await expect(newest.locator(".outcome")).to_have_text("answered")
+        await expect(newest.locator(".outcome")).to_have_text("answered by an agent")
         await expect(newest.locator(".account")).to_have_text("****5678")
         await expect(newest.locator(".dispositions")).to_have_text(
-            "follow_up (a9): asked about margin"
+            "follow up (a9): asked about margin"
         )
         await expect(newest.locator(".followups")).to_have_text("callback C000042 open")
-        await expect(table.nth(1).locator(".outcome")).to_have_text("abandoned")
+        await expect(table.nth(1).locator(".outcome")).to_have_text("abandoned in queue")
         await expect(table.nth(4)).to_have_attribute("data-call", str(rows[1]))
         await expect(contacts.locator("h3")).to_have_text("Last contacts of this caller")
         await shot(page, "agent-last-contacts")
