@@ -199,7 +199,7 @@ class RedisQueueHandoff:
                 raise
             log.warning("queue store down: the emergency caller rings the desk ring group")
             self._off_store[call.key] = False  # held here only: no router, no announcer, no store
-        waiting = w.Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
+        waiting = self._waiting(call)
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         held = self._calls[call.key] = _Held(call, state)
         if call.key not in self._off_store:
@@ -215,12 +215,18 @@ class RedisQueueHandoff:
     async def rejoin(self, call: QueuedCall) -> None:
         """A waiting caller adopted after an app crash: its store entry stayed (same place in
         line); hold music, announcements and a deadline again, routed from here."""
-        req = call.request
-        waiting = w.Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
-        state, actions = lifecycle.start(waiting, req.max_wait_s)
+        state, actions = lifecycle.start(self._waiting(call), call.request.max_wait_s)
         self.hold(call, state)
         self._announcer.open(call)
         await self._run(_Stepped(self._calls[call.key], actions, ended=False))
+
+    def _waiting(self, call: QueuedCall) -> w.Waiting:
+        """A new waiting call; its queue's `survey` flag is kept for when the agent hangs up."""
+        req = call.request
+        queue = self.store.config.queues.get(req.queue)
+        caller = req.attributes.get("caller", "")
+        survey = queue is not None and queue.survey
+        return w.Waiting(call.key, call.channel_id, req.queue, caller, survey=survey)
 
     def hold(self, call: QueuedCall, state: w.Waiting) -> None:
         """Hold an adopted call as `state` is (bridged: left talking; a callback: in line)."""
