@@ -144,18 +144,19 @@ def _key(survey: Survey, by: GroupBy, zone: ZoneInfo) -> str:
     return value or "-"
 
 
+def summary(key: str, members: list[Survey]) -> SurveyGroup:
+    """The figures of `members` under `key`: pure."""
+    scores = [s.score for s in members if s.score is not None]
+    mean = round(sum(scores) / len(scores), 2) if scores else None
+    distribution = {str(n): scores.count(n) for n in SCORES}
+    yes = sum(1 for s in members if s.solved is True)
+    no = sum(1 for s in members if s.solved is False)
+    return SurveyGroup(key, len(members), len(scores), mean, distribution, yes, no)
+
+
 def report(surveys: Iterable[Survey], by: GroupBy, zone: ZoneInfo) -> list[SurveyGroup]:
     """One group per day, agent or queue (sorted by key): pure."""
     groups: dict[str, list[Survey]] = {}
     for survey in surveys:
         groups.setdefault(_key(survey, by, zone), []).append(survey)
-    out: list[SurveyGroup] = []
-    for key in sorted(groups):
-        members = groups[key]
-        scores = [s.score for s in members if s.score is not None]
-        mean = round(sum(scores) / len(scores), 2) if scores else None
-        distribution = {str(n): scores.count(n) for n in SCORES}
-        yes = sum(1 for s in members if s.solved is True)
-        no = sum(1 for s in members if s.solved is False)
-        out.append(SurveyGroup(key, len(members), len(scores), mean, distribution, yes, no))
-    return out
+    return [summary(key, groups[key]) for key in sorted(groups)]

@@ -3,10 +3,13 @@ up first on a `survey: true` queue, the caller stays and answers; answers are SQ
 
 from __future__ import annotations
 
+import aiohttp
+
 from ivr.app import App
 from ivr.sandbox.model import BridgeId
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
+from tests.integration.outbound.test_outbound_load import Client
 from tests.integration.surveys.conftest import (
     AGENT,
     SurveyApp,
@@ -61,6 +64,18 @@ async def test_a_survey_after_an_agent_call_stores_its_score(survey_app: SurveyA
         assert detail.call.outcome == "answered"
         nodes = [n for n, _ in await prompts_of(app, call_id)]
         assert nodes == ["ask_score", "ask_solved", "thanks"]
+        async with aiohttp.ClientSession() as http:
+            sue = Client(app, http, await app.users.add_user("sue", ["supervisor"]))
+            for by, key in (("agent", "a-1"), ("queue", "general"), ("day", "2026-01-05")):
+                status, doc = await sue.call(
+                    "GET", f"/api/reports/surveys?from=2026-01-05&to=2026-01-05&by={by}"
+                )
+                assert status == 200
+                assert doc["groups"] == [{
+                    "key": key, "offered": 1, "count": 1, "mean_score": 4.0,
+                    "distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0},
+                    "solved_yes": 1, "solved_no": 0, "response_rate": 1.0,
+                }]  # fmt: skip
 
 
 async def test_the_caller_hanging_up_first_gets_no_survey(survey_app: SurveyApp) -> None:
