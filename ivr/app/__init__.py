@@ -151,6 +151,7 @@ async def build_services(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
         released=router.queue_released, desk_dial=s.calls.desk_fallback_dial, booked=fu.booked,
+        callback_stage=fu.callback_stage,
     )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
