@@ -19,7 +19,8 @@ from ivr.store.outbound import OutboundStore
 from ivr.store.outbound_model import OutboundCallRow
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory
-from tests.integration.surveys.conftest import surveys, until_surveys
+from tests.integration.outbound.test_outbound_dialer import alerts
+from tests.integration.surveys.conftest import survey_config, surveys, until_surveys
 
 SH = ZoneInfo("Asia/Shanghai")
 HEADER = "phone,call_id,agent,queue\n"
@@ -105,6 +106,41 @@ async def test_a_survey_due_at_22_is_held_until_9_the_next_trading_day(
         (campaign,) = await store.status()
         assert (campaign.kind, campaign.counts) == ("survey", {"queued": 1})
         assert not [r for r in app.switch.requests if r.path == "/channels"]
+
+
+async def test_an_unanswered_survey_is_a_low_priority_item_without_an_alert(
+    app_factory: AppFactory, tmp_path: Path
+) -> None:
+    config = survey_config(tmp_path, survey=False)
+    dialer_yaml = config / "dialer.yaml"
+    text = dialer_yaml.read_text(encoding="utf-8")
+    dialer_yaml.write_text(text.replace("    max_attempts: 2\n", "    max_attempts: 1\n"))
+    async with app_factory(IVR_CONFIG_DIR=str(config)) as app:
+        dialer = app.services.dialer
+        assert dialer is not None
+        store = OutboundStore(app.store.engine)
+        silent = "13900000031,call-9,a-1,general\n"  # answers, presses nothing
+        campaign = await load_survey_campaign(
+            store, (HEADER + silent).encode(), "s.csv", "sue", dialer.now()
+        )
+        dialer.wake()
+
+        async def final() -> bool:
+            (view,) = await store.calls(campaign.id)
+            return view.status == "unconfirmed"
+
+        await until(final, timeout_s=30, what="the survey call final")
+        (view,) = await store.calls(campaign.id)
+        assert (view.account_masked, view.escalated) == ("", True)
+        (row,) = await surveys(app)
+        assert (row.call_id, row.channel, row.score, row.solved) == (
+            "call-9", "outbound", None, None,
+        )  # fmt: skip
+        [item] = await app.services.followups.store.search(kind="survey")
+        assert (item.priority, item.reason, item.account_masked) == (
+            "low", "survey_unconfirmed", None,
+        )  # fmt: skip
+        assert [a["kind"] for a in await alerts(app)] == []  # nothing for a supervisor now
 
 
 def test_cli_loads_a_survey_file_only_when_every_line_is_right(
