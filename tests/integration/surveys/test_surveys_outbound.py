@@ -136,7 +136,9 @@ async def test_an_unanswered_survey_is_a_low_priority_item_without_an_alert(
         assert (row.call_id, row.channel, row.score, row.solved) == (
             "call-9", "outbound", None, None,
         )  # fmt: skip
-        [item] = await app.services.followups.store.search(kind="survey")
+        items = app.services.followups.store
+        # the attempt is final in SQL first; its escalation (the item) follows
+        [item] = await until(lambda: items.search(kind="survey"), what="the survey item")
         assert (item.priority, item.reason, item.account_masked) == (
             "low", "survey_unconfirmed", None,
         )  # fmt: skip
