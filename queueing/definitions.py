@@ -124,6 +124,7 @@ class QueueDef:
     strategy: Strategy = Strategy.LONGEST_IDLE
     announcements: Announcements = Announcements()
     overflow: tuple[OverflowStep, ...] = ()
+    survey: bool = False  # the caller hears the satisfaction survey when the agent hangs up
 
 
 def default_class_points() -> Mapping[PriorityClass, float]:

@@ -59,6 +59,7 @@ _QUEUE_KEYS = (
     "strategy",
     "announcements",
     "overflow",
+    "survey",
 )
 _DEFAULT_KEYS = tuple(k for k in _QUEUE_KEYS if k not in ("skills", "overflow"))
 _SL_KEYS = ("percent", "within_s")
@@ -225,7 +226,14 @@ class QueueFileReader:
             overflow=self.overflow(fields["overflow"], where, name, names)
             if "overflow" in fields
             else (),
+            survey=self.opt_flag(fields, "survey", where),
         )
+
+    def opt_flag(self, fields: dict[str, _Node], key: str, where: str) -> bool:
+        """An optional true/false key (false when absent or wrong: the error is recorded)."""
+        if key not in fields:
+            return False
+        return self.flag(fields[key], f"{where}: {key}") is True
 
     def opt_seconds(self, fields: dict[str, _Node], key: str, where: str, default: float) -> float:
         if key not in fields:

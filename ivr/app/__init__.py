@@ -65,6 +65,7 @@ from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
+from ivr.store.surveys import SurveyStore
 from ivr.store.users import UserStore
 from ivr.web.api_control import start_call_control
 from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
@@ -150,6 +151,7 @@ async def build_services(
         queue_store, rest, clock, app=s.ari.app, bind=router.dispatcher.bind,
         unbind=router.dispatcher.unbind, outbound_dial=s.calls.outbound_dial, prompts=prompts,
         released=router.queue_released, desk_dial=s.calls.desk_fallback_dial, booked=fu.booked,
+        callback_stage=fu.callback_stage,
     )  # fmt: skip
     handoff.start()
     closers.add(handoff.aclose)
@@ -160,6 +162,7 @@ async def build_services(
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
+        surveys=SurveyStore(sql.store.engine),
     )  # fmt: skip
     events = AriEvents(ari_url, username, password, s.ari.app,
         on_connected=router.on_connected, observer=observer)  # fmt: skip

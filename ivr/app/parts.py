@@ -40,6 +40,7 @@ from ivr.store import CallStore
 from ivr.store.engine import database_url_in
 from ivr.store.outbound import OutboundStore
 from ivr.store.pinlocks import PinLockStore, PinPolicy
+from ivr.store.surveys import SurveyStore
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_campaigns import add_campaign_routes
@@ -48,6 +49,7 @@ from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
 from ivr.web.api_reports import SystemTime, report_deps
+from ivr.web.api_surveys import add_survey_routes
 from ivr.web.pages import add_pages
 from ivr.web.prompts import PRIVATE_PROMPTS, add_prompt_routes
 from queueing.store import RedisQueueStore
@@ -150,6 +152,7 @@ def build_web_app(
     register_flow_routes(app, flow_versions)
     add_queue_routes(app, queue_admin_deps(root, paths.config_dir, queue_store, flow_versions))
     add_campaign_routes(app, OutboundStore(sql.store.engine), wall_clock(clock))
+    add_survey_routes(app, SurveyStore(sql.store.engine), clock.now)
     add_pages(app, flow_versions)
     return app
 

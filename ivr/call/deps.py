@@ -16,6 +16,7 @@ from typing import Protocol
 from ivr.ari import AriRest
 from ivr.call.recording import RecordingKeeper
 from ivr.call.speech import SpeechService
+from ivr.call.survey import SurveyAnswers
 from ivr.clock import Clock
 from ivr.engine import commands as cmd
 from ivr.engine.model import FlowSet
@@ -93,3 +94,4 @@ class SessionDeps:
     alert: Callable[[str, Mapping[str, str]], Awaitable[None]] | None = None
     outbound: OutboundCalls | None = None  # None: no automated outbound calls
     unverified: str = "desk"  # security.unverified_emergency: the policy, desk | normal
+    surveys: SurveyAnswers | None = None  # None: no satisfaction surveys (docs/surveys.md)

@@ -15,6 +15,11 @@ returns at once with the item `in_progress`; the call runs in a task of its own:
 A leg that is not answered (no answer, busy, refused) ends the attempt: `agent_unreachable`
 or `client_unreachable`, and the item goes back to `claimed` for another try.
 
+The agent is taken out of routing for the whole attempt: an agent `ready` (or in wrap-up) is put
+`not_ready` with reason `followup_call` before their phone rings, and back to `ready` when the
+attempt is over (unless they changed their state meanwhile); an agent reserved for or on a queue
+call cannot start one (`AgentBusy`, 409).
+
 Rules: only the agent holding the claim may call (`NotClaimant`); a number `parse_phone`
 refuses is `InvalidPhone` (400) and the history says why (the number is never echoed); an agent
 with no queue profile is `NoAgentPhone` (409). Legs and the snoop are bound to the attempt's
@@ -38,12 +43,16 @@ from ivr.engine.phones import InvalidPhone, dial_string
 from ivr.errors import Conflict, IvrError
 from ivr.followups.store import SYSTEM, Followup, FollowupStore, NotClaimant
 from ivr.store.users import ApiUser
+from queueing.errors import AgentBusy, QueueStoreError
+from queueing.model import AgentState
 from queueing.policy import AgentId
 from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
 
 RECORDED_KINDS = frozenset({"phone_order", "margin_notice"})
+BUSY_REASON = "followup_call"  # the agent's not_ready reason while an attempt runs
+_ROUTABLE = (AgentState.READY, AgentState.WRAP_UP)  # states the router may offer a call from
 PURPOSE = "callback"  # config/recordings.yaml: recorded return calls, kept 20 years
 RING_S = 30  # clock seconds each leg rings
 MAX_CALL_S = 4 * 3600.0  # clock seconds a bridged call may last before it is ended
@@ -109,19 +118,33 @@ class FollowupCalls:
         except InvalidPhone as exc:
             await self._store.note(item.id, actor=user.name, action="number_refused", why=str(exc))
             raise
-        tries = sum(1 for h in (await self._store.get(item.id)).history if h.action == "calling")
-        item = await self._store.move(
-            item.id, "in_progress", actor=user.name, action="calling",
-            why=f"agent-first callback, attempt {tries + 1}", expect_claimed_by=user.name,
-        )  # fmt: skip
+        agent_id = AgentId(profile.agent_id)
+        if profile.state in (AgentState.RESERVED, AgentState.ON_CALL):
+            raise AgentBusy(agent_id)
+        held = profile.state in _ROUTABLE
+        if held:  # out of routing before the agent's phone rings
+            await self._agents.set_not_ready(agent_id, BUSY_REASON, self._clock.now_s())
+        try:
+            tries = sum(
+                1 for h in (await self._store.get(item.id)).history if h.action == "calling"
+            )
+            item = await self._store.move(
+                item.id, "in_progress", actor=user.name, action="calling",
+                why=f"agent-first callback, attempt {tries + 1}", expect_claimed_by=user.name,
+            )  # fmt: skip
+        except BaseException:
+            if held:
+                await self._release_agent(agent_id)
+            raise
         key = f"followup-{item.id}-{tries + 1}"  # the attempt number survives restarts
         attempt = _Attempt(key, item, user.name, f"{key}-agent", f"{key}-client", f"{key}-bridge")
         self._attempts[key] = attempt
         self._open_lane(key)
         for leg in (attempt.agent_leg, attempt.client_leg, attempt.bridge):
             self._bind(leg, key)
+        release = agent_id if held else None
         task = asyncio.create_task(
-            self._run(attempt, profile.profile.endpoint, client_dial), name=key
+            self._run(attempt, profile.profile.endpoint, client_dial, release), name=key
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -165,7 +188,9 @@ class FollowupCalls:
         except IvrError as exc:  # the call goes on; the log keeps the step
             log.error("follow-up %d: history not written (%s): %s", attempt.item.id, action, exc)
 
-    async def _run(self, attempt: _Attempt, agent_endpoint: str, client_dial: str) -> None:
+    async def _run(
+        self, attempt: _Attempt, agent_endpoint: str, client_dial: str, release: AgentId | None
+    ) -> None:
         try:
             await self._attempt(attempt, agent_endpoint, client_dial)
         except (AriError, IvrError, TimeoutError) as exc:
@@ -174,6 +199,18 @@ class FollowupCalls:
             await self._back_to_claimed(attempt, "the call failed")
         finally:
             await self._clean_up(attempt)
+            if release is not None:
+                await self._release_agent(release)
+
+    async def _release_agent(self, agent_id: AgentId) -> None:
+        """Back to `ready`, unless the agent changed their state during the attempt."""
+        try:
+            record = await self._agents.get_agent(agent_id)
+            ours = record is not None and record.state is AgentState.NOT_READY
+            if ours and record is not None and record.reason == BUSY_REASON:
+                await self._agents.set_ready(agent_id, self._clock.now_s())
+        except QueueStoreError as exc:  # Redis down: the agent sets ready by hand
+            log.error("agent=%s not set ready after the callback: %s", agent_id, exc)
 
     async def _attempt(self, attempt: _Attempt, agent_endpoint: str, client_dial: str) -> None:
         number = attempt.item.caller

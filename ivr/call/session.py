@@ -50,6 +50,7 @@ from ivr.call.session_parts import (
     outcome_name,
 )
 from ivr.call.speech import CallSpeech
+from ivr.call.survey import SURVEY_FLOW, CallSurvey, start_survey, surveyed
 from ivr.call.timers import CallTimers, lookup_result
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
@@ -105,6 +106,7 @@ class CallSession(SessionInputs):
             alert=deps.alert, incident=deps.metrics.recording_incident,
         )  # fmt: skip
         self.speech: CallSpeech | None = None  # the speech runner, once a menu listened
+        self.survey: CallSurvey | None = None  # the survey this call runs (docs/surveys.md)
 
     # ------------------------------------------------------------------ the call
 
@@ -136,6 +138,12 @@ class CallSession(SessionInputs):
             state, commands = adopted
         else:
             state, commands = await self._begin(flows)
+        await self._steps(flows, state, commands)
+        if self.outcome == "answered":
+            await self._connected()
+
+    async def _steps(self, flows: FlowSet, state: CallState, commands: list[cmd.Command]) -> None:
+        """Run the flow from `state` until it finishes."""
         await self._apply(state, commands)
         while not state.finished:
             pending = await self._mailbox.get()
@@ -143,8 +151,6 @@ class CallSession(SessionInputs):
             state, commands = step(flows, state, pending.event)
             self.events_handled += 1
             await self._apply(state, commands)
-        if self.outcome == "answered":
-            await self._connected()
 
     async def _begin(self, flows: FlowSet) -> Started:
         flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
@@ -161,6 +167,9 @@ class CallSession(SessionInputs):
         if self.outbound is None:
             await self.deps.rest.answer(self.channel_id)
         self.deps.records.answered(self.key)
+        if self.outbound is not None and flow_name == SURVEY_FLOW:  # about the call it names
+            subject = surveyed(facts, self.call_id)
+            self.survey = await start_survey(self.deps.surveys, self.deps.clock.now, *subject)
         now = self.deps.clock.now()
         started = ev.CallStarted(self.caller, self.dialed, None, now, variables=facts)
         return start(flows, flow_name, started)
@@ -183,10 +192,25 @@ class CallSession(SessionInputs):
         return start(flows, r.flow, started, restart=True)
 
     async def _connected(self) -> None:
-        """Caller and agent are bridged: the flow is done; wait for either side to hang up."""
+        """Caller and agent are bridged: the flow is done; wait for either side to hang up.
+        An agent hanging up first on a survey queue (`agent_left`) leaves the caller the
+        survey flow; the call stays `answered`."""
         log.info("connected to an agent")
-        while not isinstance((await self._mailbox.get()).event, ev.CallerHungUp):
-            pass
+        while True:
+            event = (await self._mailbox.get()).event
+            if isinstance(event, ev.CallerHungUp):
+                return
+            if isinstance(event, ev.QueueOutcome) and event.outcome == "agent_left":
+                flows = self.deps.flows()
+                if self.deps.surveys is None or SURVEY_FLOW not in flows.flows:
+                    return  # no survey here: the clean-up hangs up
+                subject = ("inbound", self.call_id, event.agent_id, event.queue)
+                self.survey = await start_survey(self.deps.surveys, self.deps.clock.now, *subject)
+                now = self.deps.clock.now()
+                started = ev.CallStarted(self.caller, self.dialed, self.language, now)
+                await self._steps(flows, *start(flows, SURVEY_FLOW, started))
+                self.outcome = "answered"
+                return
 
     async def _apply(self, state: CallState, commands: list[cmd.Command]) -> None:
         self.state = state
@@ -247,6 +271,8 @@ class CallSession(SessionInputs):
                 )
             case cmd.ReportResult(result=result):
                 self.result = result
+                if self.survey is not None and self.state is not None:
+                    await self.survey.answers(self.state.variables)
                 if self.deps.outbound is not None and self.outbound is not None:
                     await self.deps.outbound.report(self.key, result, self._last_digit)
             case cmd.Hangup(reason=reason):

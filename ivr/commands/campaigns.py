@@ -1,5 +1,5 @@
-"""`ivr campaigns load FILE.csv [--by NAME]`, `ivr campaigns status [--json]` and
-`ivr campaigns dnc NUMBER --reason TEXT` (docs/dialer.md).
+"""`ivr campaigns load [--kind margin_notice|survey] FILE.csv [--by NAME]`, `ivr campaigns
+status [--json]` and `ivr campaigns dnc NUMBER --reason TEXT` (docs/dialer.md, docs/surveys.md).
 
 Rules: `load` validates the whole file first; a bad line is printed as `FILE:LINE: field:
 reason` and nothing from the file is queued (exit 1). The running app's dialer picks queued
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.errors import InputError
-from ivr.outbound.service import add_do_not_call, load_margin_campaign
+from ivr.outbound.service import KINDS, add_do_not_call, load_campaign
 from ivr.settings import load_settings
 from ivr.store import CallStore
 from ivr.store.outbound import STATUSES, CampaignStatus, OutboundStore
@@ -28,8 +28,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser = sub.add_parser("campaigns", help="automated outbound calls: load, status, dnc")
     group = parser.add_subparsers(dest="campaigns_command", metavar="SUBCOMMAND")
     group.required = True
-    load = group.add_parser("load", help="queue a margin-call CSV (checked whole first)")
+    load = group.add_parser("load", help="queue a campaign CSV (checked whole first)")
     load.add_argument("file", type=Path)
+    load.add_argument(
+        "--kind", choices=KINDS, default="margin_notice",
+        help="margin_notice (account,phone,...) or survey (phone,call_id,agent,queue)",
+    )  # fmt: skip
     load.add_argument("--by", default=os.environ.get("USER", "cli"), help="who loads it")
     load.set_defaults(func=run_load)
     status = group.add_parser("status", help="per-campaign counts by status")
@@ -71,12 +75,13 @@ def run_load(args: argparse.Namespace) -> int:
         calls, store = await _with_store(args)
         try:
             now = datetime.now(UTC)
-            return await load_margin_campaign(store, data, str(args.file), args.by, now)
+            return await load_campaign(store, args.kind, data, str(args.file), args.by, now)
         finally:
             await calls.close()
 
     campaign = asyncio.run(load())
-    print(f"campaign {campaign.id}: {sum(campaign.counts.values())} notices ({_counts(campaign)})")
+    noun = "surveys" if campaign.kind == "survey" else "notices"
+    print(f"campaign {campaign.id}: {sum(campaign.counts.values())} {noun} ({_counts(campaign)})")
     return 0
 
 

@@ -27,7 +27,8 @@ from typing import Literal, NewType, TypeAlias
 PlaybackId = NewType("PlaybackId", str)
 RequestId = NewType("RequestId", str)
 TimerName = NewType("TimerName", str)
-QueueResult: TypeAlias = Literal["answered", "timeout", "abandoned", "overflow"]
+# agent_left: after `answered`, the agent hung up first and the caller is still on the line
+QueueResult: TypeAlias = Literal["answered", "timeout", "abandoned", "overflow", "agent_left"]
 
 
 @dataclass(frozen=True, slots=True)

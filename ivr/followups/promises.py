@@ -34,7 +34,7 @@ from ivr.engine.calendar import DEFAULT_CALENDAR, TradingCalendar
 from ivr.engine.providers import ORDER_PARAMS
 from ivr.errors import IvrError
 from ivr.followups.policy import FollowupPolicy, Rule, due_at
-from ivr.followups.store import Followup, FollowupStore, NewFollowup, mask_last4
+from ivr.followups.store import SYSTEM, Followup, FollowupStore, NewFollowup, mask_last4
 from ivr.providers import LookupData, LookupProvider, LookupProviders
 from recordings import RecordingIndex
 
@@ -186,3 +186,25 @@ async def book_queue_callback(
     except (SQLAlchemyError, OSError, IvrError) as exc:
         log.error("in-queue callback follow-up not stored: %s", type(exc).__name__)
         return None
+
+
+_CLOSE = {
+    "done": ("done", "called_back", "the client answered the queue's callback; the call ended"),
+    "failed": ("failed", "not_reached", "the queue's callback did not reach the client"),
+}
+
+
+async def queue_callback_stage(store: FollowupStore, item_id: int, stage: str, agent: str) -> None:
+    """Move the `*` callback's item with its call (see `Followups.callback_stage`): an item an
+    agent took over by hand meanwhile (not `open` / `in_progress` as expected) is only noted."""
+    item = await store.get(item_id, with_history=False)
+    if stage == "calling" and item.status == "open":
+        why = f"queue agent {agent} answered; calling the client back"
+        await store.move(item_id, "claimed", actor=SYSTEM, action="queue_agent", why=why)
+        await store.move(item_id, "in_progress", actor=SYSTEM, action="calling", why=why)
+    elif stage in _CLOSE and item.status == "in_progress":
+        target, outcome, why = _CLOSE[stage]
+        await store.move(item_id, target, actor=SYSTEM, action=target, why=why, outcome=outcome)
+    else:
+        why = f"queue callback {stage} (agent {agent})"
+        await store.note(item_id, actor=SYSTEM, action=f"queue_{stage}", why=why)

@@ -3,7 +3,9 @@
 `Escalation` is the port the dialer calls (`await escalation.escalate(notice)`); the app wires
 the implementation. `AlertEscalation`, the default, raises a wallboard alert
 `outbound_unconfirmed` (kind, call id, masked account, attempts, last result): a supervisor
-sees it at once. The follow-up work items (an agent call-back, `ivr followups`) plug in here.
+sees it at once. A survey nobody answered (`QUIET_KINDS`) raises no alert: its low-priority
+follow-up item is enough. The follow-up work items (an agent call-back, `ivr followups`) plug
+in here.
 
 Rules: an escalation never raises into the dialer: a failure is logged at ERROR and the call
 row keeps `escalated_at` (the dialer sets it before calling) so it can be found again.
@@ -19,6 +21,7 @@ from typing import Protocol
 log = logging.getLogger(__name__)
 
 Alert = Callable[[str, Mapping[str, str]], Awaitable[None]]
+QUIET_KINDS = frozenset({"survey"})  # unanswered, but nothing a supervisor must act on now
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +52,7 @@ class AlertEscalation:
             "unconfirmed after the last attempt kind=%s outbound=%d attempts=%d",
             notice.kind, notice.outbound_id, notice.attempts,
         )  # fmt: skip
-        if self._alert is None:
+        if self._alert is None or notice.kind in QUIET_KINDS:
             return
         await self._alert(
             "outbound_unconfirmed",

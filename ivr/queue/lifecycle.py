@@ -265,6 +265,20 @@ def end_connected(w: Waiting, event: Event) -> Result:
     return _ended(w), actions
 
 
+def agent_left(w: Waiting, event: Event) -> Result:
+    """The agent hung up a bridged call. A queue with `survey` keeps the caller: the bridge
+    goes, the caller stays in the app and the session runs the survey (`agent_left`);
+    otherwise the call ends for everyone."""
+    if not w.survey:
+        return end_connected(w, event)
+    agent = _agent(w)
+    actions: list[Action] = [StoreEnd()]
+    if w.bridge is not None:
+        actions.append(DestroyBridge(w.bridge))
+    actions.append(_outcome(w, "agent_left", str(agent.agent_id)))
+    return _ended(w), actions
+
+
 def abandon(w: Waiting, _event: Event) -> Result:
     """The caller left before an agent took the call."""
     actions: list[Action] = [
@@ -380,7 +394,7 @@ TABLE: Mapping[Phase, Mapping[type[Event], Handler]] = {
         ignored=(*OFFER, AgentAnswered, AgentDialFailed, *CLIENT_LEG, ExitChosen, *BOOKING),
     ),
     Phase.BRIDGED: _row(
-        {AgentHungUp: end_connected, CallerLeft: hang_up_on_agent},
+        {AgentHungUp: agent_left, CallerLeft: hang_up_on_agent},
         ignored=(*OFFER, AgentAnswered, AgentDialFailed, *BRIDGE, *CLIENT_LEG,
                  MaxWaitReached, ExitChosen, *BOOKING),
     ),

@@ -12,7 +12,8 @@ translates facts into its events and executes its actions:
   callback booked or refused, origination refused).
 - Out, in order: ARI (legs dialled by `ivr.queue.dialer`, bridges, hang-ups, music on hold),
   the store (answer, no_answer, end_call, remove_call, request_callback), announcements, the
-  session (`QueuedCall.deliver`, into the call's ordered mailbox), the router's wake-up.
+  session (`QueuedCall.deliver`, into the call's ordered mailbox), the router's wake-up, and
+  each stage of an in-queue callback (`callback_stage`, its follow-up item).
 
 Rules:
 - A step is synchronous: the state changes before any of its actions runs.
@@ -46,6 +47,7 @@ from ivr.clock import Clock
 from ivr.queue import lifecycle
 from ivr.queue import waiting as w
 from ivr.queue.announcer import Announcer, PromptMedia
+from ivr.queue.callback_stage import Stage, stage
 from ivr.queue.dialer import Dialer, Router
 from ivr.queue.handoff import QueuedCall
 from ivr.queue.legs import leg_event
@@ -77,6 +79,7 @@ class _Stepped:
     held: _Held
     actions: list[w.Action]
     ended: bool  # this step ended the call: the shell forgets it once the actions ran
+    stage: tuple[Stage, str | None] | None = None  # an in-queue callback's stage, its agent
 
 
 class RedisQueueHandoff:
@@ -96,10 +99,12 @@ class RedisQueueHandoff:
         released: Callable[[str], None] | None = None,
         desk_dial: str | None = None,
         booked: Callable[[str, str], Awaitable[None]] | None = None,
+        callback_stage: Callable[[str, Stage, str | None], Awaitable[None]] | None = None,
     ) -> None:
         self.store, self._rest, self._clock = store, rest, clock
         self._bind, self._unbind = bind, unbind
         self._booked = booked  # told of each callback booked while waiting (its follow-up)
+        self._callback_stage = callback_stage  # and of each stage of its call (never raises)
         self._released = released  # told when a call leaves this hand-off (the router's lane)
         self._calls: dict[str, _Held] = {}
         self._legs: dict[str, tuple[str, bool]] = {}  # leg -> (call key, is the client's)
@@ -199,7 +204,7 @@ class RedisQueueHandoff:
                 raise
             log.warning("queue store down: the emergency caller rings the desk ring group")
             self._off_store[call.key] = False  # held here only: no router, no announcer, no store
-        waiting = w.Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
+        waiting = self._waiting(call)
         state, actions = lifecycle.start(waiting, req.max_wait_s)
         held = self._calls[call.key] = _Held(call, state)
         if call.key not in self._off_store:
@@ -215,12 +220,18 @@ class RedisQueueHandoff:
     async def rejoin(self, call: QueuedCall) -> None:
         """A waiting caller adopted after an app crash: its store entry stayed (same place in
         line); hold music, announcements and a deadline again, routed from here."""
-        req = call.request
-        waiting = w.Waiting(call.key, call.channel_id, req.queue, req.attributes.get("caller", ""))
-        state, actions = lifecycle.start(waiting, req.max_wait_s)
+        state, actions = lifecycle.start(self._waiting(call), call.request.max_wait_s)
         self.hold(call, state)
         self._announcer.open(call)
         await self._run(_Stepped(self._calls[call.key], actions, ended=False))
+
+    def _waiting(self, call: QueuedCall) -> w.Waiting:
+        """A new waiting call; its queue's `survey` flag is kept for when the agent hangs up."""
+        req = call.request
+        queue = self.store.config.queues.get(req.queue)
+        caller = req.attributes.get("caller", "")
+        survey = queue is not None and queue.survey
+        return w.Waiting(call.key, call.channel_id, req.queue, caller, survey=survey)
 
     def hold(self, call: QueuedCall, state: w.Waiting) -> None:
         """Hold an adopted call as `state` is (bridged: left talking; a callback: in line)."""
@@ -296,7 +307,9 @@ class RedisQueueHandoff:
         ended = after.phase is w.Phase.ENDED and before.phase is not w.Phase.ENDED
         if ended:
             del self._calls[key]
-        return _Stepped(held, actions, ended)
+        found = stage(before.phase, after.phase, event)
+        by = str(before.agent.agent_id) if before.agent is not None else None
+        return _Stepped(held, actions, ended, None if found is None else (found, by))
 
     async def _run(self, stepped: _Stepped) -> None:
         """Execute the actions in order; an action's answer is stepped at once (it is the
@@ -306,6 +319,8 @@ class RedisQueueHandoff:
             answer = await self._do(held, action)
             if answer is not None:
                 await self._apply(held.call.key, answer)
+        if stepped.stage is not None and self._callback_stage is not None:
+            await self._callback_stage(held.call.key, *stepped.stage)
         if stepped.ended:
             self._disarm(held)
             self._announcer.close(held.call)

@@ -85,6 +85,7 @@ class Waiting:
     agent: AgentLeg | None = None
     bridge: str | None = None  # a bridge made here for this call (destroyed here)
     client: str | None = None  # the leg calling a callback requester back
+    survey: bool = False  # the queue's `survey`: an agent hanging up leaves the caller a survey
 
     @property
     def callback(self) -> bool:

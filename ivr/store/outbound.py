@@ -82,7 +82,7 @@ class CampaignStatus:
 
 
 def mask_account(account: str) -> str:
-    return "****" + account[-4:]
+    return "****" + account[-4:] if account else ""  # a survey call has no account
 
 
 class OutboundStore:

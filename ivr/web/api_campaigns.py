@@ -2,7 +2,8 @@
 
 Routes (roles `supervisor` or `admin`, through `require_roles`):
 - `POST /api/campaigns` `{"name": "margins-0105.csv", "csv": "account,phone,..."}`: validate the
-  whole margin-call CSV and queue its notices: 201 with the campaign's counts. A bad line:
+  whole margin-call CSV and queue its notices: 201 with the campaign's counts. `"kind":
+  "survey"` takes a survey CSV (`phone,call_id,agent,queue`, docs/surveys.md) instead. A bad line:
   400 `invalid-campaign` whose `details.errors` lists `{line, field, reason}` for every bad
   line, and nothing from the file is queued.
 - `GET /api/campaigns`: every campaign with its counts by status (what `ivr campaigns status`
@@ -17,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
 
 from aiohttp import web
 from pydantic import Field
 
-from ivr.outbound.service import load_margin_campaign
+from ivr.outbound.service import load_campaign
 from ivr.store.outbound import STATUSES, CampaignStatus, OutboundStore
 from ivr.web.api import API_ROUTES
 from ivr.web.api_body import Body, read_body
@@ -35,6 +36,7 @@ MAX_CSV: Final = 900_000  # characters (the request limit is 1 MB)
 
 class CampaignBody(Body):
     name: str = Field(min_length=1, max_length=200)
+    kind: Literal["margin_notice", "survey"] = "margin_notice"
     csv: str = Field(min_length=1, max_length=MAX_CSV)
 
 
@@ -53,7 +55,7 @@ class CampaignRoutes:
     def routes(self) -> list[Route]:
         return [
             Route(
-                "POST", "/api/campaigns", self.create, ROLES, "Queue a margin-call CSV",
+                "POST", "/api/campaigns", self.create, ROLES, "Queue a margin-call or survey CSV",
                 CampaignBody,
             ),
             Route("GET", "/api/campaigns", self.list, ROLES, "Campaigns and their counts"),
@@ -63,8 +65,8 @@ class CampaignRoutes:
         body = await read_body(request, CampaignBody)
         user = current_user(request)
         who = user.name if user is not None else "api"
-        campaign = await load_margin_campaign(
-            self.store, body.csv.encode("utf-8"), body.name, who, self.now()
+        campaign = await load_campaign(
+            self.store, body.kind, body.csv.encode("utf-8"), body.name, who, self.now()
         )
         return ok(campaign_json(campaign), status=201)
 

@@ -19,7 +19,7 @@ from tests.integration.flowversions.conftest import (
     option_1_position,
 )
 
-SHIPPED = ["consult", "emergency", "hotline", "margin_notice"]
+SHIPPED = ["consult", "emergency", "hotline", "margin_notice", "survey"]
 
 
 def next_of_option_1(service: FlowVersions) -> str:

@@ -144,6 +144,7 @@ async def test_migrations_produce_the_models_schema(db_url: str) -> None:
                 "outbound_campaigns", "outbound_calls", "outbound_attempts", "do_not_call",
                 "pin_failures", "pin_locks", "pin_audit", "followups", "followup_events",
                 "call_control_audit",
+                "surveys",
             }  # fmt: skip
     finally:
         await engine.dispose()

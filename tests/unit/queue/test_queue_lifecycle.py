@@ -518,3 +518,19 @@ def test_max_wait_times_out_a_ringing_call_and_is_ignored_once_bridged() -> None
     assert (state.phase, actions[-1]) == (P.ENDED, TIMEOUT)
     bridged, _ = run(ringing, ANSWERED, JOINED)
     assert step(bridged, MAX_WAIT) == (bridged, [])
+
+
+def test_an_agent_hanging_up_on_a_survey_queue_keeps_the_caller_for_the_survey() -> None:
+    bridged = replace(STATES[P.BRIDGED], survey=True)
+    after, actions = step(bridged, AGENT_GONE)
+    assert after.phase is P.ENDED
+    assert actions == [
+        StoreEnd(),
+        DestroyBridge(BR),
+        Deliver(QueueOutcome("agent_left", QUEUE, "a1")),
+    ]  # the caller's channel is not hung up
+    after, actions = step(bridged, LEFT)  # the caller hangs up first: no survey
+    assert (after.phase, actions) == (
+        P.ENDED,
+        [StoreEnd(), HangUp(A.channel_id), DestroyBridge(BR)],
+    )

@@ -240,3 +240,17 @@ def test_odd_scalars_and_shapes() -> None:
         " got a list or mapping",
         "q.yaml:13:30: queue 'c': service_level.percent must be a number 0-100, got '0'",
     ]
+
+
+def test_survey_is_opt_in_per_queue_and_must_be_true_or_false() -> None:
+    config = parse_queues(
+        "queues:\n  general: {skills: {general: 1}, survey: true}\n  vip: {skills: {vip: 1}}\n",
+        "q.yaml",
+    )
+    assert (config.queues["general"].survey, config.queues["vip"].survey) == (True, False)
+    assert errors_of("queues:\n  general:\n    skills: {general: 1}\n    survey: sometimes\n") == [
+        "q.yaml:4:13: queue 'general': survey must be true or false, got 'sometimes'"
+    ]
+    assert errors_of("queues:\n  general:\n    skills: {general: 1}\n    surveys: true\n") == [
+        "q.yaml:4:5: queue 'general': unknown key 'surveys' (did you mean 'survey'?)"
+    ]
