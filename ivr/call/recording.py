@@ -13,6 +13,9 @@ call, owned by its `CallSession`) holds the recordings of that call.
   disk) into the index's incoming folder and moved into the dated layout.
 - A recording that fails to start or to seal is logged at ERROR with its name: the call goes on
   (a caller is never dropped for it) and `ivr recordings orphans` reports the gap.
+- The index writes (open, seal, close of the span) are tried again on a passing database fault
+  (SQLite busy past its timeout, a lost connection), `INDEX_PAUSES_S` apart, before they count
+  as failed: a burst of writes must not leave evidence unindexed.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from ivr import ari
 from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
 from ivr.call.evidence import Alert, Counter, WholeCallRecording
+from ivr.call.records import is_outage, short_error
 from recordings import RecordingIndex, RecordingsError, Source
 from recordings.naming import recording_name
 
@@ -34,6 +39,24 @@ log = logging.getLogger(__name__)
 
 FETCH_ATTEMPTS = 20
 FETCH_PAUSE_S = 0.1
+INDEX_PAUSES_S = (0.2, 1.0, 3.0)  # between tries of an index write on a passing database fault
+
+T = TypeVar("T")
+
+
+async def with_retries(
+    write: Callable[[], Awaitable[T]], what: str, pauses: tuple[float, ...] = INDEX_PAUSES_S
+) -> T:
+    """`write()`, tried again after each pause while it fails with a passing database fault."""
+    for pause in pauses:
+        try:
+            return await write()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("%s: %s; trying again in %g s", what, short_error(exc), pause)
+        await asyncio.sleep(pause)
+    return await write()
 
 
 class RecordingKeeper:
@@ -51,9 +74,12 @@ class RecordingKeeper:
     ) -> bool:
         """Index part `number` of a call recording (a snoop); False if it failed (logged)."""
         try:
-            await self.index.open_recording(
-                call_id, purpose, source=Source.SNOOP, source_id=snoop_id,
-                covers_from=covers_from, number=number,
+            await with_retries(
+                lambda: self.index.open_recording(
+                    call_id, purpose, source=Source.SNOOP, source_id=snoop_id,
+                    covers_from=covers_from, number=number,
+                ),
+                f"indexing call recording part {number} ({purpose})",
             )  # fmt: skip
         except Exception:  # SQL down, bad purpose...: the caller is never dropped for it
             log.exception("call recording part %d (%s) not indexed", number, purpose)
@@ -62,14 +88,20 @@ class RecordingKeeper:
 
     async def close_span(self, call_id: str, purpose: str, ended_at: datetime) -> None:
         try:
-            await self.index.close_span(call_id, purpose, ended_at)
+            await with_retries(
+                lambda: self.index.close_span(call_id, purpose, ended_at),
+                f"closing the call recording span ({purpose})",
+            )
         except Exception:
             log.exception("call recording span (%s) not closed", purpose)
 
     async def open_channel_recording(self, call_id: str, channel_id: str, purpose: str) -> str:
         """Index a channel recording about to start (a `record` node); its ARI name."""
-        rec = await self.index.open_recording(
-            call_id, purpose, source="channel", source_id=channel_id
+        rec = await with_retries(
+            lambda: self.index.open_recording(
+                call_id, purpose, source="channel", source_id=channel_id
+            ),
+            f"indexing a {purpose} recording",
         )
         return rec.name
 
@@ -85,7 +117,9 @@ class RecordingKeeper:
         try:
             data = await self._fetch(name)
             await asyncio.to_thread(_write, target, data)
-            rec = await self.index.seal(name, target)
+            rec = await with_retries(
+                lambda: self.index.seal(name, target), f"sealing recording {name}"
+            )
         except (AriError, RecordingsError, OSError) as exc:
             log.error("recording %s not sealed: %s", name, exc)
             return False

@@ -50,7 +50,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _is_outage(exc: BaseException) -> bool:
+def is_outage(exc: BaseException) -> bool:
     """True for errors that mean "try again later" (locked, unreachable, connection lost)."""
     if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
         return True
@@ -270,7 +270,7 @@ class CallRecordWriter:
                 finally:
                     self._writing = False
             except Exception as exc:
-                if not _is_outage(exc):
+                if not is_outage(exc):
                     log.error(
                         "call record dropped: %s of call %s (%s)",
                         record.get("kind"), record.get("call_id"), short_error(exc),
