@@ -41,6 +41,8 @@ class UnconfirmedCall(Protocol):
     def attempts(self) -> int: ...
     @property
     def last_result(self) -> str: ...
+    @property
+    def status(self) -> str: ...  # unconfirmed | expired
 
 
 Fallback = Callable[[Any], Awaitable[None]]  # e.g. the dialer's `AlertEscalation.escalate`
@@ -66,9 +68,9 @@ class FollowupEscalation:
         policy = self._p.policy
         rule = policy.for_kind(notice.kind) if notice.kind in policy.kinds else None
         rule = rule or policy.for_kind("callback")
-        reason = f"{notice.kind}_unconfirmed"
+        reason = f"{notice.kind}_{notice.status}"
         why = (
-            f"outbound {notice.outbound_id}: unconfirmed after {notice.attempts} attempt(s),"
+            f"outbound {notice.outbound_id}: {notice.status} after {notice.attempts} attempt(s),"
             f" last: {notice.last_result}"
         )
         new = NewFollowup(
@@ -78,4 +80,4 @@ class FollowupEscalation:
             reference=f"outbound-{notice.outbound_id}",
         )  # fmt: skip
         item = await self._p.create(rule, new, why)
-        log.warning("unconfirmed outbound=%d -> follow-up %d", notice.outbound_id, item.id)
+        log.warning("%s outbound=%d -> follow-up %d", notice.status, notice.outbound_id, item.id)

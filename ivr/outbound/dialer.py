@@ -13,7 +13,8 @@ channel id `out-<id>-<n>`, appArgs `outbound,<id>,<attempt>`, the kind's caller 
   (`confirmed`: digit, time and attempt stored) and the session's end reaches `ended` (after
   its recording is sealed); no result means `no_confirmation`.
 Then `policy.after_attempt` decides: retry at a time (held further by the window when it comes
-due) or final; `unconfirmed` goes to the `Escalation` port.
+due) or final; `unconfirmed` and `expired` go to the `Escalation` port. A call whose own
+deadline (a margin notice's) has passed when its turn comes is not dialled: `expired`.
 
 Rules: state is in SQL (`OutboundStore`) at every step; at start, calls a previous run left
 `dialing` are ended `failed` (cause `restart`) and retried per policy. SQL down or locked: one
@@ -43,7 +44,7 @@ from ivr.engine.calendar import TradingCalendar
 from ivr.engine.phones import InvalidPhone, dial_string
 from ivr.errors import IvrError
 from ivr.outbound.escalation import Escalation, Unconfirmed
-from ivr.outbound.policy import Final, KindPolicy, after_attempt
+from ivr.outbound.policy import ESCALATED, Final, KindPolicy, after_attempt, deadline_of
 from ivr.outbound.schedule import Due, Pacer, Pacing, choose, result_of_cause
 from ivr.queue.outage import Outage
 from ivr.store.outbound import OutboundStore, ToDial
@@ -208,6 +209,11 @@ class OutboundDialer:
             self._wake.set()  # its slot is free again
             return
         policy = self._policies[call.kind]
+        deadline = deadline_of(call.facts)
+        if deadline is not None and self._wall() >= deadline:
+            log.warning("outbound=%d not dialled: its deadline %s has passed", call_id, deadline)
+            await self._leg_over(leg, "expired", "deadline_passed", None)
+            return
         try:
             endpoint = dial_string(self._trunk, call.phone)
         except InvalidPhone as exc:
@@ -285,8 +291,9 @@ class OutboundDialer:
         while True:  # the attempt is closed in SQL, or left `dialing` for the next start
             try:
                 await self._close(
-                    call.id, call.kind, call.attempt, result, cause, ivr_call_id, leg.confirmed
-                )
+                    call.id, call.kind, call.attempt, result, cause, ivr_call_id, leg.confirmed,
+                    deadline_of(call.facts),
+                )  # fmt: skip
                 return
             except STORE_ERRORS as exc:
                 self._outage.failed(exc)
@@ -297,13 +304,14 @@ class OutboundDialer:
     async def _close(
         self, call_id: int, kind: str, attempt: int, result: str, cause: str | None,
         ivr_call_id: str | None, confirmed: tuple[str, datetime] | None = None,
+        deadline: datetime | None = None,
     ) -> None:  # fmt: skip
         now = self._wall()
-        decision = after_attempt(self._policies[kind], attempt, result, now)
+        decision = after_attempt(self._policies[kind], attempt, result, now, deadline)
         final = isinstance(decision, Final)
         status = decision.status if isinstance(decision, Final) else "queued"
         next_at = None if isinstance(decision, Final) else decision.at.timestamp()
-        escalate = final and status == "unconfirmed"
+        escalate = final and status in ESCALATED
         found = await self._store.end_attempt(
             call_id, attempt, result=result, cause=cause, ivr_call_id=ivr_call_id,
             status=status, next_at=next_at, now=now, escalated=escalate, confirmed=confirmed,
@@ -311,7 +319,9 @@ class OutboundDialer:
         log.info("outbound=%d attempt=%d result=%s -> %s", call_id, attempt, result, status)
         if escalate and found is not None:
             campaign_id, account_masked, phone = found
-            notice = Unconfirmed(call_id, kind, campaign_id, account_masked, phone, attempt, result)
+            notice = Unconfirmed(
+                call_id, kind, campaign_id, account_masked, phone, attempt, result, status
+            )
             try:
                 await self._escalation.escalate(notice)
             except IvrError as exc:  # e.g. the wallboard's Redis down: escalated_at is set

@@ -35,6 +35,7 @@ class Unconfirmed:
     phone: str
     attempts: int
     last_result: str
+    status: str = "unconfirmed"  # or `expired`: its deadline passed before it got through
 
 
 class Escalation(Protocol):
@@ -49,8 +50,8 @@ class AlertEscalation:
 
     async def escalate(self, notice: Unconfirmed) -> None:
         log.warning(
-            "unconfirmed after the last attempt kind=%s outbound=%d attempts=%d",
-            notice.kind, notice.outbound_id, notice.attempts,
+            "%s after the last attempt kind=%s outbound=%d attempts=%d",
+            notice.status, notice.kind, notice.outbound_id, notice.attempts,
         )  # fmt: skip
         if self._alert is None or notice.kind in QUIET_KINDS:
             return
@@ -63,5 +64,6 @@ class AlertEscalation:
                 "account": notice.account_masked,
                 "attempts": str(notice.attempts),
                 "last_result": notice.last_result,
+                "status": notice.status,
             },
         )

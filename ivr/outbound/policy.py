@@ -6,7 +6,10 @@ after each retryable result. Results:
 - `confirmed`, `agent_requested`: final (`confirmed`, `handed_to_agent`);
 - `busy`, `no_answer`, `failed`, `no_confirmation`: retried after `retry_after_s[result]` until
   `max_attempts`, then final `unconfirmed` (the caller escalates it);
-- `refused` (do-not-call, an invalid number): final `refused`, never dialled.
+- `refused` (do-not-call, an invalid number): final `refused`, never dialled;
+- `expired`: the call's own deadline (a margin notice's `deadline`) passed before it got
+  through: final `expired` (escalated like `unconfirmed`: the client must still be told). A
+  retry that would come at or after the deadline is `expired` at once.
 
 Windows: `trading` is open during a trading session of the calendar and in the `lead_min`
 minutes before one opens (breaks between sessions included when the next opens within the
@@ -26,8 +29,14 @@ from typing import Literal, TypeAlias
 from ivr.engine.calendar import TradingCalendar
 
 RETRYABLE = ("busy", "no_answer", "failed", "no_confirmation")
-RESULTS = (*RETRYABLE, "confirmed", "agent_requested", "refused")
-FINAL_OF = {"confirmed": "confirmed", "agent_requested": "handed_to_agent", "refused": "refused"}
+RESULTS = (*RETRYABLE, "confirmed", "agent_requested", "refused", "expired")
+FINAL_OF = {
+    "confirmed": "confirmed",
+    "agent_requested": "handed_to_agent",
+    "refused": "refused",
+    "expired": "expired",
+}
+ESCALATED = frozenset({"unconfirmed", "expired"})  # final statuses that go to a person
 WindowKind: TypeAlias = Literal["trading", "daily"]
 
 
@@ -94,12 +103,30 @@ def _daily_opens(window: Window, at: datetime, calendar: TradingCalendar) -> dat
     return datetime.combine(following, window.start, at.tzinfo)
 
 
-def after_attempt(policy: KindPolicy, attempt: int, result: str, now: datetime) -> Retry | Final:
-    """What follows attempt number `attempt` (1-based) that ended with `result`."""
+def after_attempt(
+    policy: KindPolicy, attempt: int, result: str, now: datetime, deadline: datetime | None = None
+) -> Retry | Final:
+    """What follows attempt number `attempt` (1-based) that ended with `result`; `deadline`:
+    the call's own (no retry at or after it)."""
     if result in FINAL_OF:
         return Final(FINAL_OF[result])
     if result not in RETRYABLE:
         raise ValueError(f"unknown outbound result {result!r}")
     if attempt >= policy.max_attempts:
         return Final("unconfirmed")
-    return Retry(now + timedelta(seconds=policy.retry_after_s.get(result, 300.0)))
+    at = now + timedelta(seconds=policy.retry_after_s.get(result, 300.0))
+    if deadline is not None and at >= deadline:
+        return Final("expired")
+    return Retry(at)
+
+
+def deadline_of(facts: Mapping[str, str]) -> datetime | None:
+    """The call's deadline from its facts (ISO 8601 with an offset), if it has one."""
+    text = facts.get("deadline")
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None

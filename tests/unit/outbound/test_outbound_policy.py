@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.engine.calendar import DEFAULT_CALENDAR
-from ivr.outbound.policy import Final, KindPolicy, Retry, Window, after_attempt, opens_at
+from ivr.outbound.policy import (
+    Final,
+    KindPolicy,
+    Retry,
+    Window,
+    after_attempt,
+    deadline_of,
+    opens_at,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 SURVEY = Window("daily", start=time(9), end=time(20))
@@ -79,3 +87,20 @@ def test_final_results() -> None:
     assert after_attempt(POLICY, 1, "refused", NOW) == Final("refused")
     with pytest.raises(ValueError, match="unknown outbound result 'maybe'"):
         after_attempt(POLICY, 1, "maybe", NOW)
+
+
+def test_no_retry_at_or_after_the_calls_deadline() -> None:
+    soon = NOW + timedelta(seconds=120)
+    assert after_attempt(POLICY, 1, "busy", NOW, deadline=soon + timedelta(seconds=1)) == Retry(
+        soon
+    )
+    assert after_attempt(POLICY, 1, "busy", NOW, deadline=soon) == Final("expired")
+    assert after_attempt(POLICY, 1, "expired", NOW) == Final("expired")
+    assert after_attempt(POLICY, 1, "confirmed", NOW, deadline=NOW) == Final("confirmed")
+
+
+def test_the_deadline_is_read_from_the_calls_facts() -> None:
+    assert deadline_of({"deadline": "2026-01-12T09:00:00+08:00"}) == at(2026, 1, 12, 9)
+    assert deadline_of({}) is None
+    assert deadline_of({"deadline": "2026-01-12T09:00:00"}) is None  # no offset: not trusted
+    assert deadline_of({"deadline": "soon"}) is None
