@@ -48,6 +48,7 @@ from ivr.call.session_parts import (
     Started,
     needs_channel,
     outcome_name,
+    said_prompt,
 )
 from ivr.call.speech import CallSpeech
 from ivr.call.survey import SURVEY_FLOW, CallSurvey, start_survey, surveyed
@@ -386,8 +387,8 @@ class CallSession(SessionInputs):
         self._playbacks[ari_id] = ev.PlaybackId(name)
         try:
             async with asyncio.timeout(self.deps.clock.wall_seconds(FALLBACK_WAIT_S)):
-                text = texts.get(self.language, texts["zh-CN"])
-                media = await self.deps.prompts.media_uri(cmd.TtsPrompt(text, self.language))
+                prompt = said_prompt(texts, self.language, self.state)
+                media = await self.deps.prompts.media_uri(prompt)
                 await self.deps.rest.play(self.channel_id, media, playback_id=ari_id)
                 while not isinstance(
                     (pending := await self._mailbox.get()).event, ev.PromptFinished

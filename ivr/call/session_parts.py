@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ivr.ari import AriNotFound, AriRest
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
+from ivr.engine.run import SPEECH_RATE
 from ivr.engine.state import CallState
 
 Started = tuple[CallState, list[cmd.Command]]  # where an engine run begins: (state, commands)
@@ -56,6 +57,13 @@ def cause_text(cause: int | None) -> str:
 
 def outcome_name(state: CallState) -> str:
     return state.outcome.kind if state.outcome is not None else "unknown"
+
+
+def said_prompt(texts: dict[str, str], language: str, state: CallState | None) -> cmd.TtsPrompt:
+    """A runtime prompt (apology, fallback) in the call's language, slow when the caller chose
+    slower speech (the flow variable `speech_rate`)."""
+    slow = state is not None and state.variables.get(SPEECH_RATE) == "slow"
+    return cmd.TtsPrompt(texts.get(language, texts["zh-CN"]), language, slow=slow)
 
 
 async def finished_meanwhile(

@@ -17,7 +17,7 @@ from ivr.engine import commands as c
 from ivr.engine import model as m
 from ivr.engine.conditions import holds
 from ivr.engine.events import RequestId
-from ivr.engine.run import LOOKUP_TIMER, Run
+from ivr.engine.run import LOOKUP_TIMER, SPEECH_RATE, Run
 from ivr.engine.state import Outcome
 
 MAX_HOPS = 100  # nodes entered in a row without waiting for the caller (across steps)
@@ -224,6 +224,8 @@ def enqueue(run: Run, node: m.QueueNode) -> None:
     for name, key in (("account_masked", "account"), ("vip_tier", "vip_tier")):
         if state.variables.get(name):
             attributes[key] = state.shown(name)
+    if state.variables.get(SPEECH_RATE) == "slow":  # the queue's words too; the agent sees it
+        attributes["speech_rate"] = "slow"
     attributes.update({k: run.shown(v) for k, v in node.attributes.items()})
     command = c.Enqueue(
         queue=node.queue,

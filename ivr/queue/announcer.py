@@ -187,7 +187,8 @@ class Announcer:
         """Stop MOH, play `text` (TTS) to the caller, wait for it, restart MOH if asked and
         still announcing."""
         assert self.prompts is not None
-        media = await self.prompts.media_uri(TtsPrompt(text, line.language))
+        slow = line.call.request.attributes.get("speech_rate") == "slow"
+        media = await self.prompts.media_uri(TtsPrompt(text, line.language, slow=slow))
         pb_id = f"{line.call.key}-wait-{next(self._seq)}"
         with contextlib.suppress(AriError):
             await self._rest.stop_moh(line.channel)
