@@ -375,11 +375,16 @@ class RedisQueueStore:
         log.info("left queue call=%s outcome=%s was=%s", call_id, outcome.value, state)
         return QueueCallState(state)
 
-    async def reap(self, now_s: float, *, limit: int = 100) -> ReapResult:
-        """Release offers past their ring deadline; end wrap-ups that are over."""
+    async def reap(
+        self, now_s: float, *, limit: int = 100, ringing: Iterable[str] = (), grace_s: float = 0
+    ) -> ReapResult:
+        """Release offers past their ring deadline; end wrap-ups that are over. `ringing`: the
+        calls an instance holds whose agent leg still rings, released at the deadline; any
+        other offer (another instance's, or one answered and being bridged) only `grace_s`
+        later: its owner records the outcome, the reaper is the net for an owner gone silent."""
         max_missed = self.config.routing.max_unanswered_offers
-        args = (max_missed, *self._rules_args(), limit)
-        released, readied = await self._run("reap", now_s, *args)
+        args: list[str | float | int] = [max_missed, *self._rules_args(), limit, grace_s]
+        released, readied = await self._run("reap", now_s, *args, *ringing)
         if released:
             log.warning("unanswered offers released calls=%s", ",".join(released))
         return ReapResult(tuple(map(CallKey, released)), tuple(map(AgentId, readied)))

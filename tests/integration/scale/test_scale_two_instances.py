@@ -154,11 +154,6 @@ async def stack(
         yield switch, apps
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="failed 1 run in 6 of a 20-run repeat (and one run crashed in the in-process TTS):"
-    " under load the FIFO-across-instances bound or an answer count slips; not yet 20/20",
-)
 async def test_two_instances_share_agents_and_one_stopping_leaves_the_other(
     stack: tuple[SandboxSwitch, list[App]],
 ) -> None:
@@ -184,9 +179,10 @@ async def test_two_instances_share_agents_and_one_stopping_leaves_the_other(
     events = await queue_events(app_a)
     assert sum(kind == "call_answered" for kind, _ in events) == CALLS
     assert double_bookings(events) == 0
-    # FIFO across both instances, to within a few switch seconds: an agent waits up to
-    # FOREIGN_GRACE_S (2 s) for the other instance's older call, plus a routing pass and the
-    # offer's own round trips (several switch seconds on a loaded machine at 20x)
+    # FIFO across both instances, to within a few switch seconds: a routing pass and the
+    # offer's own round trips (several switch seconds on a loaded machine at 20x). An agent
+    # waits for the other instance's older call (`margin_s(FOREIGN_GRACE_S)`: at least 2 s of
+    # wall time, 40 switch seconds here) before it takes a younger call of its own.
     assert order_inversions(events, slack_s=10.0) == 0
 
     await app_a.stop()  # one instance goes: the other takes every new call
