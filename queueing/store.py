@@ -294,7 +294,7 @@ class RedisQueueStore:
         self, now_s: float, *, limit_per_class: int = 50
     ) -> tuple[list[WaitingCall], list[tuple[FreeAgent, str]]]:
         """The first waiting calls of each class of each queue, and every ready agent with
-        its endpoint, read in one atomic script."""
+        its endpoint, read in one atomic script (no calls when no agent is ready)."""
         queues = list(self.config.queues)
         facts = json.loads(await self._run("snapshot", now_s, limit_per_class, *queues))
         raw_calls, raw_agents = facts["calls"] or [], facts["agents"] or []  # {} when empty

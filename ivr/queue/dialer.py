@@ -15,7 +15,8 @@ process dials only for the calls it holds (it has their channels).
 requester (dial string from the `outbound_dial` template, e.g. `PJSIP/{number}`, filled only
 with a number `ivr.engine.phones` validated: anything else is not dialled).
 
-Rules: a pass runs when woken (`wake()`) or every `ROUTE_INTERVAL_S` of clock time; a store
+Rules: a pass runs when woken (`wake()`) or every `ROUTE_INTERVAL_S` of clock time (the
+reaper at most that often: a busy router is woken many times a second); a store
 outage is logged once when it starts and once when it ends (`ivr.queue.outage`), the passes
 meanwhile backing off; `aclose` stops the task within a bounded wait.
 A leg that ARI refuses to originate is answered with `AgentDialFailed`/`ClientDialFailed`
@@ -91,6 +92,7 @@ class Router:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._left_for_others: dict[str, float] = {}  # agent -> since when it waits for them
+        self._reaped_at = float("-inf")  # clock time of the last reaper pass
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._route_forever(), name="queue-router")
@@ -125,11 +127,13 @@ class Router:
 
     async def route_once(self) -> None:
         now = self._clock.now_s()
-        grace_s = margin_s(self._clock, SILENT_OWNER_S)
-        reaped = await self._store.reap(now, ringing=list(self._ringing), grace_s=grace_s)
-        for call_id in reaped.released:
-            await self._reaped(str(call_id))
-            self._wake.set()
+        if now - self._reaped_at >= ROUTE_INTERVAL_S:  # not on every wake: deadlines are coarse
+            self._reaped_at = now
+            grace_s = margin_s(self._clock, SILENT_OWNER_S)
+            reaped = await self._store.reap(now, ringing=list(self._ringing), grace_s=grace_s)
+            for call_id in reaped.released:
+                await self._reaped(str(call_id))
+                self._wake.set()
         for offer in await self._reserve_mine(now):
             await self._offered(offer)
 
