@@ -298,14 +298,14 @@ class RedisQueueStore:
         queues = list(self.config.queues)
         facts = json.loads(await self._run("snapshot", now_s, limit_per_class, *queues))
         raw_calls, raw_agents = facts["calls"] or [], facts["agents"] or []  # {} when empty
-        rules = self.config.routing
+        rules = self.config.routing  # (JSON strings: no reply decoding needed)
         call_width, agent_width = rows.SNAPSHOT_CALL_WIDTH, rows.SNAPSHOT_AGENT_WIDTH
         calls = [
-            rows.snapshot_call(rules, rows.texts(raw_calls[i : i + call_width]))
+            rows.snapshot_call(rules, raw_calls[i : i + call_width])
             for i in range(0, len(raw_calls), call_width)
         ]
         agents = [
-            rows.snapshot_agent(rows.texts(raw_agents[i : i + agent_width]))
+            rows.snapshot_agent(raw_agents[i : i + agent_width])
             for i in range(0, len(raw_agents), agent_width)
         ]
         return calls, agents

@@ -64,9 +64,9 @@ CALLBACK_RING_S = 30  # how long a callback requester's phone rings
 STOP_TIMEOUT_S = 2.0  # wall seconds `aclose` waits for the router task
 
 
-def margin_s(clock: Clock, clock_s: float) -> float:
-    """A processing margin of `clock_s` clock seconds, at least `MARGIN_WALL_S` of wall time."""
-    return max(clock_s, MARGIN_WALL_S * clock.speed)
+def margin_s(clock: Clock, clock_s: float, wall_s: float = MARGIN_WALL_S) -> float:
+    """A processing margin of `clock_s` clock seconds, at least `wall_s` of wall time."""
+    return max(clock_s, wall_s * clock.speed)
 
 
 class Router:
