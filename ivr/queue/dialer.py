@@ -144,13 +144,16 @@ class Router:
         only its own calls' pairs (the other instance reserves its own on its next pass). An
         agent left for another instance's call longer than `FOREIGN_GRACE_S` (that instance
         is stuck or gone, and not yet reclaimed) is matched with the calls held here. Each margin
-        is `margin_s`: at least `MARGIN_WALL_S` of wall time."""
+        is `margin_s`: at least `MARGIN_WALL_S` of wall time. The wait is watched pass by pass:
+        a pass that does not see the agent free and left for others starts it again (a stale
+        start made an agent freed minutes later go at once to a younger call held here)."""
         if not self._wanting:
             self._left_for_others.clear()
             return []
         calls, agents = await self._store.snapshot(now)
         held = self._wanting
         if not agents or not any(str(c.call_id) in held for c in calls):
+            self._left_for_others.clear()
             return []
         config, free = self._store.config, [a for a, _ in agents]
         pairs = pick(config, calls, free, now)
