@@ -22,6 +22,7 @@ import pytest
 
 from ivr.app import App
 from ivr.clock import Clock
+from ivr.queue.dialer import FOREIGN_GRACE_S, margin_s
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.sandbox.caller import ScenarioCall
 from ivr.sandbox.scenario import Hangup, Press, Scenario, Wait, WaitFor
@@ -106,9 +107,23 @@ def double_bookings(events: list[tuple[str, dict[str, str]]]) -> int:
     return doubles
 
 
-def order_inversions(events: list[tuple[str, dict[str, str]]], slack_s: float) -> list[str]:
-    """Offers to a call that queued more than `slack_s` after one still waiting (FIFO across
-    both instances: every caller is a normal caller of the same queue), each described."""
+def order_inversions(
+    events: list[tuple[str, dict[str, str]]], slack_s: float, grace_s: float
+) -> list[str]:
+    """Offers to a call while one queued more than `slack_s` before it still waited and was
+    still waiting `grace_s` later (FIFO across both instances: every caller is a normal caller
+    of the same queue), each described. Each instance reserves its own calls' pairs of a
+    routing round on its own pass, so offers of one round reach the stream in either order:
+    an older call offered within `grace_s` after a younger one was served in the same round.
+    """
+    stops: dict[str, list[float]] = {}  # call -> times it stopped waiting (offered, removed)
+    for kind, fields in events:
+        if kind in ("call_offered", "call_removed"):
+            stops.setdefault(fields.get("call_id", ""), []).append(float(fields["at"]))
+
+    def waits_until(call: str, after_s: float) -> float:
+        return next((t for t in stops.get(call, []) if t >= after_s), float("inf"))
+
     queued_at: dict[str, float] = {}
     waiting: dict[str, float] = {}
     inversions: list[str] = []
@@ -117,13 +132,17 @@ def order_inversions(events: list[tuple[str, dict[str, str]]], slack_s: float) -
         if kind == "call_queued":
             queued_at[call] = waiting[call] = float(fields["at"])
         elif kind == "call_offered" and call in waiting:
-            mine = waiting.pop(call)
-            older = [(t, other) for other, t in waiting.items() if t + slack_s < mine]
+            mine, at = waiting.pop(call), float(fields["at"])
+            older = [
+                (t, other, waits_until(other, at))
+                for other, t in waiting.items()
+                if t + slack_s < mine and waits_until(other, at) > at + grace_s
+            ]
             if older:
-                t, other = min(older)
+                t, other, until = min(older)
                 inversions.append(
-                    f"{call} (queued {mine:.1f}) offered at {fields['at']} to"
-                    f" {fields['agent_id']} while {other} (queued {t:.1f}) waited"
+                    f"{call} (queued {mine:.1f}) offered at {at:.1f} to {fields['agent_id']}"
+                    f" while {other} (queued {t:.1f}) waited until {until:.1f}"
                 )
         elif kind == "call_requeued" and call in queued_at:
             waiting[call] = queued_at[call]  # back at the head of its class, same wait
@@ -187,11 +206,11 @@ async def test_two_instances_share_agents_and_one_stopping_leaves_the_other(
     events = await queue_events(app_a)
     assert sum(kind == "call_answered" for kind, _ in events) == CALLS
     assert double_bookings(events) == 0
-    # FIFO across both instances, to within a few switch seconds: a routing pass and the
-    # offer's own round trips (several switch seconds on a loaded machine at 20x). An agent
-    # waits for the other instance's older call (`margin_s(FOREIGN_GRACE_S)`: at least 2 s of
-    # wall time, 40 switch seconds here) before it takes a younger call of its own.
-    assert order_inversions(events, slack_s=10.0) == []
+    # FIFO across both instances: no call offered while one queued 10 s before it is left
+    # waiting longer than an agent waits for the other instance to reserve its own pair of
+    # the same routing round (`margin_s(FOREIGN_GRACE_S)`: 2 s of wall time, 40 switch s here)
+    grace_s = margin_s(app_a.clock, FOREIGN_GRACE_S)
+    assert order_inversions(events, slack_s=10.0, grace_s=grace_s) == []
 
     await app_a.stop()  # one instance goes: the other takes every new call
     late = await place(switch, LATE_CALLS, CALLS, spacing_s=1.0)
