@@ -117,9 +117,13 @@ def order_inversions(
     an older call offered within `grace_s` after a younger one was served in the same round.
     """
     stops: dict[str, list[float]] = {}  # call -> times it stopped waiting (offered, removed)
+    history: dict[str, list[str]] = {}  # call -> its events (shown with an inversion)
     for kind, fields in events:
+        call = fields.get("call_id", "")
         if kind in ("call_offered", "call_removed"):
-            stops.setdefault(fields.get("call_id", ""), []).append(float(fields["at"]))
+            stops.setdefault(call, []).append(float(fields["at"]))
+        if call:
+            history.setdefault(call, []).append(f"{kind}@{float(fields['at']):.1f}")
 
     def waits_until(call: str, after_s: float) -> float:
         return next((t for t in stops.get(call, []) if t >= after_s), float("inf"))
@@ -142,7 +146,8 @@ def order_inversions(
                 t, other, until = min(older)
                 inversions.append(
                     f"{call} (queued {mine:.1f}) offered at {at:.1f} to {fields['agent_id']}"
-                    f" while {other} (queued {t:.1f}) waited until {until:.1f}"
+                    f" while {other} (queued {t:.1f}) waited until {until:.1f}:"
+                    f" {' '.join(history[other])}"
                 )
         elif kind == "call_requeued" and call in queued_at:
             waiting[call] = queued_at[call]  # back at the head of its class, same wait
