@@ -116,31 +116,34 @@ def order_inversions(
     routing round on its own pass, so offers of one round reach the stream in either order:
     an older call offered within `grace_s` after a younger one was served in the same round.
     """
-    stops: dict[str, list[float]] = {}  # call -> times it stopped waiting (offered, removed)
+    # call -> (stream position, clock time) of each time it stopped waiting (offered, removed):
+    # positions, not times, order them (an instance's `at` is its clock when it sent the
+    # script, so two instances' entries may land in the other order)
+    stops: dict[str, list[tuple[int, float]]] = {}
     history: dict[str, list[str]] = {}  # call -> its events (shown with an inversion)
-    for kind, fields in events:
+    for n, (kind, fields) in enumerate(events):
         call = fields.get("call_id", "")
         if kind in ("call_offered", "call_removed"):
-            stops.setdefault(call, []).append(float(fields["at"]))
+            stops.setdefault(call, []).append((n, float(fields["at"])))
         if call:
             history.setdefault(call, []).append(f"{kind}@{float(fields['at']):.1f}")
 
-    def waits_until(call: str, after_s: float) -> float:
-        return next((t for t in stops.get(call, []) if t >= after_s), float("inf"))
+    def waits_until(call: str, after: int) -> float:
+        return next((t for n, t in stops.get(call, []) if n > after), float("inf"))
 
     queued_at: dict[str, float] = {}
     waiting: dict[str, float] = {}
     inversions: list[str] = []
-    for kind, fields in events:
+    for n, (kind, fields) in enumerate(events):
         call = fields.get("call_id", "")
         if kind == "call_queued":
             queued_at[call] = waiting[call] = float(fields["at"])
         elif kind == "call_offered" and call in waiting:
             mine, at = waiting.pop(call), float(fields["at"])
             older = [
-                (t, other, waits_until(other, at))
+                (t, other, waits_until(other, n))
                 for other, t in waiting.items()
-                if t + slack_s < mine and waits_until(other, at) > at + grace_s
+                if t + slack_s < mine and waits_until(other, n) > at + grace_s
             ]
             if older:
                 t, other, until = min(older)
