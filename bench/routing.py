@@ -55,7 +55,7 @@ from queueing.store import RedisQueueStore, day_of
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUES = ROOT / "config" / "queues.yaml"
-LIMIT_PER_CLASS = 64  # waiting calls read per class and queue by each pass (> agents)
+LIMIT_PER_CLASS = 50  # waiting calls read per class and queue by each pass (as the app)
 IDLE_S = 0.0005  # a worker that won nothing looks again this much later (the app: on an event)
 
 
