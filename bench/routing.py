@@ -2,14 +2,24 @@
 
 Rules: a benchmark, not a test: it reads the wall clock and prints figures. It starts its own
 redis-server (AOF on, unix socket, temp dir) unless `--redis-url` is given, fills a unique key
-prefix with N waiting calls (5 % vip) and M ready agents, then runs K worker processes that
-loop `RedisQueueStore.route()` (fresh facts -> pure `policy.pick` -> one atomic Lua
-reservation) and serve each won offer (answer, end, ready again) until no call waits.
-Afterwards it replays the event stream and counts double bookings (an agent offered a call
-while still holding one, or a call offered twice): must be 0.
+prefix with N waiting calls (5 % vip) and M ready agents, then runs K worker processes, each
+routing in passes until no call waits:
+- `--router store` (default): each worker loops `RedisQueueStore.route()` over every call
+  (fresh facts -> pure `policy.pick` -> ONE atomic Lua reservation for the whole batch); a
+  pair another worker took first simply loses.
+- `--router app`: each worker is an app instance's router (`ivr.queue.dialer.Router`, what
+  `ivr serve` runs): it holds every K-th call and reserves only the pairs of its own calls.
+Each batch of won offers is then served in one script (`--serve`): `light` (default) stands
+for the agent's call with the least routing needs (the call leaves, the agent is ready again,
+with its event), so the figures measure the router, not the harness; `full` runs the store's
+own answer, end-of-call and ready scripts for each offer. Afterwards it replays the event
+stream and counts double bookings (an agent offered a call while still holding one, or a call
+offered twice): must be 0.
 
 The LAST line printed is one JSON object: decisions_per_s, p50_ms, p99_ms (latency of one
-route() call: snapshot, decision and reservation), double_bookings, and the parameters.
+router pass: reaper, snapshot, decision and reservation), double_bookings, the parameters, and
+the CPU used per decision by the workers and by redis-server (`decisions_per_cpu_s`: what one
+otherwise idle core could route; unlike the wall-clock figures it holds on a shared machine).
 
     .venv/bin/python -m bench.routing --calls 20000 --agents 50 --workers 4
 """
@@ -28,12 +38,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 
+from ivr.clock import Clock
+from ivr.queue.dialer import Router
 from queueing.config import PriorityClass, QueueConfig, load_queues
 from queueing.model import AgentProfile, Offer
 from queueing.policy import AgentId, CallKey
@@ -41,6 +55,8 @@ from queueing.store import RedisQueueStore, day_of
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUES = ROOT / "config" / "queues.yaml"
+LIMIT_PER_CLASS = 50  # waiting calls read per class and queue by each pass (as the app)
+IDLE_S = 0.0005  # a worker that won nothing looks again this much later (the app: on an event)
 
 
 @contextmanager
@@ -87,51 +103,116 @@ async def fill(url: str, config: QueueConfig, prefix: str, calls: int, agents: i
         await store.close()
 
 
-async def serve(store: RedisQueueStore, offers: list[Offer]) -> None:
-    """What the app does once each agent picks up: answer, hang up, ready again.
+SERVED_SCRIPTS = ("answer", "end_call", "agent_state")
 
-    The same Lua scripts as `store.answer`, `store.end_call` and `store.set_ready`, sent in one
-    pipeline: on this sandbox one socket round trip costs ~0.4 ms of CPU, which would
-    otherwise dwarf the routing being measured (the app answers calls one by one, seconds
-    apart, so it has no such need).
+LIGHT_SERVE = """
+-- ARGV: prefix, now, maxlen, day, handle_times_kept, then (call_id, agent_id) pairs.
+local out = {}
+for i = 6, #ARGV, 2 do
+  local c, a = ARGV[i], ARGV[i + 1]
+  redis.call('ZREM', K_OFFERS, c)
+  redis.call('DEL', kcall(c))
+  redis.call('HSET', kagent(a), 'call_id', '', 'last_call_end_s', num(NOW))
+  agent_state(a, 'ready', '')
+  out[#out + 1] = 'ok'
+end
+return out
+"""
+
+FULL_SERVE = """
+local out = {}
+local base = {ARGV[1], ARGV[2], ARGV[3]}
+for i = 6, #ARGV, 2 do
+  local c, a = ARGV[i], ARGV[i + 1]
+  out[#out + 1] = served_answer({base[1], base[2], base[3], c, a, ARGV[4]})
+  out[#out + 1] = served_end_call({base[1], base[2], base[3], c, ARGV[5]})
+  out[#out + 1] = served_agent_state({base[1], base[2], base[3], a, 'ready', ''})
+end
+return out
+"""
+
+
+def serve_script(mode: str) -> str:
+    """One Lua script that serves a batch of won offers, on the store's `lib.lua`.
+
+    `full`: each of `answer.lua`, `end_call.lua` and `agent_state.lua` becomes a local function
+    whose parameter is named ARGV, so its body runs unchanged on the arguments it would get
+    from `store.answer`, `store.end_call` and `store.set_ready`. `light`: the call leaves and
+    the agent is ready again (the lib's `agent_state`, so the event stream stays whole).
+    Returns 'ok' per reply.
     """
+    lua = resources.files("queueing") / "lua"
+    parts = [(lua / "lib.lua").read_text(encoding="utf-8")]
+    if mode == "full":
+        for name in SERVED_SCRIPTS:
+            body = (lua / f"{name}.lua").read_text(encoding="utf-8")
+            parts.append(f"local function served_{name}(ARGV)\n{body}\nend")
+    parts.append(FULL_SERVE if mode == "full" else LIGHT_SERVE)
+    return "\n".join(parts)
+
+
+async def serve(store: RedisQueueStore, script: AsyncScript, offers: list[Offer]) -> None:
+    """What happens once each agent picks up, for the whole batch in ONE round trip (the
+    app answers calls one by one, seconds apart; here the harness would otherwise cost more
+    than the routing it measures)."""
     now = time.time()
-    base: list[str | float | int] = [store.prefix, repr(now), store.events_maxlen]
-    events, day = [store.key("events")], day_of(now, store.day_zone)
-    scripts = store._scripts  # bench-only access to the registered scripts
-    async with store.client.pipeline(transaction=False) as pipe:
-        for o in offers:
-            await scripts["answer"](events, [*base, o.call_id, o.agent_id, day], client=pipe)
-            await scripts["end_call"](events, [*base, o.call_id, 50], client=pipe)
-            await scripts["agent_state"](events, [*base, o.agent_id, "ready", ""], client=pipe)
-        replies = await pipe.execute()
-    if any(reply != "ok" for reply in replies):
+    args: list[str | float | int] = [store.prefix, repr(now), store.events_maxlen]
+    args += [day_of(now, store.day_zone), store.handle_times_kept]
+    for o in offers:
+        args += [o.call_id, o.agent_id]
+    replies = await script(keys=[store.key("events")], args=args)
+    if any(reply not in (b"ok", "ok") for reply in replies):
         raise SystemExit(f"serving offers failed: {replies}")
 
 
-async def work(url: str, config: QueueConfig, prefix: str) -> tuple[int, list[float]]:
+async def work(
+    url: str, config: QueueConfig, prefix: str, index: int, workers: int, calls: int, how: str
+) -> tuple[int, list[float], float]:
+    """One worker: routes until every call is served. Returns (offers won, latency of each
+    routing pass in ms, CPU seconds used). `how` is `router/serve` (see `main`)."""
+    router_kind, mode = how.split("/")
     store = RedisQueueStore.from_url(url, config, prefix=prefix, events_maxlen=10_000_000)
-    won, latencies_ms = 0, []
+    script = store.client.register_script(serve_script(mode))
+    waiting = store.key("q", "general", "since")
+    # --router app: an app instance's `Router`, holding calls index, index + K, ...
+    wanting = {f"c{i:06d}": "general" for i in range(index, calls, workers)}
+    won: list[Offer] = []
+
+    async def offered(offer: Offer) -> None:
+        won.append(offer)
+        del wanting[str(offer.call_id)]
+
+    async def reaped(key: str) -> None:  # never with the deadlines here: back in line
+        wanting[key] = "general"
+
+    router = Router(store, Clock(), wanting=wanting, offered=offered, reaped=reaped)
+    served, latencies_ms = 0, []
+    cpu_start = time.process_time()
     try:
         while True:
             start = time.perf_counter()
-            offers = await store.route(time.time(), limit_per_class=64)
+            if router_kind == "app":
+                await router.route_once()
+            else:  # --router store: every call; a pair another worker took first loses
+                won = await store.route(time.time(), limit_per_class=LIMIT_PER_CLASS)
             latencies_ms.append((time.perf_counter() - start) * 1000)
-            if offers:
-                won += len(offers)
-                await serve(store, offers)
-            elif await store.client.zcard(store.key("q", "general", "since")) == 0:
-                return won, latencies_ms
-            else:  # every agent is held by another worker: the app would wait for an event
-                await asyncio.sleep(0.001)
+            if won:
+                served += len(won)
+                await serve(store, script, won)
+                won.clear()
+            elif not (wanting if router_kind == "app" else await store.client.zcard(waiting)):
+                break
+            else:  # every free agent is held or went to another worker's call
+                await asyncio.sleep(IDLE_S)
     finally:
         await store.close()
+    return served, latencies_ms, time.process_time() - cpu_start
 
 
-def worker(url: str, prefix: str, barrier: Barrier, results: Any) -> None:
+def worker(url: str, prefix: str, barrier: Barrier, results: Any, *args: Any) -> None:
     config = load_queues(QUEUES)
     barrier.wait()
-    results.put(asyncio.run(work(url, config, prefix)))
+    results.put(asyncio.run(work(url, config, prefix, *args)))
 
 
 async def double_bookings(url: str, config: QueueConfig, prefix: str) -> tuple[int, int]:
@@ -156,6 +237,16 @@ async def double_bookings(url: str, config: QueueConfig, prefix: str) -> tuple[i
     return doubles, len(offered)
 
 
+async def redis_cpu(url: str) -> float:
+    """CPU seconds the redis-server has used so far (INFO cpu: system + user)."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        info = await client.info("cpu")
+    finally:
+        await client.aclose()
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
 async def round_trip_ms(url: str, pings: int = 200) -> float:
     """Median PING time: the floor under every Redis call on this machine."""
     client = aioredis.Redis.from_url(url)
@@ -170,26 +261,34 @@ async def round_trip_ms(url: str, pings: int = 200) -> float:
     return statistics.median(times)
 
 
-def run(url: str, calls: int, agents: int, workers: int) -> dict[str, Any]:
+def run(url: str, calls: int, agents: int, workers: int, router: str, mode: str) -> dict[str, Any]:
     config = load_queues(QUEUES)
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     asyncio.run(fill(url, config, prefix, calls, agents))
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(workers + 1), ctx.Queue()
     procs = [
-        ctx.Process(target=worker, args=(url, prefix, barrier, results)) for _ in range(workers)
+        ctx.Process(
+            target=worker,
+            args=(url, prefix, barrier, results, n, workers, calls, f"{router}/{mode}"),
+        )
+        for n in range(workers)
     ]
     for proc in procs:
         proc.start()
+    redis_cpu_s = asyncio.run(redis_cpu(url))
     barrier.wait()
     start = time.perf_counter()
     outcomes = [results.get() for _ in procs]
     elapsed_s = time.perf_counter() - start
+    redis_cpu_s = asyncio.run(redis_cpu(url)) - redis_cpu_s
     for proc in procs:
         proc.join()
-    latencies = sorted(ms for _, lat in outcomes for ms in lat)
-    decisions = sum(won for won, _ in outcomes)
+    latencies = sorted(ms for _, lat, _ in outcomes for ms in lat)
+    decisions = sum(won for won, _, _ in outcomes)
+    workers_cpu_s = sum(cpu for _, _, cpu in outcomes)
     doubles, offered = asyncio.run(double_bookings(url, config, prefix))
+    per_decision_us = 1e6 * (workers_cpu_s + redis_cpu_s) / decisions
     return {
         "decisions_per_s": round(decisions / elapsed_s, 1),
         "reservations_per_s": round(decisions / elapsed_s, 1),
@@ -203,7 +302,13 @@ def run(url: str, calls: int, agents: int, workers: int) -> dict[str, Any]:
         "calls": calls,
         "agents": agents,
         "workers": workers,
+        "router": router,
+        "serve": mode,
         "elapsed_s": round(elapsed_s, 3),
+        # CPU per decision (the machine may be shared: this part does not depend on it)
+        "workers_cpu_us_per_decision": round(1e6 * workers_cpu_s / decisions, 1),
+        "redis_cpu_us_per_decision": round(1e6 * redis_cpu_s / decisions, 1),
+        "decisions_per_cpu_s": round(1e6 / per_decision_us, 1),
     }
 
 
@@ -213,12 +318,28 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--redis-url", default=None, help="use this Redis instead of a fresh one")
+    parser.add_argument(
+        "--router",
+        choices=("store", "app"),
+        default="store",
+        help="store: each worker loops RedisQueueStore.route() over every call; app: each"
+        " worker is an app instance's Router, reserving only the calls it holds",
+    )
+    parser.add_argument(
+        "--serve",
+        choices=("light", "full"),
+        default="light",
+        help="how a won offer is served: light (the call leaves, the agent is ready) or full"
+        " (the store's answer, end-of-call and ready scripts)",
+    )
     args = parser.parse_args()
+    options = {"calls": args.calls, "agents": args.agents, "workers": args.workers}
+    options |= {"router": args.router, "mode": args.serve}
     if args.redis_url:
-        figures = run(args.redis_url, args.calls, args.agents, args.workers)
+        figures = run(url=args.redis_url, **options)
     else:
         with redis_server() as url:
-            figures = run(url, args.calls, args.agents, args.workers)
+            figures = run(url=url, **options)
     print(json.dumps(figures))
 
 

@@ -8,6 +8,7 @@ stale or half-written key), never an exception. Keys and fields are described in
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -83,7 +84,7 @@ def agent_record(values: Sequence[str | None]) -> AgentRecord | None:
     )
 
 
-def snapshot_call(rules: RoutingRules, row: list[str | None]) -> WaitingCall:
+def snapshot_call(rules: RoutingRules, row: Sequence[str | None]) -> WaitingCall:
     queue, cls, call_id, rank, enqueued = (v or "0" for v in row)
     priority = PriorityClass(cls)
     offset = policy.EMERGENCY_RANK_OFFSET if priority is PriorityClass.EMERGENCY else None
@@ -92,12 +93,18 @@ def snapshot_call(rules: RoutingRules, row: list[str | None]) -> WaitingCall:
     return WaitingCall(CallKey(call_id), queue, priority, float(enqueued), order_at_s)
 
 
-def snapshot_agent(row: list[str | None]) -> tuple[FreeAgent, str]:
+@functools.lru_cache(maxsize=4096)
+def skill_levels(skills: str) -> Mapping[str, int]:
+    """An agent's skills JSON as a read-only mapping; parsed once per distinct text (a
+    routing pass reads every ready agent's, and profiles rarely change)."""
+    return MappingProxyType({k: int(v) for k, v in json.loads(skills or "{}").items()})
+
+
+def snapshot_agent(row: Sequence[str | None]) -> tuple[FreeAgent, str]:
     agent_id, endpoint, skills, since, last_end, handled, last_offer = (v or "" for v in row)
-    levels = {k: int(v) for k, v in json.loads(skills or "{}").items()}
     agent = FreeAgent(
         AgentId(agent_id),
-        MappingProxyType(levels),
+        skill_levels(skills),
         idle_since_s=max(_float(since), _float(last_end)),
         calls_handled=int(handled or 0),
         last_offer_s=_float(last_offer),

@@ -294,18 +294,18 @@ class RedisQueueStore:
         self, now_s: float, *, limit_per_class: int = 50
     ) -> tuple[list[WaitingCall], list[tuple[FreeAgent, str]]]:
         """The first waiting calls of each class of each queue, and every ready agent with
-        its endpoint, read in one atomic script."""
+        its endpoint, read in one atomic script (no calls when no agent is ready)."""
         queues = list(self.config.queues)
         facts = json.loads(await self._run("snapshot", now_s, limit_per_class, *queues))
         raw_calls, raw_agents = facts["calls"] or [], facts["agents"] or []  # {} when empty
-        rules = self.config.routing
+        rules = self.config.routing  # (JSON strings: no reply decoding needed)
         call_width, agent_width = rows.SNAPSHOT_CALL_WIDTH, rows.SNAPSHOT_AGENT_WIDTH
         calls = [
-            rows.snapshot_call(rules, rows.texts(raw_calls[i : i + call_width]))
+            rows.snapshot_call(rules, raw_calls[i : i + call_width])
             for i in range(0, len(raw_calls), call_width)
         ]
         agents = [
-            rows.snapshot_agent(rows.texts(raw_agents[i : i + agent_width]))
+            rows.snapshot_agent(raw_agents[i : i + agent_width])
             for i in range(0, len(raw_agents), agent_width)
         ]
         return calls, agents
@@ -375,11 +375,16 @@ class RedisQueueStore:
         log.info("left queue call=%s outcome=%s was=%s", call_id, outcome.value, state)
         return QueueCallState(state)
 
-    async def reap(self, now_s: float, *, limit: int = 100) -> ReapResult:
-        """Release offers past their ring deadline; end wrap-ups that are over."""
+    async def reap(
+        self, now_s: float, *, limit: int = 100, ringing: Iterable[str] = (), grace_s: float = 0
+    ) -> ReapResult:
+        """Release offers past their ring deadline; end wrap-ups that are over. `ringing`: the
+        calls an instance holds whose agent leg still rings, released at the deadline; any
+        other offer (another instance's, or one answered and being bridged) only `grace_s`
+        later: its owner records the outcome, the reaper is the net for an owner gone silent."""
         max_missed = self.config.routing.max_unanswered_offers
-        args = (max_missed, *self._rules_args(), limit)
-        released, readied = await self._run("reap", now_s, *args)
+        args: list[str | float | int] = [max_missed, *self._rules_args(), limit, grace_s]
+        released, readied = await self._run("reap", now_s, *args, *ringing)
         if released:
             log.warning("unanswered offers released calls=%s", ",".join(released))
         return ReapResult(tuple(map(CallKey, released)), tuple(map(AgentId, readied)))

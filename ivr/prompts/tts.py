@@ -10,6 +10,8 @@ Rules:
   worker thread per process (shared by every renderer) creates and owns the engine; every
   synthesis (and the soxr resampling after it) runs there. `await render(text, language)`
   queues work to it and never blocks the loop.
+- pyttsx3's `_espeak.Synth` tells espeak-ng a text buffer 10x longer than it is (an
+  out-of-bounds read, now and then a segfault): replaced by `_synth_in_bounds` on first use.
 - Cache: file `<sha256 of (text, voice, rate)>.wav` in the cache dir, written atomically
   (temp file + rename). A hit returns at once; concurrent requests for one key render once.
 - `timings_s` keeps the wall time of each fresh render (synthesis + resampling).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import difflib
 import hashlib
 import json
@@ -84,6 +87,34 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None: ...
 
 
+def _synth_in_bounds(espeak: Any) -> Callable[..., int]:
+    """pyttsx3's `_espeak.Synth`, with the buffer size espeak-ng is told made true.
+
+    pyttsx3 passes `len(text) * 10` as the size of the text buffer; espeak-ng (asynchronous
+    mode) copies that many bytes out of it, reading 9x the text length past the end of the
+    Python bytes object. Now and then that read crosses into unmapped memory: the segfault
+    "in Synth" seen under load. Here the buffer holds the text and its NUL, and the size
+    given is that buffer's length.
+    """
+
+    def synth(
+        text: str | bytes,
+        position: int = 0,
+        position_type: int = espeak.POS_CHARACTER,
+        end_position: int = 0,
+        flags: int = 0,
+        user_data: Any = None,
+    ) -> int:
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        buffer = ctypes.create_string_buffer(data)  # the text and one NUL
+        size = ctypes.sizeof(buffer)
+        where = (position, position_type, end_position)
+        return int(espeak.cSynth(buffer, size, *where, flags, None, user_data))
+
+    synth.in_bounds = True  # type: ignore[attr-defined]
+    return synth
+
+
 class Pyttsx3Synthesizer:
     """pyttsx3 + espeak driver. Create it in the worker thread: it owns the engine."""
 
@@ -95,6 +126,8 @@ class Pyttsx3Synthesizer:
 
         # The driver print()s "Audio saved to ..." after every file; silence that module only.
         espeak_driver.print = lambda *args, **kwargs: None
+        if not getattr(espeak_driver._espeak.Synth, "in_bounds", False):
+            espeak_driver._espeak.Synth = _synth_in_bounds(espeak_driver._espeak)
         self._engine: Any = pyttsx3.init("espeak")
         self._voice_ids = [v.id for v in self._engine.getProperty("voices")]
         # espeak runs in retrieval (asynchronous) mode: `runAndWait` returns once the

@@ -1,8 +1,9 @@
 """Ownership and recovery: this instance's lease, and reclaiming what a dead instance owned.
 
 `Recovery` keeps this instance's lease (`queueing.leases.Leases`: renewed every
-`RENEW_EVERY_S` of clock time, lasting `LEASE_S`) and its owned set: the router tells it each
-call it opens (`own`) and each call whose lane ends (`disown`), applied in order by one task.
+`RENEW_EVERY_S` of clock time, lasting `LEASE_S` and at least `LEASE_WALL_S` of wall time) and
+its owned set: the router tells it each call it opens (`own`) and each call whose lane ends
+(`disown`), applied in order by one task.
 At start it takes over its own leftovers (the same instance id before a crash: nothing of
 them runs any more), and on every beat the calls of instances whose lease expired.
 
@@ -34,8 +35,9 @@ from collections.abc import Awaitable, Callable
 
 from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
 from ivr.clock import Clock
+from ivr.queue.dialer import margin_s
 from queueing.errors import QueueStoreError
-from queueing.leases import RENEW_EVERY_S, Leases
+from queueing.leases import LEASE_S, RENEW_EVERY_S, Leases
 from queueing.model import AgentState, CallRecord, QueueCallState, QueueResult
 from queueing.policy import AgentId, CallKey
 from queueing.store import RedisQueueStore
@@ -43,6 +45,7 @@ from queueing.store import RedisQueueStore
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 2.0
+LEASE_WALL_S = 5.0  # a lease lasts LEASE_S of clock time, and at least this many wall seconds
 FREE = frozenset(
     {AgentState.READY, AgentState.WRAP_UP, AgentState.LOGGED_OUT, AgentState.NOT_READY}
 )
@@ -67,7 +70,11 @@ class Recovery:
         close_lost: CloseLost,
         adopt: Adopt | None = None,
     ) -> None:
-        self.leases = Leases(store.client, instance, prefix=store.prefix)
+        # The lease waits on this process's beats (real time, however fast the clock runs):
+        # at 20x a 10 s lease was 0.5 s of wall time, and a starved test process lost it and
+        # had its live calls reclaimed by the other instance.
+        lease_s = margin_s(clock, LEASE_S, LEASE_WALL_S)
+        self.leases = Leases(store.client, instance, prefix=store.prefix, lease_s=lease_s)
         self._store = store
         self._rest = rest
         self._clock = clock

@@ -109,13 +109,19 @@ class RedisQueueHandoff:
         self._calls: dict[str, _Held] = {}
         self._legs: dict[str, tuple[str, bool]] = {}  # leg -> (call key, is the client's)
         self._wanting: dict[str, str] = {}  # call key -> queue: the router's view (no agent yet)
+        self._ringing: set[str] = set()  # call keys whose agent leg rings (the reaper's view)
         self._tasks: set[asyncio.Task[None]] = set()
         self._desk_dial, self._desk_seq = desk_dial, itertools.count(1)
         self._off_store: dict[str, bool] = {}  # held without the store -> the desk was offered
         self._announcer = Announcer(store, rest, clock, prompts)
         self._dialer = Dialer(rest, clock, app=app, outbound_dial=outbound_dial)
         self._router = Router(
-            store, clock, wanting=self._wanting, offered=self._offered, reaped=self._reaped
+            store,
+            clock,
+            wanting=self._wanting,
+            ringing=self._ringing,
+            offered=self._offered,
+            reaped=self._reaped,
         )
 
     @property
@@ -184,6 +190,7 @@ class RedisQueueHandoff:
             return None
         del self._calls[key]
         self._route_legs(key, held.state, w.Waiting(key, key, held.state.queue))
+        self._ringing.discard(key)
         self._disarm(held)
         self._announcer.close(held.call)
         return held.call, held.state
@@ -237,6 +244,7 @@ class RedisQueueHandoff:
         """Hold an adopted call as `state` is (bridged: left talking; a callback: in line)."""
         self._calls[call.key] = _Held(call, state)
         self._route_legs(call.key, w.Waiting(call.key, call.channel_id, state.queue), state)
+        self._track_ringing(call.key, state)
         if lifecycle.wants_agent(state):
             self._wanting[call.key] = state.queue
             self._router.wake()
@@ -296,6 +304,7 @@ class RedisQueueHandoff:
         after, actions = lifecycle.step(before, event)
         held.state = after
         self._route_legs(key, before, after)
+        self._track_ringing(key, after)
         if lifecycle.wants_agent(after) and key not in self._off_store:
             self._wanting[key] = after.queue
         else:
@@ -329,6 +338,12 @@ class RedisQueueHandoff:
             self._off_store.pop(held.call.key, None)  # after its store actions were skipped
         elif self._off_store.get(held.call.key) and lifecycle.wants_agent(held.state):
             await self._apply(held.call.key, w.MaxWaitReached())  # the desk did not answer
+
+    def _track_ringing(self, key: str, state: w.Waiting) -> None:
+        if state.phase in w.RINGING_PHASES and key not in self._off_store:
+            self._ringing.add(key)
+        else:
+            self._ringing.discard(key)
 
     def _route_legs(self, key: str, before: w.Waiting, after: w.Waiting) -> None:
         """Bind the legs and bridge `after` holds to the call's lane; unbind those it dropped."""

@@ -63,6 +63,7 @@ CALLBACK_PHASES = frozenset(
     }
 )
 CONNECTED_PHASES = frozenset({Phase.BRIDGED, Phase.CALLING_BACK, Phase.CALLBACK_BRIDGED})
+RINGING_PHASES = frozenset({Phase.RINGING_AGENT, Phase.CALLBACK_RINGING_AGENT})  # not answered
 
 
 @dataclass(frozen=True, slots=True)

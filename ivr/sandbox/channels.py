@@ -198,6 +198,7 @@ class ChannelOps:
             sw.spawn_for(channel, self._half_dialplan(channel, half, behavior))
         else:
             sw.timeline.open(sw.timeline.idle, channel.id, sw.slot(), None)  # a phone's RTP
+            channel.talk_s = behavior.talk_s
             if behavior.hangup_after_s is not None:
                 due_s = sw.clock.now_s() + behavior.hangup_after_s
                 sw.spawn_for(channel, self._hang_up_at(channel, due_s))

@@ -44,7 +44,9 @@ class EndpointBehavior:
     dial timeout (Dial NOANSWER, cause 19); `busy`: Dial BUSY at once (cause 17);
     `speak`: a WAV the endpoint streams once answered (so bridge recordings hold both parties);
     `hangup_after_s`: the far end hangs up this long after answering (a `Local/...` endpoint:
-    after its `Answer()`, which takes 0.5 s, as `Wait(N)` then `Hangup()`); `fail_cause`: the
+    after its `Answer()`, which takes 0.5 s, as `Wait(N)` then `Hangup()`); `talk_s`: a phone
+    whose person hangs up this long after the app first bridges it (talking to the caller,
+    however long the bridging took); `fail_cause`: the
     dial fails at once (Dial CONGESTION/CHANUNAVAIL, that cause); `press`: once answered, the
     far end presses that digit every `press_every_s` (outside numbers: `numberplan`).
     A phone (`PJSIP/...`) streams steady silent frames while answered; a Local channel sends
@@ -56,6 +58,7 @@ class EndpointBehavior:
     busy: bool = False
     speak: Path | None = None
     hangup_after_s: float | None = None
+    talk_s: float | None = None  # a person: hangs up this long after first joining a bridge
     fail_cause: int | None = None  # the dial fails at once with this Q.850 cause (34, 1, ...)
     press: str | None = None  # once answered, the far end presses this digit ...
     press_every_s: float = 4.0  # ... every this many switch seconds until the call ends

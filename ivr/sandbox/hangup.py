@@ -13,6 +13,9 @@ Role: `SwitchCore` adds to `BridgeCore` the end of a channel (`docs/asterisk-beh
   app hung up the `;1` half); a dialplan call gets no `ChannelDestroyed`;
 - the caller's snoops get only `StasisEnd`, about 12 ms after the caller's.
 
+A phone whose behaviour has `talk_s` (a person) hangs up (cause 16) that long after it first
+joins a bridge.
+
 Rules: the sequence is synchronous except the snoops' delayed end; a channel ends once.
 """
 
@@ -30,6 +33,17 @@ SNOOP_END_DELAY_S = 0.012
 
 class SwitchCore(BridgeCore):
     """Channel endings on top of bridge membership."""
+
+    def join_channel(self, bridge: Bridge, channel: Channel) -> None:
+        super().join_channel(bridge, channel)
+        if channel.talk_s is not None:  # a person on the phone: talks, then hangs up
+            due_s, channel.talk_s = self.clock.now_s() + channel.talk_s, None
+            self.spawn_for(channel, self._hang_up_after_talk(channel, due_s))
+
+    async def _hang_up_after_talk(self, channel: Channel, due_s: float) -> None:
+        await self.clock.sleep(due_s - self.clock.now_s())
+        with self.scripted(due_s):
+            self.hangup_channel(channel, cause=16, soft=False, by="caller")
 
     def remove(self, channel: Channel) -> None:
         channel.hung_up = True

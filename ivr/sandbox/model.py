@@ -82,6 +82,7 @@ class Channel:
     answer_done_s: float = 0.0  # a Local ;2 half: when its Answer() returns (0.5 s after)
     callerid_pending: bool = False  # a Local ;2 half: ChannelCallerId owed after Answer()
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    talk_s: float | None = None  # a phone's person: hangs up this long after first bridged
 
     def to_json(self, *, with_vars: bool = False) -> Json:
         data: Json = {

@@ -1,10 +1,20 @@
 -- Read-only: the facts routing needs, in one round trip. ARGV: prefix, now, maxlen, limit,
--- then queue names. Returns {calls, agents}: calls is a flat list of
--- (queue, class, call_id, rank, enqueued_at_s) for the first `limit` waiting calls of each
--- class of each queue; agents is a flat list of (agent_id, endpoint, skills_json,
--- state_since_s, last_call_end_s, calls_handled, last_offer_s) for every ready agent (as JSON).
+-- then queue names. Returns {calls, agents}: agents is a flat list of (agent_id, endpoint,
+-- skills_json, state_since_s, last_call_end_s, calls_handled, last_offer_s) for every ready
+-- agent; calls is a flat list of (queue, class, call_id, rank, enqueued_at_s) for the first
+-- `limit` waiting calls of each class of each queue, left empty when no agent is ready
+-- (nothing to decide: the usual state of a busy call centre, and the costly half).
 local limit = tonumber(ARGV[4])
 local calls, agents = {}, {}
+for _, a in ipairs(redis.call('SMEMBERS', K_READY)) do
+  local f = redis.call('HMGET', kagent(a), 'state', 'endpoint', 'skills', 'state_since_s',
+    'last_call_end_s', 'calls_handled', 'last_offer_s')
+  if f[1] == 'ready' then
+    agents[#agents + 1] = a
+    for j = 2, 7 do agents[#agents + 1] = f[j] or '' end
+  end
+end
+if #agents == 0 then return cjson.encode({calls = calls, agents = agents}) end
 for i = 5, #ARGV do
   local q = ARGV[i]
   for _, cls in ipairs({'emergency', 'vip', 'normal'}) do
@@ -23,14 +33,6 @@ for i = 5, #ARGV do
         end
       end
     end
-  end
-end
-for _, a in ipairs(redis.call('SMEMBERS', K_READY)) do
-  local f = redis.call('HMGET', kagent(a), 'state', 'endpoint', 'skills', 'state_since_s',
-    'last_call_end_s', 'calls_handled', 'last_offer_s')
-  if f[1] == 'ready' then
-    agents[#agents + 1] = a
-    for j = 2, 7 do agents[#agents + 1] = f[j] or '' end
   end
 end
 -- one JSON string: a single bulk reply parses far faster than a thousand small ones

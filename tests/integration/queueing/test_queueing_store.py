@@ -153,6 +153,28 @@ async def test_overflow_to_licensed_agent_keeps_original_wait(store: RedisQueueS
     assert [(e.fields["call_id"], e.fields["waited_s"]) for e in answered] == [("e1", "63")]
 
 
+async def test_reaper_with_a_grace_releases_only_the_offers_still_ringing_at_their_deadline(
+    store: RedisQueueStore,
+) -> None:
+    """An instance names the calls whose agent leg it knows still rings: those go at their
+    deadline; any other offer (another instance's, or one answered and being bridged) only
+    `grace_s` later, so the reaper never races an answer on its way."""
+    for i in range(3):
+        await store.enqueue(cid(f"c{i}"), "general", N, T0 + i)
+        await add_ready(store, f"a{i}", T0, mandarin=1, general=1)
+    proposals = [
+        Offer(cid(f"c{i}"), AgentId(f"a{i}"), f"PJSIP/a{i}", "general", T0 + 25) for i in range(3)
+    ]
+    assert await store.reserve(proposals, T0 + 10) == proposals
+    ringing = [cid("c1")]
+    assert await store.reap(T0 + 24.9, ringing=ringing, grace_s=60) == ReapResult((), ())
+    assert await store.reap(T0 + 25, ringing=ringing, grace_s=60) == ReapResult((cid("c1"),), ())
+    assert await store.reap(T0 + 84.9, ringing=[], grace_s=60) == ReapResult((), ())
+    released = await store.reap(T0 + 85, ringing=[], grace_s=60)
+    assert sorted(released.released) == [cid("c0"), cid("c2")]
+    assert [a.agent_id for a in await store.ready_agents()] == ["a0", "a1", "a2"]
+
+
 async def test_reaper_releases_unanswered_offer_and_requeues_at_head_of_class(
     store: RedisQueueStore,
 ) -> None:

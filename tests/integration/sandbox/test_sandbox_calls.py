@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ivr.sandbox import EndpointBehavior, SandboxSwitch, scenario_from_dict
 from tests.helpers import until
-from tests.integration.sandbox.conftest import Ari
+from tests.integration.sandbox.conftest import SPEED, Ari
 
 
 async def test_dialplan_call_event_order_matches_asterisk(switch: SandboxSwitch, ari: Ari) -> None:
@@ -211,3 +213,26 @@ async def test_created_channel_dial_busy(switch: SandboxSwitch, ari: Ari) -> Non
     assert (await ari.req("POST", "/channels/c1/dial", timeout=10))[0] == 204
     await events.next("Dial")
     assert (await events.next("Dial"))["dialstatus"] == "BUSY"
+
+
+async def test_a_person_talks_talk_s_after_being_bridged_then_hangs_up(
+    switch: SandboxSwitch, ari: Ari
+) -> None:
+    """`talk_s`: the phone answers at once; its person hangs up that long after it FIRST
+    joins a bridge, however long the app took to bridge it."""
+    switch.endpoints["PJSIP/8002"] = EndpointBehavior(talk_s=5.0)
+    events = await ari.events()
+    await ari.req("POST", "/channels", endpoint="PJSIP/8002", app="futures-ivr", channelId="ag")
+    await events.next("StasisStart")
+    answered_s = switch.clock.now_s()
+    with pytest.raises(AssertionError):  # 10 switch seconds up, unbridged: still there
+        await events.next("ChannelDestroyed", timeout_s=10.0 / SPEED)
+    assert "ag" in switch.channels
+    await ari.req("POST", "/bridges", type="mixing", bridgeId="br-2")
+    assert (await ari.req("POST", "/bridges/br-2/addChannel", channel="ag"))[0] == 204
+    bridged_s = switch.clock.now_s()
+    destroyed = await events.next("ChannelDestroyed")
+    talked_s = switch.clock.now_s() - bridged_s
+    assert (destroyed["channel"]["id"], destroyed["cause"]) == ("ag", 16)
+    assert bridged_s - answered_s >= 10.0
+    assert 5.0 <= talked_s < 60.0  # (not before; a loaded machine may deliver it late)

@@ -6,11 +6,12 @@ import asyncio
 import threading
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from ivr.prompts.tts import PromptRenderer, TtsError, to_telephony_wav
+from ivr.prompts.tts import PromptRenderer, TtsError, _synth_in_bounds, to_telephony_wav
 
 
 def write_sine(path: Path, rate_hz: int, channels: int, seconds: float, freq_hz: float) -> None:
@@ -84,3 +85,26 @@ async def test_empty_text_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TtsError, match=r"^cannot render an empty prompt text$"):
         await renderer.render("  ", "en")
     await renderer.close()
+
+
+def test_espeak_is_told_the_true_size_of_the_text_buffer() -> None:
+    """pyttsx3 passes len(text) * 10 as the buffer size and espeak-ng copies that many bytes:
+    the replacement passes the text, its NUL, and exactly that length."""
+    seen: list[tuple[bytes, int, int]] = []
+
+    class FakeEspeak:
+        POS_CHARACTER = 1
+
+        @staticmethod
+        def cSynth(text: Any, size: int, *rest: Any) -> int:
+            seen.append((bytes(text.raw), size, rest[3]))
+            return 0
+
+    synth = _synth_in_bounds(FakeEspeak)
+    text = "请按 1 for English"
+    assert synth(text.encode("utf-8"), flags=3) == 0
+    assert synth(text) == 0
+    for raw, size, _ in seen:
+        assert raw == text.encode("utf-8") + b"\0"
+        assert size == len(raw)
+    assert [flags for _, _, flags in seen] == [3, 0]
