@@ -39,7 +39,9 @@ class FakeModel:
     def __init__(self) -> None:
         self.streams: list[FakeStream] = []
 
-    def new_recognizer(self, sample_rate_hz: int, grammar: list[str] | None) -> FakeStream:
+    def new_recognizer(
+        self, sample_rate_hz: int, grammar: list[str] | None, *, scored: bool = False
+    ) -> FakeStream:
         self.streams.append(FakeStream(grammar))
         return self.streams[-1]
 
@@ -118,7 +120,7 @@ async def test_max_length_truncates_and_finish_flushes_speech() -> None:
 
 async def test_freeform_pass_rides_on_final() -> None:
     model = FakeModel()
-    rec = VoskRecognizer(model, grammar=["계좌"], freeform_pass=True, endpoint=CONFIG)
+    rec = VoskRecognizer(model, grammar=["계좌"], freeform_pass="always", endpoint=CONFIG)
     events = await feed_all(rec, [LOUD] * 5 + [QUIET] * 10)
     final = events[-1]
     assert isinstance(final, Final)
