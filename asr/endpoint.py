@@ -64,6 +64,11 @@ class Endpointer:
     def now_ms(self) -> int:
         return self.frames * self.config.frame_ms
 
+    @property
+    def last_voiced_ms(self) -> int:
+        """End of the last voiced frame (audio time)."""
+        return (self.frames - self._silent_run) * self.config.frame_ms
+
     def push(self, voiced: bool) -> list[Mark]:
         if self.done:
             return []

@@ -14,9 +14,16 @@ Rules:
   score 1.0) and a model without `[unk]` forces out-of-grammar speech onto grammar words, which
   shows as *several* grammar words, words of several options, or words out of phrase order. So
   in grammar mode any recognised unit outside the matched window rejects ("out-of-grammar"),
-  `[unk]` outside the window caps the result at `Confirm`, and a parallel free-form transcript,
-  when given, vetoes an `Accept` if it spots a different option (-> `Confirm`) and upgrades a
-  `Confirm` to `Accept` when it spots the same option.
+  `[unk]` outside the window caps the result at `Confirm`. Word confidences under the window
+  below `accept_confidence` cap the result at `Confirm`, below `confirm_confidence` reject.
+  A free-form pass over the same audio, when given with decoding scores, is a second opinion:
+  margin = (grammar score - free-form score) per second of speech. Below `min_margin_per_s`
+  the grammar forced other speech onto its words ("out-of-grammar"). A clipped utterance
+  (speech already going when listening began: live endpointing handed over the tail of a
+  sentence) must last `clipped_ms_per_syllable` per syllable of what was recognised and reach
+  `clipped_margin_per_s` ("clipped" otherwise); without a free-form pass it is capped at
+  `Confirm`. Then the free-form text vetoes an `Accept` if it spots a
+  different option (-> `Confirm`) and upgrades a `Confirm` to `Accept` when it spots the same.
 - Free-form mode (keyword spotting, menus without a grammar): extra words are allowed; two
   options matching nearly equally well reject as "ambiguous".
 """
@@ -39,11 +46,13 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Transcript:
-    """One recognised utterance: text, per-word confidences, overall (lowest word) confidence."""
+    """One recognised utterance: text, per-word confidences, overall (lowest word) confidence,
+    and (from a scored decoder) the best path's decoding score, higher is better."""
 
     text: str
     words: tuple[Word, ...] = ()
     confidence: float = 0.0
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,23 @@ class Thresholds:
     accept_confidence: float = 0.55
     confirm_confidence: float = 0.3
     ambiguity_margin: float = 0.1
+    # grammar score minus free-form score, per second of speech, below which the free-form
+    # pass explains the audio so much better that the caller said something else
+    min_margin_per_s: float = -25.0
+    # the same for a clipped utterance (a likely fragment): the grammar must explain it at
+    # least this well
+    clipped_margin_per_s: float = -15.0
+    # a clipped utterance with less voiced time than this per syllable of the phrase is too
+    # short to hold the phrase: the grammar stretched a scrap of other speech onto it
+    clipped_ms_per_syllable: int = 140
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the recognizer knows about the utterance besides its transcripts."""
+
+    clipped: bool = False  # speech was already going when listening began: a fragment
+    speech_ms: int = 0  # voiced length, from speech start to the last voiced frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +110,7 @@ class Confirm:
 @dataclass(frozen=True, slots=True)
 class Reject:
     reason: str  # "no-speech" | "no-match" | "out-of-grammar" | "ambiguous" | "low-confidence"
+    # | "clipped"
 
 
 Decision = Accept | Confirm | Reject
@@ -252,6 +279,7 @@ def decide(
     freeform: Transcript | None = None,
     language: str = "zh-CN",
     thresholds: Thresholds = Thresholds(),
+    evidence: Evidence = Evidence(),
 ) -> Decision:
     """The menu's answer to one utterance (see the module docstring for the rules)."""
     text = to_units(heard.text)
@@ -275,9 +303,40 @@ def decide(
             return Reject("ambiguous")
     confidence = window_confidence(heard, text, top)
     decision = _level(options, top, confidence, capped, language, thresholds)
-    if grammar_mode and freeform is not None and not isinstance(decision, Reject):
+    if not grammar_mode or isinstance(decision, Reject):
+        return decision
+    margin = score_margin(heard, freeform, evidence.speech_ms)
+    if evidence.clipped:
+        per_syllable = evidence.speech_ms / max(1, syllables(heard.text))
+        if per_syllable < thresholds.clipped_ms_per_syllable:
+            return Reject("clipped")
+        if margin is None:  # no second opinion on a fragment: ask, never act on it
+            return _confirm(options, decision.option_id, top.similarity, confidence, language)
+        if margin < thresholds.clipped_margin_per_s:
+            return Reject("clipped")
+    elif margin is not None and margin < thresholds.min_margin_per_s:
+        return Reject("out-of-grammar")
+    if freeform is not None:
         decision = _corroborate(options, decision, freeform, language, thresholds)
     return decision
+
+
+def score_margin(heard: Transcript, freeform: Transcript | None, speech_ms: int) -> float | None:
+    """(grammar score - free-form score) per second of speech; None without both scores."""
+    if freeform is None or heard.score is None or freeform.score is None:
+        return None
+    return (heard.score - freeform.score) / max(speech_ms, MIN_SPEECH_MS) * 1000.0
+
+
+MIN_SPEECH_MS = 200  # a shorter voiced run is scored as this long (no division by ~0)
+_SYLLABIC = re.compile(r"[\u4e00-\u9fff\uac00-\ud7a3]")  # one character, one syllable
+_VOWELS = re.compile(r"[aeiouy]+")
+
+
+def syllables(text: str) -> int:
+    """About how many syllables `text` has: CJK and Hangul characters, vowel groups else."""
+    rest = _SYLLABIC.sub(" ", normalise(text).replace(UNK, " "))
+    return len(_SYLLABIC.findall(text)) + len(_VOWELS.findall(rest))
 
 
 def _level(

@@ -19,16 +19,19 @@ import asyncio
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Protocol
+from typing import Literal, Protocol
 
 from asr.endpoint import DEFAULT_ENDPOINT, EndpointConfig, Endpointer, Mark, frame_dbfs
-from asr.intent import Transcript, Word
+from asr.intent import Evidence, Transcript, Word
 
 log = logging.getLogger(__name__)
 
 BYTES_PER_SAMPLE = 2
+MAX_KEPT_BYTES = 16000 * BYTES_PER_SAMPLE * 10  # utterance audio kept for a late second pass
+FreeformPass = Literal["off", "clipped", "always"]
+FREEFORM_PASSES: tuple[FreeformPass, ...] = ("off", "clipped", "always")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,12 @@ class Final:
     grammar_mode: bool
     freeform: Transcript | None = None
     truncated: bool = False  # ended by max utterance length, not by silence
+    clipped: bool = False  # speech already going when listening began (less than `lead_ms`)
+    speech_ms: int = 0  # from speech start to the last voiced frame
+
+    @property
+    def evidence(self) -> Evidence:
+        return Evidence(clipped=self.clipped, speech_ms=self.speech_ms)
 
     @property
     def text(self) -> str:
@@ -92,15 +101,21 @@ class DecoderStream(Protocol):
 class DecoderModel(Protocol):
     """A loaded model that makes decoders (the Vosk adapter is `asr.vosk.VoskModel`)."""
 
-    def new_recognizer(self, sample_rate_hz: int, grammar: list[str] | None) -> DecoderStream: ...
+    def new_recognizer(
+        self, sample_rate_hz: int, grammar: list[str] | None, *, scored: bool = False
+    ) -> DecoderStream: ...
 
 
 class VoskRecognizer:
     """`Recognizer` over a shared Vosk model: grammar mode when `grammar` is given.
 
-    With `freeform_pass=True` (grammar mode only) a free-form recognizer hears the same audio
-    and its transcript rides on `Final.freeform` for `asr.intent.decide` to corroborate with
-    (about 6x the CPU of grammar mode). Audio before speech starts is dropped except the last
+    The free-form second pass (grammar mode only; `freeform_pass`): a free-form recognizer
+    hears the same audio and its transcript rides on `Final.freeform` for `asr.intent.decide`
+    to check the grammar result with; both transcripts then carry decoding scores. "always":
+    in parallel with every utterance (about 6x the CPU of grammar mode); "clipped": only for a
+    clipped utterance (speech that starts less than `lead_ms` after listening began, a likely
+    fragment), decoded from the kept utterance audio once it ends (adds that decoding to the
+    result's latency); "off": never. Audio before speech starts is dropped except the last
     `preroll_ms`, so a recognizer costs little while a prompt plays.
     """
 
@@ -110,20 +125,23 @@ class VoskRecognizer:
         *,
         grammar: Sequence[str] | None,
         sample_rate_hz: int = 16000,
-        freeform_pass: bool = False,
+        freeform_pass: FreeformPass = "off",
         endpoint: EndpointConfig = DEFAULT_ENDPOINT,
         batch_ms: int = 100,
         preroll_ms: int = 300,
+        lead_ms: int = 200,
     ) -> None:
         self._model = model
         self._grammar = list(grammar) if grammar is not None else None
-        self._freeform_pass = freeform_pass and grammar is not None
+        self._freeform_pass: FreeformPass = freeform_pass if grammar is not None else "off"
+        self._utterance = bytearray()  # the current utterance's audio ("clipped" mode)
         self._rate = sample_rate_hz
         self._endpoint = endpoint
         bytes_per_ms = sample_rate_hz * BYTES_PER_SAMPLE // 1000
         self._frame_bytes = bytes_per_ms * endpoint.frame_ms
         self._batch_bytes = bytes_per_ms * batch_ms
         self._preroll_bytes = bytes_per_ms * preroll_ms
+        self._lead_ms = lead_ms
         self._streams: list[DecoderStream] = []
         self._needs_reset = False
         self.reset()
@@ -186,35 +204,53 @@ class VoskRecognizer:
     async def _final(self, *, truncated: bool) -> Final:
         data = bytes(self._pending)
         self._pending.clear()
-        heard = await asyncio.to_thread(self._accept_and_finish, data)
+        ep, frame_ms = self._endpointer, self._endpoint.frame_ms
+        start_ms = (ep.speech_start_frame or 0) * frame_ms
+        heard = await asyncio.to_thread(self._accept_and_finish, data, start_ms < self._lead_ms)
         return Final(
             heard[0],
-            self._endpointer.now_ms,
+            ep.now_ms,
             grammar_mode=self._grammar is not None,
             freeform=heard[1] if len(heard) > 1 else None,
             truncated=truncated,
+            clipped=start_ms < self._lead_ms,
+            speech_ms=max(0, ep.last_voiced_ms - start_ms),
         )
 
     # --- worker thread side --------------------------------------------------------------
 
     def _ready_streams(self) -> list[DecoderStream]:
         if not self._streams:
-            self._streams = [self._model.new_recognizer(self._rate, self._grammar)]
-            if self._freeform_pass:
-                self._streams.append(self._model.new_recognizer(self._rate, None))
+            scored = self._freeform_pass == "always"
+            self._streams = [self._model.new_recognizer(self._rate, self._grammar, scored=scored)]
+            if scored:
+                self._streams.append(self._model.new_recognizer(self._rate, None, scored=True))
         elif self._needs_reset:
             for stream in self._streams:
                 stream.reset()
+            self._utterance.clear()
         self._needs_reset = False
         return self._streams
 
     def _accept(self, data: bytes) -> None:
         for stream in self._ready_streams():
             stream.accept(data)
+        if self._freeform_pass == "clipped" and len(self._utterance) < MAX_KEPT_BYTES:
+            self._utterance += data
 
-    def _accept_and_finish(self, data: bytes) -> list[Transcript]:
+    def _accept_and_finish(self, data: bytes, clipped: bool) -> list[Transcript]:
         self._accept(data)
-        return [stream.final() for stream in self._streams]
+        heard = [stream.final() for stream in self._streams]
+        if self._freeform_pass == "clipped" and clipped:
+            audio = bytes(self._utterance)
+            grammar = self._model.new_recognizer(self._rate, self._grammar, scored=True)
+            freeform = self._model.new_recognizer(self._rate, None, scored=True)
+            for stream in (grammar, freeform):
+                stream.accept(audio)
+            scored = grammar.final()
+            heard = [replace(heard[0], score=scored.score), freeform.final()]
+        self._utterance.clear()
+        return heard
 
 
 class PoolLease:

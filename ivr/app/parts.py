@@ -18,11 +18,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from asr.errors import AsrError
+from asr.intent import Thresholds
 from asr.models import ModelRegistry
-from asr.recognizer import RecognizerPool
+from asr.recognizer import FREEFORM_PASSES, RecognizerPool
 from ivr.ari import AriObserver, AriRest, Dispatcher
 from ivr.call.records import CallRecordWriter
-from ivr.call.speech import SpeechService, media_base_url, unknown_phrase_words
+from ivr.call.speech import Guard, SpeechService, media_base_url, unknown_phrase_words
 from ivr.clock import Clock
 from ivr.engine.errors import FlowError
 from ivr.engine.model import FlowSet
@@ -224,9 +225,15 @@ def speech_service(
 ) -> SpeechService | None:  # fmt: skip
     if registry is None:
         return None
+    asr = settings.asr
+    thresholds = Thresholds(
+        min_margin_per_s=asr.min_margin_per_s, clipped_margin_per_s=asr.clipped_margin_per_s
+    )
+    mode = next(m for m in FREEFORM_PASSES if m == asr.freeform_pass)  # checked by settings
+    guard = Guard(mode, thresholds, asr.lead_ms)
     service = SpeechService(
-        registry, RecognizerPool(settings.asr.max_active), rest, app_name=settings.ari.app,
-        media_base=media_base_url(ari_url), bind=dispatcher.bind,
+        registry, RecognizerPool(asr.max_active), rest, app_name=settings.ari.app,
+        media_base=media_base_url(ari_url), bind=dispatcher.bind, guard=guard,
     )  # fmt: skip
     closers.add(service.aclose)
     return service

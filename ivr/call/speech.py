@@ -39,15 +39,15 @@ import aiohttp
 
 from asr.errors import AsrError
 from asr.grammar import build_grammar, normalise_phrase
-from asr.intent import MenuOption, Reject, decide
+from asr.intent import Decision, Reject, Thresholds, score_margin
 from asr.media import ChanWebsocketMedia, listen, media_url
 from asr.models import ModelRegistry, SpeechModel
-from asr.recognizer import Final, RecognizerPool, SpeechStarted, VoskRecognizer
+from asr.recognizer import Final, FreeformPass, RecognizerPool, SpeechStarted, VoskRecognizer
 from asr.vocab import unknown_words
 from ivr.ari import AriError, AriRest, ChannelId, NotInStasis
 from ivr.engine import events as ev
 from ivr.engine.errors import FlowError
-from ivr.engine.hearing import phrase_options, speech_event
+from ivr.engine.hearing import hear, speech_event
 from ivr.engine.model import FlowSet, MenuNode, Option, Pos
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,28 @@ def media_base_url(ari_url: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    """The out-of-grammar guard's settings (`asr.freeform_pass`, `asr.min_margin_per_s`,
+    `asr.clipped_margin_per_s`, `asr.lead_ms`; docs/asr.md)."""
+
+    freeform_pass: FreeformPass = "clipped"
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    lead_ms: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """One decided utterance of a call (kept for tests and diagnosis; never logged)."""
+
+    grammar: tuple[str, ...]
+    final: Final
+    decision: Decision
+
+
+MAX_HEARD = 50  # utterances kept per call
+
+
+@dataclass(frozen=True, slots=True)
 class _Plumbing:
     """The ARI objects of one listening menu (ids chosen up front, so teardown knows them)."""
 
@@ -93,7 +115,9 @@ class SpeechService:
         app_name: str,
         media_base: str,
         bind: Callable[[str, str], None],
+        guard: Guard = Guard(),
     ) -> None:
+        self.guard = guard
         self.registry = registry
         self.pool = pool
         self.rest = rest
@@ -138,6 +162,7 @@ class CallSpeech:
         self._ending: set[asyncio.Task[None]] = set()
         self._dtmf_only_logged = False
         self.finals = 0  # finals decided (tests wait on it)
+        self.heard: list[Heard] = []  # the last `MAX_HEARD` decided utterances
 
     def start(self, language: str, grammar: tuple[str, ...]) -> None:
         """Listen for the menu's phrases (never blocks; DTMF-only when speech is unavailable)."""
@@ -255,32 +280,46 @@ class CallSpeech:
     ) -> None:
         phrases = {phrase: [phrase] for phrase in grammar}  # each phrase its own "option"
         vosk_grammar = build_grammar(phrases, model, has_unk=model.has_unk)
-        recognizer = VoskRecognizer(model, grammar=vosk_grammar, sample_rate_hz=RATE_HZ)
-        options = phrase_options(grammar)
+        guard = self._svc.guard
+        recognizer = VoskRecognizer(
+            model,
+            grammar=vosk_grammar,
+            sample_rate_hz=RATE_HZ,
+            freeform_pass=guard.freeform_pass,
+            lead_ms=guard.lead_ms,
+        )
         async for heard in listen(media.events(), recognizer):
             if isinstance(heard, SpeechStarted):
                 await self._on_speech_started()
             elif isinstance(heard, Final):
-                self._final(heard, options, language)
+                self._final(heard, grammar, language)
                 recognizer.reset()
         log.info("speech input ended: media socket closed")
 
-    def _final(self, heard: Final, options: list[MenuOption], language: str) -> None:
-        decision = decide(
-            options,
+    def _final(self, heard: Final, grammar: tuple[str, ...], language: str) -> None:
+        decision = hear(
+            grammar,
+            language,
             heard.transcript,
             grammar_mode=heard.grammar_mode,
             freeform=heard.freeform,
-            language=language,
+            evidence=heard.evidence,
+            thresholds=self._svc.guard.thresholds,
         )
         self.finals += 1
+        self.heard = [*self.heard[-(MAX_HEARD - 1) :], Heard(grammar, heard, decision)]
         event = speech_event(decision)
         kind = type(decision).__name__.lower()
         detail = decision.reason if isinstance(decision, Reject) else decision.option_id
         if asyncio.current_task() is not self._task:  # stopped meanwhile: a stale result
             log.info("speech final dropped (listening stopped) decision=%s %s", kind, detail)
             return
-        log.info("speech final decision=%s %s", kind, detail)
+        margin = score_margin(heard.transcript, heard.freeform, heard.speech_ms)
+        log.info(
+            "speech final decision=%s %s margin_per_s=%s speech_ms=%d clipped=%s",
+            kind, detail, "-" if margin is None else f"{margin:.1f}", heard.speech_ms,
+            heard.clipped,
+        )  # fmt: skip
         if event is not None:
             self._post(event)
 

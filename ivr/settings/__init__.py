@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ivr.errors import ConfigError
+from ivr.settings.asr import AsrSettings, asr_keys
 from ivr.settings.dialer import DialerSettings
 from ivr.settings.security import SECURITY_KEYS, SecuritySettings
 from ivr.settings.security import BadValue as _Bad
@@ -71,12 +72,6 @@ def _default_voices() -> Mapping[str, str]:
 class TtsSettings:
     rate_wpm: int = 160  # espeak-ng speaking rate, words per minute
     voices: Mapping[str, str] = field(default_factory=_default_voices)  # language -> voice
-
-
-@dataclass(frozen=True, slots=True)
-class AsrSettings:
-    models: Mapping[str, Path] = field(default_factory=dict)  # language -> Vosk model dir
-    max_active: int = 16  # recognizers listening at once; beyond: menus run DTMF-only
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +236,6 @@ _KEYS: dict[str, _Key] = {
     "paths.recordings": _Key(lambda v: Path(_text(v)), "IVR_RECORDINGS_DIR"),
     "paths.journal": _Key(lambda v: Path(_text(v)), "IVR_JOURNAL_DIR"),
     "tts.rate_wpm": _Key(_positive_int, "IVR_TTS_RATE_WPM"),
-    "asr.max_active": _Key(_positive_int, "IVR_ASR_MAX_ACTIVE"),
     "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
     "calls.default_flow": _Key(_text, "IVR_CALLS_DEFAULT_FLOW"),
     "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
@@ -267,6 +261,7 @@ _ENDPOINT_KEYS: dict[str, Parser] = {
     "busy": _bool,
 }
 _KEYS.update({k: _Key(parser, env, secret) for k, (parser, env, secret) in SECURITY_KEYS.items()})
+_KEYS.update({k: _Key(parser, env) for k, (parser, env) in asr_keys(_positive_int).items()})
 ENV_VARS: tuple[str, ...] = tuple(k.env for k in _KEYS.values() if k.env)
 
 

@@ -15,7 +15,7 @@ from asr.errors import MediaProtocolError
 from asr.grammar import build_grammar
 from asr.intent import Accept, Confirm, Decision, MenuOption, Reject, decide
 from asr.media import ChanWebsocketMedia, DtmfEnded, listen, media_url, pcm16_to_ulaw
-from asr.recognizer import Final, NoInput, SpeechStarted, VoskRecognizer
+from asr.recognizer import Final, FreeformPass, NoInput, SpeechStarted, VoskRecognizer
 from asr.vosk import VoskModel
 
 from .conftest import KO_OPTIONS, VOICES, MediaScript, MediaServer, espeak_pcm16
@@ -24,10 +24,14 @@ OPTIONS = [MenuOption(oid, (phrase,)) for oid, phrase in KO_OPTIONS.items()]
 _ids = itertools.count()
 
 
-def _recognizer(model: VoskModel, *, freeform_pass: bool = False) -> VoskRecognizer:
+def _grammar(model: VoskModel) -> list[str]:
     phrases = {o.option_id: o.phrases for o in OPTIONS}
-    grammar = build_grammar(phrases, model, has_unk=model.has_unk)
-    return VoskRecognizer(model, grammar=grammar, freeform_pass=freeform_pass)
+    return build_grammar(phrases, model, has_unk=model.has_unk)
+
+
+def _recognizer(model: VoskModel, *, freeform_pass: bool = False) -> VoskRecognizer:
+    mode: FreeformPass = "always" if freeform_pass else "off"
+    return VoskRecognizer(model, grammar=_grammar(model), freeform_pass=mode)
 
 
 def _script(text: str, rate_hz: int, voice: tuple[str, ...]) -> MediaScript:
@@ -63,7 +67,12 @@ def _decision(events: list[object], *, language: str = "ko") -> Decision:
     if final is None:
         return Reject("no-speech")
     return decide(
-        OPTIONS, final.transcript, grammar_mode=True, freeform=final.freeform, language=language
+        OPTIONS,
+        final.transcript,
+        grammar_mode=True,
+        freeform=final.freeform,
+        language=language,
+        evidence=final.evidence,
     )
 
 
@@ -156,3 +165,50 @@ async def test_asr_media_connect_failure_is_readable(media_server: MediaServer) 
     async with aiohttp.ClientSession() as session:
         with pytest.raises(MediaProtocolError, match=rf"^media websocket {url}: cannot connect \("):
             await ChanWebsocketMedia.connect(session, url)
+
+
+# Tails of sentences that live endpointing hands over when listening starts late (measured:
+# grammar mode forced each onto an option with confidence >= 0.6, so the guard had accepted it)
+FRAGMENTS = [
+    ("안녕하세요 날씨가 좋네요", (), 1000),
+    ("안녕하세요 날씨가 좋네요", (), 1300),
+    ("안녕하세요 날씨가 좋네요", (), 1400),
+    ("안녕하세요 날씨가 좋네요", ("-s", "140"), 2700),
+    ("오늘 주가가 많이 올랐어요", (), 1100),
+    ("오늘 주가가 많이 올랐어요", (), 1900),
+    ("오늘 주가가 많이 올랐어요", ("-s", "140"), 1900),
+    ("주문 취소", ("-s", "140"), 700),
+]
+
+
+def _clip(text: str, voice: tuple[str, ...], cut_ms: int) -> MediaScript:
+    return MediaScript("slin16", espeak_pcm16(text, 16000, voice)[cut_ms * 32 :])
+
+
+@pytest.mark.slow
+async def test_asr_clipped_tails_of_other_speech_choose_nothing(
+    media_server: MediaServer, ko_model: VoskModel
+) -> None:
+    decided = []
+    for text, voice, cut_ms in FRAGMENTS:
+        recognizer = VoskRecognizer(ko_model, grammar=_grammar(ko_model), freeform_pass="clipped")
+        events = await _hear(media_server, _clip(text, voice, cut_ms), recognizer)
+        final = next(e for e in events if isinstance(e, Final))
+        assert final.clipped
+        assert final.freeform is not None
+        decided.append((text, cut_ms, final.text, final.freeform.text, _decision(events)))
+    assert [d for d in decided if isinstance(d[-1], Accept | Confirm)] == []
+
+
+@pytest.mark.slow
+async def test_asr_clipped_in_grammar_words_still_choose_their_option(
+    media_server: MediaServer, ko_model: VoskModel
+) -> None:
+    results = []
+    for voice, (option_id, phrase) in itertools.product(VOICES, KO_OPTIONS.items()):
+        recognizer = VoskRecognizer(ko_model, grammar=_grammar(ko_model), freeform_pass="clipped")
+        events = await _hear(media_server, _clip(phrase, voice, 560), recognizer)
+        assert next(e for e in events if isinstance(e, Final)).clipped
+        results.append((option_id, _decision(events)))
+    assert _wrong_accepts(results) == 0
+    assert _right(results) >= 5, results

@@ -94,11 +94,6 @@ async def test_spoken_words_choose_their_options(
         } == {("websocket", "none", "slin16")}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known false positive: in about 1 run in 4 of this file, live endpointing hands Vosk "
-    "a fragment that grammar mode forces onto 상담원 and the guard accepts it (see the note)",
-)
 async def test_out_of_grammar_speech_chooses_nothing_and_hangup_cleans_up(
     speech_app: SpeechApp, korean_wavs: Callable[[str], Path]
 ) -> None:

@@ -21,7 +21,9 @@ class FakeModel:
     def contains(self, word: str) -> bool:
         return False
 
-    def new_recognizer(self, sample_rate_hz: int, grammar: list[str] | None) -> DecoderStream:
+    def new_recognizer(
+        self, sample_rate_hz: int, grammar: list[str] | None, *, scored: bool = False
+    ) -> DecoderStream:
         raise NotImplementedError
 
 

@@ -39,7 +39,9 @@ class FakeModel:
     def __init__(self) -> None:
         self.streams: list[FakeStream] = []
 
-    def new_recognizer(self, sample_rate_hz: int, grammar: list[str] | None) -> FakeStream:
+    def new_recognizer(
+        self, sample_rate_hz: int, grammar: list[str] | None, *, scored: bool = False
+    ) -> FakeStream:
         self.streams.append(FakeStream(grammar))
         return self.streams[-1]
 
@@ -118,7 +120,7 @@ async def test_max_length_truncates_and_finish_flushes_speech() -> None:
 
 async def test_freeform_pass_rides_on_final() -> None:
     model = FakeModel()
-    rec = VoskRecognizer(model, grammar=["계좌"], freeform_pass=True, endpoint=CONFIG)
+    rec = VoskRecognizer(model, grammar=["계좌"], freeform_pass="always", endpoint=CONFIG)
     events = await feed_all(rec, [LOUD] * 5 + [QUIET] * 10)
     final = events[-1]
     assert isinstance(final, Final)
@@ -134,3 +136,20 @@ async def test_streams_are_reused_and_reset_between_listens() -> None:
         await feed_all(rec, [LOUD] * 5 + [QUIET] * 10)
     assert len(model.streams) == 1
     assert model.streams[0].resets == 2
+
+
+async def test_clipped_mode_runs_the_second_pass_only_for_a_clipped_utterance() -> None:
+    model = FakeModel()
+    rec = VoskRecognizer(model, grammar=["계좌"], freeform_pass="clipped", endpoint=CONFIG)
+    [_, calm] = await feed_all(rec, [QUIET] * 15 + [LOUD] * 5 + [QUIET] * 10)
+    assert isinstance(calm, Final)
+    assert (calm.clipped, calm.freeform, calm.speech_ms) == (False, None, 100)
+    assert len(model.streams) == 1  # nothing but the grammar decoder
+    rec.reset()
+    [_, clipped] = await feed_all(rec, [LOUD] * 5 + [QUIET] * 10)  # talking from the first frame
+    assert isinstance(clipped, Final)
+    assert clipped.clipped
+    assert clipped.freeform == Transcript("free", (Word("free", 0.9),), 0.9)
+    second_pass = model.streams[1:]
+    assert [s.grammar for s in second_pass] == [["계좌"], None]
+    assert [s.total for s in second_pass] == [15 * FRAME] * 2  # the whole kept utterance
