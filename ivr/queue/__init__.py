@@ -2,7 +2,7 @@
 
 Owns:
 - the hand-off port the call session uses (`handoff`) and its Redis + ARI implementation
-  (`runtime.RedisQueueHandoff`, the shell);
+  (`runtime.RedisQueueHandoff`, the shell; its ARI actions in `ari_actions`);
 - the waiting-call lifecycle, pure: its data (`waiting`: state, events, actions) and its table
   (`lifecycle.step`);
 - the agent dialer (`dialer`: the router task, agent and callback legs);

@@ -34,7 +34,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -42,9 +41,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ivr import ari
-from ivr.ari import AriError, AriRest, ChannelId
+from ivr.ari import AriRest
 from ivr.clock import Clock
-from ivr.queue import lifecycle
+from ivr.queue import ari_actions, lifecycle
 from ivr.queue import waiting as w
 from ivr.queue.announcer import Announcer, PromptMedia
 from ivr.queue.callback_stage import Stage, stage
@@ -60,7 +59,6 @@ from queueing.store import RedisQueueStore
 log = logging.getLogger(__name__)
 
 StoreAction = w.StoreAnswer | w.StoreNoAnswer | w.StoreEnd | w.StoreRemove
-AriAction = w.StartMoh | w.StopMoh | w.DestroyBridge | w.HangUp
 # the "agent" of the desk ring group's leg (a dial string, not an agent of the store)
 DESK_AGENT = AgentId("desk")
 
@@ -388,13 +386,13 @@ class RedisQueueHandoff:
             case w.DialClient():
                 return await self._dialer.dial_client(key, action)
             case w.JoinBridge():
-                return await self._join(action)
+                return await ari_actions.join(self._rest, action)
             case w.BookCallback(number=number):
                 return await self._book(key, number)
             case w.StoreAnswer() | w.StoreNoAnswer() | w.StoreEnd() | w.StoreRemove():
                 await self._store(key, action)
             case w.StartMoh() | w.StopMoh() | w.DestroyBridge() | w.HangUp():
-                await self._ari(action)
+                await ari_actions.run(self._rest, action)
             case w.Deliver(outcome=outcome):
                 held.call.deliver(outcome)
             case w.WakeRouter():
@@ -405,18 +403,6 @@ class RedisQueueHandoff:
         task, held.timer = held.timer, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-
-    async def _ari(self, action: AriAction) -> None:
-        with contextlib.suppress(AriError):
-            match action:
-                case w.StartMoh(channel=channel):
-                    await self._rest.start_moh(ChannelId(channel))
-                case w.StopMoh(channel=channel):
-                    await self._rest.stop_moh(ChannelId(channel))
-                case w.HangUp(channel=channel):
-                    await self._rest.hangup(ChannelId(channel))
-                case w.DestroyBridge(bridge=bridge):
-                    await self._rest.destroy_bridge(bridge)
 
     async def _store(self, key: str, action: StoreAction) -> None:
         if key in self._off_store:
@@ -435,17 +421,6 @@ class RedisQueueHandoff:
                     await self.store.remove_call(call, result, now)
         except QueueStoreError as exc:  # e.g. reaped meanwhile: the people still come first
             log.warning("queue store: %s not recorded: %s", type(action).__name__, exc)
-
-    async def _join(self, action: w.JoinBridge) -> w.BridgeJoined | w.BridgeFailed:
-        try:
-            if action.create:
-                await self._rest.create_bridge("mixing", bridge_id=action.bridge)
-            for channel in action.channels:
-                await self._rest.add_channel(action.bridge, ChannelId(channel))
-        except AriError as exc:
-            log.error("bridging leg=%s failed: %s", action.leg, exc)
-            return w.BridgeFailed(action.leg)
-        return w.BridgeJoined(action.leg)
 
     async def _book(self, key: str, number: str) -> w.CallbackBooked | w.CallbackRefused:
         try:
