@@ -117,8 +117,12 @@ def _line(number: int, row: list[str], problems: list[tuple[int, str, str]]) -> 
     return NoticeLine(number, account, phone, **values)  # type: ignore[arg-type]
 
 
-def parse_margin_csv(data: bytes, name: str) -> list[NoticeLine]:
-    """Every notice of the file, or `CampaignError` naming each bad line."""
+def csv_rows(
+    data: bytes, name: str, header: tuple[str, ...], what: str
+) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every non-blank line after the header of a campaign file
+    (UTF-8, a BOM allowed, header exactly `header`, at most `MAX_LINES` `what`), or
+    `CampaignError` for the file as a whole. Shared by every kind of campaign file."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -126,16 +130,21 @@ def parse_margin_csv(data: bytes, name: str) -> list[NoticeLine]:
             name, [(1, "file", f"not UTF-8 (byte {exc.start}); save it as UTF-8")]
         ) from None
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows or tuple(c.strip() for c in rows[0]) != HEADER:
-        raise CampaignError(name, [(1, "header", f"must be exactly {','.join(HEADER)}")])
+    if not rows or tuple(c.strip() for c in rows[0]) != header:
+        raise CampaignError(name, [(1, "header", f"must be exactly {','.join(header)}")])
     if len(rows) - 1 > MAX_LINES:
-        raise CampaignError(name, [(1, "file", f"more than {MAX_LINES} notices: split it")])
+        raise CampaignError(name, [(1, "file", f"more than {MAX_LINES} {what}: split it")])
+    return [
+        (number, row) for number, row in enumerate(rows[1:], start=2) if any(c.strip() for c in row)
+    ]
+
+
+def parse_margin_csv(data: bytes, name: str) -> list[NoticeLine]:
+    """Every notice of the file, or `CampaignError` naming each bad line."""
     problems: list[tuple[int, str, str]] = []
     notices: list[NoticeLine] = []
     seen: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
+    for number, row in csv_rows(data, name, HEADER, "notices"):
         notice = _line(number, row, problems)
         if notice is None:
             continue

@@ -16,13 +16,11 @@ Rules: pure (bytes in, values out); refused text is never echoed.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 
 from ivr.engine.phones import InvalidPhone, PhoneNumber, parse_phone
-from ivr.outbound.campaigns import MAX_LINES, CampaignError
+from ivr.outbound.campaigns import CampaignError, csv_rows
 
 HEADER = ("phone", "call_id", "agent", "queue")
 _ID = re.compile(r"[A-Za-z0-9._-]{1,128}", re.ASCII)
@@ -65,23 +63,10 @@ def _line(number: int, row: list[str], problems: list[tuple[int, str, str]]) -> 
 
 def parse_survey_csv(data: bytes, name: str) -> list[SurveyLine]:
     """Every survey of the file, or `CampaignError` naming each bad line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CampaignError(
-            name, [(1, "file", f"not UTF-8 (byte {exc.start}); save it as UTF-8")]
-        ) from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows or tuple(c.strip() for c in rows[0]) != HEADER:
-        raise CampaignError(name, [(1, "header", f"must be exactly {','.join(HEADER)}")])
-    if len(rows) - 1 > MAX_LINES:
-        raise CampaignError(name, [(1, "file", f"more than {MAX_LINES} surveys: split it")])
     problems: list[tuple[int, str, str]] = []
     surveys: list[SurveyLine] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
+    for number, row in csv_rows(data, name, HEADER, "surveys"):
         survey = _line(number, row, problems)
         if survey is None:
             continue
