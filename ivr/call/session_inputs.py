@@ -67,7 +67,7 @@ class SessionInputs:
                 self._last_digit = digit
                 return ev.DigitPressed(digit)
             case ari.PlaybackFinished(playback=pb) if pb.id in self._playbacks:
-                if pb.state == "failed":
+                if pb.state == "failed" and not self._gone:  # at hang-up it fails by design
                     log.warning("playback failed media=%s", pb.media_uri)
                 return ev.PromptFinished(self._playbacks.pop(pb.id))
             case ari.RecordingFinished(recording=rec) if self.recordings.owns(rec.name):

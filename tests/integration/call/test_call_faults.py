@@ -8,7 +8,10 @@ the call row and its hang-up cause, and that the app holds nothing for the call 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
+
+import pytest
 
 from ivr.app import App
 from ivr.providers import LookupProvider, LookupProviders
@@ -30,7 +33,10 @@ async def assert_nothing_left(app: App, driver: CallDriver, cause: str) -> None:
     assert detail.call.hangup_cause == cause
 
 
-async def test_hangup_during_a_prompt(app_factory: AppFactory) -> None:
+async def test_hangup_during_a_prompt(
+    app_factory: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="ivr.call")
     async with app_factory() as app:
         driver = await CallDriver.dial(app)
         assert app.switch is not None
@@ -41,6 +47,8 @@ async def test_hangup_during_a_prompt(app_factory: AppFactory) -> None:
         assert transcript.ended_by == "caller"
         assert session.live == {"timers": 0, "playbacks": 0, "work": 0, "queued": 0}
         await assert_nothing_left(app, driver, "normal")
+    # the prompt ends `failed` because the caller hung up, as on Asterisk: not an incident
+    assert [r.getMessage() for r in caplog.records if "playback failed" in r.getMessage()] == []
 
 
 async def test_hangup_during_digit_collection(app_factory: AppFactory) -> None:
