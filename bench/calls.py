@@ -135,6 +135,7 @@ async def _bench(calls: int, speed: float, ramp_s: float, cold: bool) -> dict[st
     import aiohttp
 
     from ivr.app import App
+    from ivr.app.loop import loop_name, settle_heap
     from ivr.ari._http import auth_header
     from ivr.clock import Clock
     from ivr.settings import load_settings
@@ -165,6 +166,7 @@ async def _bench(calls: int, speed: float, ramp_s: float, cold: bool) -> dict[st
         settings = load_settings(ROOT / "config" / "settings.yaml", env)
         monday = datetime(2026, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         app = await App.start(settings, Path(tmp), clock=Clock(speed=speed, fixed_now=monday))
+        settle_heap()  # as `ivr serve` does once the app is up
         headers = auth_header("bench", PASSWORD)
         timeout = aiohttp.ClientTimeout(total=900)
         try:
@@ -206,6 +208,7 @@ async def _bench(calls: int, speed: float, ramp_s: float, cold: bool) -> dict[st
         "first_prompt_p50_ms": round(_percentile(first_prompt, 0.50), 2),
         "first_prompt_p99_ms": round(_percentile(first_prompt, 0.99), 2),
         "cold": cold,
+        "event_loop": loop_name(asyncio.get_running_loop()),
         "switch_cpu_s": round(switch["cpu_s"], 2),
         "peak_mb": round(peak_mb, 1),
     }
@@ -221,6 +224,10 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="start on an empty prompt cache, no warm-up call"
     )
+    parser.add_argument(
+        "--event-loop", default="auto", choices=("auto", "uvloop", "asyncio"),
+        help="the app's event loop (as the event_loop setting of ivr serve)",
+    )  # fmt: skip
     parser.add_argument("--switch-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -228,7 +235,9 @@ def main() -> None:
     if args.switch_only:
         asyncio.run(_switch_main(args.speed, args.report))
         return
-    result = asyncio.run(_bench(args.calls, args.speed, args.ramp, args.cold))
+    from ivr.app.loop import run
+
+    result = run(args.event_loop, _bench(args.calls, args.speed, args.ramp, args.cold))
     print(json.dumps(result))
 
 

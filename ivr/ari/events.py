@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 
 import aiohttp
+import orjson
 
 from ivr.ari._http import auth_header, events_url
 from ivr.ari.errors import AriAppReplaced, AriUnauthorized
@@ -235,7 +235,7 @@ class AriEvents:
 
     def _handle(self, text: str, on_event: EventHandler) -> None:
         try:
-            data = json.loads(text)
+            data = orjson.loads(text)
         except ValueError:
             log.warning("ARI events app=%s: dropping a non-JSON message", self.app)
             return

@@ -20,7 +20,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -29,6 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
 from ivr.ari._http import ari_root, auth_header
 from ivr.ari.errors import (
@@ -85,9 +85,14 @@ def _query(params: Params | None) -> dict[str, str]:
     return out
 
 
+def _dumps(body: Any) -> str:
+    """Request bodies as JSON (orjson: several times faster than the standard codec)."""
+    return orjson.dumps(body).decode()
+
+
 def _reason(data: bytes) -> str:
     try:
-        decoded = jsonlib.loads(data)
+        decoded = orjson.loads(data)
     except ValueError:
         return data.decode("utf-8", "replace").strip()[:200]
     if isinstance(decoded, dict) and isinstance(decoded.get("message"), str):
@@ -138,7 +143,9 @@ class AriTransport:
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(headers=self._headers, raise_for_status=False)
+            self._http = aiohttp.ClientSession(
+                headers=self._headers, raise_for_status=False, json_serialize=_dumps
+            )
         return self._http
 
     async def call(self, req: Request) -> bytes:
@@ -212,7 +219,7 @@ class AriTransport:
         if not data:
             raise AriError("empty response body", method=req.method, path=_path(req.route, req.ids))
         try:
-            return jsonlib.loads(data)
+            return orjson.loads(data)
         except ValueError:
             path = _path(req.route, req.ids)
             raise AriError("response is not JSON", method=req.method, path=path) from None

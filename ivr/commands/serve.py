@@ -59,11 +59,14 @@ def _serve(args: argparse.Namespace) -> int:
     from ivr.log import setup_logging
 
     setup_logging(settings.log_level)
-    return asyncio.run(_serve_async(settings))
+    from ivr.app.loop import run
+
+    return run(settings.event_loop, _serve_async(settings))
 
 
 async def _serve_async(settings: Settings) -> int:
     from ivr.app import App
+    from ivr.app.loop import settle_heap
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,6 +78,7 @@ async def _serve_async(settings: Settings) -> int:
     database = database_url_in(settings.database_url, root)
     protect_files(database, folders, settings.security.file_group)  # owner-only files
     app = await App.start(settings, root)
+    settle_heap()  # start-up objects out of the collector's way (ivr.app.loop)
     try:
         if app.switch is not None:
             _write_sandbox_state(root / SANDBOX_STATE_FILE, app.switch, app.http_url)

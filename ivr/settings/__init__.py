@@ -32,6 +32,7 @@ from ivr.settings.security import BadValue as _Bad
 
 DEFAULT_SETTINGS_PATH = Path("config/settings.yaml")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 _SECRET_KEY = re.compile(r"password|passwd|secret|token|api_key", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:]*:[^/@]+@", re.IGNORECASE)
 
@@ -121,6 +122,7 @@ class Settings:
     dialer: DialerSettings = field(default_factory=DialerSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     log_level: str = "INFO"
+    event_loop: str = "auto"  # auto: uvloop where it is installed, else asyncio's own
 
 
 # --- value parsers: text in, value out, or _Bad(problem, fix) --------------------------------
@@ -206,6 +208,13 @@ def _level(value: str | None) -> str:
     return text
 
 
+def _event_loop(value: str | None) -> str:
+    text = _text(value).lower()
+    if text not in EVENT_LOOPS:
+        raise _Bad(f"{text!r} is not an event loop", f"use one of {', '.join(EVENT_LOOPS)}")
+    return text
+
+
 # --- the schema: dotted key -> (parser, environment variable) --------------------------------
 
 
@@ -247,6 +256,7 @@ _KEYS: dict[str, _Key] = {
     "dialer.calls_per_s": _Key(_positive_float, "IVR_DIALER_CALLS_PER_S"),
     "dialer.enabled": _Key(_bool, "IVR_DIALER_ENABLED"),
     "log_level": _Key(_level, "IVR_LOG_LEVEL"),
+    "event_loop": _Key(_event_loop, "IVR_EVENT_LOOP"),
 }
 # Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`, `calls.recorded_flows.
 # <flow>` (purpose), `sandbox.endpoints.<endpoint>.<answer_after_s|never_answer|busy>` (YAML).
@@ -417,6 +427,7 @@ def _build(values: Mapping[str, Any]) -> Settings:
         dialer=replace(base.dialer, **_section(values, "dialer")),
         security=replace(base.security, **_section(values, "security")),
         log_level=values.get("log_level", base.log_level),
+        event_loop=values.get("event_loop", base.event_loop),
     )
 
 

@@ -2,10 +2,11 @@
 
     python -m tests.faults.app_proc ROOT ARI_URL REDIS_URL SPEED TTS_CACHE
 
-Like `ivr serve` against a switch running elsewhere (`bench.calls --switch-only`), with the
-test clock (Monday 10:00 Shanghai, business hours, at SPEED) so the flows route as in the
-other call tests. Prints `READY <http url>` once the events websocket is connected; runs until
-killed or SIGTERM (then stops cleanly).
+Like `ivr serve` against a switch running elsewhere (`bench.calls --switch-only`), on the same
+event loop (`event_loop: auto`: uvloop where installed) and heap settling, with the test clock
+(Monday 10:00 Shanghai, business hours, at SPEED) so the flows route as in the other call
+tests. Prints `READY <http url> <event loop>` once the events websocket is connected; runs
+until killed or SIGTERM (then stops cleanly).
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from pathlib import Path
 
 from bench.calls import PASSWORD
 from ivr.app import App
+from ivr.app.loop import run, settle_heap
 from ivr.clock import Clock
 from ivr.log import setup_logging
-from ivr.settings import load_settings
+from ivr.settings import Settings, load_settings
 from tests.integration.call.conftest import MONDAY_10AM
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def main(root: Path, ari_url: str, redis_url: str, speed: float, tts: Path) -> None:
+def settings_for(root: Path, ari_url: str, redis_url: str, tts: Path) -> Settings:
     env = {
         "IVR_ARI_URL": ari_url,
         "IVR_ARI_USERNAME": "bench",
@@ -39,12 +41,17 @@ async def main(root: Path, ari_url: str, redis_url: str, speed: float, tts: Path
         "IVR_CONFIG_DIR": str(ROOT / "config"),
         "IVR_LOG_LEVEL": "INFO",
     }
-    settings = load_settings(ROOT / "config" / "settings.yaml", env)
+    return load_settings(ROOT / "config" / "settings.yaml", env)
+
+
+async def main(root: Path, settings: Settings, speed: float) -> None:
     setup_logging(settings.log_level)
     app = await App.start(settings, root, clock=Clock(speed=speed, fixed_now=MONDAY_10AM))
+    settle_heap()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    sys.stdout.write(f"READY {app.http_url}\n")
+    loop = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
+    sys.stdout.write(f"READY {app.http_url} {loop}\n")
     sys.stdout.flush()
     try:
         await stop.wait()
@@ -54,4 +61,5 @@ async def main(root: Path, ari_url: str, redis_url: str, speed: float, tts: Path
 
 if __name__ == "__main__":
     root, ari_url, redis_url, speed, tts = sys.argv[1:6]
-    asyncio.run(main(Path(root), ari_url, redis_url, float(speed), Path(tts)))
+    settings = settings_for(Path(root), ari_url, redis_url, Path(tts))
+    run(settings.event_loop, main(Path(root), settings, float(speed)))

@@ -52,7 +52,7 @@ TO_AGENT: list[dict[str, Any]] = [
 IN_MENU: list[dict[str, Any]] = [{"wait_for": "prompt_start", "timeout_s": 60}, {"wait": 600}]
 
 
-async def _spawn(*args: str) -> tuple[asyncio.subprocess.Process, str]:
+async def _spawn(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         cwd=ROOT,
@@ -64,14 +64,14 @@ async def _spawn(*args: str) -> tuple[asyncio.subprocess.Process, str]:
             if not line:
                 raise AssertionError(f"{args[1]} exited before READY")
             if line.startswith("READY "):
-                return proc, line.split()[1]
+                return proc, line.split()[1:]
 
 
 @contextlib.asynccontextmanager
 async def switch_process() -> AsyncIterator[str]:
-    proc, url = await _spawn("-m", "bench.calls", "--switch-only", "--speed", str(SPEED))
+    proc, ready = await _spawn("-m", "bench.calls", "--switch-only", "--speed", str(SPEED))
     try:
-        yield url
+        yield ready[0]
     finally:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -79,9 +79,10 @@ async def switch_process() -> AsyncIterator[str]:
 
 
 async def start_app(root: Path, ari_url: str, redis_url: str, tts: Path) -> Any:
-    proc, _http = await _spawn(
+    proc, ready = await _spawn(
         "-m", "tests.faults.app_proc", str(root), ari_url, redis_url, str(SPEED), str(tts)
     )
+    assert ready[1] == "uvloop"  # as `ivr serve` runs (event_loop: auto, uvloop installed)
     return proc
 
 
