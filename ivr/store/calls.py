@@ -1,7 +1,8 @@
 """`CallStore`: the call records (one row per call) and their IVR traces, in SQL.
 
 Rules:
-- Async only (SQLAlchemy 2 asyncio); every method is one short transaction.
+- Async only (SQLAlchemy 2 asyncio); every method is one short transaction, and
+  `writes()` gives several writes in one (`CallWrites`: the write-behind writer's batches).
 - The trace is appended in batches: `append_trace(call_id, entries)` writes a list of entries
   in one INSERT, numbered by `seq` in arrival order. One task owns a call, so appends of one
   call never race.
@@ -15,15 +16,16 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ivr.store.engine import open_engine
 from ivr.store.models import CallRow, CallRowId, TraceRow
@@ -125,6 +127,99 @@ def _summary(row: CallRow) -> CallSummary:
     )
 
 
+class CallWrites:
+    """The call-record writes of one transaction (`CallStore.writes()`); each is replayable."""
+
+    def __init__(self, session: AsyncSession, now: Callable[[], datetime]) -> None:
+        self._session = session
+        self._now = now
+
+    async def create_call(
+        self,
+        *,
+        channel_id: str,
+        caller: str,
+        dialed: str,
+        language: str,
+        flow: str,
+        flow_version: str | None = None,
+        call_id: str | None = None,
+        started_at: datetime | None = None,
+    ) -> CallRowId:
+        """Insert a new call row (none when `call_id` is stored already); returns its id."""
+        new_id = CallRowId(call_id or uuid.uuid4().hex)
+        session = self._session
+        if call_id is not None and await session.scalar(
+            select(CallRow.id).where(CallRow.id == new_id)
+        ):
+            return new_id
+        await session.execute(
+            insert(CallRow).values(
+                id=new_id, channel_id=channel_id, caller=caller, dialed=dialed,
+                language=language, flow=flow, flow_version=flow_version,
+                started_at=started_at or self._now(),
+            )
+        )  # fmt: skip
+        return new_id
+
+    async def update(self, call_id: CallRowId, **values: Any) -> None:
+        """Set explicit column values of a call row (none: no row, nothing happens)."""
+        await self._session.execute(update(CallRow).where(CallRow.id == call_id).values(**values))
+
+    async def close_lost(self, channel_id: str, cause: str, at: datetime | None = None) -> bool:
+        """Close the open row of call `channel_id` as `lost`; False when there is none."""
+        result = await self._session.execute(
+            update(CallRow)
+            .where(CallRow.channel_id == channel_id, CallRow.ended_at.is_(None))
+            .values(ended_at=at or self._now(), outcome="lost", hangup_cause=cause)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def append_trace(
+        self,
+        call_id: CallRowId,
+        entries: Sequence[TraceLike],
+        at: datetime | None = None,
+        *,
+        first_seq: int | None = None,
+    ) -> None:
+        """Trace entries of one call in one INSERT (see `CallStore.append_trace`)."""
+        if not entries:
+            return
+        stamp = at or self._now()
+        session = self._session
+        if first_seq is None:
+            last = await session.scalar(
+                select(func.coalesce(func.max(TraceRow.seq), 0)).where(TraceRow.call_id == call_id)
+            )
+            stored: set[int] = set()
+        else:
+            last = first_seq - 1
+            seqs = range(first_seq, first_seq + len(entries))
+            stored = set(
+                await session.scalars(
+                    select(TraceRow.seq).where(
+                        TraceRow.call_id == call_id, TraceRow.seq.in_(list(seqs))
+                    )
+                )
+            )
+        rows = [
+            {
+                "call_id": call_id,
+                "seq": int(last or 0) + n,
+                "at": getattr(entry, "at", None) or stamp,
+                "flow": getattr(entry, "flow", None),
+                "node": entry.node,
+                "kind": entry.kind,
+                "detail": scrub_detail(entry.detail),
+            }
+            for n, entry in enumerate(entries, start=1)
+            if int(last or 0) + n not in stored
+        ]
+        if rows:
+            await session.execute(insert(TraceRow), rows)
+
+
 class CallStore:
     """Call records and traces over an AsyncEngine. Open with `await CallStore.open(url)`."""
 
@@ -143,6 +238,13 @@ class CallStore:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    @contextlib.asynccontextmanager
+    async def writes(self) -> AsyncIterator[CallWrites]:
+        """Several writes in ONE transaction (the write-behind writer's batches): committed
+        together at the end of the block, rolled back together if any fails."""
+        async with self._sessions.begin() as session:
+            yield CallWrites(session, self._now)
+
     async def create_call(
         self,
         *,
@@ -156,49 +258,33 @@ class CallStore:
         started_at: datetime | None = None,
     ) -> CallRowId:
         """Insert a new call row; returns its id (`call_id`, or a fresh uuid4 hex)."""
-        new_id = CallRowId(call_id or uuid.uuid4().hex)
-        row = CallRow(
-            id=new_id,
-            channel_id=channel_id,
-            caller=caller,
-            dialed=dialed,
-            language=language,
-            flow=flow,
-            flow_version=flow_version,
-            started_at=started_at or self._now(),
-        )
-        async with self._sessions.begin() as session:
-            if call_id is None or await session.get(CallRow, new_id) is None:
-                session.add(row)
-        return new_id
-
-    async def _update(self, call_id: CallRowId, **values: Any) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(update(CallRow).where(CallRow.id == call_id).values(**values))
+        async with self.writes() as w:
+            return await w.create_call(
+                channel_id=channel_id, caller=caller, dialed=dialed, language=language,
+                flow=flow, flow_version=flow_version, call_id=call_id, started_at=started_at,
+            )  # fmt: skip
 
     async def mark_answered(self, call_id: CallRowId, at: datetime | None = None) -> None:
-        await self._update(call_id, answered_at=at or self._now())
+        async with self.writes() as w:
+            await w.update(call_id, answered_at=at or self._now())
 
     async def set_queue(self, call_id: CallRowId, queue: str, priority: str) -> None:
         """Record the queue hand-off of a call (queue name, priority class)."""
-        await self._update(call_id, queue=queue, priority=priority)
+        async with self.writes() as w:
+            await w.update(call_id, queue=queue, priority=priority)
 
     async def close_call(
         self, call_id: CallRowId, outcome: str, cause: str | None, at: datetime | None = None
     ) -> None:
         """End a call: outcome (e.g. `queued`, `hangup`, `completed`) and the hangup cause."""
-        await self._update(call_id, ended_at=at or self._now(), outcome=outcome, hangup_cause=cause)
+        async with self.writes() as w:
+            await w.update(call_id, ended_at=at or self._now(), outcome=outcome, hangup_cause=cause)
 
     async def close_lost(self, channel_id: str, cause: str, at: datetime | None = None) -> bool:
         """Close the open row of call `channel_id` with outcome `lost` (its app instance died);
         False when there is none (already closed rows are never closed twice)."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(CallRow)
-                .where(CallRow.channel_id == channel_id, CallRow.ended_at.is_(None))
-                .values(ended_at=at or self._now(), outcome="lost", hangup_cause=cause)
-            )
-        return bool(getattr(result, "rowcount", 0))
+        async with self.writes() as w:
+            return await w.close_lost(channel_id, cause, at)
 
     async def append_trace(
         self,
@@ -212,42 +298,8 @@ class CallStore:
 
         With `first_seq`, entries are numbered from it and those already stored are skipped
         (a replay after a partial or repeated write stores each entry once)."""
-        if not entries:
-            return
-        stamp = at or self._now()
-        async with self._sessions.begin() as session:
-            if first_seq is None:
-                last = await session.scalar(
-                    select(func.coalesce(func.max(TraceRow.seq), 0)).where(
-                        TraceRow.call_id == call_id
-                    )
-                )
-                stored: set[int] = set()
-            else:
-                last = first_seq - 1
-                seqs = range(first_seq, first_seq + len(entries))
-                stored = set(
-                    await session.scalars(
-                        select(TraceRow.seq).where(
-                            TraceRow.call_id == call_id, TraceRow.seq.in_(list(seqs))
-                        )
-                    )
-                )
-            rows = [
-                {
-                    "call_id": call_id,
-                    "seq": int(last or 0) + n,
-                    "at": getattr(entry, "at", None) or stamp,
-                    "flow": getattr(entry, "flow", None),
-                    "node": entry.node,
-                    "kind": entry.kind,
-                    "detail": scrub_detail(entry.detail),
-                }
-                for n, entry in enumerate(entries, start=1)
-                if int(last or 0) + n not in stored
-            ]
-            if rows:
-                await session.execute(insert(TraceRow), rows)
+        async with self.writes() as w:
+            await w.append_trace(call_id, entries, at, first_seq=first_seq)
 
     async def list_calls(self, limit: int = 50, since: datetime | None = None) -> list[CallSummary]:
         """The newest calls first (at most `limit`); with `since`, only those started since."""

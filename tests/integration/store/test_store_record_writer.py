@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
-from ivr.call.records import CallRecordWriter
+from ivr.call.records import BATCH, CallRecordWriter
 from ivr.engine.commands import TraceEntry
 from ivr.metrics import Metrics
 from ivr.store import CallRowId, CallStore
@@ -98,6 +99,25 @@ async def test_reports_are_written_in_order(store: CallStore, tmp_path: Path) ->
     await assert_written_once(store, ids)
     await writer.aclose()
     assert not (tmp_path / "journal" / "calls.jsonl").exists()
+
+
+async def test_reports_are_written_in_batches_of_one_transaction(
+    store: CallStore, tmp_path: Path
+) -> None:
+    """60 calls (300 records) reported at once: a handful of commits, not 300; reports of a
+    call with no row (ended, unknown) are not written."""
+    commits: list[int] = []
+    event.listen(store.engine.sync_engine, "commit", lambda conn: commits.append(1))
+    writer = CallRecordWriter(store, tmp_path / "journal" / "calls.jsonl")
+    writer.start()
+    ids = [report_call(writer, n) for n in range(60)]
+    writer.trace("key-59", [entry("after-end")])  # its call has ended: no row, not written
+    writer.answered("key-unknown")
+    await writer.flush()
+    await assert_written_once(store, ids)
+    assert writer.written == 60 * 5
+    assert len(commits) <= -(-300 // BATCH) + 1  # 4 batches (+ the writer's first wake-up)
+    await writer.aclose()
 
 
 async def test_full_buffer_spills_to_the_journal_and_replays_once(
