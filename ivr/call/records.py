@@ -43,7 +43,7 @@ from ivr.store.calls import CallSummary, scrub_detail
 log = logging.getLogger(__name__)
 
 STOP_WRITE_S = 10.0  # how long `aclose` lets a write already in the database finish
-Record = dict[str, Any]  # {"kind", "call_id", "at", ...}: one JSON line of the journal
+JournalLine = dict[str, Any]  # {"kind", "call_id", "at", ...}: one JSON line of the journal
 
 
 def _now() -> datetime:
@@ -96,9 +96,9 @@ class CallRecordWriter:
         self._retry_s = retry_s
         self._metrics = metrics
         self._now = now
-        self._pending: deque[Record] = deque()
-        self._replay: deque[Record] = deque()  # read from the journal, not yet written
-        self._inflight: Record | None = None
+        self._pending: deque[JournalLine] = deque()
+        self._replay: deque[JournalLine] = deque()  # read from the journal, not yet written
+        self._inflight: JournalLine | None = None
         self._inflight_journaled = False
         self._replayed = False  # the record in flight was read back from the journal
         # journal appends and truncation, in order, off the event loop (one thread)
@@ -181,7 +181,7 @@ class CallRecordWriter:
 
     # ------------------------------------------------------------------ buffer
 
-    def _put(self, record: Record) -> None:
+    def _put(self, record: JournalLine) -> None:
         self._pending.append(record)
         if self._stopping or len(self._pending) >= self._max_pending:
             self._spill()  # stopped: a report that comes late goes straight to the journal
@@ -193,7 +193,7 @@ class CallRecordWriter:
         """Move the in-memory records (oldest first) to the journal; the count moved."""
         if self._journal is None:
             return 0
-        head: list[Record] = []
+        head: list[JournalLine] = []
         if self._inflight is not None and not self._inflight_journaled:
             head.append(self._inflight)  # written twice at worst: idempotent
             self._inflight_journaled = True
@@ -221,7 +221,7 @@ class CallRecordWriter:
         self._gauge()
         self._wakeup.set()
 
-    def _next(self) -> tuple[Record, bool] | None:
+    def _next(self) -> tuple[JournalLine, bool] | None:
         """The oldest record not written, and whether the journal holds it: journal first;
         None while a journal write is in flight (what it carries is older than memory)."""
         if self._replay:
@@ -259,7 +259,7 @@ class CallRecordWriter:
             if self._stopping:
                 return
 
-    async def _write_with_retry(self, record: Record) -> None:
+    async def _write_with_retry(self, record: JournalLine) -> None:
         loop = asyncio.get_running_loop()
         delay = self._retry_s[0]
         while True:
@@ -296,7 +296,7 @@ class CallRecordWriter:
                 self._outage_since = None
             return
 
-    async def _write(self, r: Record) -> None:
+    async def _write(self, r: JournalLine) -> None:
         cid = CallRowId(r["call_id"])
         at = datetime.fromisoformat(r["at"])
         kind = r["kind"]

@@ -23,8 +23,8 @@ from typing import Literal
 
 from ivr.engine.calendar import TradingCalendar
 
-Priority = Literal["urgent", "normal", "low"]
-PRIORITIES: tuple[Priority, ...] = ("urgent", "normal", "low")
+ItemPriority = Literal["urgent", "normal", "low"]
+PRIORITIES: tuple[ItemPriority, ...] = ("urgent", "normal", "low")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class Due:
 
 @dataclass(frozen=True, slots=True)
 class KindPolicy:
-    priority: Priority
+    priority: ItemPriority
     due: Due
     alert: bool = False  # raise a wallboard alert when created
     escalate_after_min: int = 30  # overdue this long: to supervisors

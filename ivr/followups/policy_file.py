@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ivr.engine.yamlread import compose_file
 from ivr.errors import ErrorList, LocatedError
-from ivr.followups.policy import PRIORITIES, Due, FollowupPolicy, KindPolicy, Priority, Rule
+from ivr.followups.policy import PRIORITIES, Due, FollowupPolicy, ItemPriority, KindPolicy, Rule
 from ivr.followups.status import KINDS
 
 _TOP = ("kinds", "tickets", "callbacks", "default_callback")
@@ -96,7 +96,7 @@ def _due(r: _Reader, node: Node, what: str) -> Due | None:
     return Due(within_min=minutes, closed_next_open="closed" in fields)
 
 
-def _priority(r: _Reader, node: Node, what: str) -> Priority | None:
+def _priority(r: _Reader, node: Node, what: str) -> ItemPriority | None:
     value = r.scalar(node, what)
     for priority in PRIORITIES:
         if value == priority:
