@@ -262,7 +262,6 @@ _ENDPOINT_KEYS: dict[str, Parser] = {
 }
 _KEYS.update({k: _Key(parser, env, secret) for k, (parser, env, secret) in SECURITY_KEYS.items()})
 _KEYS.update({k: _Key(parser, env) for k, (parser, env) in asr_keys(_positive_int).items()})
-ENV_VARS: tuple[str, ...] = tuple(k.env for k in _KEYS.values() if k.env)
 
 
 # --- YAML: flatten the composed tree into (dotted key, text, line) leaves --------------------

@@ -125,10 +125,6 @@ class OutboundStore:
             if await db.get(DoNotCallRow, phone) is None:
                 db.add(DoNotCallRow(phone=phone, reason=reason, added_at=now))
 
-    async def is_do_not_call(self, phone: str) -> bool:
-        async with self._sessions() as db:
-            return await db.get(DoNotCallRow, phone) is not None
-
     # ---------------------------------------------------------------- the dialer's steps
 
     async def due(self, now_s: float, limit: int) -> list[tuple[int, str]]:
