@@ -4,6 +4,7 @@ say what they own. The layers themselves are import-linter contracts (`scripts/c
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import grimp
@@ -106,3 +107,25 @@ def test_every_room_says_what_it_owns_and_must_not_import(package: str) -> None:
     doc = Path(spec.origin).read_text(encoding="utf-8").split('"""')[1]
     assert "import" in doc, f"{package}/__init__.py: say what the room must not import"
     assert len(doc.split()) >= 15, f"{package}/__init__.py: say what the room owns"
+
+
+def test_readme_layout_and_call_map_name_only_what_exists() -> None:
+    """README's "Layout: where a change goes" and its "how a call flows" map stay true: every
+    path they name exists, and every bare `module.py` of a folder's row is in that folder."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Layout: where a change goes") :]
+    section = section[: section.find("\n## ", 5) if "\n## " in section[5:] else len(section)]
+    roots = "ivr|asr|queueing|recordings|errorbase|docs|flows|config|tests|bench|scripts"
+    missing = [
+        path
+        for path in re.findall(rf"`((?:{roots})/[\w./-]*)`", section)
+        if "*" not in path and not (ROOT / path).exists()
+    ]
+    for row in re.findall(r"^\| `(ivr/\w+/)` \|(.*)$", section, flags=re.MULTILINE):
+        folder, text = row
+        missing += [
+            folder + name
+            for name in re.findall(r"`(\w+\.py)`", text)
+            if not (ROOT / folder / name).exists()
+        ]
+    assert missing == []
