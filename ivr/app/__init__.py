@@ -160,6 +160,7 @@ async def build_services(
         rest=rest, flows=flow_versions.live, prompts=prompts, providers=fu.providers,
         handoff=handoff, records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
+        survey_flow=s.calls.survey_flow, transfer_context=s.calls.transfer_context,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
         surveys=SurveyStore(sql.store.engine),
