@@ -41,6 +41,7 @@ class KindPolicy:
     due: Due
     alert: bool = False  # raise a wallboard alert when created
     escalate_after_min: int = 30  # overdue this long: to supervisors
+    recorded: bool = False  # an agent's call back for an item of this kind is recorded whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,10 @@ class FollowupPolicy:
             return rule
         kind = self.default_callback
         return Rule(kind, self.kinds[kind]) if kind is not None else None
+
+    def recorded_kinds(self) -> frozenset[str]:
+        """The kinds whose call backs are recorded (`recorded: true`, e.g. phone orders)."""
+        return frozenset(kind for kind, policy in self.kinds.items() if policy.recorded)
 
     def for_kind(self, kind: str) -> Rule:
         return Rule(kind, self.kinds[kind])
