@@ -1,11 +1,15 @@
 """Wiring: settings in, a running ARI application out.
 
 `App.start(settings, root)` builds one `Services` object, each part from the parts built
-before it: the call records in SQL (+ demo back office, staff users, recording index), the flow
-versions, Redis and the queue store, the TTS renderer, the ARI switch (the embedded sandbox
-switch when no ARI URL is configured) and client, the call router, the HTTP server (prompts,
-staff API and pages, /healthz, /metrics), the queue hand-off, speech recognition, and last the
-events websocket, which starts the calls. `app.stop()` stops them in reverse order.
+before it: the call records in SQL (+ demo back office, staff users, recording index), the TTS
+renderer, the flow versions, Redis and the queue store, the ARI switch (the embedded sandbox
+switch when no ARI URL is configured) and client, the call router, the follow-ups (items and
+agent-first callbacks), the HTTP server (prompts, staff API and pages, /healthz, /metrics), the
+queue hand-off, speech recognition, the events websocket and the instance's ownership and
+recovery (leftovers adopted or reclaimed at the first connection), then the calls start; last
+the outbound dialer (it needs the websocket connected). The router's late ports (`followups`,
+`outbound`) and `SessionDeps.outbound` are set here as those parts are built. `app.stop()`
+stops them in reverse order.
 
 Rules:
 - Nothing below this module reads the environment; relative paths of the settings are
@@ -90,21 +94,21 @@ class Services:
     call_records: CallRecordWriter
     users: UserStore
     recordings: RecordingIndex
+    renderer: PromptRenderer
     flow_versions: FlowVersions
     redis: LocalRedis | None  # None: `settings.redis_url` names the Redis in use
     queue_store: RedisQueueStore
-    renderer: PromptRenderer
     switch: SandboxSwitch | None  # None: a real Asterisk at `settings.ari.url`
     rest: AriRest
     router: CallRouter
+    followups: Followups
     http: WebServer
     handoff: RedisQueueHandoff
-    recovery: Recovery
     speech: SpeechService | None  # None: no speech models, every menu is DTMF-only
     deps: SessionDeps
     events: AriEvents
+    recovery: Recovery
     dialer: OutboundDialer | None  # None: `dialer.enabled` is false
-    followups: Followups
 
 
 async def build_services(

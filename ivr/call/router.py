@@ -94,7 +94,7 @@ class CallRouter:
         self.healthy = True  # False once events stopped for good (app replaced, refused)
         self._deps: SessionDeps | None = None
         self._queue: QueueEvents | None = None
-        self.outbound: OutboundLegs | None = None  # set before `start` when the dialer runs
+        self.outbound: OutboundLegs | None = None  # set by the app once the dialer runs
         self.followups: LaneOwner | None = None  # agent-first callbacks' lanes (set by the app)
         self._connections = 0
         self._tasks: set[asyncio.Task[None]] = set()
