@@ -36,6 +36,7 @@ from ivr.app.parts import (
     open_sql,
     speech_models,
     speech_service,
+    start_call_control,
     start_switch,
     under,
     vocabulary_check,
@@ -71,7 +72,6 @@ from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.store.surveys import SurveyStore
 from ivr.store.users import UserStore
-from ivr.web.api_control import start_call_control
 from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
 from ivr.web.prompts import PRIVATE_PROMPTS
 from ivr.web.server import Health, WebServer, add_health_routes
@@ -179,7 +179,8 @@ async def build_services(
     router.connected.append(recovery.connected)
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)
-    router.start(events, deps, start_call_control(web_app, handoff, rest, s, router))
+    control = start_call_control(web_app, handoff, rest, s, router, sql.store.engine, clock)
+    router.start(events, deps, control)
     closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)
