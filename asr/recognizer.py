@@ -304,34 +304,3 @@ class RecognizerPool:
     def _release(self) -> None:
         with self._lock:
             self._active -= 1
-
-
-class FakeRecognizer:
-    """Test double: emits scripted events once the fed audio reaches their time.
-
-    `script` is (audio time in ms, event) pairs; audio is counted at `sample_rate_hz`.
-    """
-
-    def __init__(
-        self, script: Sequence[tuple[int, RecognizerEvent]], *, sample_rate_hz: int = 16000
-    ) -> None:
-        self._script = sorted(script, key=lambda item: item[0])
-        self._bytes_per_ms = sample_rate_hz * BYTES_PER_SAMPLE // 1000
-        self.fed_bytes = 0
-        self._next = 0
-
-    async def feed(self, pcm16: bytes) -> list[RecognizerEvent]:
-        self.fed_bytes += len(pcm16)
-        now_ms = self.fed_bytes // self._bytes_per_ms
-        due: list[RecognizerEvent] = []
-        while self._next < len(self._script) and self._script[self._next][0] <= now_ms:
-            due.append(self._script[self._next][1])
-            self._next += 1
-        return due
-
-    async def finish(self) -> list[RecognizerEvent]:
-        return []
-
-    def reset(self) -> None:
-        self.fed_bytes = 0
-        self._next = 0

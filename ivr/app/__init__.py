@@ -1,11 +1,15 @@
 """Wiring: settings in, a running ARI application out.
 
 `App.start(settings, root)` builds one `Services` object, each part from the parts built
-before it: the call records in SQL (+ demo back office, staff users, recording index), the flow
-versions, Redis and the queue store, the TTS renderer, the ARI switch (the embedded sandbox
-switch when no ARI URL is configured) and client, the call router, the HTTP server (prompts,
-staff API and pages, /healthz, /metrics), the queue hand-off, speech recognition, and last the
-events websocket, which starts the calls. `app.stop()` stops them in reverse order.
+before it: the call records in SQL (+ demo back office, staff users, recording index), the TTS
+renderer, the flow versions, Redis and the queue store, the ARI switch (the embedded sandbox
+switch when no ARI URL is configured) and client, the call router, the follow-ups (items and
+agent-first callbacks), the HTTP server (prompts, staff API and pages, /healthz, /metrics), the
+queue hand-off, speech recognition, the events websocket and the instance's ownership and
+recovery (leftovers adopted or reclaimed at the first connection), then the calls start; last
+the outbound dialer (it needs the websocket connected). The router's late ports (`followups`,
+`outbound`) and `SessionDeps.outbound` are set here as those parts are built. `app.stop()`
+stops them in reverse order.
 
 Rules:
 - Nothing below this module reads the environment; relative paths of the settings are
@@ -32,6 +36,7 @@ from ivr.app.parts import (
     open_sql,
     speech_models,
     speech_service,
+    start_call_control,
     start_switch,
     under,
     vocabulary_check,
@@ -67,7 +72,6 @@ from ivr.settings import Settings
 from ivr.store import CallStore
 from ivr.store.surveys import SurveyStore
 from ivr.store.users import UserStore
-from ivr.web.api_control import start_call_control
 from ivr.web.api_followups import FollowupApiDeps, add_followup_routes
 from ivr.web.prompts import PRIVATE_PROMPTS
 from ivr.web.server import Health, WebServer, add_health_routes
@@ -90,21 +94,21 @@ class Services:
     call_records: CallRecordWriter
     users: UserStore
     recordings: RecordingIndex
+    renderer: PromptRenderer
     flow_versions: FlowVersions
     redis: LocalRedis | None  # None: `settings.redis_url` names the Redis in use
     queue_store: RedisQueueStore
-    renderer: PromptRenderer
     switch: SandboxSwitch | None  # None: a real Asterisk at `settings.ari.url`
     rest: AriRest
     router: CallRouter
+    followups: Followups
     http: WebServer
     handoff: RedisQueueHandoff
-    recovery: Recovery
     speech: SpeechService | None  # None: no speech models, every menu is DTMF-only
     deps: SessionDeps
     events: AriEvents
+    recovery: Recovery
     dialer: OutboundDialer | None  # None: `dialer.enabled` is false
-    followups: Followups
 
 
 async def build_services(
@@ -138,7 +142,8 @@ async def build_services(
     calls = FollowupCalls(fu.store, rest, clock, queue_store, app=s.ari.app,
         outbound_dial=s.calls.outbound_dial, bind=router.dispatcher.bind,
         open_lane=router.dispatcher.open_call, close_lane=router.dispatcher.finish,
-        keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert)  # fmt: skip
+        keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert,
+        recorded_kinds=fu.promises.policy.recorded_kinds())  # fmt: skip
     router.followups = calls
     closers.add(calls.aclose)
     web_app = build_web_app(settings, root, sql, flow_versions, queue_store, clock)
@@ -160,6 +165,7 @@ async def build_services(
         rest=rest, flows=flow_versions.live, prompts=prompts, providers=fu.providers,
         handoff=handoff, records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
         default_flow=s.calls.default_flow, recorded_flows=s.calls.recorded_flows,
+        survey_flow=s.calls.survey_flow, transfer_context=s.calls.transfer_context,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
         surveys=SurveyStore(sql.store.engine),
@@ -173,7 +179,8 @@ async def build_services(
     router.connected.append(recovery.connected)
     router.opened.append(recovery.own)
     router.closed.append(recovery.disown)
-    router.start(events, deps, start_call_control(web_app, handoff, rest, s, router))
+    control = start_call_control(web_app, handoff, rest, s, router, sql.store.engine, clock)
+    router.start(events, deps, control)
     closers.add(recovery.aclose)
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)

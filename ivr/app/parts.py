@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from asr.errors import AsrError
 from asr.intent import Thresholds
@@ -23,6 +23,7 @@ from asr.models import ModelRegistry
 from asr.recognizer import FREEFORM_PASSES, RecognizerPool
 from ivr.ari import AriObserver, AriRest, Dispatcher
 from ivr.call.records import CallRecordWriter
+from ivr.call.router import CallRouter
 from ivr.call.speech import Guard, SpeechService, media_base_url, unknown_phrase_words
 from ivr.clock import Clock
 from ivr.engine.errors import FlowError
@@ -35,9 +36,14 @@ from ivr.outbound.boot import wall_clock
 from ivr.prompts.private import PrivatePrompts
 from ivr.providers.demo_data import seed_demo
 from ivr.providers.sql import SqlDemoProviders
+from ivr.queue.consult_shell import Transfers
+from ivr.queue.control import CallControl
+from ivr.queue.monitor import CallEvents, Monitor
+from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox import EndpointBehavior, SandboxConfig, SandboxSwitch
 from ivr.settings import Settings
 from ivr.store import CallStore
+from ivr.store.control_audit import ControlAuditStore
 from ivr.store.engine import database_url_in
 from ivr.store.outbound import OutboundStore
 from ivr.store.pinlocks import PinLockStore, PinPolicy
@@ -45,7 +51,7 @@ from ivr.store.surveys import SurveyStore
 from ivr.store.users import UserStore
 from ivr.web.api import ApiDeps, add_api_routes
 from ivr.web.api_campaigns import add_campaign_routes
-from ivr.web.api_control import add_control_routes
+from ivr.web.api_control import CONTROL_SLOT, add_control_routes
 from ivr.web.api_flows import register_flow_routes
 from ivr.web.api_queues import add_queue_routes, queue_admin_deps
 from ivr.web.api_recordings import add_recording_routes
@@ -147,7 +153,7 @@ def build_web_app(
     private = app[PRIVATE_PROMPTS] = PrivatePrompts(settings.security.prompt_secret)
     add_prompt_routes(app, tts_cache=tts_cache, prompt_root=prompt_root, private=private)
     add_api_routes(app, ApiDeps.configured(settings, queue_store, sql.store, sql.users, clock))
-    add_control_routes(app, queue_store, sql.store.engine, clock)
+    add_control_routes(app, queue_store)
     report_deps(app, sql.store, queue_store, SystemTime(), under(root, paths.config_dir))
     add_recording_routes(app, sql.recordings)
     register_flow_routes(app, flow_versions)
@@ -237,3 +243,32 @@ def speech_service(
     )  # fmt: skip
     closers.add(service.aclose)
     return service
+
+
+def start_call_control(
+    web_app: web.Application,
+    handoff: RedisQueueHandoff,
+    rest: AriRest,
+    settings: Settings,
+    router: CallRouter,
+    engine: AsyncEngine,
+    clock: Clock,
+) -> CallEvents:
+    """Build call control, monitoring and transfers to a person, attach them to the routes'
+    slot (`ivr.web.api_control`); the result takes the queue's share of each call's events,
+    monitoring legs first (give it to the router)."""
+    slot = web_app[CONTROL_SLOT]
+    dispatcher = router.dispatcher
+    audit = ControlAuditStore(engine)
+    control = CallControl(handoff, rest, handoff.store, audit, clock)
+    monitor = Monitor(
+        control, rest, audit, app=settings.ari.app, bind=dispatcher.bind,
+        unbind=dispatcher.unbind, visible_to_agent=settings.calls.monitor_visible,
+    )  # fmt: skip
+    slot.attach(control, monitor, audit)
+    slot.transfers = Transfers(
+        control, handoff, rest, audit, clock, app=settings.ari.app,
+        outbound_dial=settings.calls.outbound_dial, bind=dispatcher.bind, unbind=dispatcher.unbind,
+    )  # fmt: skip
+    router.closed.extend([monitor.lane_closed, slot.transfers.lane_closed])
+    return CallEvents(handoff, monitor, slot.transfers)

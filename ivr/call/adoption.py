@@ -36,14 +36,14 @@ from typing import cast
 
 from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
 from ivr.call.records import CallRecordWriter
-from ivr.call.resumed import Mode, Resumed
+from ivr.call.resumed import Resumed, ResumePoint
 from ivr.call.router import CallRouter
 from ivr.call.session import CallSession
 from ivr.clock import Clock
 from ivr.engine import events as ev
-from ivr.engine.commands import Enqueue, Priority
+from ivr.engine.commands import Enqueue
 from ivr.engine.interpreter import rejoin
-from ivr.engine.model import FlowSet
+from ivr.engine.model import FlowSet, Priority
 from ivr.queue.handoff import QueuedCall
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.queue.waiting import AgentLeg, Phase, Waiting
@@ -119,7 +119,7 @@ class Adoption:
 
     async def _queue_side(
         self, key: str, record: CallRecord | None, flows: FlowSet, flow: str, *, bridged: bool
-    ) -> tuple[Mode, str | None]:
+    ) -> tuple[ResumePoint, str | None]:
         """How the call stood in the queues, settled so the session can go on from there; the
         dead process's snoops and speech media of the call are hung up."""
         legs = [c.id for c in await self._rest.list_channels()]

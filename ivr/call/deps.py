@@ -87,6 +87,8 @@ class SessionDeps:
     app_name: str
     default_flow: str
     recorded_flows: Mapping[str, str]
+    survey_flow: str = "survey"  # settings.calls.survey_flow: the satisfaction survey's flow
+    transfer_context: str = "ivr-transfer"  # settings.calls.transfer_context: `transfer` nodes
     keeper: RecordingKeeper | None = None
     bind: Callable[[str, str], None] = lambda _other, _key: None
     speech: SpeechService | None = None  # None: every menu is DTMF-only

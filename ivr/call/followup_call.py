@@ -7,7 +7,8 @@ returns at once with the item `in_progress`; the call runs in a task of its own:
 2. `agent_answered`: the agent waits in a new mixing bridge (music on hold).
 3. `dialing_client`: the client's number, validated by `ivr.engine.phones.parse_phone`, through
    the `calls.outbound_dial` trunk template (`dial_string`).
-4. `bridged`: the client joins the agent; for kinds in `RECORDED_KINDS` the whole call is
+4. `bridged`: the client joins the agent; for the kinds in `recorded_kinds` (`recorded: true`
+   in `config/followups.yaml`: phone orders, margin-call notices) the whole call is
    recorded through a snoop on the client, in watched parts (`ivr.call.evidence`, purpose
    `callback`, sealed with sha256) and the parts are linked to the item (`recording`).
 5. `call_ended`: either side hangs up; the other leg is hung up, the bridge destroyed, the
@@ -50,7 +51,6 @@ from queueing.store import RedisQueueStore
 
 log = logging.getLogger(__name__)
 
-RECORDED_KINDS = frozenset({"phone_order", "margin_notice"})
 BUSY_REASON = "followup_call"  # the agent's not_ready reason while an attempt runs
 _ROUTABLE = (AgentState.READY, AgentState.WRAP_UP)  # states the router may offer a call from
 PURPOSE = "callback"  # config/recordings.yaml: recorded return calls, kept 20 years
@@ -96,11 +96,12 @@ class FollowupCalls:
         close_lane: Callable[[str], None],
         keeper: EvidenceKeeper | None = None,
         alert: Alert | None = None,
+        recorded_kinds: frozenset[str] = frozenset(),
     ) -> None:
         self._store, self._rest, self._clock, self._agents = store, rest, clock, agents
         self._app, self._dial = app, outbound_dial
         self._bind, self._open_lane, self._close_lane = bind, open_lane, close_lane
-        self._keeper, self._alert = keeper, alert
+        self._keeper, self._alert, self._recorded = keeper, alert, recorded_kinds
         self._attempts: dict[str, _Attempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -233,7 +234,7 @@ class FollowupCalls:
             await self._rest.stop_moh(ChannelId(attempt.agent_leg))
         await self._rest.add_channel(attempt.bridge, ChannelId(attempt.client_leg))
         await self._note(attempt, "bridged", "the agent and the client are talking")
-        if attempt.item.kind in RECORDED_KINDS:
+        if attempt.item.kind in self._recorded:
             await self._record(attempt)
         started = self._clock.now_s()
         async with asyncio.timeout(self._clock.wall_seconds(MAX_CALL_S)):

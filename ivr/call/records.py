@@ -47,14 +47,14 @@ log = logging.getLogger(__name__)
 
 STOP_WRITE_S = 10.0  # how long `aclose` lets a write already in the database finish
 BATCH = 100  # records written in one transaction at most
-Record = dict[str, Any]  # {"kind", "call_id", "at", ...}: one JSON line of the journal
+JournalLine = dict[str, Any]  # {"kind", "call_id", "at", ...}: one JSON line of the journal
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _take(records: deque[Record]) -> list[Record]:
+def _take(records: deque[JournalLine]) -> list[JournalLine]:
     """The oldest `BATCH` records (or all), removed from `records`."""
     return [records.popleft() for _ in range(min(BATCH, len(records)))]
 
@@ -105,9 +105,9 @@ class CallRecordWriter:
         self._retry_s = retry_s
         self._metrics = metrics
         self._now = now
-        self._pending: deque[Record] = deque()
-        self._replay: deque[Record] = deque()  # read from the journal, not yet written
-        self._inflight: list[Record] = []  # the batch being written
+        self._pending: deque[JournalLine] = deque()
+        self._replay: deque[JournalLine] = deque()  # read from the journal, not yet written
+        self._inflight: list[JournalLine] = []  # the batch being written
         self._inflight_journaled = False
         self._replayed = False  # the record in flight was read back from the journal
         # journal appends and truncation, in order, off the event loop (one thread)
@@ -190,7 +190,7 @@ class CallRecordWriter:
 
     # ------------------------------------------------------------------ buffer
 
-    def _put(self, record: Record) -> None:
+    def _put(self, record: JournalLine) -> None:
         self._pending.append(record)
         if self._stopping or len(self._pending) >= self._max_pending:
             self._spill()  # stopped: a report that comes late goes straight to the journal
@@ -202,7 +202,7 @@ class CallRecordWriter:
         """Move the in-memory records (oldest first) to the journal; the count moved."""
         if self._journal is None:
             return 0
-        head: list[Record] = []
+        head: list[JournalLine] = []
         if self._inflight and not self._inflight_journaled:
             head.extend(self._inflight)  # written twice at worst: idempotent
             self._inflight_journaled = True
@@ -230,7 +230,7 @@ class CallRecordWriter:
         self._gauge()
         self._wakeup.set()
 
-    def _next(self) -> tuple[list[Record], bool] | None:
+    def _next(self) -> tuple[list[JournalLine], bool] | None:
         """The oldest records not written (up to `BATCH`, all from one place), and whether the
         journal holds them: journal first; None while a journal write is in flight (what it
         carries is older than memory)."""
@@ -269,7 +269,7 @@ class CallRecordWriter:
             if self._stopping:
                 return
 
-    async def _write_with_retry(self, batch: list[Record]) -> None:
+    async def _write_with_retry(self, batch: list[JournalLine]) -> None:
         loop = asyncio.get_running_loop()
         delay = self._retry_s[0]
         while True:
@@ -310,12 +310,12 @@ class CallRecordWriter:
                 self._outage_since = None
             return
 
-    async def _write_batch(self, batch: list[Record]) -> None:
+    async def _write_batch(self, batch: list[JournalLine]) -> None:
         async with self._store.writes() as w:
             for record in batch:
                 await self._write(w, record)
 
-    async def _write(self, w: CallWrites, r: Record) -> None:
+    async def _write(self, w: CallWrites, r: JournalLine) -> None:
         cid = CallRowId(r["call_id"])
         at = datetime.fromisoformat(r["at"])
         kind = r["kind"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Mode = Literal["menu", "queued", "bridged"]
+ResumePoint = Literal["menu", "queued", "bridged"]
 
 APOLOGY = {
     "zh-CN": "抱歉，系统刚才出现故障，我们重新为您服务。",
@@ -31,6 +31,6 @@ class Resumed:
     call_id: str  # the existing call row
     flow: str
     language: str
-    mode: Mode
+    mode: ResumePoint
     dialed: str = ""  # the number the caller dialled (the row's: the channel left the dialplan)
     queue: str | None = None  # queued and bridged: the queue the call is in

@@ -47,6 +47,7 @@ from ivr.ari import AriAppReplaced, AriError, AriEvents, AriRest, Dispatcher
 from ivr.call.deps import SessionDeps
 from ivr.call.session import CallSession
 from ivr.outbound.dialer import OutboundStart
+from ivr.queue.monitor import QueueEvents
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,6 @@ def leg_tag(event: ari.StasisStart) -> tuple[str, str] | None:
         return event.args[0], ",".join(event.args[1:])
     media = MEDIA_ID.fullmatch(event.channel.id)
     return ("media", media["key"]) if media else None
-
-
-class QueueEvents(Protocol):
-    """The queue's share of a call's events (`ivr.queue.runtime.RedisQueueHandoff`)."""
-
-    def owns(self, event: ari.AriEvent) -> bool: ...
-
-    async def handle(self, event: ari.AriEvent) -> None: ...
-
-    def holds(self, key: str) -> bool: ...
 
 
 class OutboundLegs(Protocol):
@@ -103,7 +94,7 @@ class CallRouter:
         self.healthy = True  # False once events stopped for good (app replaced, refused)
         self._deps: SessionDeps | None = None
         self._queue: QueueEvents | None = None
-        self.outbound: OutboundLegs | None = None  # set before `start` when the dialer runs
+        self.outbound: OutboundLegs | None = None  # set by the app once the dialer runs
         self.followups: LaneOwner | None = None  # agent-first callbacks' lanes (set by the app)
         self._connections = 0
         self._tasks: set[asyncio.Task[None]] = set()

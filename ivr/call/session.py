@@ -51,7 +51,7 @@ from ivr.call.session_parts import (
     said_prompt,
 )
 from ivr.call.speech import CallSpeech
-from ivr.call.survey import SURVEY_FLOW, CallSurvey, start_survey, surveyed
+from ivr.call.survey import CallSurvey, start_survey, surveyed
 from ivr.call.timers import CallTimers, lookup_result
 from ivr.engine import commands as cmd
 from ivr.engine import events as ev
@@ -168,8 +168,8 @@ class CallSession(SessionInputs):
         if self.outbound is None:
             await self.deps.rest.answer(self.channel_id)
         self.deps.records.answered(self.key)
-        if self.outbound is not None and flow_name == SURVEY_FLOW:  # about the call it names
-            subject = surveyed(facts, self.call_id)
+        if self.outbound is not None and flow_name == self.deps.survey_flow:
+            subject = surveyed(facts, self.call_id)  # an outbound survey: about the call it names
             self.survey = await start_survey(self.deps.surveys, self.deps.clock.now, *subject)
         now = self.deps.clock.now()
         started = ev.CallStarted(self.caller, self.dialed, None, now, variables=facts)
@@ -203,13 +203,13 @@ class CallSession(SessionInputs):
                 return
             if isinstance(event, ev.QueueOutcome) and event.outcome == "agent_left":
                 flows = self.deps.flows()
-                if self.deps.surveys is None or SURVEY_FLOW not in flows.flows:
+                if self.deps.surveys is None or self.deps.survey_flow not in flows.flows:
                     return  # no survey here: the clean-up hangs up
                 subject = ("inbound", self.call_id, event.agent_id, event.queue)
                 self.survey = await start_survey(self.deps.surveys, self.deps.clock.now, *subject)
                 now = self.deps.clock.now()
                 started = ev.CallStarted(self.caller, self.dialed, self.language, now)
-                await self._steps(flows, *start(flows, SURVEY_FLOW, started))
+                await self._steps(flows, *start(flows, self.deps.survey_flow, started))
                 self.outcome = "answered"
                 return
 
@@ -265,10 +265,9 @@ class CallSession(SessionInputs):
             case cmd.StopRecording(name=name):
                 await self.recordings.stop(name)
             case cmd.Transfer(target=target):
+                ctx, to_dialplan = self.deps.transfer_context, self.deps.rest.continue_in_dialplan
                 await self._ari(
-                    self.deps.rest.continue_in_dialplan(
-                        self.channel_id, context="ivr-transfer", extension=target, priority=1
-                    )
+                    to_dialplan(self.channel_id, context=ctx, extension=target, priority=1)
                 )
             case cmd.ReportResult(result=result):
                 self.result = result

@@ -24,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 log = logging.getLogger(__name__)
 
 WRITE_TIMEOUT_S = 5.0
-SURVEY_FLOW = "survey"  # the flow a survey runs (flows/survey.yaml)
 _SOLVED = {"1": True, "2": False}
 
 

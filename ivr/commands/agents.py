@@ -12,11 +12,11 @@ import json
 from typing import Any
 
 from ivr.commands.queues import add_common, now_s, run_store, table
-from ivr.errors import IvrError
+from ivr.errors import InputError, NotFound
 from ivr.queue.feed import describe_agent
 from ivr.web.api_admin import profile_of
 from ivr.web.api_body import REASONS, AgentBody, parse
-from ivr.web.errors import ApiError
+from queueing.config import MAX_LEVEL, MIN_LEVEL, did_you_mean
 from queueing.policy import AgentId
 from queueing.store import RedisQueueStore
 
@@ -51,28 +51,39 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         add_common(command)
 
 
-def _skills(pairs: list[str]) -> dict[str, Any]:
-    skills: dict[str, Any] = {}
+def _skills(pairs: list[str]) -> dict[str, int]:
+    """The `--skill SKILL=LEVEL` options; their errors name the option (the body's own checks,
+    `AgentBody`, then hold nothing the options have not checked first)."""
+    skills: dict[str, int] = {}
     for pair in pairs:
         name, sep, level = pair.partition("=")
         if not sep or not name:
-            raise IvrError(f"--skill {pair!r}: write SKILL=LEVEL, e.g. --skill trading=3")
+            raise InputError(f"--skill {pair!r}: write SKILL=LEVEL, e.g. --skill trading=3")
         try:
-            skills[name.strip()] = int(level)
+            value = int(level)
         except ValueError:
-            raise IvrError(f"--skill {pair!r}: level must be a number from 1 to 5") from None
+            raise InputError(f"--skill {pair!r}: level must be a number from 1 to 5") from None
+        skill = name.strip()
+        if not MIN_LEVEL <= value <= MAX_LEVEL:
+            raise InputError(f"--skill '{skill}': level {value} is outside {MIN_LEVEL}-{MAX_LEVEL}")
+        skills[skill] = value
     return skills
 
 
+def _known(skills: dict[str, int], known: frozenset[str]) -> None:
+    for skill in skills:
+        if skill not in known:
+            hint = did_you_mean(skill, sorted(known))
+            raise InputError(f"--skill '{skill}': unknown skill '{skill}'{hint}")
+
+
 def run_add(args: argparse.Namespace) -> int:
-    data = {"id": args.id, "name": args.name, "endpoint": args.endpoint}
-    data["skills"] = _skills(args.skill)
+    skills = _skills(args.skill)
+    data = {"id": args.id, "name": args.name, "endpoint": args.endpoint, "skills": skills}
 
     async def work(store: RedisQueueStore) -> bool:
-        try:
-            profile = profile_of(parse(AgentBody, data), store.config.skills)
-        except ApiError as exc:
-            raise IvrError(exc.message.replace("field 'skills.", "--skill '")) from None
+        _known(skills, store.config.skills)
+        profile = profile_of(parse(AgentBody, data), store.config.skills)  # errors propagate
         existed = await store.get_agent(profile.agent_id) is not None
         await store.add_agent(profile, now_s())
         return existed
@@ -114,7 +125,7 @@ def _state_command(args: argparse.Namespace, action: str) -> int:
 
     async def work(store: RedisQueueStore) -> str:
         if await store.get_agent(agent_id) is None:
-            raise IvrError(f"no agent '{agent_id}'; `ivr agents list` shows them")
+            raise NotFound(f"no agent '{agent_id}'; `ivr agents list` shows them")
         at = now_s()
         if action == "login":
             await store.login(agent_id, at, ready=args.ready)

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ivr.errors import IvrError
+from ivr.errors import NotFound
 from ivr.settings import load_settings
 from ivr.store import CallDetail, CallStore, CallSummary
 
@@ -114,7 +114,7 @@ def _trace_line(entry: Any) -> str:
 def run_show(args: argparse.Namespace) -> int:
     detail = asyncio.run(_show(args))
     if detail is None:
-        raise IvrError(f"no call with id {args.id!r}; `ivr calls list` shows the recorded ones")
+        raise NotFound(f"no call with id {args.id!r}; `ivr calls list` shows the recorded ones")
     if args.json:
         doc = {"call": asdict(detail.call), "trace": [asdict(t) for t in detail.trace]}
         print(json.dumps(_jsonable(doc), ensure_ascii=False, indent=2))

@@ -35,7 +35,7 @@ from ivr.engine.sim import (
 )
 from ivr.engine.simfake import parse_provider_results
 from ivr.engine.validate import Context, check_files
-from ivr.errors import ErrorList, IvrError
+from ivr.errors import ErrorList, InputError
 from ivr.flowversions.context import read_queues
 from ivr.flowversions.picture import PictureUnavailable, flow_svg
 
@@ -188,7 +188,7 @@ def parse_now(text: str | None) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise IvrError(
+        raise InputError(
             f"--now must be an ISO local time such as 2026-11-27T22:30 (got '{text}')"
         ) from None
     return at if at.tzinfo is None else at.astimezone(LOCAL_ZONE)

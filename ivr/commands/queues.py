@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ivr.clock import Clock
-from ivr.errors import IvrError
+from ivr.errors import Unavailable
 from ivr.settings import Settings, load_settings
 from ivr.web.api_supervisors import stats_json
 from queueing.config import load_queues
@@ -47,7 +47,7 @@ def redis_url(settings: Settings, root: Path) -> str:
         return settings.redis_url
     sock = root / LOCAL_REDIS_SOCKET
     if not sock.exists():
-        raise IvrError(
+        raise Unavailable(
             f"no Redis configured and no local one at {sock}: start `ivr serve` in this "
             "directory or set IVR_REDIS_URL"
         )

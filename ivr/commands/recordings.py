@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from ivr.engine.sim import LOCAL_ZONE
-from ivr.errors import InputError, IvrError
+from ivr.errors import InputError
 from ivr.settings import load_settings
 from ivr.store import create_engine, migrate_engine
 from recordings import (
@@ -213,7 +213,7 @@ def _since(text: str | None) -> datetime | None:
 
 def run_purge(args: argparse.Namespace) -> int:
     if args.dry_run == args.yes:
-        raise IvrError("say --dry-run to preview or --yes to delete (not both, not neither)")
+        raise InputError("say --dry-run to preview or --yes to delete (not both, not neither)")
 
     async def work(index: RecordingIndex) -> tuple[list[Recording], str]:
         rows = await index.purge(dry_run=args.dry_run, who=_who(args), reason=args.reason)

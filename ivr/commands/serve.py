@@ -23,7 +23,7 @@ import aiohttp
 
 from ivr.ari._http import auth_header
 from ivr.call.media import prompt_text
-from ivr.errors import ConfigError, IvrError
+from ivr.errors import ConfigError, InputError, IvrError, Unavailable
 from ivr.settings import Settings, load_settings
 from ivr.store.engine import database_url_in
 from ivr.store.modes import protect_files
@@ -146,7 +146,7 @@ def _sandbox_state(root: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
-        raise IvrError(
+        raise Unavailable(
             f"no running sandbox switch ({path} is missing): start `ivr serve` first "
             "(on its embedded defaults, without IVR_ARI_URL)"
         ) from None
@@ -175,7 +175,7 @@ async def _place(
         async with http.post(f"{base}/sandbox/calls", json=scenario) as resp:
             body = await resp.json()
             if resp.status >= 400:
-                raise IvrError(f"the sandbox refused the scenario: {body.get('message', body)}")
+                raise InputError(f"the sandbox refused the scenario: {body.get('message', body)}")
         call_id = body["call_id"]
         async with http.get(
             f"{base}/sandbox/calls/{call_id}", params={"wait": str(timeout_s)}

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ivr.errors import IvrError
+from ivr.errors import NotFound
 from ivr.settings import load_settings
 from ivr.store.users import UserInfo, UserStore
 from ivr.web.auth import ROLES
@@ -86,6 +86,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_revoke(args: argparse.Namespace) -> int:
     if not _with_users(args, lambda users: users.revoke(args.name)):
-        raise IvrError(f"no active user '{args.name}'; `ivr users list` shows them")
+        raise NotFound(f"no active user '{args.name}'; `ivr users list` shows them")
     print(f"user {args.name} revoked")
     return 0

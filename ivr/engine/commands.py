@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from ivr.engine.events import PlaybackId, RequestId, TimerName
+from ivr.engine.model import Priority
 
-Priority: TypeAlias = Literal["emergency", "vip", "normal"]
 TraceKind: TypeAlias = Literal[
     "start", "enter", "prompt", "input", "decision", "lookup", "result", "enqueue", "queue",
     "record", "end", "ignored", "error", "restart", "rejoin", "adopted",

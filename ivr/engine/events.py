@@ -28,7 +28,7 @@ PlaybackId = NewType("PlaybackId", str)
 RequestId = NewType("RequestId", str)
 TimerName = NewType("TimerName", str)
 # agent_left: after `answered`, the agent hung up first and the caller is still on the line
-QueueResult: TypeAlias = Literal["answered", "timeout", "abandoned", "overflow", "agent_left"]
+FlowQueueResult: TypeAlias = Literal["answered", "timeout", "abandoned", "overflow", "agent_left"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,7 @@ class LookupResult:
 
 @dataclass(frozen=True, slots=True)
 class QueueOutcome:
-    outcome: QueueResult
+    outcome: FlowQueueResult
     queue: str
     agent_id: str | None = None
 

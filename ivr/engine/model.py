@@ -19,12 +19,6 @@ Priority: TypeAlias = Literal["emergency", "vip", "normal"]
 CompareOp: TypeAlias = Literal[
     "equals", "not_equals", "in", "not_in", "gt", "ge", "lt", "le", "exists"
 ]
-NODE_TYPES = (
-    "say", "menu", "collect", "branch", "lookup", "queue", "record", "goto", "set", "language",
-    "transfer", "hangup", "result",
-)  # fmt: skip
-TERMINAL_TYPES = frozenset({"hangup", "queue", "transfer"})
-IMMEDIATE_TYPES = frozenset({"goto", "set", "branch", "language", "result"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Rules: the runtime keeps the state between events and never edits it; only
 `ivr.engine.interpreter` makes new states. Masked variables (`masked`) keep their clear value in
-`variables` (lookups need it) but are shown masked everywhere else (`shown_variables`).
+`variables` (lookups need it) but are shown masked everywhere else (`shown`).
 """
 
 from __future__ import annotations
@@ -75,6 +75,3 @@ class CallState:
         value = self.variables.get(name, "")
         mode = self.masked.get(name)
         return mask(value, mode) if mode else value
-
-    def shown_variables(self) -> dict[str, str]:
-        return {name: self.shown(name) for name in self.variables}

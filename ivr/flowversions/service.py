@@ -102,7 +102,6 @@ class FlowVersions:
         self._live: Live | None = None
         self._failed_generation: int | None = None
         self._task: asyncio.Task[None] | None = None
-        self.reloads = 0
         self.vocabulary_check = vocabulary_check  # publish also refuses words ASR lacks
         # called with a flow set before it goes live (at start, publish, rollback and reload):
         # the app renders its static prompts then, so no caller waits for the voice
@@ -179,7 +178,6 @@ class FlowVersions:
 
     def _install(self, live: Live) -> None:
         self._live = live
-        self.reloads += 1
 
     async def _prepare(self, flows: FlowSet) -> None:
         if self.prepare is not None:

@@ -23,8 +23,8 @@ from typing import Literal
 
 from ivr.engine.calendar import TradingCalendar
 
-Priority = Literal["urgent", "normal", "low"]
-PRIORITIES: tuple[Priority, ...] = ("urgent", "normal", "low")
+ItemPriority = Literal["urgent", "normal", "low"]
+PRIORITIES: tuple[ItemPriority, ...] = ("urgent", "normal", "low")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +37,11 @@ class Due:
 
 @dataclass(frozen=True, slots=True)
 class KindPolicy:
-    priority: Priority
+    priority: ItemPriority
     due: Due
     alert: bool = False  # raise a wallboard alert when created
     escalate_after_min: int = 30  # overdue this long: to supervisors
+    recorded: bool = False  # an agent's call back for an item of this kind is recorded whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,10 @@ class FollowupPolicy:
             return rule
         kind = self.default_callback
         return Rule(kind, self.kinds[kind]) if kind is not None else None
+
+    def recorded_kinds(self) -> frozenset[str]:
+        """The kinds whose call backs are recorded (`recorded: true`, e.g. phone orders)."""
+        return frozenset(kind for kind, policy in self.kinds.items() if policy.recorded)
 
     def for_kind(self, kind: str) -> Rule:
         return Rule(kind, self.kinds[kind])

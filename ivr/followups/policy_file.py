@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ivr.engine.yamlread import compose_file
 from ivr.errors import ErrorList, LocatedError
-from ivr.followups.policy import PRIORITIES, Due, FollowupPolicy, KindPolicy, Priority, Rule
+from ivr.followups.policy import PRIORITIES, Due, FollowupPolicy, ItemPriority, KindPolicy, Rule
 from ivr.followups.status import KINDS
 
 _TOP = ("kinds", "tickets", "callbacks", "default_callback")
@@ -96,7 +96,7 @@ def _due(r: _Reader, node: Node, what: str) -> Due | None:
     return Due(within_min=minutes, closed_next_open="closed" in fields)
 
 
-def _priority(r: _Reader, node: Node, what: str) -> Priority | None:
+def _priority(r: _Reader, node: Node, what: str) -> ItemPriority | None:
     value = r.scalar(node, what)
     for priority in PRIORITIES:
         if value == priority:
@@ -106,7 +106,10 @@ def _priority(r: _Reader, node: Node, what: str) -> Priority | None:
 
 
 def _kind_policy(r: _Reader, node: Node, what: str, base: KindPolicy | None) -> KindPolicy | None:
-    fields = r.mapping(node, what, _KIND_KEYS if base is None else ("kind", *_KIND_KEYS))
+    # `recorded` belongs to a kind (a callback reason's override cannot change it)
+    fields = r.mapping(
+        node, what, (*_KIND_KEYS, "recorded") if base is None else ("kind", *_KIND_KEYS)
+    )
     if base is None:
         for key in ("priority", "due"):
             if key not in fields:
@@ -120,6 +123,8 @@ def _kind_policy(r: _Reader, node: Node, what: str, base: KindPolicy | None) -> 
         out = replace(out, due=due)
     if "alert" in fields:
         out = replace(out, alert=r.flag(fields["alert"], f"{what} 'alert'"))
+    if "recorded" in fields:
+        out = replace(out, recorded=r.flag(fields["recorded"], f"{what} 'recorded'"))
     if "escalate_after_min" in fields:
         after = r.count(fields["escalate_after_min"], f"{what} 'escalate_after_min'")
         out = replace(out, escalate_after_min=after or out.escalate_after_min)

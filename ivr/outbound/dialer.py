@@ -44,7 +44,7 @@ from ivr.engine.calendar import TradingCalendar
 from ivr.engine.phones import InvalidPhone, dial_string
 from ivr.errors import IvrError
 from ivr.outbound.escalation import Escalation, Unconfirmed
-from ivr.outbound.policy import ESCALATED, Final, KindPolicy, after_attempt, deadline_of
+from ivr.outbound.policy import ESCALATED, KindPolicy, NoMoreAttempts, after_attempt, deadline_of
 from ivr.outbound.schedule import Due, Pacer, Pacing, choose, result_of_cause
 from ivr.queue.outage import Outage
 from ivr.store.outbound import OutboundStore, ToDial
@@ -308,9 +308,9 @@ class OutboundDialer:
     ) -> None:  # fmt: skip
         now = self._wall()
         decision = after_attempt(self._policies[kind], attempt, result, now, deadline)
-        final = isinstance(decision, Final)
-        status = decision.status if isinstance(decision, Final) else "queued"
-        next_at = None if isinstance(decision, Final) else decision.at.timestamp()
+        final = isinstance(decision, NoMoreAttempts)
+        status = decision.status if isinstance(decision, NoMoreAttempts) else "queued"
+        next_at = None if isinstance(decision, NoMoreAttempts) else decision.at.timestamp()
         escalate = final and status in ESCALATED
         found = await self._store.end_attempt(
             call_id, attempt, result=result, cause=cause, ivr_call_id=ivr_call_id,

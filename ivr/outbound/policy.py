@@ -66,7 +66,7 @@ class Retry:
 
 
 @dataclass(frozen=True, slots=True)
-class Final:
+class NoMoreAttempts:
     """No more attempts; `status` is the call's final status."""
 
     status: str
@@ -105,18 +105,18 @@ def _daily_opens(window: Window, at: datetime, calendar: TradingCalendar) -> dat
 
 def after_attempt(
     policy: KindPolicy, attempt: int, result: str, now: datetime, deadline: datetime | None = None
-) -> Retry | Final:
+) -> Retry | NoMoreAttempts:
     """What follows attempt number `attempt` (1-based) that ended with `result`; `deadline`:
     the call's own (no retry at or after it)."""
     if result in FINAL_OF:
-        return Final(FINAL_OF[result])
+        return NoMoreAttempts(FINAL_OF[result])
     if result not in RETRYABLE:
         raise ValueError(f"unknown outbound result {result!r}")
     if attempt >= policy.max_attempts:
-        return Final("unconfirmed")
+        return NoMoreAttempts("unconfirmed")
     at = now + timedelta(seconds=policy.retry_after_s.get(result, 300.0))
     if deadline is not None and at >= deadline:
-        return Final("expired")
+        return NoMoreAttempts("expired")
     return Retry(at)
 
 

@@ -4,10 +4,10 @@ Owns: the ports (`LookupProvider` per call, `LookupProviders` per back office), 
 office over SQL (`sql`, `demo_data`) and the `market_status` lookup's view of the trading
 calendar (`market`).
 
-Must not import: the shells above it (`ivr.call`, `ivr.queue`, `ivr.web`, `ivr.app`,
-`ivr.cli`, `ivr.commands`) nor the telephony side (`ivr.ari`, `ivr.sandbox`): a lookup never
-touches a call. It may use `ivr.engine` (the catalogue, the calendar), `ivr.store` (the demo
-tables) and `ivr.log`.
+Must not import: the rooms above it (`ivr.call`, `ivr.outbound`, `ivr.queue`,
+`ivr.flowversions`, `ivr.followups`, `ivr.web`, `ivr.app`, `ivr.cli`, `ivr.commands`) nor the
+telephony side (`ivr.ari`, `ivr.sandbox`): a lookup never touches a call. It may use
+`ivr.engine` (the catalogue, the calendar), `ivr.store` (the demo tables) and `ivr.log`.
 
 Rules:
 - A provider answers `await lookup(name, params) -> (result_key, data)`; names, params,
@@ -20,11 +20,6 @@ Rules:
   text), never text formatted for a voice: the catalogue gives each numeric field its slot type
   and prompts speak it (`{balance:money}`, `ivr.engine.speakable`). Account numbers only ever
   leave masked.
-
-The room owns the ports (here) and the back offices behind them, e.g. the demo back office on
-SQL (`sql`, its sample data in `demo_data`). It must not import `ivr.app`, `ivr.web`,
-`ivr.call`, `ivr.queue`, `ivr.flowversions` or the commands (its users); below it:
-`ivr.store` (the demo tables), `ivr.engine`, `ivr.log`.
 """
 
 from __future__ import annotations

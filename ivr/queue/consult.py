@@ -67,7 +67,7 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
-class Dial:
+class DialTarget:
     """Originate the target's leg into the app."""
 
     leg: str
@@ -80,7 +80,7 @@ class Own:
 
 
 Step: TypeAlias = (
-    Dial | Own | Detach | HangUp | DestroyBridge | JoinBridge | LeaveBridge | StartMoh
+    DialTarget | Own | Detach | HangUp | DestroyBridge | JoinBridge | LeaveBridge | StartMoh
     | StopMoh | Requeue
 )  # fmt: skip
 
@@ -146,14 +146,14 @@ def _back(t: Transfer) -> list[Step]:
 
 def start_consult(t: Transfer) -> Result:
     """Warm transfer: the caller on hold, the target dialled."""
-    steps = [*_hold(t), Dial(t.target_leg, t.endpoint)]
+    steps = [*_hold(t), DialTarget(t.target_leg, t.endpoint)]
     return replace(t, held=True, phase=Phase.CONSULT_RINGING), steps
 
 
 def start_blind(t: Transfer) -> Result:
     """Blind transfer to a person: agent A leaves now, the caller hears music meanwhile."""
     steps: list[Step] = [Detach(), *_hold(t), HangUp(t.agent_leg), Own()]
-    steps.append(Dial(t.target_leg, t.endpoint))
+    steps.append(DialTarget(t.target_leg, t.endpoint))
     return replace(t, held=True, phase=Phase.BLIND_RINGING), steps
 
 

@@ -247,7 +247,7 @@ class Transfers:
     async def _do(self, live: _Live, s: c.Step) -> None:
         t = live.transfer
         match s:
-            case c.Dial(leg=leg, endpoint=endpoint):
+            case c.DialTarget(leg=leg, endpoint=endpoint):
                 await self._rest.originate(
                     endpoint, app=self._app, app_args=f"consult,{t.key}", timeout_s=RING_S,
                     channel_id=leg,

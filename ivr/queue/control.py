@@ -49,7 +49,7 @@ from queueing.store import RedisQueueStore
 log = logging.getLogger(__name__)
 
 
-class CallNotConnected(NotFound):
+class NotConnectedHere(NotFound):
     """The call is not connected to an agent in this process."""
 
     code = "call-not-connected"
@@ -61,7 +61,9 @@ class ControlRefused(Conflict):
     code = "call-control-refused"
 
 
-class UnknownQueue(NotFound):
+class UnknownTargetQueue(NotFound):
+    """No queue of that name to transfer to (the message lists the known ones)."""
+
     code = "queue-not-found"
 
 
@@ -112,7 +114,7 @@ class TransferToQueue:
     queue: str
 
 
-Request = Hold | Resume | TransferToQueue
+ControlRequest = Hold | Resume | TransferToQueue
 
 # ---- steps ----------------------------------------------------------------------------------
 
@@ -173,7 +175,7 @@ Step: TypeAlias = (
 )  # fmt: skip
 
 
-def plan(view: CallView, request: Request) -> list[Step]:
+def plan(view: CallView, request: ControlRequest) -> list[Step]:
     """The steps of `request` on the call `view`, or `ControlRefused`."""
     match request:
         case Hold(moh_class=moh_class):
@@ -256,11 +258,11 @@ class CallControl:
         return view
 
     def view(self, key: str) -> CallView:
-        """The connected call `key`, or `CallNotConnected`."""
+        """The connected call `key`, or `NotConnectedHere`."""
         held = self._handoff.held(key)
         if held is None or held[1].phase is not Phase.BRIDGED:
             self._on_hold.discard(key)
-            raise CallNotConnected(f"Call '{key}' is not connected to an agent", details={})
+            raise NotConnectedHere(f"Call '{key}' is not connected to an agent", details={})
         call, state = held
         assert state.agent is not None  # bridged: an agent leg and a bridge
         assert state.bridge is not None
@@ -297,7 +299,9 @@ class CallControl:
     async def transfer_to_queue(self, key: str, queue: str, actor: Actor) -> CallView:
         if queue not in self._store.config.queues:
             known = ", ".join(sorted(self._store.config.queues))
-            raise UnknownQueue(f"No queue '{queue}' (queues: {known})", details={"queue": queue})
+            raise UnknownTargetQueue(
+                f"No queue '{queue}' (queues: {known})", details={"queue": queue}
+            )
         view = self._free(self.view(key))
         await self._run(view, plan(view, TransferToQueue(queue)))
         self._on_hold.discard(key)
@@ -321,7 +325,7 @@ class CallControl:
                     first_enqueue_s = record.enqueued_at_s if record is not None else None
                     held = self._handoff.detach(view.key)
                     if held is None:
-                        raise CallNotConnected(f"Call '{view.key}' is no longer connected")
+                        raise NotConnectedHere(f"Call '{view.key}' is no longer connected")
                     detached = held[0]
                 case HangUp(channel=channel):
                     with contextlib.suppress(AriError):  # already gone: what we wanted

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ivr.engine.commands import Enqueue
-from ivr.engine.events import QueueOutcome, QueueResult
+from ivr.engine.events import FlowQueueResult, QueueOutcome
 from ivr.engine.model import FlowSet, QueueNode
 from ivr.engine.state import CallState
 
@@ -58,7 +58,7 @@ class QueueHandoff(Protocol):
     async def aclose(self) -> None: ...
 
 
-def store_down_outcome(flows: FlowSet, state: CallState | None) -> QueueResult | None:
+def store_down_outcome(flows: FlowSet, state: CallState | None) -> FlowQueueResult | None:
     """The outcome that takes the queue node `state` is in to the flow's own fallback when
     the store is down: "overflow" (its `on_overflow`), else "timeout"; None if it has neither."""
     if state is None:

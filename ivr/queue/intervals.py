@@ -68,7 +68,7 @@ class TraceFact:
 
 
 @dataclass(frozen=True, slots=True)
-class Offer:
+class QueueStay:
     """One call's stay in one queue."""
 
     queue: str
@@ -95,9 +95,9 @@ class IntervalRow:
     max_waiting: int
 
 
-def offers_from(facts: Iterable[FactLike]) -> list[Offer]:
+def offers_from(facts: Iterable[FactLike]) -> list[QueueStay]:
     """Pair each `enqueue` with what ended that stay, call by call (facts in any order)."""
-    offers: list[Offer] = []
+    offers: list[QueueStay] = []
     ordered = sorted(facts, key=lambda f: (f.call_id, f.seq))
     for _call, group in groupby(ordered, key=lambda f: f.call_id):
         entered: FactLike | None = None
@@ -123,8 +123,8 @@ def offers_from(facts: Iterable[FactLike]) -> list[Offer]:
     return offers
 
 
-def _offer(entered: FactLike, result: Result, left_at: datetime | None) -> Offer:
-    return Offer(entered.queue or "", entered.at, result, left_at, entered.call_ended_at)
+def _offer(entered: FactLike, result: Result, left_at: datetime | None) -> QueueStay:
+    return QueueStay(entered.queue or "", entered.at, result, left_at, entered.call_ended_at)
 
 
 def floor_bucket(at: datetime, zone: tzinfo) -> datetime:
@@ -149,7 +149,7 @@ def bucket_starts(start: datetime, end: datetime, zone: tzinfo) -> list[datetime
 
 
 def intervals(
-    offers: Iterable[Offer],
+    offers: Iterable[QueueStay],
     *,
     start: datetime,
     end: datetime,
@@ -174,7 +174,7 @@ def intervals(
 
 
 def _rows(
-    offers: Sequence[Offer],
+    offers: Sequence[QueueStay],
     starts: Sequence[datetime],
     queue: str,
     zone: tzinfo,
@@ -185,7 +185,7 @@ def _rows(
     if not starts:
         return []
     peaks = max_waiting(offers, starts, now)
-    offered: dict[datetime, list[Offer]] = {}
+    offered: dict[datetime, list[QueueStay]] = {}
     for o in offers:
         offered.setdefault(floor_bucket(o.offered_at, zone), []).append(o)
     out = []
@@ -197,7 +197,7 @@ def _rows(
 
 
 def _row(
-    offers: Sequence[Offer],
+    offers: Sequence[QueueStay],
     start: datetime,
     end: datetime,
     queue: str,
@@ -233,11 +233,13 @@ def _row(
     )
 
 
-def _answer_waits(answered: Sequence[Offer]) -> list[tuple[Offer, float]]:
+def _answer_waits(answered: Sequence[QueueStay]) -> list[tuple[QueueStay, float]]:
     return [(o, _seconds(o.left_at - o.offered_at)) for o in answered if o.left_at is not None]
 
 
-def max_waiting(offers: Iterable[Offer], starts: Sequence[datetime], now: datetime) -> list[int]:
+def max_waiting(
+    offers: Iterable[QueueStay], starts: Sequence[datetime], now: datetime
+) -> list[int]:
     """For each interval starting at `starts` (consecutive, 15 minutes each), the most offers
     waiting at the same moment; an offer waits from `offered_at` until `left_at` (or `now`)."""
     changes: list[tuple[datetime, int]] = []

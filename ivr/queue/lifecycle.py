@@ -149,7 +149,7 @@ def _drop_agent(w: Waiting) -> list[Action]:
     return actions
 
 
-def _outcome(w: Waiting, outcome: ev.QueueResult, agent_id: str | None = None) -> Deliver:
+def _outcome(w: Waiting, outcome: ev.FlowQueueResult, agent_id: str | None = None) -> Deliver:
     return Deliver(ev.QueueOutcome(outcome, w.queue, agent_id))
 
 

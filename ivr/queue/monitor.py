@@ -40,8 +40,8 @@ from ivr.store.control_audit import ControlAudit, ControlAuditStore
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["listen", "whisper", "barge"]
-MODES: tuple[Mode, ...] = ("listen", "whisper", "barge")
+MonitorMode = Literal["listen", "whisper", "barge"]
+MODES: tuple[MonitorMode, ...] = ("listen", "whisper", "barge")
 ENDPOINT = re.compile(r"^(PJSIP|SIP|IAX2|Local)/[A-Za-z0-9_.@+-]{1,80}$")
 RING_S = 30
 
@@ -91,7 +91,7 @@ class MonitorSession:
 
     id: str
     key: str
-    mode: Mode
+    mode: MonitorMode
     actor: Actor
     endpoint: str
     agent_id: str
@@ -272,12 +272,15 @@ class EventOwner(Protocol):
 
 
 class QueueEvents(EventOwner, Protocol):
+    """The queue's share of a call's events, as the call router sees it: `CallEvents` below
+    (the app's), or a bare `ivr.queue.runtime.RedisQueueHandoff`."""
+
     def holds(self, key: str) -> bool: ...
 
 
 class CallEvents:
     """The queue's share of a call's events for the router: monitoring legs first, then the
-    waiting-call hand-off (`ivr.call.router.QueueEvents`)."""
+    waiting-call hand-off (a `QueueEvents` itself)."""
 
     def __init__(self, queue: QueueEvents, *owners: EventOwner) -> None:
         self._queue = queue

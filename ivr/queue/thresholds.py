@@ -27,7 +27,7 @@ from ivr.engine.errors import did_you_mean
 from ivr.engine.yamlread import compose_file
 from ivr.errors import ErrorList, LocatedError
 
-Level = Literal["green", "amber", "red"]
+Colour = Literal["green", "amber", "red"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class Bound:
     red: float
     below: bool
 
-    def level(self, value: float | None) -> Level:
+    def level(self, value: float | None) -> Colour:
         if value is None:
             return "green"
         if (value < self.red) if self.below else (value > self.red):
@@ -53,7 +53,7 @@ class Bound:
 
 
 @dataclass(frozen=True, slots=True)
-class Thresholds:
+class WallboardThresholds:
     service_level_pct: Bound = Bound(80.0, 60.0, below=True)
     longest_wait_s: Bound = Bound(30.0, 60.0, below=False)
     abandon_rate_pct: Bound = Bound(5.0, 10.0, below=False)
@@ -66,7 +66,7 @@ FIELDS = ("service_level_pct", "longest_wait_s", "abandon_rate_pct")
 _PERCENT = ("service_level_pct", "abandon_rate_pct")
 
 
-def parse_thresholds(text: str, path: Path | str) -> Thresholds:
+def parse_thresholds(text: str, path: Path | str) -> WallboardThresholds:
     """The thresholds of a `wallboard.yaml` text; `ErrorList` of every located problem."""
     errors: list[LocatedError] = []
 
@@ -75,7 +75,7 @@ def parse_thresholds(text: str, path: Path | str) -> Thresholds:
         errors.append(LocatedError(message, path=path, line=mark.line + 1, column=mark.column + 1))
 
     root = compose_file(text, path)
-    out = Thresholds()
+    out = WallboardThresholds()
     if not isinstance(root, MappingNode):
         raise ErrorList([_at(root, path, "the file must be a mapping of " + ", ".join(FIELDS))])
     for key, value in root.value:
@@ -151,8 +151,8 @@ def _shown(node: Node) -> str:
     )
 
 
-def load_thresholds(path: Path) -> Thresholds:
+def load_thresholds(path: Path) -> WallboardThresholds:
     """The thresholds of `path`; the defaults when the file does not exist."""
     if not path.exists():
-        return Thresholds()
+        return WallboardThresholds()
     return parse_thresholds(path.read_text(encoding="utf-8"), path)

@@ -110,12 +110,6 @@ def wav_bytes(samples: Samples, rate: int = RATE_8K) -> bytes:
     return buf.getvalue()
 
 
-def mix(frames: list[Samples]) -> Samples:
-    total = np.sum([f.astype(np.int32) for f in frames], axis=0)
-    result: Samples = np.clip(total, -32768, 32767).astype(np.int16)
-    return result
-
-
 def ulaw_encode(samples: Samples) -> bytes:
     """G.711 mu-law (the table-free formula of ITU-T G.711, bias 0x84, clip 32635)."""
     x = np.clip(samples.astype(np.int32), -32635, 32635)

@@ -70,7 +70,7 @@ class MediaRouter:
         channel = self.sw.new_channel(
             p.get("channelId"), name, "Down", app_name="AppDial2", app_data="(Outgoing Line)"
         )
-        channel.kind, channel.media_format, channel.originated = kind, fmt, True
+        channel.kind, channel.originated = kind, True
         channel.app = p["app"]
         return channel
 
@@ -214,10 +214,8 @@ class MediaRouter:
         if link is None or not link.connected.is_set():
             return
         if link.ws is not None and not link.ws.closed:
-            link.frames_sent += 1
             link.outbox.put_nowait(audio.encode_frame(frame, link.fmt))
         elif link.rtp is not None:
-            link.frames_sent += 1
             link.rtp.sendto(self._rtp_packet(link, frame))
 
     @staticmethod

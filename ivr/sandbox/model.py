@@ -72,7 +72,6 @@ class Channel:
     variables: dict[str, str] = field(default_factory=dict)
     spied_id: ChannelId | None = None  # snoop: the channel it listens to
     spy: str = "none"
-    media_format: str = ""
     hung_up: bool = False
     moh_class: str | None = None
     # What the far end sends while not speaking: "none" (a Local channel in Wait()) or
@@ -214,5 +213,4 @@ class MediaLink:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     rtp: asyncio.DatagramTransport | None = None
     rtp_seq: int = 0
-    frames_sent: int = 0
     outbox: asyncio.Queue[bytes | str | None] = field(default_factory=asyncio.Queue)

@@ -98,9 +98,12 @@ def _default_recorded_flows() -> dict[str, str]:
 class CallSettings:
     """Call policy: the flow of an unclaimed number, flows recorded from answer (-> purpose in
     `config/recordings.yaml`), the dial template of a client's number (`PJSIP/{number}@trunk`),
-    whether agents see a supervisor monitor their call (docs/call-control.md)."""
+    whether agents see a supervisor monitor their call (docs/call-control.md), the survey flow
+    (docs/surveys.md) and the dialplan context of `transfer` nodes (docs/flows.md)."""
 
     default_flow: str = "hotline"
+    survey_flow: str = "survey"
+    transfer_context: str = "ivr-transfer"
     recorded_flows: Mapping[str, str] = field(default_factory=_default_recorded_flows)
     outbound_dial: str = "PJSIP/{number}"
     desk_fallback_dial: str | None = None  # the trading desk's ring group, dialled if Redis is down
@@ -247,6 +250,8 @@ _KEYS: dict[str, _Key] = {
     "tts.rate_wpm": _Key(_positive_int, "IVR_TTS_RATE_WPM"),
     "sandbox.speed": _Key(_positive_float, "IVR_SANDBOX_SPEED"),
     "calls.default_flow": _Key(_text, "IVR_CALLS_DEFAULT_FLOW"),
+    "calls.survey_flow": _Key(_text, "IVR_CALLS_SURVEY_FLOW"),
+    "calls.transfer_context": _Key(_text, "IVR_CALLS_TRANSFER_CONTEXT"),
     "calls.outbound_dial": _Key(_dial_template, "IVR_CALLS_OUTBOUND_DIAL"),
     "calls.desk_fallback_dial": _Key(_optional(_text), "IVR_CALLS_DESK_FALLBACK_DIAL"),
     "calls.record_buffer": _Key(_positive_int, "IVR_CALLS_RECORD_BUFFER"),
@@ -272,7 +277,6 @@ _ENDPOINT_KEYS: dict[str, Parser] = {
 }
 _KEYS.update({k: _Key(parser, env, secret) for k, (parser, env, secret) in SECURITY_KEYS.items()})
 _KEYS.update({k: _Key(parser, env) for k, (parser, env) in asr_keys(_positive_int).items()})
-ENV_VARS: tuple[str, ...] = tuple(k.env for k in _KEYS.values() if k.env)
 
 
 # --- YAML: flatten the composed tree into (dotted key, text, line) leaves --------------------

@@ -99,9 +99,3 @@ class ControlAuditStore:
         )
         async with self._sessions() as db:
             return [_entry(r) for r in (await db.scalars(query)).all()]
-
-    async def recent(self, limit: int = 100) -> list[ControlAudit]:
-        """The newest actions, newest first."""
-        query = select(ControlAuditRow).order_by(ControlAuditRow.id.desc()).limit(limit)
-        async with self._sessions() as db:
-            return [_entry(r) for r in (await db.scalars(query)).all()]

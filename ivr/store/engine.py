@@ -63,7 +63,7 @@ def create_engine(url: str) -> AsyncEngine:
     try:
         engine = create_async_engine(parsed, hide_parameters=True)
     except ModuleNotFoundError as exc:
-        extra = " (pip install 'futures-ivr[postgres]')" if "asyncpg" in str(exc) else ""
+        extra = " (pip install 'futures-ivr[postgres]')" if exc.name == "asyncpg" else ""
         raise StoreError(f"database driver missing for {parsed.drivername}: {exc}{extra}") from None
     except (ArgumentError, SQLAlchemyError) as exc:
         raise StoreError(f"cannot use database URL for {parsed.drivername}: {exc}") from None

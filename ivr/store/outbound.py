@@ -4,7 +4,7 @@ Every change of a call to place is one transaction, so a restart (or a crash) lo
 `interrupted()` returns the calls that had a leg out, which the dialer ends as `failed`
 (cause `restart`) and retries per policy. Times: `next_at` is epoch seconds (clock time of the
 dialer), the other times aware UTC datetimes. Accounts are returned clear only to the dialer
-(`ToDial`); `CallView` and `CampaignStatus` show them masked (last 4 digits).
+(`ToDial`); `OutboundCallView` and `CampaignStatus` show them masked (last 4 digits).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ToDial:
 
 
 @dataclass(frozen=True, slots=True)
-class CallView:
+class OutboundCallView:
     id: int
     campaign_id: int
     kind: str
@@ -124,10 +124,6 @@ class OutboundStore:
         async with self._sessions.begin() as db:
             if await db.get(DoNotCallRow, phone) is None:
                 db.add(DoNotCallRow(phone=phone, reason=reason, added_at=now))
-
-    async def is_do_not_call(self, phone: str) -> bool:
-        async with self._sessions() as db:
-            return await db.get(DoNotCallRow, phone) is not None
 
     # ---------------------------------------------------------------- the dialer's steps
 
@@ -259,12 +255,12 @@ class OutboundStore:
             for c in campaigns
         ]
 
-    async def view(self, call_id: int) -> CallView | None:
+    async def view(self, call_id: int) -> OutboundCallView | None:
         async with self._sessions() as db:
             row = await db.get(OutboundCallRow, call_id)
             return None if row is None else _view(row)
 
-    async def calls(self, campaign_id: int) -> list[CallView]:
+    async def calls(self, campaign_id: int) -> list[OutboundCallView]:
         async with self._sessions() as db:
             rows = await db.scalars(
                 select(OutboundCallRow)
@@ -288,8 +284,8 @@ class OutboundStore:
             ]
 
 
-def _view(r: OutboundCallRow) -> CallView:
-    return CallView(
+def _view(r: OutboundCallRow) -> OutboundCallView:
+    return OutboundCallView(
         r.id, r.campaign_id, r.kind, r.line, mask_account(r.account), r.phone, r.status,
         r.attempts, r.last_result, r.confirmed_digit, r.confirmed_at, r.confirmed_attempt,
         r.escalated_at is not None,

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ivr.store.surveys_model import SurveyRow
 
-Channel: TypeAlias = Literal["inbound", "outbound"]
 GroupBy: TypeAlias = Literal["day", "agent", "queue"]
 GROUP_BY: tuple[GroupBy, ...] = ("day", "agent", "queue")
 SCORES = (1, 2, 3, 4, 5)

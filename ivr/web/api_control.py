@@ -14,29 +14,24 @@
 - `GET /api/agents/{agent_id}/monitoring`: the agent's own monitoring, when
   `calls.monitor_visible` allows agents to see it (else `visible: false` and no sessions).
 
-Rules: the work is `ivr.queue.control.CallControl` and `ivr.queue.monitor.Monitor`, attached
-to the `ControlSlot` once the app's parts exist (the routes are registered before: 503
-`call-control-unavailable` until then). Every action is audited there.
+Rules: the work is `ivr.queue.control.CallControl` and `ivr.queue.monitor.Monitor`, built by
+the app (`ivr.app.parts.start_call_control`) and attached to the `ControlSlot` once they exist
+(the routes are registered before: 503 `call-control-unavailable` until then). Every action is
+audited there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import Field, model_validator
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ivr.ari import AriRest
-from ivr.clock import Clock
 from ivr.queue import consult as xfer
 from ivr.queue.consult_shell import Transfers
 from ivr.queue.control import Actor, CallControl, CallView
-from ivr.queue.monitor import MODES, CallEvents, Monitor, MonitorSession
-from ivr.queue.runtime import RedisQueueHandoff
-from ivr.settings import Settings
+from ivr.queue.monitor import MODES, Monitor, MonitorSession
 from ivr.store.control_audit import ControlAudit, ControlAuditStore
 from ivr.web.api import API_ROUTES
 from ivr.web.api_agents import target_agent_id
@@ -92,8 +87,6 @@ class ControlSlot:
     """Call control for the routes, attached once the app's parts exist."""
 
     queues: RedisQueueStore | None = None
-    engine: AsyncEngine | None = None
-    clock: Clock | None = None
     control: CallControl | None = None
     monitor: Monitor | None = None
     audit: ControlAuditStore | None = None
@@ -344,12 +337,10 @@ class ControlRoutes:
         return ok({"agent_id": agent_id, "visible": True, "monitoring": found})
 
 
-def add_control_routes(
-    app: web.Application, queues: RedisQueueStore, engine: AsyncEngine, clock: Clock
-) -> ControlSlot:
+def add_control_routes(app: web.Application, queues: RedisQueueStore) -> ControlSlot:
     """Add the call-control routes to `app` and its API table (after `add_api_routes`); the
-    returned slot is attached by `start_call_control` once the hand-off exists."""
-    slot = app[CONTROL_SLOT] = ControlSlot(queues, engine, clock)
+    app attaches the slot's parts (`ivr.app.parts.start_call_control`) once the hand-off exists."""
+    slot = app[CONTROL_SLOT] = ControlSlot(queues)
     routes = ControlRoutes(slot).routes()
     for route in routes:
         roles = sorted(route.roles or SUPERVISORS)
@@ -358,49 +349,4 @@ def add_control_routes(
     return slot
 
 
-class _Dispatcher(Protocol):
-    def bind(self, channel_id: str, key: str) -> None: ...
-
-    def unbind(self, channel_id: str) -> None: ...
-
-
-class _Router(Protocol):
-    """`ivr.call.router.CallRouter` as call control uses it: its dispatcher, and the
-    listeners told each call whose lane ends."""
-
-    @property
-    def dispatcher(self) -> _Dispatcher: ...
-
-    @property
-    def closed(self) -> list[Callable[[str], None]]: ...
-
-
-def start_call_control(
-    web_app: web.Application,
-    handoff: RedisQueueHandoff,
-    rest: AriRest,
-    settings: Settings,
-    router: _Router,
-) -> CallEvents:
-    """Build call control and monitoring, attach them to the routes' slot; the result takes
-    the queue's share of each call's events, monitoring legs first (give it to the router)."""
-    slot = web_app[CONTROL_SLOT]
-    dispatcher = router.dispatcher
-    assert slot.engine is not None  # add_control_routes ran
-    assert slot.clock is not None
-    audit = ControlAuditStore(slot.engine)
-    control = CallControl(handoff, rest, handoff.store, audit, slot.clock)
-    monitor = Monitor(
-        control, rest, audit, app=settings.ari.app, bind=dispatcher.bind,
-        unbind=dispatcher.unbind, visible_to_agent=settings.calls.monitor_visible,
-    )  # fmt: skip
-    slot.attach(control, monitor, audit)
-    slot.transfers = Transfers(
-        control, handoff, rest, audit, slot.clock, app=settings.ari.app,
-        outbound_dial=settings.calls.outbound_dial, bind=dispatcher.bind, unbind=dispatcher.unbind,
-    )  # fmt: skip
-    router.closed.extend([monitor.lane_closed, slot.transfers.lane_closed])
-    return CallEvents(handoff, monitor, slot.transfers)
-
-
-__all__ = ["CONTROL_SLOT", "MODES", "ControlSlot", "add_control_routes", "start_call_control"]
+__all__ = ["CONTROL_SLOT", "MODES", "ControlSlot", "add_control_routes"]

@@ -56,7 +56,7 @@ WORKERS = frozenset({ROLE_AGENT})
 MANAGERS = frozenset({ROLE_SUPERVISOR, ROLE_ADMIN})
 WALLBOARD = frozenset({ROLE_AGENT, ROLE_SUPERVISOR, ROLE_ADMIN})
 Why = Annotated[str, Field(min_length=1, max_length=500)]
-Outcome = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+OutcomeCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 # (item, agent user) -> None: the agent-first callback (`ivr.call.followup_call`)
 CallBack = Callable[[Followup, ApiUser], Awaitable[Followup]]
@@ -73,7 +73,7 @@ class CancelBody(Body):
 
 class CloseBody(Body):
     status: Literal["done", "failed"]
-    outcome: Outcome
+    outcome: OutcomeCode
     note: Annotated[str, Field(max_length=2000)] = ""
 
 

@@ -37,7 +37,7 @@ from ivr.queue.intervals import (
     intervals,
     offers_from,
 )
-from ivr.queue.thresholds import Thresholds, load_thresholds
+from ivr.queue.thresholds import WallboardThresholds, load_thresholds
 from ivr.store import CallStore
 from ivr.store.reports import ENQUEUE_LOOKBACK, ReportStore
 from ivr.web.api import API_ROUTES
@@ -79,7 +79,7 @@ class ReportDeps:
     reports: ReportStore
     queues: RedisQueueStore
     clock: NowClock
-    thresholds: Thresholds
+    thresholds: WallboardThresholds
 
 
 def parse_when(raw: str, field: str, zone: tzinfo) -> datetime:

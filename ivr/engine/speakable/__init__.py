@@ -7,8 +7,9 @@ spoken form in the call's language, so the voice never has to guess how to read 
 docs/prompts.md. Languages: Mandarin (`zh*`) and English (`en*`).
 
 Rules:
-- Pure: no clock, no I/O; values come in as raw text (`raw_text` makes it from a provider's
-  `Decimal`, `int`, `datetime` ...).
+- Pure: no clock, no I/O. Must not import anything of ours outside `ivr.engine.speakable`
+  (the engine and the prompt renderer import it, never the reverse). Values come in as raw
+  text (`raw_text` makes it from a provider's `Decimal`, `int`, `datetime` ...).
 - `speak` raises `SlotValueError` for a value its type cannot speak (or a language without
   spoken forms); `speak_or_raw` is the call-time form: a bad value is played as it is rather
   than failing a call.

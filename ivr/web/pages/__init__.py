@@ -5,6 +5,10 @@ API (`add_api_routes` installed the auth middleware, so `current_user(request)` 
 Pages are static HTML + vanilla JS modules + CSS under `static/` (no build step, no CDN); the
 JS talks to the JSON API with the session cookie set by `POST /api/session`.
 
+Owns the page routes, the static files and the page languages (`language`). Must not import
+`ivr.app`, `ivr.cli` or `ivr.commands` (the "ivr layers" contract); pages reuse the API's
+checks (`ivr.web.auth`, `ivr.web.api_*`) rather than their own, and hold no storage code.
+
 Rules:
 - `next=` after login is a path of this site only (`safe_next`): `/login?next=` anything
   else (`//evil`, `/\\evil`, a tab or other control character, `https:...`) is sent to

@@ -17,7 +17,7 @@ from typing import Any
 
 from ivr.app import App
 from ivr.outbound.service import load_margin_campaign
-from ivr.store.outbound import CallView, OutboundStore
+from ivr.store.outbound import OutboundCallView, OutboundStore
 from tests.helpers import until
 from tests.integration.outbound.conftest import AppFactory
 
@@ -86,11 +86,11 @@ async def test_a_campaign_of_100_notices_with_10_legs_at_most(app_factory: AppFa
         )
         dialer.wake()
 
-        async def settled() -> list[CallView]:
+        async def settled() -> list[OutboundCallView]:
             calls = await store.calls(campaign.id)
             return [] if any(c.status in ("queued", "dialing") for c in calls) else calls
 
-        calls: list[CallView] = []
+        calls: list[OutboundCallView] = []
 
         async def done() -> bool:
             calls[:] = await settled()

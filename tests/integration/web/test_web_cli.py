@@ -15,7 +15,7 @@ import pytest
 
 from ivr.cli import main
 from ivr.commands import agents, queues, users
-from ivr.errors import IvrError
+from ivr.errors import InputError, IvrError
 from ivr.store.users import UserStore
 from queueing.config import PriorityClass, parse_queues
 from queueing.errors import AgentBusy, QueueConfigErrors
@@ -86,6 +86,13 @@ def test_agents_add_list_and_state_commands(
         ivr("agents", "add", "a1", "--name", "Ann", "--endpoint", "PJSIP/8001",
             "--skill", "trading=7", *p)  # fmt: skip
     assert str(bad.value) == "--skill 'trading': level 7 is outside 1-5"
+    assert isinstance(bad.value, InputError)
+    with pytest.raises(InputError) as unknown:
+        ivr("agents", "add", "a1", "--name", "Ann", "--endpoint", "PJSIP/8001",
+            "--skill", "tradng=3", *p)  # fmt: skip
+    assert str(unknown.value) == (
+        "--skill 'tradng': unknown skill 'tradng' (did you mean 'trading'?)"
+    )
     assert ivr("agents", "add", "a1", "--name", "Ann", "--endpoint", "PJSIP/8001",
                "--skill", "trading=3", "--skill", "general=2", *p) == 0  # fmt: skip
     assert capsys.readouterr().out == "agent a1 added\n"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ivr.errors import ErrorList
@@ -63,3 +65,27 @@ def test_a_due_rule_needs_exactly_one_kind_of_deadline() -> None:
 def test_a_missing_kind_is_named() -> None:
     text = "\n".join(line for line in KINDS.splitlines() if "survey" not in line) + "\n"
     assert errors(text) == ["followups.yaml:2:3: 'kinds': no policy for survey: add them"]
+
+
+def test_recorded_kinds_come_from_the_file_and_belong_to_a_kind() -> None:
+    text = KINDS.replace(
+        "{priority: urgent, due: {within_min: 30}}",
+        "{priority: urgent, due: {within_min: 30}, recorded: true}",
+    )
+    policy = parse_followup_policy(text + "tickets: {}\n", "f.yaml")
+    assert policy.recorded_kinds() == {"margin_notice"}
+    bad = text + "callbacks:\n  late_order: {kind: phone_order, recorded: true}\n"
+    assert errors(bad) == [
+        "followups.yaml:10:35: callback reason 'late_order': unknown key 'recorded' (expected one "
+        "of kind, priority, due, alert, escalate_after_min)",
+    ]
+    typo = KINDS.replace("{priority: low,", "{priority: low, recorded: yes,")
+    assert errors(typo) == [
+        "followups.yaml:8:44: kind 'survey' 'recorded' must be true or false (got 'yes')"
+    ]
+
+
+def test_the_shipped_file_records_phone_orders_and_margin_notices() -> None:
+    shipped = Path(__file__).resolve().parents[3] / "config" / "followups.yaml"
+    policy = parse_followup_policy(shipped.read_text(encoding="utf-8"), shipped)
+    assert policy.recorded_kinds() == {"phone_order", "margin_notice"}

@@ -9,8 +9,8 @@ import pytest
 
 from ivr.engine.calendar import DEFAULT_CALENDAR
 from ivr.outbound.policy import (
-    Final,
     KindPolicy,
+    NoMoreAttempts,
     Retry,
     Window,
     after_attempt,
@@ -77,14 +77,14 @@ def test_each_retryable_result_waits_its_own_backoff(result: str, wait_s: int) -
 
 
 def test_the_last_attempt_ends_unconfirmed() -> None:
-    assert after_attempt(POLICY, 3, "busy", NOW) == Final("unconfirmed")
-    assert after_attempt(POLICY, 3, "no_confirmation", NOW) == Final("unconfirmed")
+    assert after_attempt(POLICY, 3, "busy", NOW) == NoMoreAttempts("unconfirmed")
+    assert after_attempt(POLICY, 3, "no_confirmation", NOW) == NoMoreAttempts("unconfirmed")
 
 
 def test_final_results() -> None:
-    assert after_attempt(POLICY, 1, "confirmed", NOW) == Final("confirmed")
-    assert after_attempt(POLICY, 2, "agent_requested", NOW) == Final("handed_to_agent")
-    assert after_attempt(POLICY, 1, "refused", NOW) == Final("refused")
+    assert after_attempt(POLICY, 1, "confirmed", NOW) == NoMoreAttempts("confirmed")
+    assert after_attempt(POLICY, 2, "agent_requested", NOW) == NoMoreAttempts("handed_to_agent")
+    assert after_attempt(POLICY, 1, "refused", NOW) == NoMoreAttempts("refused")
     with pytest.raises(ValueError, match="unknown outbound result 'maybe'"):
         after_attempt(POLICY, 1, "maybe", NOW)
 
@@ -94,9 +94,9 @@ def test_no_retry_at_or_after_the_calls_deadline() -> None:
     assert after_attempt(POLICY, 1, "busy", NOW, deadline=soon + timedelta(seconds=1)) == Retry(
         soon
     )
-    assert after_attempt(POLICY, 1, "busy", NOW, deadline=soon) == Final("expired")
-    assert after_attempt(POLICY, 1, "expired", NOW) == Final("expired")
-    assert after_attempt(POLICY, 1, "confirmed", NOW, deadline=NOW) == Final("confirmed")
+    assert after_attempt(POLICY, 1, "busy", NOW, deadline=soon) == NoMoreAttempts("expired")
+    assert after_attempt(POLICY, 1, "expired", NOW) == NoMoreAttempts("expired")
+    assert after_attempt(POLICY, 1, "confirmed", NOW, deadline=NOW) == NoMoreAttempts("confirmed")
 
 
 def test_the_deadline_is_read_from_the_calls_facts() -> None:

@@ -61,7 +61,7 @@ def test_consult_holds_the_caller_then_the_target_talks_with_the_agent() -> None
     assert steps == [
         LeaveBridge("k1", "br-k1"),
         StartMoh("k1", "default"),
-        c.Dial("x1", "PJSIP/8002"),
+        c.DialTarget("x1", "PJSIP/8002"),
     ]
     t, steps = c.step(t, c.TargetAnswered())
     assert (t.phase, steps) == (c.Phase.CONSULTING, [JoinBridge("x1", "br-k1")])
@@ -84,7 +84,7 @@ def test_consult_holds_the_caller_then_the_target_talks_with_the_agent() -> None
 def test_a_blind_transfer_nobody_answers_goes_back_to_the_queue() -> None:
     t, steps = c.start_blind(T)
     assert steps[0] == Detach()
-    assert steps[-1] == c.Dial("x1", "PJSIP/8002")
+    assert steps[-1] == c.DialTarget("x1", "PJSIP/8002")
     t, steps = c.step(t, c.TargetFailed())
     assert (t.phase, steps) == (c.Phase.ENDED, [DestroyBridge("br-k1"), Requeue("trading_desk")])
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ivr.queue.intervals import (
     TOTAL,
     IntervalRow,
-    Offer,
+    QueueStay,
     Result,
     TraceFact,
     bucket_starts,
@@ -40,15 +40,17 @@ def fact(call: str, seq: int, at: str, kind: str, **kw: str | None) -> TraceFact
     )  # fmt: skip
 
 
-def offer(queue: str, at: str, result: str, left: str | None, ended: str | None = None) -> Offer:
-    return Offer(
+def offer(
+    queue: str, at: str, result: str, left: str | None, ended: str | None = None
+) -> QueueStay:
+    return QueueStay(
         queue, local(at), result,  # type: ignore[arg-type]
         None if left is None else local(left), None if ended is None else local(ended),
     )  # fmt: skip
 
 
 def report(
-    offers: list[Offer], start: str, end: str, now: str = "2026-12-05T23:59", **kw: float
+    offers: list[QueueStay], start: str, end: str, now: str = "2026-12-05T23:59", **kw: float
 ) -> tuple[list[IntervalRow], list[IntervalRow]]:
     return intervals(
         offers, start=local(start), end=local(end), zone=SH, now=local(now),
@@ -192,7 +194,7 @@ RESULTS: tuple[Result, ...] = ("answered", "abandoned", "timeout", "overflow", "
 
 
 @st.composite
-def offers_strategy(draw: st.DrawFn) -> list[Offer]:
+def offers_strategy(draw: st.DrawFn) -> list[QueueStay]:
     out = []
     for _ in range(draw(st.integers(0, 30))):
         entered = local("2026-12-05T08:00") + timedelta(seconds=draw(st.integers(0, 4 * 3600)))
@@ -201,14 +203,16 @@ def offers_strategy(draw: st.DrawFn) -> list[Offer]:
             None if result == "waiting" else entered + timedelta(seconds=draw(st.integers(0, 900)))
         )
         ended = None if left is None else left + timedelta(seconds=draw(st.integers(0, 600)))
-        out.append(Offer(draw(st.sampled_from(["general", "vip"])), entered, result, left, ended))
+        out.append(
+            QueueStay(draw(st.sampled_from(["general", "vip"])), entered, result, left, ended)
+        )
     return out
 
 
 @settings(max_examples=200, deadline=None)
 @given(offers=offers_strategy())
 def test_totals_are_the_sum_of_the_queues_and_every_offer_is_counted_once(
-    offers: list[Offer],
+    offers: list[QueueStay],
 ) -> None:
     rows, totals = report(offers, "2026-12-05T08:00", "2026-12-05T12:15", now="2026-12-05T13:00")
     assert (len(totals), len(rows)) == (17, 2 * 17)

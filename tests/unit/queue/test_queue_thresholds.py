@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from ivr.errors import ErrorList
-from ivr.queue.thresholds import Bound, Thresholds, load_thresholds, parse_thresholds
+from ivr.queue.thresholds import Bound, WallboardThresholds, load_thresholds, parse_thresholds
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_shipped_file_is_the_defaults_and_a_missing_file_too(tmp_path: Path) -> None:
-    assert load_thresholds(ROOT / "config/wallboard.yaml") == Thresholds()
-    assert load_thresholds(tmp_path / "none.yaml") == Thresholds()
-    assert Thresholds().as_json() == {
+    assert load_thresholds(ROOT / "config/wallboard.yaml") == WallboardThresholds()
+    assert load_thresholds(tmp_path / "none.yaml") == WallboardThresholds()
+    assert WallboardThresholds().as_json() == {
         "service_level_pct": {"amber_below": 80.0, "red_below": 60.0},
         "longest_wait_s": {"amber_above": 30.0, "red_above": 60.0},
         "abandon_rate_pct": {"amber_above": 5.0, "red_above": 10.0},
@@ -24,7 +24,7 @@ def test_the_shipped_file_is_the_defaults_and_a_missing_file_too(tmp_path: Path)
 
 
 def test_levels_beyond_each_bound() -> None:
-    t = Thresholds()
+    t = WallboardThresholds()
     sl, wait = t.service_level_pct, t.longest_wait_s
     assert [sl.level(v) for v in (None, 80, 79.9, 60, 59.9)] == [
         "green", "green", "amber", "amber", "red",
@@ -37,7 +37,7 @@ def test_levels_beyond_each_bound() -> None:
 def test_a_partial_file_keeps_the_other_defaults() -> None:
     t = parse_thresholds("longest_wait_s: {red_above: 120}\n", "w.yaml")
     assert t.longest_wait_s == Bound(30.0, 120.0, below=False)
-    assert t.service_level_pct == Thresholds().service_level_pct
+    assert t.service_level_pct == WallboardThresholds().service_level_pct
 
 
 @pytest.mark.parametrize(

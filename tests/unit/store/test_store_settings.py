@@ -202,10 +202,17 @@ def test_call_policy_from_yaml_and_env(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "calls:\n  default_flow: consult\n  recorded_flows:\n    emergency: emergency\n"
-        "    consult: voice_message\n  outbound_dial: PJSIP/{number}@carrier\n",
+        "    consult: voice_message\n  outbound_dial: PJSIP/{number}@carrier\n"
+        "  transfer_context: to-desk\n",
     )
-    calls = load_settings(path, {"IVR_CALLS_DEFAULT_FLOW": "hotline"}).calls
+    env = {"IVR_CALLS_DEFAULT_FLOW": "hotline", "IVR_CALLS_SURVEY_FLOW": "csat"}
+    calls = load_settings(path, env).calls
     assert calls.default_flow == "hotline"
+    assert (calls.survey_flow, calls.transfer_context) == ("csat", "to-desk")
+    assert (Settings().calls.survey_flow, Settings().calls.transfer_context) == (
+        "survey",
+        "ivr-transfer",
+    )
     assert calls.recorded_flows == {"emergency": "emergency", "consult": "voice_message"}
     assert calls.outbound_dial == "PJSIP/{number}@carrier"
     assert Settings().calls.recorded_flows == {
