@@ -17,6 +17,7 @@ import pytest
 from ivr.app import App
 from ivr.call.media import HttpPromptMedia
 from ivr.prompts.tts import PromptRenderer
+from ivr.web.errors import loggable
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
 from tests.security.conftest import AppFactory
@@ -107,3 +108,9 @@ async def test_a_slow_private_prompt_is_never_on_a_command_line_or_disk(
         assert given == text.encode("utf-8")
     assert files_under(cache) == []
     assert call_prompt_dirs() == []
+
+
+def test_a_signed_link_never_reaches_a_log_line() -> None:
+    path = f"/prompts/private/c-1/{'a' * 32}/1900000000/{'b' * 64}.wav"
+    assert loggable(path) == "/prompts/private/..."
+    assert loggable("/api/calls/7") == "/api/calls/7"
