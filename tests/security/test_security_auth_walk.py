@@ -13,16 +13,12 @@ import aiohttp
 
 from ivr.web.auth import ROLES
 from tests.security.conftest import AppFactory
-from tests.security.routes import LOGIN_REDIRECTS, PUBLIC, served_routes
+from tests.security.routes import LOGIN_REDIRECTS, PARAM, PUBLIC, served_routes
 
 
 def _url(base: str, template: str) -> str:
-    filled = template
-    for name in ("agent_id", "call_id", "flow", "name", "session_id"):
-        filled = filled.replace(f"{{{name}}}", "x1")
-    for name in ("id", "rid", "lock_id", "number"):
-        filled = filled.replace(f"{{{name}}}", "1")
-    return base + filled
+    """Every path parameter `1`: a well-formed id and name alike (roles are checked first)."""
+    return base + PARAM.sub("1", template)
 
 
 async def test_every_route_refuses_no_token_and_each_role_it_does_not_admit(
