@@ -8,7 +8,8 @@ Rules:
 - Format: `%(asctime)s %(levelname)s %(name)s call=%(call_key)s %(message)s`; modules use
   `logging.getLogger(__name__)` and %-args.
 - Audio, PINs, account digits and credentials are never logged: mask them first with
-  `ivr.engine.masking.mask_account` (`****5678`) or `mask_digits` (`****`).
+  `ivr.engine.masking.mask_account` (`****5678`) or `mask_digits` (`****`), the one masking
+  policy.
 """
 
 from __future__ import annotations
@@ -46,9 +47,3 @@ def setup_logging(level: str | int = "INFO", stream: TextIO | None = None) -> lo
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
     return handler
-
-
-def mask_digits(digits: str) -> str:
-    """Hide a PIN or any secret digits entirely (the length is not revealed either)."""
-    del digits
-    return "****"

@@ -78,9 +78,19 @@ class RecordingStorage:
         return target
 
     def make_read_only(self, relpath: PurePosixPath | str) -> None:
+        """No one may write; others may not read; the group may read only when the root
+        folder's group may (the file policy of `ivr serve`), and then it is the root's group.
+        A file moved in from Asterisk's spool keeps no mode or group of the spool's."""
         path = self.path_of(relpath)
-        mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IRWXO))
+        folder = self.root.stat()
+        mode = stat.S_IMODE(path.stat().st_mode) & ~(stat.S_IWUSR | stat.S_IRWXO)
+        if folder.st_mode & stat.S_IRGRP:
+            mode &= ~(stat.S_IWGRP | stat.S_IXGRP)
+            if path.stat().st_gid != folder.st_gid:
+                os.chown(path, -1, folder.st_gid)
+        else:
+            mode &= ~stat.S_IRWXG
+        path.chmod(mode)
 
     def exists(self, relpath: PurePosixPath | str) -> bool:
         return self.path_of(relpath).is_file()

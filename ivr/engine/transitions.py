@@ -13,12 +13,16 @@ Rules: pure, like the interpreter. At most `MAX_HOPS` nodes that never wait for 
 
 from __future__ import annotations
 
+import re
+
 from ivr.engine import commands as c
 from ivr.engine import model as m
 from ivr.engine.conditions import holds
 from ivr.engine.events import RequestId
 from ivr.engine.run import LOOKUP_TIMER, SPEECH_RATE, Run
 from ivr.engine.state import Outcome
+
+_WHOLE = re.compile(r"-?[0-9]{1,18}", re.ASCII)  # a counter `set.add` may count on
 
 MAX_HOPS = 100  # nodes entered in a row without waiting for the caller (across steps)
 NO_INPUT_TYPES = (
@@ -158,7 +162,7 @@ def enter_set(run: Run, node: m.Node) -> Target | None:
         run.set_var(name, value, mask)
     for name, amount in node.add.items():
         current = run.state.variables.get(name, "")
-        base = int(current) if current.lstrip("-").isdigit() else 0
+        base = int(current) if _WHOLE.fullmatch(current) else 0  # "²", "--5": not numbers
         run.set_var(name, str(base + amount), run.state.masked.get(name))
     return decide(run, node.next)
 

@@ -58,7 +58,10 @@ class _Reader:
 
     def count(self, node: Node, what: str) -> int | None:
         value = self.scalar(node, what)
-        if value is not None and (not value.isdigit() or int(value) < 1):
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 9):
+            self.error(node, f"{what} must be a whole number of at least 1 (got '{value}')")
+            return None
+        if value is not None and int(value) < 1:
             self.error(node, f"{what} must be a whole number of at least 1 (got '{value}')")
             return None
         return int(value) if value is not None else None

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ivr.engine.masking import mask_account
 from ivr.errors import Conflict, NotFound
 from ivr.followups.status import ACTIVE, advance
 from ivr.store.followups_model import FollowupEventRow, FollowupRow
@@ -32,9 +33,9 @@ class FollowupNotFound(NotFound):
 
 
 def mask_last4(account: str) -> str:
-    """`12345678` -> `****5678`: how an account is shown on a follow-up (last 4 digits)."""
-    digits = account.strip()
-    return f"****{digits[-4:]}" if len(digits) > 4 else "****"
+    """`12345678` -> `****5678`: how an account is shown on a follow-up (the one masking
+    policy, `ivr.engine.masking.mask_account`)."""
+    return mask_account(account)
 
 
 @dataclass(frozen=True, slots=True)

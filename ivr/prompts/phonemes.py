@@ -1,7 +1,8 @@
 """What the shipped voice would say: espeak-ng's phoneme mnemonics of a text (`-x -q`).
 
 Rules: the same espeak-ng and voice as the TTS renderer (voices per language from settings:
-`cmn-latn-pinyin` for zh-CN); bounded by a timeout; a missing espeak-ng, an unknown voice or a
+`cmn-latn-pinyin` for zh-CN), the text given on stdin (never in the arguments, which every
+local user can read); bounded by a timeout; a missing espeak-ng, an unknown voice or a
 failure raises `TtsError` with what to fix. Used by `ivr prompts say --phonemes` and by the
 tests that check read-back prompts by ear.
 """
@@ -21,9 +22,15 @@ def phonemes(text: str, voice: str) -> str:
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise TtsError("espeak-ng is not installed; apt-get install espeak-ng")
-    command = [exe, "-v", voice, "-x", "-q", "--", text]
+    command = [exe, "-v", voice, "-x", "-q", "--stdin"]  # the text on stdin, as tts.py does
     try:
-        done = subprocess.run(command, capture_output=True, timeout=PHONEMES_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            command,
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=PHONEMES_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise TtsError(f"espeak-ng took longer than {PHONEMES_TIMEOUT_S:g} s") from None
     problem = done.stderr.decode(errors="replace").strip()

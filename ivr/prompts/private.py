@@ -28,6 +28,7 @@ from typing import Literal
 
 DEFAULT_TTL_S = 4 * 3600  # a signed URL outlives no call longer than this
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,8 @@ class PrivatePrompts:
         """The audio of a signed address, or why not (see the module doc)."""
         if not (expires.isascii() and expires.isdigit() and len(expires) <= 12):
             return "forged"
+        if not (_SIGNATURE.fullmatch(signature) and _SAFE.match(call) and _SAFE.match(prompt_id)):
+            return "forged"  # not one of our addresses (and compare_digest refuses non-ASCII)
         wanted = self.sign(call, prompt_id, int(expires))
         if not hmac.compare_digest(wanted, signature):
             return "forged"

@@ -5,7 +5,8 @@ Rules:
   (zh-CN -> `cmn-latn-pinyin`: Debian 12's plain `cmn` misreads many characters; en -> `en`).
   pyttsx3 exposes espeak-ng voices by file id (`sit/cmn-latn-pinyin`, `gmw/en`); a configured
   name matches an id exactly or by its last path part. When pyttsx3 cannot start, the
-  renderer falls back to the `espeak-ng -w` command line (and logs that once).
+  renderer falls back to the `espeak-ng -w` command line (and logs that once), which reads
+  the text on stdin: never in its arguments, which every local user can read.
 - pyttsx3 is not thread-safe and espeak-ng's library state is process-wide: ONE dedicated
   worker thread per process (shared by every renderer) creates and owns the engine; every
   synthesis (and the soxr resampling after it) runs there. `await render(text, language)`
@@ -190,10 +191,16 @@ class EspeakCliSynthesizer:
         self._exe = exe
 
     def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None:
-        command = [self._exe, "-v", voice, "-s", str(rate_wpm), "-w", str(out), "--", text]
+        # The text goes in on stdin, never as an argument: a command line is readable by every
+        # local user (`ps`, /proc/<pid>/cmdline), and private prompts hold a caller's data.
+        command = [self._exe, "-v", voice, "-s", str(rate_wpm), "-w", str(out), "--stdin"]
         try:
             done = subprocess.run(
-                command, capture_output=True, timeout=ESPEAK_TIMEOUT_S, check=False
+                command,
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=ESPEAK_TIMEOUT_S,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise TtsError(f"espeak-ng took longer than {ESPEAK_TIMEOUT_S:g} s") from None

@@ -149,7 +149,7 @@ def _optional(parser: Parser) -> Parser:
 
 def _port(value: str | None) -> int:
     text = _text(value)
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or len(text) > 5 or int(text) > 65535:
         fix = "use a whole number from 1 to 65535, e.g. 8080 (0: any free port)"
         raise _Bad(f"{text!r} is not a TCP port", fix)
     return int(text)
@@ -157,7 +157,7 @@ def _port(value: str | None) -> int:
 
 def _positive_int(value: str | None) -> int:
     text = _text(value)
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
         raise _Bad(f"{text!r} is not a positive whole number", "use e.g. 160")
     return int(text)
 

@@ -66,7 +66,7 @@ def _pass(value: str | None) -> str:
 
 def _millis(value: str | None) -> int:
     text = _text(value)
-    if not text.isdigit() or int(text) > 5000:
+    if not (text.isascii() and text.isdigit()) or len(text) > 4 or int(text) > 5000:
         raise BadValue(f"{text!r} is not a whole number of ms from 0 to 5000", "use e.g. 200")
     return int(text)
 

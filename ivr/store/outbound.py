@@ -18,6 +18,7 @@ from typing import cast
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from ivr.engine.masking import mask_account as engine_mask_account
 from ivr.store.outbound_model import AttemptRow, CampaignRow, DoNotCallRow, OutboundCallRow
 
 _CALLS = cast(Table, OutboundCallRow.__table__)
@@ -82,7 +83,8 @@ class CampaignStatus:
 
 
 def mask_account(account: str) -> str:
-    return "****" + account[-4:] if account else ""  # a survey call has no account
+    """The one masking policy (`ivr.engine.masking`); "" for a survey call (no account)."""
+    return engine_mask_account(account) if account else ""
 
 
 class OutboundStore:

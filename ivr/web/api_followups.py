@@ -115,11 +115,13 @@ class FollowupRoutes:
     def routes(self) -> list[Route]:
         base, item = "/api/followups", "/api/followups/{id}"
         return [
-            Route("GET", base, self.search, READERS, "Follow-up items (kind, status, overdue)"),
+            Route("GET", base, self.search, READERS, "Follow-up items (kind, status, overdue)",
+                  query=("kind:string", "status:string", "overdue:string")),
             Route("GET", f"{base}/counts", self.counts, WALLBOARD, "Open/overdue items per kind"),
             Route("GET", item, self.show, READERS, "One item with its history and recordings"),
             Route("GET", f"{item}/recordings/{{rid}}", self.listen, READERS,
-                  "Listen to one of the item's recordings (audited; query: reason)"),
+                  "Listen to one of the item's recordings (audited; query: reason)",
+                  query=("reason:string",)),
             Route("POST", f"{item}/claim", self.claim, WORKERS, "Claim an item"),
             Route("POST", f"{item}/assign", self.assign, MANAGERS, "Assign to a user", AssignBody),
             Route("POST", f"{item}/cancel", self.cancel, MANAGERS, "Cancel an item", CancelBody),

@@ -14,6 +14,8 @@ names the field, id or role concerned. Rules:
 - Anything else, including an `IvrError` of no kind, is `log.exception`ed and answered with a
   bare 500 (`internal-error`, no details): never a traceback, never the exception text.
 - Pages (non-`/api/` paths) keep aiohttp's own 4xx responses; they still get the bare 500.
+- A logged path never shows a private prompt's signed link (`loggable`): whoever reads it could
+  fetch the audio while the call lasts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_PREFIX = "/api/"
+_SIGNED_PREFIX = "/prompts/private/"  # a signed link: whoever holds it may fetch the audio
+
+
+def loggable(path: str) -> str:
+    """`path` as a log line may show it: a private prompt's signed link is cut off."""
+    return _SIGNED_PREFIX + "..." if path.startswith(_SIGNED_PREFIX) else path
+
 
 _HTTP_ERROR_IDS = {
     400: "bad-request",
@@ -99,11 +108,11 @@ def _from_error(request: web.Request, exc: IvrError) -> web.Response:
     if isinstance(exc, ApiError):
         return json_error(exc.status, exc.code, exc.message, **exc.details)
     if isinstance(exc, Unavailable):
-        log.warning("unavailable serving %s %s: %s", request.method, request.path, exc)
+        log.warning("unavailable serving %s %s: %s", request.method, loggable(request.path), exc)
         return json_error(503, exc.code, exc.public_message)
     status = status_of(exc)
     if status is None:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
+        log.exception("unexpected error serving %s %s", request.method, loggable(request.path))
         return internal_error()
     return json_error(status, exc.code, str(exc), **exc.details)
 
@@ -121,5 +130,5 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         return _from_http_exception(exc)
     except Exception:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
+        log.exception("unexpected error serving %s %s", request.method, loggable(request.path))
         return internal_error()

@@ -8,7 +8,8 @@ from memory: a bad signature or an expired one is 403, a call that ended 404; ne
 (docs/asterisk-behaviour.md, "Prompts over HTTP"): `Content-Type: audio/wav`,
 `Cache-Control: max-age=...` so Asterisk does not fetch a file again on every play, 8 kHz mono
 16-bit WAV only, and URLs of 40+ characters (Asterisk 22.10.1 fails shorter ones). Paths are
-resolved strictly inside their root: `..` or a symlink out is a 404.
+resolved strictly inside their root (`ivr.web.files`): `..`, a symlink out or a name the
+file system refuses (NUL, too long) is a 404.
 """
 
 from __future__ import annotations
@@ -19,20 +20,12 @@ from pathlib import Path
 from aiohttp import web
 
 from ivr.prompts.private import PrivatePrompts
+from ivr.web.files import file_inside as _inside
 
 PRIVATE_PROMPTS: web.AppKey[PrivatePrompts] = web.AppKey("ivr_private_prompts", PrivatePrompts)
 TTS_MAX_AGE_S = 7 * 24 * 3600
 FILE_MAX_AGE_S = 300
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
-
-
-def _inside(root: Path, relative: str) -> Path | None:
-    candidate = (root / relative).resolve()
-    try:
-        candidate.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return candidate if candidate.is_file() else None
 
 
 def add_prompt_routes(

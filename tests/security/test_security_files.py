@@ -9,14 +9,20 @@ import grp
 import os
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ivr.store import create_engine, migrate_engine
 from ivr.store.modes import protect_files
+from recordings import RecordingIndex, load_recordings_config
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
+from tests.integration.recordings.conftest import write_wav
 from tests.security.conftest import ACCOUNT, EMERGENCY, PIN, AppFactory
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
 def mode(path: Path) -> int:
@@ -84,3 +90,28 @@ def test_a_file_group_may_read_never_write(tmp_path: Path) -> None:
         0o2750,
         0o2750,
     )
+
+
+@pytest.mark.usefixtures("restore_umask")
+@pytest.mark.parametrize(("group", "sealed"), [(False, 0o400), (True, 0o440)])
+async def test_a_recording_picked_up_from_the_spool_follows_the_file_policy(
+    tmp_path: Path, group: bool, sealed: int
+) -> None:
+    """`ivr recordings pick-up` moves Asterisk's own files (made under Asterisk's umask, e.g.
+    0664) into the store: sealed, they follow the store's policy, not the spool's mode."""
+    name = grp.getgrgid(os.getgid()).gr_name if group else None
+    root, spool = tmp_path / "recordings", tmp_path / "spool"
+    protect_files(f"sqlite+aiosqlite:///{tmp_path / 'ivr.db'}", [root], name)
+    spool.mkdir()
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ivr.db'}")
+    await migrate_engine(engine)
+    try:
+        index = RecordingIndex(engine, root, load_recordings_config(CONFIG / "recordings.yaml"))
+        opened = await index.open_recording("c1", "emergency")
+        wav = spool / f"{opened.name}.wav"
+        write_wav(wav, 1.0, mtime=datetime.now(UTC) - timedelta(minutes=1))
+        wav.chmod(0o664)
+        [done] = (await index.pick_up(spool)).sealed
+        assert mode(index.path_of(done)) == sealed
+    finally:
+        await engine.dispose()

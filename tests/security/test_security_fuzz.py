@@ -1,8 +1,12 @@
 """No route answers 500: hypothesis fills every route's path parameters and query parameters
-(from the OpenAPI document, which lists exactly what is served) with hostile values —
-superscript and fullwidth digits (`%C2%B2`), huge numbers, signs, spaces, traversal, control
-characters, any text — and sends them as a user holding every role. Each answer must be a
-deliberate one (2xx, 3xx, 4xx with the one error shape), never a 500."""
+with hostile values — superscript and fullwidth digits (`%C2%B2`), huge numbers, signs, spaces,
+traversal, control characters, any text — and sends them as a user holding every role. Each
+answer must be a deliberate one (2xx, 3xx, 4xx with the one error shape), never a 500.
+
+The routes are read from the app's router at run time (`tests.security.routes`): API, pages,
+prompts, health; a route added later is fuzzed without touching this file. Query parameters are
+the route's documented ones; the random search may also send any name a handler reads anywhere,
+and a test proves every such name is documented on some route."""
 
 from __future__ import annotations
 
@@ -19,13 +23,17 @@ from hypothesis import strategies as st
 
 from ivr.app import App
 from tests.security.conftest import AppFactory
+from tests.security.routes import PARAM, read_query_names, served_routes
 
 HOSTILE = [
     "²", "１２", "99999999999999999999999", "-1", "+1", " 1", "1 ", "0", "1_000", "1e3", "0x10",
     "9" * 400, "18446744073709551616", "1-18446744073709551616",
     "..", "../..", "%", "%00", "\x00", "\t", "me", "1.5", "NaN", "-0", "٣", "null",
 ]  # fmt: skip
-_PARAM = re.compile(r"{(\w+)}")
+_PARAM = PARAM
+
+
+READ_NAMES = sorted(read_query_names())
 
 
 @dataclass
@@ -44,11 +52,7 @@ async def target(app_factory: AppFactory) -> AsyncIterator[Target]:
         headers = {"Authorization": f"Bearer {token}"}
         async with http.get(f"{app.http_url}/api/openapi.json", headers=headers) as r:
             doc: dict[str, Any] = await r.json()
-        routes = [
-            (method.upper(), path, tuple(p["name"] for p in op["parameters"] if p["in"] == "query"))
-            for path, ops in doc["paths"].items()
-            for method, op in ops.items()
-        ]
+        routes = [(s.method, s.path, s.query) for s in served_routes(app, doc)]
         yield Target(app, http, headers, routes)
 
 
@@ -67,9 +71,10 @@ async def test_no_route_answers_500(target: Target, data: st.DataObject) -> None
     path = _PARAM.sub(
         lambda m: quote(data.draw(values, label=m.group(1)), safe="") or "x", template
     )
+    names = sorted({*query_names, *data.draw(st.sets(st.sampled_from(READ_NAMES)), "others")})
     query = {
         name: data.draw(values, label=f"?{name}")
-        for name in query_names
+        for name in names
         if data.draw(st.booleans(), label=f"send {name}")
     }
     url = f"{target.app.http_url}{path}"
@@ -109,5 +114,19 @@ async def test_every_route_and_parameter_with_each_hostile_value(target: Target)
                     allow_redirects=False,
                 ) as response:  # fmt: skip
                     if response.status >= 500:
-                        failures.append(f"{method} {path}{query}: {response.status}")
-    assert failures == []
+                        failures.append(f"{method} {path[:120]}{query[:80]}: {response.status}")
+    assert not failures, "\n".join(failures)
+
+
+async def test_the_fuzz_reaches_every_kind_of_route_and_every_query_name(target: Target) -> None:
+    """The router's routes are all there (pages, prompts, reports, follow-ups, campaigns), and
+    every query name a handler reads is a parameter the sweep above fills on some route."""
+    paths = {path for _m, path, _q in target.routes}
+    for path in ("/api/reports/intervals", "/api/reports/surveys", "/api/followups",
+                 "/api/campaigns", "/login", "/admin/flows/{flow}/graph.svg",
+                 "/prompts/files/{path}", "/healthz", "/pages/static/{filename}"):  # fmt: skip
+        assert path in paths, path
+    assert ("GET", "/api/reports/intervals", ("from", "to", "queue", "format")) in target.routes
+    filled = {name for _m, _p, query in target.routes for name in query}
+    path_names = {name for _m, path, _q in target.routes for name in _PARAM.findall(path)}
+    assert read_query_names() - path_names - filled == set()

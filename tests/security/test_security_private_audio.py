@@ -1,17 +1,23 @@
 """Caller-specific prompts are private: the trade read-back of a verified caller is rendered
 for that call only, in memory, never into the shared TTS cache and never with a text sidecar;
 it is served at a signed, unguessable URL while the call lasts, and 404 once the call ended.
-A forged or expired signature is 403. After the call nothing caller-specific is on disk."""
+A forged or expired signature is 403. After the call nothing caller-specific is on disk, and
+the text never reached a command line (slow speech is rendered by the espeak-ng CLI)."""
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import pytest
 
 from ivr.app import App
 from ivr.call.media import HttpPromptMedia
+from ivr.prompts.tts import PromptRenderer
+from ivr.web.errors import loggable
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
 from tests.security.conftest import AppFactory
@@ -73,3 +79,38 @@ async def test_read_back_is_private_to_the_call(app_factory: AppFactory, tmp_pat
             if path.suffix in (".txt", ".json", ".jsonl", ".log", ".yaml"):
                 assert READ_BACK not in path.read_text(encoding="utf-8", errors="replace"), path
         assert call_prompt_dirs() == []
+
+
+@pytest.mark.parametrize("synthesizer", ["auto", "espeak-ng"])
+async def test_a_slow_private_prompt_is_never_on_a_command_line_or_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthesizer: str
+) -> None:
+    """Slower speech (elderly callers) is rendered by the espeak-ng command line (the library
+    engine keeps one rate), as is everything when the library cannot start: the caller's text
+    goes in on stdin, never in the arguments every local user can read (`ps`)."""
+    calls: list[tuple[list[str], bytes | None]] = []
+    real_run = subprocess.run
+
+    def spy(command: list[str], **kwargs: Any) -> Any:
+        calls.append((list(command), kwargs.get("input")))
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    cache = tmp_path / "cache"
+    renderer = PromptRenderer(cache, {"zh-CN": "cmn-latn-pinyin"}, synthesizer=synthesizer)
+    text = "您尾号5678的账户今日共成交2笔，可用资金十二万三千四百五十六元。"
+    audio = await renderer.render_private(text, "zh-CN", slow=True)
+    assert audio[:4] == b"RIFF"
+    espeak = [(argv, given) for argv, given in calls if "espeak-ng" in argv[0]]
+    assert espeak  # the slow rate went through the command line
+    for argv, given in espeak:
+        assert not any("5678" in arg or "成交" in arg for arg in argv), argv
+        assert given == text.encode("utf-8")
+    assert files_under(cache) == []
+    assert call_prompt_dirs() == []
+
+
+def test_a_signed_link_never_reaches_a_log_line() -> None:
+    path = f"/prompts/private/c-1/{'a' * 32}/1900000000/{'b' * 64}.wav"
+    assert loggable(path) == "/prompts/private/..."
+    assert loggable("/api/calls/7") == "/api/calls/7"

@@ -49,6 +49,7 @@ from ivr.web.auth import (
     current_user,
 )
 from ivr.web.errors import ApiError, Handler
+from ivr.web.files import file_inside
 from ivr.web.ints import parse_int
 from ivr.web.pages.language import COOKIE, page_language, text
 
@@ -214,6 +215,15 @@ class GraphRoutes:
         return web.Response(text=picture, content_type="image/svg+xml", charset="utf-8")
 
 
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """A page asset (public: no data); a name outside the folder, or one the file system
+    refuses (`ivr.web.files`), is 404."""
+    path = file_inside(STATIC_DIR, request.match_info["filename"])
+    if path is None:
+        raise web.HTTPNotFound(text="no such file")
+    return web.FileResponse(path)
+
+
 def add_pages(app: web.Application, flow_versions: FlowVersions | None = None) -> None:
     """Register the pages (after `add_api_routes`: the auth middleware must be installed)."""
     app.router.add_get("/", home)
@@ -224,5 +234,5 @@ def add_pages(app: web.Application, flow_versions: FlowVersions | None = None) -
         graphs = GraphRoutes(flow_versions)
         app.router.add_get("/admin/flows/{flow}/graph.svg", graphs.stored)
         app.router.add_post("/admin/flows/{flow}/graph.svg", graphs.edited)
-    app.router.add_static(STATIC_PREFIX, STATIC_DIR, append_version=False)
+    app.router.add_get(STATIC_PREFIX + "/{filename:.+}", static_file)
     log.debug("staff pages registered: %d", len(PAGES) + 2)

@@ -6,8 +6,8 @@ import asyncio
 import io
 import logging
 
-from ivr.engine.masking import mask_account
-from ivr.log import call_key, mask_digits, setup_logging
+from ivr.engine.masking import mask_account, mask_digits
+from ivr.log import call_key, setup_logging
 
 
 def test_mask_account_shows_the_last_four_digits_only() -> None:

@@ -31,7 +31,7 @@ def call(priority: PriorityClass, **info: str) -> CallRecord:
 
 @pytest.mark.parametrize(
     ("account", "masked"),
-    [("8801234567", "****4567"), ("1234", "****"), ("88*****567", "88*****567"), ("", None)],
+    [("8801234567", "****4567"), ("1234", "****"), ("88*****567", "*****567"), ("", None)],
 )
 def test_mask_account(account: str, masked: str | None) -> None:
     assert mask_account(account) == masked
