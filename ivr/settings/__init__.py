@@ -27,12 +27,11 @@ import yaml
 from ivr.errors import ConfigError
 from ivr.settings.asr import AsrSettings, asr_keys
 from ivr.settings.dialer import DialerSettings
+from ivr.settings.process import event_loop, log_level
 from ivr.settings.security import SECURITY_KEYS, SecuritySettings
 from ivr.settings.security import BadValue as _Bad
 
 DEFAULT_SETTINGS_PATH = Path("config/settings.yaml")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 _SECRET_KEY = re.compile(r"password|passwd|secret|token|api_key", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@:]*:[^/@]+@", re.IGNORECASE)
 
@@ -204,20 +203,6 @@ def _db_url(value: str | None) -> str:
     return text
 
 
-def _level(value: str | None) -> str:
-    text = _text(value).upper()
-    if text not in LOG_LEVELS:
-        raise _Bad(f"{text!r} is not a log level", f"use one of {', '.join(LOG_LEVELS)}")
-    return text
-
-
-def _event_loop(value: str | None) -> str:
-    text = _text(value).lower()
-    if text not in EVENT_LOOPS:
-        raise _Bad(f"{text!r} is not an event loop", f"use one of {', '.join(EVENT_LOOPS)}")
-    return text
-
-
 # --- the schema: dotted key -> (parser, environment variable) --------------------------------
 
 
@@ -260,8 +245,8 @@ _KEYS: dict[str, _Key] = {
     "dialer.max_concurrent": _Key(_positive_int, "IVR_DIALER_MAX_CONCURRENT"),
     "dialer.calls_per_s": _Key(_positive_float, "IVR_DIALER_CALLS_PER_S"),
     "dialer.enabled": _Key(_bool, "IVR_DIALER_ENABLED"),
-    "log_level": _Key(_level, "IVR_LOG_LEVEL"),
-    "event_loop": _Key(_event_loop, "IVR_EVENT_LOOP"),
+    "log_level": _Key(log_level, "IVR_LOG_LEVEL"),
+    "event_loop": _Key(event_loop, "IVR_EVENT_LOOP"),
 }
 # Free-form mappings: `tts.voices.<language>`, `asr.models.<language>`, `calls.recorded_flows.
 # <flow>` (purpose), `sandbox.endpoints.<endpoint>.<answer_after_s|never_answer|busy>` (YAML).
