@@ -4,9 +4,10 @@ The sandbox switch runs in its own process; the app (one or more instances, each
 ARI app name, sharing Redis and one SQLite file) in this one. Calls are placed `--concurrency`
 at a time until `--calls` have ended; each caller picks Mandarin, hears the greeting and the
 main menu, and hangs up. Measured: the app process's resident memory (RSS, from /proc) after the
-first `--warm` calls and at the end, and whether every call has its SQL row.
+first `--warm` calls, after every `--warm` calls more and at the end, and whether every call
+has its SQL row.
 The LAST line printed is one JSON object: calls, instances, rss_mb_warm, rss_mb_end,
-growth_pct (target: within 10 %), records_missing (target: 0), wall_s.
+growth_pct (target: within 10 %), rss_mb_every_warm, records_missing (target: 0), wall_s.
 
     .venv/bin/python -m bench.soak --calls 20000 --speed 20
     .venv/bin/python -m bench.soak --calls 2000 --speed 20 --instances 2
@@ -78,6 +79,7 @@ async def _soak(calls: int, warm: int, speed: float, instances: int, conc: int) 
     import aiohttp
 
     from ivr.app import App
+    from ivr.app.loop import settle_heap
     from ivr.ari._http import auth_header
     from ivr.clock import Clock
     from ivr.settings import load_settings
@@ -106,6 +108,7 @@ async def _soak(calls: int, warm: int, speed: float, instances: int, conc: int) 
             settings = load_settings(ROOT / "config" / "settings.yaml", env)
             root = Path(tmp) / name
             apps.append(await App.start(settings, root, clock=Clock(speed=speed, fixed_now=monday)))
+        settle_heap()  # as `ivr serve` does once it has started
         headers = auth_header("soak", PASSWORD)
         started = time.perf_counter()
         try:
@@ -114,7 +117,13 @@ async def _soak(calls: int, warm: int, speed: float, instances: int, conc: int) 
             ) as http:
                 ended = await _calls(ari_url, http, 0, warm, conc)
                 rss_warm = rss_mb()
-                ended += await _calls(ari_url, http, warm, calls - warm, conc)
+                samples = [round(rss_warm, 1)]  # after the warm-up, then every `warm` calls
+                placed = warm
+                while placed < calls:
+                    n = min(warm, calls - placed)
+                    ended += await _calls(ari_url, http, placed, n, conc)
+                    placed += n
+                    samples.append(round(rss_mb(), 1))
                 for app in apps:
                     await app.call_records.flush()
                 rss_end = rss_mb()
@@ -133,6 +142,7 @@ async def _soak(calls: int, warm: int, speed: float, instances: int, conc: int) 
         "rss_mb_warm": round(rss_warm, 1),
         "rss_mb_end": round(rss_end, 1),
         "growth_pct": round(100 * (rss_end - rss_warm) / rss_warm, 1),
+        "rss_mb_every_warm": samples,
         "records_missing": calls - int(rows[0]),
         "wall_s": round(time.perf_counter() - started, 1),
     }
@@ -153,7 +163,9 @@ def main() -> None:
         asyncio.run(_switch_main(args.speed, tuple(args.apps.split(","))))
         return
     warm = min(args.warm, args.calls)
-    result = asyncio.run(_soak(args.calls, warm, args.speed, args.instances, args.concurrency))
+    from ivr.app.loop import run  # the event loop `ivr serve` runs on (uvloop where installed)
+
+    result = run("auto", _soak(args.calls, warm, args.speed, args.instances, args.concurrency))
     print(json.dumps(result))
 
 
