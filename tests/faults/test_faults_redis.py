@@ -106,7 +106,7 @@ async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
     redis_proc: RedisProcess,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="ivr.queue.outage")
+    caplog.set_level(logging.INFO, logger="ivr.outage")
     async with app_factory(speed=20.0) as app:  # the english queue's 300 s max wait: 15 s
         assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
         await app.queue_store.client.config_set("appendfsync", "always")  # no loss at kill -9
@@ -150,7 +150,7 @@ async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
         await waiting.ended()
 
         def router_lines() -> list[str]:
-            lines = [r.getMessage() for r in caplog.records if r.name == "ivr.queue.outage"]
+            lines = [r.getMessage() for r in caplog.records if r.name == "ivr.outage"]
             return [line for line in lines if line.startswith("queue router:")]
 
         await until(lambda: len(router_lines()) == 2, timeout_s=20, what="the router recovered")
