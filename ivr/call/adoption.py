@@ -22,7 +22,10 @@ any event of the socket is delivered), it asks `Adoption.adopt` about each call 
 A call is adopted only with its SQL call row still open (`CallRecordWriter.resume`: the row
 is found by channel id, never created twice; its trace goes on from the last seq). Channels
 of the call left from the dead process (snoops, speech media: `<key>-...`) are hung up: the
-adopted session starts its own. Anything not adopted is reclaimed as before (closed `lost`).
+adopted session starts its own. The recordings the dead process left open are then stopped
+and sealed (`RecordingKeeper.leftovers`), and a recorded call's whole-call recording goes on
+with the next part over the same span (never a second part 1: its name is taken). Anything
+not adopted is reclaimed as before (closed `lost`).
 
 Rules: only this app's channels are adopted (another instance's app name never sends us their
 events); ARI or store failures while adopting are logged and the call is reclaimed instead.
@@ -112,7 +115,11 @@ class Adoption:
             with contextlib.suppress(AriError):
                 await self._rest.destroy_bridge(f"br-{key}")
         resumed = Resumed(str(row.id), flow, row.language, mode, row.dialed, queue)
-        self._router.adopt(CallSession(deps, channel, resume=resumed))
+        session = CallSession(deps, channel, resume=resumed)
+        if deps.keeper is not None:  # the dead process's snoops are gone: seal their parts
+            purpose = deps.recorded_flows.get(flow)
+            session.recordings.earlier = await deps.keeper.leftovers(str(row.id), purpose)
+        self._router.adopt(session)
         return mode
 
     # ------------------------------------------------------------------ queue side

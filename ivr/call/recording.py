@@ -13,6 +13,8 @@ call, owned by its `CallSession`) holds the recordings of that call.
   disk) into the index's incoming folder and moved into the dated layout.
 - A recording that fails to start or to seal is logged at ERROR with its name: the call goes on
   (a caller is never dropped for it) and `ivr recordings orphans` reports the gap.
+- A call adopted after an app crash: `leftovers` stops and seals what the dead process left
+  open, and its whole-call recording goes on with the next part (`ivr.call.adoption`).
 - The index writes (open, seal, close of the span) are tried again on a passing database fault
   (SQLite busy past its timeout, a lost connection), `INDEX_PAUSES_S` apart, before they count
   as failed: a burst of writes must not leave evidence unindexed.
@@ -32,8 +34,8 @@ from ivr import ari
 from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
 from ivr.call.evidence import Alert, Counter, WholeCallRecording
 from ivr.call.records import is_outage, short_error
-from recordings import RecordingIndex, RecordingsError, Source
-from recordings.naming import recording_name
+from recordings import RecordingIndex, RecordingsError, RecordingStatus, Source
+from recordings.naming import parse_name, recording_name
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,28 @@ class RecordingKeeper:
         )
         return rec.name
 
+    async def leftovers(self, call_id: str, purpose: str | None) -> tuple[int, datetime | None]:
+        """The recordings a dead process left of call `call_id` (adopted): each still open is
+        stopped and sealed (a failure logged: `ivr recordings orphans` shows it); the number
+        of the last whole-call part of `purpose` and its span's start ((0, None): none)."""
+        try:
+            found = await with_retries(
+                lambda: self.index.search(call_id=call_id, limit=1000),
+                f"finding the recordings of call {call_id}",
+            )
+        except Exception as exc:  # SQL down: the new process starts a new span
+            log.error("recordings of call %s not found: %s", call_id, short_error(exc))
+            return 0, None
+        last, covers_from = 0, None
+        for rec in sorted(found, key=lambda r: r.name):
+            if rec.status is RecordingStatus.RECORDING:
+                await self.stop(rec.name)
+                await self.seal(rec.name)
+            parsed = parse_name(rec.name)
+            if purpose is not None and parsed is not None and parsed[1] == purpose:
+                last, covers_from = max(last, parsed[2]), covers_from or rec.covers_from
+        return last, covers_from
+
     async def stop(self, name: str) -> None:
         try:
             await self._rest.stop_recording(name)
@@ -168,6 +192,7 @@ class CallRecordings:
         self._key, self._call_id, self._channel_id = key, call_id, channel_id
         self._app, self._now, self._alert, self._incident = app_name, now, alert, incident
         self.whole: WholeCallRecording | None = None  # the recorded flow's call recording
+        self.earlier: tuple[int, datetime | None] = (0, None)  # adopted: parts before, span
         self._channel: dict[str, str] = {}  # ARI recording name -> engine recording name
         self._seals: set[asyncio.Task[None]] = set()
 
@@ -199,6 +224,7 @@ class CallRecordings:
             channel_id=self._channel_id, app_name=self._app, purpose=purpose, now=self._now,
             alert=self._alert, incident=self._incident,
         )  # fmt: skip
+        self.whole.resume(*self.earlier)
         await self.whole.start()
 
     def on_event(self, event: ari.AriEvent) -> bool:
