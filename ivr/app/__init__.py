@@ -166,9 +166,10 @@ async def build_services(
     )  # fmt: skip
     events = AriEvents(ari_url, username, password, s.ari.app,
         on_connected=router.on_connected, observer=observer)  # fmt: skip
-    adopt = Adoption(router, handoff, sql.call_records, rest, clock, app=s.ari.app).adopt
+    adoption = Adoption(router, handoff, sql.call_records, rest, clock, app=s.ari.app)
+    closers.add(adoption.aclose)  # after the recovery's stop: no reclaim starts a seal then
     recovery = Recovery(queue_store, rest, clock, instance=s.ari.app, holds=router.holds,
-        close_lost=sql.call_records.lost, adopt=adopt)  # fmt: skip  # one ARI app name, one owner
+        close_lost=adoption.lost, adopt=adoption.adopt)  # fmt: skip  # one app name, one owner
     await recovery.start()  # own leftovers: adopted or reclaimed at the first connection
     router.connected.append(recovery.connected)
     router.opened.append(recovery.own)

@@ -25,7 +25,8 @@ of the call left from the dead process (snoops, speech media: `<key>-...`) are h
 adopted session starts its own. The recordings the dead process left open are then stopped
 and sealed (`RecordingKeeper.leftovers`), and a recorded call's whole-call recording goes on
 with the next part over the same span (never a second part 1: its name is taken). Anything
-not adopted is reclaimed as before (closed `lost`).
+not adopted is reclaimed as before (closed `lost`, by `lost`), and its recordings left open are
+sealed too once its row is found.
 
 Rules: only this app's channels are adopted (another instance's app name never sends us their
 events); ARI or store failures while adopting are logged and the call is reclaimed instead.
@@ -33,6 +34,7 @@ events); ARI or store failures while adopting are logged and the call is reclaim
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import cast
@@ -55,6 +57,8 @@ from queueing.model import CallRecord, QueueCallState, QueueResult
 from queueing.policy import CallKey
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 10.0  # how long the app's stop waits for the seals of reclaimed calls
 
 
 def _no_outcome(_outcome: ev.QueueOutcome) -> None:
@@ -81,6 +85,26 @@ class Adoption:
         self._clock = clock
         self._app = app
         self.adopted: dict[str, str] = {}  # call key -> how (tests, logs)
+        self._sealing: set[asyncio.Task[None]] = set()
+
+    def lost(self, key: str, cause: str) -> None:
+        """A reclaimed call: its row closed `lost` (in order, by the record writer), then the
+        recordings its dead process left open sealed (in the background)."""
+        self._records.lost(key, cause)
+        if self._router.deps.keeper is not None:
+            task = asyncio.create_task(self._seal_left(key), name=f"seal-left-{key}")
+            self._sealing.add(task)
+            task.add_done_callback(self._sealing.discard)
+
+    async def _seal_left(self, key: str) -> None:
+        keeper, row = self._router.deps.keeper, await self._records.row_of(key)
+        if keeper is not None and row is not None:
+            await keeper.leftovers(str(row.id), None)
+
+    async def aclose(self) -> None:
+        """Let the seals running finish (bounded: `ivr recordings orphans` shows the rest)."""
+        if self._sealing:
+            await asyncio.wait(set(self._sealing), timeout=STOP_TIMEOUT_S)
 
     async def adopt(self, key: str, record: CallRecord | None, own: bool) -> bool:
         """Take call `key` over (`own`: it was this app's); False: reclaim it instead."""

@@ -372,6 +372,18 @@ class CallRecordWriter:
         self._seq[cid] = max((t.seq for t in found.trace), default=0)
         return found.call
 
+    async def row_of(self, channel_id: str, wait_s: float = 30.0) -> CallSummary | None:
+        """The row of call `channel_id` once every record before it is written; None when there
+        is none, or the database does not answer within `wait_s`."""
+        try:
+            async with asyncio.timeout(wait_s):
+                await self.flush()
+                found = await self._store.find_by_channel(channel_id)
+        except Exception as exc:  # an outage or a timeout
+            log.warning("call=%s row not found (%s)", channel_id, short_error(exc))
+            return None
+        return None if found is None else found.call
+
     def lost(self, channel_id: str, cause: str) -> None:
         """Close the open row of call `channel_id` as `lost` (reclaimed after its instance
         died). Ordered after every record already reported or journaled, so a start replayed
