@@ -179,10 +179,13 @@ async def build_services(
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)
 
+    records = sql.call_records
+
     def failing() -> tuple[str, ...]:  # /healthz and `ivr_dependency_up`
         ari_up = router.healthy and events.connected.is_set()
         metrics.dependency("ari", ari_up)
-        return tuple(n for n, up in (("redis", redis_health.up), ("ari", ari_up)) if not up)
+        ups = (("redis", redis_health.up), ("ari", ari_up), ("database", records.database_up))
+        return tuple(n for n, up in ups if not up)
 
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
         await events.connected.wait()

@@ -115,6 +115,7 @@ class CallRecordWriter:
         self._task: asyncio.Task[None] | None = None
         self.written = 0  # records written (tests, bench)
         self._gauge()
+        self._dependency(True)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -173,6 +174,16 @@ class CallRecordWriter:
             return 0
         replaying = len(self._replay) + (self._inflight is not None and self._replayed)
         return self._journal.lines + replaying
+
+    @property
+    def database_up(self) -> bool:
+        """False from a write the database refused as unavailable to the next one it took
+        (`/healthz` lists `database`; `ivr_dependency_up{dependency="database"}`)."""
+        return self._outage_since is None
+
+    def _dependency(self, up: bool) -> None:
+        if self._metrics is not None:
+            self._metrics.dependency("database", up)
 
     def _gauge(self) -> None:
         if self._metrics is not None:
@@ -278,6 +289,7 @@ class CallRecordWriter:
                     return
                 if self._outage_since is None:
                     self._outage_since = loop.time()
+                    self._dependency(False)
                     log.warning(
                         "call records: database unavailable (%s); buffering, journal when full",
                         short_error(exc),
@@ -294,6 +306,7 @@ class CallRecordWriter:
                     loop.time() - self._outage_since,
                 )
                 self._outage_since = None
+                self._dependency(True)
             return
 
     async def _write(self, r: Record) -> None:

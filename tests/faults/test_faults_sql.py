@@ -15,7 +15,9 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from unittest.mock import ANY
 
+import aiohttp
 import pytest
 
 from ivr.app import App
@@ -45,6 +47,16 @@ def spy_traces(app: App) -> dict[str, list[str]]:
     return reported
 
 
+async def healthz(app: App) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(f"{app.http_url}/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def metrics_text(app: App) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"{app.http_url}/metrics") as resp:
+        return await resp.text()
+
+
 def assert_each_call_once(db: Path, channels: list[str], reported: dict[str, list[str]]) -> None:
     """One closed row per channel, and every trace entry reported stored once, in order."""
     calls, traces = rows(db)
@@ -71,6 +83,15 @@ async def test_sqlite_locked_for_10s_during_50_calls_loses_nothing(
             locked_at = loop.time()
             calls = asyncio.create_task(run_calls(app, CALLS))
             await until(lambda: app.call_records.journaled > 0, timeout_s=60, what="a spill")
+
+            async def degraded() -> bool:  # once a write has waited out the busy timeout
+                return (await healthz(app))[0] == 503
+
+            await until(degraded, timeout_s=LOCK_S, what="/healthz 503")
+            assert await healthz(app) == (
+                503, {"status": "degraded", "failing": ["database"], "active_calls": ANY}
+            )  # fmt: skip
+            assert 'ivr_dependency_up{dependency="database"} 0.0' in await metrics_text(app)
             channels = await calls
             await until(lambda: loop.time() - locked_at >= LOCK_S, timeout_s=LOCK_S + 5)
             assert app.call_records.written == 0  # nothing got through the lock
@@ -78,6 +99,8 @@ async def test_sqlite_locked_for_10s_during_50_calls_loses_nothing(
             await app.call_records.flush()
         assert_each_call_once(db, channels, reported)
         assert app.call_records.journaled == 0
+        assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
+        assert 'ivr_dependency_up{dependency="database"} 1.0' in await metrics_text(app)
         assert (tmp_path / "var" / "journal" / "calls.jsonl").stat().st_size == 0
     messages = [r.getMessage() for r in caplog.records]
     assert sum("database unavailable" in m for m in messages) == 1
