@@ -245,6 +245,8 @@ class CallRecordings:
                 )
             except RecordingsError as exc:  # still take the message; report the gap
                 log.error("recording purpose=%s not indexed: %s", purpose, exc)
+            except Exception as exc:  # SQL down or broken: never drop the caller for it
+                log.error("recording purpose=%s not indexed: %s", purpose, short_error(exc))
         self._channel[ari_name] = name
         return ari_name
 

@@ -7,10 +7,12 @@ real SQLite file). Afterwards every call row and every trace entry is present ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -25,6 +27,7 @@ from ivr.engine.commands import TraceEntry
 from tests.faults.sql_calls import rows, run_calls, sqlite_locked
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
+from tests.integration.call.driver import CallDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLS = 50
@@ -209,3 +212,31 @@ async def test_app_killed_with_rows_in_the_journal_replays_them_at_next_start(
         lost - set(whole)
     )
     assert all(outcomes[cid] == "lost" for cid in lost - set(whole))
+
+
+async def test_an_sql_error_opening_a_recording_never_drops_the_caller(
+    app_factory: AppFactory,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async with app_factory() as app:
+        switch = app.switch
+        assert switch is not None
+        with contextlib.closing(sqlite3.connect(tmp_path / "ivr.db")) as con:
+            con.execute(
+                "ALTER TABLE recordings RENAME TO recordings_gone"
+            )  # every index write fails
+        driver = await CallDriver.dial(app)
+        await driver.run("1,4,1")  # Mandarin, complaints, a complaint: a `record` node
+        record = f"/channels/{driver.channel_id}/record"
+
+        def recorded() -> bool:
+            return any(r.method == "POST" and r.path == record for r in switch.requests)
+
+        await until(recorded, timeout_s=30, what="the complaint recorded all the same")
+        session = driver.session
+        assert session.state is not None
+        assert session.state.node == "complaint_record"
+        assert driver.channel_id in app.sessions  # still there, recording: not dropped
+        driver.hang_up()
+        await driver.ended()
+        assert session.outcome != "error"
