@@ -23,8 +23,9 @@ A call is adopted only with its SQL call row still open (`CallRecordWriter.resum
 is found by channel id, never created twice; its trace goes on from the last seq). Channels
 of the call left from the dead process (snoops, speech media: `<key>-...`) are hung up: the
 adopted session starts its own. The recordings the dead process left open are then stopped
-and sealed (`RecordingKeeper.leftovers`), and a recorded call's whole-call recording goes on
-with the next part over the same span (never a second part 1: its name is taken). Anything
+and sealed in the background (`RecordingKeeper.leftovers`, `seal_left`), and a recorded
+call's whole-call recording goes on with the next part over the same span (never a second
+part 1: its name is taken). Anything
 not adopted is reclaimed as before (closed `lost`, by `lost`), and its recordings left open are
 sealed too once its row is found.
 
@@ -37,7 +38,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import cast
+from collections.abc import Coroutine
+from typing import Any, cast
 
 from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
 from ivr.call.records import CallRecordWriter
@@ -91,15 +93,17 @@ class Adoption:
         """A reclaimed call: its row closed `lost` (in order, by the record writer), then the
         recordings its dead process left open sealed (in the background)."""
         self._records.lost(key, cause)
-        if self._router.deps.keeper is not None:
-            task = asyncio.create_task(self._seal_left(key), name=f"seal-left-{key}")
-            self._sealing.add(task)
-            task.add_done_callback(self._sealing.discard)
+        self._background(self._seal_lost(key), f"seal-left-{key}")
 
-    async def _seal_left(self, key: str) -> None:
+    async def _seal_lost(self, key: str) -> None:
         keeper, row = self._router.deps.keeper, await self._records.row_of(key)
         if keeper is not None and row is not None:
-            await keeper.leftovers(str(row.id), None)
+            await keeper.seal_left((await keeper.leftovers(str(row.id), None)).still_open)
+
+    def _background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._sealing.add(task)
+        task.add_done_callback(self._sealing.discard)
 
     async def aclose(self) -> None:
         """Let the seals running finish (bounded: `ivr recordings orphans` shows the rest)."""
@@ -140,9 +144,10 @@ class Adoption:
                 await self._rest.destroy_bridge(f"br-{key}")
         resumed = Resumed(str(row.id), flow, row.language, mode, row.dialed, queue)
         session = CallSession(deps, channel, resume=resumed)
-        if deps.keeper is not None:  # the dead process's snoops are gone: seal their parts
-            purpose = deps.recorded_flows.get(flow)
-            session.recordings.earlier = await deps.keeper.leftovers(str(row.id), purpose)
+        if (keeper := deps.keeper) is not None:  # the dead snoops are gone: seal their parts
+            left = await keeper.leftovers(str(row.id), deps.recorded_flows.get(flow))
+            session.recordings.earlier = (left.last_part, left.covers_from)
+            self._background(keeper.seal_left(left.still_open), f"seal-left-{key}")
         self._router.adopt(session)
         return mode
 

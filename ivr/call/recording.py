@@ -13,8 +13,9 @@ call, owned by its `CallSession`) holds the recordings of that call.
   disk) into the index's incoming folder and moved into the dated layout.
 - A recording that fails to start or to seal is logged at ERROR with its name: the call goes on
   (a caller is never dropped for it) and `ivr recordings orphans` reports the gap.
-- A call adopted after an app crash: `leftovers` stops and seals what the dead process left
-  open, and its whole-call recording goes on with the next part (`ivr.call.adoption`).
+- A call adopted after an app crash: `leftovers` finds what the dead process left (`seal_left`
+  stops and seals the open ones, in the background), and its whole-call recording goes on with
+  the next part (`ivr.call.adoption`).
 - The index writes (open, seal, close of the span) are tried again on a passing database fault
   (SQLite busy past its timeout, a lost connection), `INDEX_PAUSES_S` apart, before they count
   as failed: a burst of writes must not leave evidence unindexed.
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -59,6 +61,15 @@ async def with_retries(
             log.warning("%s: %s; trying again in %g s", what, short_error(exc), pause)
         await asyncio.sleep(pause)
     return await write()
+
+
+@dataclass(frozen=True, slots=True)
+class Leftovers:
+    """The recordings of an adopted or reclaimed call that its dead process left."""
+
+    last_part: int  # the number of the last whole-call part (0: none)
+    covers_from: datetime | None  # the start of that recording's span
+    still_open: tuple[str, ...]  # names of recordings never sealed
 
 
 class RecordingKeeper:
@@ -107,10 +118,9 @@ class RecordingKeeper:
         )
         return rec.name
 
-    async def leftovers(self, call_id: str, purpose: str | None) -> tuple[int, datetime | None]:
-        """The recordings a dead process left of call `call_id` (adopted): each still open is
-        stopped and sealed (a failure logged: `ivr recordings orphans` shows it); the number
-        of the last whole-call part of `purpose` and its span's start ((0, None): none)."""
+    async def leftovers(self, call_id: str, purpose: str | None) -> Leftovers:
+        """What a dead process left of call `call_id`: the number of the last whole-call part
+        of `purpose`, its span's start, and the recordings still open (to `seal_left`)."""
         try:
             found = await with_retries(
                 lambda: self.index.search(call_id=call_id, limit=1000),
@@ -118,16 +128,21 @@ class RecordingKeeper:
             )
         except Exception as exc:  # SQL down: the new process starts a new span
             log.error("recordings of call %s not found: %s", call_id, short_error(exc))
-            return 0, None
+            return Leftovers(0, None, ())
         last, covers_from = 0, None
         for rec in sorted(found, key=lambda r: r.name):
-            if rec.status is RecordingStatus.RECORDING:
-                await self.stop(rec.name)
-                await self.seal(rec.name)
             parsed = parse_name(rec.name)
             if purpose is not None and parsed is not None and parsed[1] == purpose:
                 last, covers_from = max(last, parsed[2]), covers_from or rec.covers_from
-        return last, covers_from
+        still_open = tuple(r.name for r in found if r.status is RecordingStatus.RECORDING)
+        return Leftovers(last, covers_from, still_open)
+
+    async def seal_left(self, names: tuple[str, ...]) -> None:
+        """Stop (if still running) and seal each recording a dead process left open; a failure
+        is logged (`ivr recordings orphans` shows it)."""
+        for name in names:
+            await self.stop(name)
+            await self.seal(name)
 
     async def stop(self, name: str) -> None:
         try:
