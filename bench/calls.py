@@ -57,10 +57,13 @@ STEPS = [
 # ---------------------------------------------------------------------- switch process
 
 
-async def _switch_main(speed: float, report: Path) -> None:
+async def _switch_main(speed: float, report: Path, recordings: Path | None = None) -> None:
     from ivr.sandbox import SandboxConfig, SandboxSwitch
 
-    switch = SandboxSwitch(SandboxConfig(username="bench", password=PASSWORD, speed=speed))
+    config = SandboxConfig(
+        username="bench", password=PASSWORD, speed=speed, recordings_dir=recordings
+    )  # without a recordings dir, `record` answers 500 (as Asterisk without its spool)
+    switch = SandboxSwitch(config)
     dtmf_at: dict[str, float] = {}
     answered_at: dict[str, float] = {}
     latencies_ms: list[float] = []
@@ -230,10 +233,11 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--switch-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--recordings", type=Path, help=argparse.SUPPRESS)  # the switch's spool
     args = parser.parse_args()
     os.chdir(ROOT)
     if args.switch_only:
-        asyncio.run(_switch_main(args.speed, args.report))
+        asyncio.run(_switch_main(args.speed, args.report, args.recordings))
         return
     from ivr.app.loop import run
 

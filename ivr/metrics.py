@@ -54,7 +54,7 @@ class Metrics:
         )
         self.dependency_up = Gauge(
             "ivr_dependency_up",
-            "1 while a dependency answers (redis, ari), else 0",
+            "1 while a dependency answers (redis, ari, database), else 0",
             ["dependency"],
             registry=r,
         )

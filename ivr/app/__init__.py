@@ -172,9 +172,10 @@ async def build_services(
     )  # fmt: skip
     events = AriEvents(ari_url, username, password, s.ari.app,
         on_connected=router.on_connected, observer=observer)  # fmt: skip
-    adopt = Adoption(router, handoff, sql.call_records, rest, clock, app=s.ari.app).adopt
+    adoption = Adoption(router, handoff, sql.call_records, rest, clock, app=s.ari.app)
+    closers.add(adoption.aclose)  # after the recovery's stop: no reclaim starts a seal then
     recovery = Recovery(queue_store, rest, clock, instance=s.ari.app, holds=router.holds,
-        close_lost=sql.call_records.lost, adopt=adopt)  # fmt: skip  # one ARI app name, one owner
+        close_lost=adoption.lost, adopt=adoption.adopt)  # fmt: skip  # one app name, one owner
     await recovery.start()  # own leftovers: adopted or reclaimed at the first connection
     router.connected.append(recovery.connected)
     router.opened.append(recovery.own)
@@ -185,10 +186,13 @@ async def build_services(
     closers.add(router.aclose)  # stopped before the parts the calls use
     closers.add(events.close)
 
+    records = sql.call_records
+
     def failing() -> tuple[str, ...]:  # /healthz and `ivr_dependency_up`
         ari_up = router.healthy and events.connected.is_set()
         metrics.dependency("ari", ari_up)
-        return tuple(n for n, up in (("redis", redis_health.up), ("ari", ari_up)) if not up)
+        ups = (("redis", redis_health.up), ("ari", ari_up), ("database", records.database_up))
+        return tuple(n for n, up in ups if not up)
 
     async with asyncio.timeout(CONNECT_TIMEOUT_S):
         await events.connected.wait()

@@ -14,6 +14,9 @@ backoff with full jitter (RNG and sleep injectable), capped at 2 s by default: e
 without the socket sends new calls to the dialplan's app-down fallback, and a reconnect to the
 local Asterisk is cheap; the backoff resets only after a connection stayed up `stable_after_s`,
 so a server that accepts and drops at once never makes us spin (one try per second on average).
+An outage logs one warning when it starts (socket lost, or the first try refused) and one
+info line when a socket opens again (with the count of refused tries); the tries between are
+DEBUG: no flood while Asterisk is away.
 `on_event` is synchronous (e.g. `Dispatcher.dispatch`): a slow consumer cannot stall the reader;
 its exceptions are logged, never kill the reader. `close()` returns promptly, even mid-connect,
 mid-backoff or mid-read.
@@ -107,6 +110,8 @@ class AriEvents:
         self._closing = False
         self._runner: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._outage_since: float | None = None  # loop time the socket was lost or first refused
+        self._refusals = 0  # tries refused since
 
     def __repr__(self) -> str:
         return f"AriEvents(app={self.app!r})"
@@ -152,16 +157,26 @@ class AriEvents:
         while not self._closing:
             if failures:
                 delay_s = self._delay_s(failures)
-                log.info("ARI events app=%s reconnecting in %.2f s", self.app, delay_s)
+                log.debug("ARI events app=%s reconnecting in %.2f s", self.app, delay_s)
                 await self._sleep(delay_s)
             try:
                 stable = await self._connect_once(on_event)
             except _Lost as exc:
-                log.warning("ARI events app=%s: %s", self.app, exc)
+                self._refused(exc)
                 failures += 1
                 continue
             self._observer.disconnected()
             failures = 1 if stable else failures + 1
+
+    def _refused(self, exc: _Lost) -> None:
+        """One warning when the outage starts (no socket yet, or the first refusal after a
+        lost one); the tries after it are counted, then summed up in the reconnect line."""
+        if self._outage_since is None:
+            self._outage_since = asyncio.get_running_loop().time()
+            log.warning("ARI events app=%s: %s; retrying with backoff", self.app, exc)
+        else:
+            log.debug("ARI events app=%s: %s", self.app, exc)
+        self._refusals += 1
 
     def _delay_s(self, failures: int) -> float:
         initial_s, max_s, min_s = self._backoff
@@ -177,7 +192,8 @@ class AriEvents:
         try:
             await self._on_open()
             reason = await self._read(ws, on_event)
-            log.warning("ARI events app=%s: socket lost (%s)", self.app, reason)
+            log.warning("ARI events app=%s: socket lost (%s); reconnecting", self.app, reason)
+            self._outage_since = loop.time()
         finally:
             self.connected.clear()
             with contextlib.suppress(Exception):
@@ -215,7 +231,14 @@ class AriEvents:
         self.connections += 1
         self.connected.set()
         self._observer.connected(reconnect)
-        log.info("ARI events app=%s %s", self.app, "reconnected" if reconnect else "connected")
+        if self._outage_since is None:
+            log.info("ARI events app=%s %s", self.app, "reconnected" if reconnect else "connected")
+        else:
+            lasted_s = asyncio.get_running_loop().time() - self._outage_since
+            what = "reconnected" if reconnect else "connected"
+            log.info("ARI events app=%s %s after %d refused tries in %.1f s",
+                     self.app, what, self._refusals, lasted_s)  # fmt: skip
+        self._outage_since, self._refusals = None, 0
         if self.on_connected is None:
             return
         try:

@@ -22,7 +22,12 @@ any event of the socket is delivered), it asks `Adoption.adopt` about each call 
 A call is adopted only with its SQL call row still open (`CallRecordWriter.resume`: the row
 is found by channel id, never created twice; its trace goes on from the last seq). Channels
 of the call left from the dead process (snoops, speech media: `<key>-...`) are hung up: the
-adopted session starts its own. Anything not adopted is reclaimed as before (closed `lost`).
+adopted session starts its own. The recordings the dead process left open are then stopped
+and sealed in the background (`RecordingKeeper.leftovers`, `seal_left`), and a recorded
+call's whole-call recording goes on with the next part over the same span (never a second
+part 1: its name is taken). Anything
+not adopted is reclaimed as before (closed `lost`, by `lost`), and its recordings left open are
+sealed too once its row is found.
 
 Rules: only this app's channels are adopted (another instance's app name never sends us their
 events); ARI or store failures while adopting are logged and the call is reclaimed instead.
@@ -30,9 +35,11 @@ events); ARI or store failures while adopting are logged and the call is reclaim
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from typing import cast
+from collections.abc import Coroutine
+from typing import Any, cast
 
 from ivr.ari import AriError, AriRest, ChannelGone, ChannelId
 from ivr.call.records import CallRecordWriter
@@ -52,6 +59,8 @@ from queueing.model import CallRecord, QueueCallState, QueueResult
 from queueing.policy import CallKey
 
 log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 10.0  # how long the app's stop waits for the seals of reclaimed calls
 
 
 def _no_outcome(_outcome: ev.QueueOutcome) -> None:
@@ -78,6 +87,28 @@ class Adoption:
         self._clock = clock
         self._app = app
         self.adopted: dict[str, str] = {}  # call key -> how (tests, logs)
+        self._sealing: set[asyncio.Task[None]] = set()
+
+    def lost(self, key: str, cause: str) -> None:
+        """A reclaimed call: its row closed `lost` (in order, by the record writer), then the
+        recordings its dead process left open sealed (in the background)."""
+        self._records.lost(key, cause)
+        self._background(self._seal_lost(key), f"seal-left-{key}")
+
+    async def _seal_lost(self, key: str) -> None:
+        keeper, row = self._router.deps.keeper, await self._records.row_of(key)
+        if keeper is not None and row is not None:
+            await keeper.seal_left((await keeper.leftovers(str(row.id), None)).still_open)
+
+    def _background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._sealing.add(task)
+        task.add_done_callback(self._sealing.discard)
+
+    async def aclose(self) -> None:
+        """Let the seals running finish (bounded: `ivr recordings orphans` shows the rest)."""
+        if self._sealing:
+            await asyncio.wait(set(self._sealing), timeout=STOP_TIMEOUT_S)
 
     async def adopt(self, key: str, record: CallRecord | None, own: bool) -> bool:
         """Take call `key` over (`own`: it was this app's); False: reclaim it instead."""
@@ -112,7 +143,12 @@ class Adoption:
             with contextlib.suppress(AriError):
                 await self._rest.destroy_bridge(f"br-{key}")
         resumed = Resumed(str(row.id), flow, row.language, mode, row.dialed, queue)
-        self._router.adopt(CallSession(deps, channel, resume=resumed))
+        session = CallSession(deps, channel, resume=resumed)
+        if (keeper := deps.keeper) is not None:  # the dead snoops are gone: seal their parts
+            left = await keeper.leftovers(str(row.id), deps.recorded_flows.get(flow))
+            session.recordings.earlier = (left.last_part, left.covers_from)
+            self._background(keeper.seal_left(left.still_open), f"seal-left-{key}")
+        self._router.adopt(session)
         return mode
 
     # ------------------------------------------------------------------ queue side

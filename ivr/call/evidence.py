@@ -17,6 +17,8 @@ Lifecycle (one `WholeCallRecording` per recorded call, owned by its `CallRecordi
   the app while the caller is still there, is an incident: the next part (`-2`, `-3`, ...; a
   new snoop if the old one is gone) starts at once, the ended part is sealed, a supervisor
   alert `recording_gap` is raised and `ivr_recording_incidents_total` counts it.
+- An adopted call (`resume`): the parts the dead process left are sealed by the adoption;
+  numbering goes on after them (`-3` after `-1`, `-2`) and the span keeps its start.
 - `finish(ended_at)`: stop the current part, seal every part, close the span (`covers_to`)
   of all parts in the index, hang up the snoop. `ivr recordings verify|coverage` compare what
   the parts hold with that span.
@@ -85,6 +87,7 @@ class WholeCallRecording:
         self._alert, self._incident = alert, incident
         self.covers_from: datetime | None = None
         self.parts: list[str] = []  # every part's name, in order
+        self.earlier = 0  # parts a dead process recorded of this call (adopted: `resume`)
         self.current: str | None = None  # the part recording now
         self._snoop: str | None = None
         self._snoops = 0
@@ -129,9 +132,16 @@ class WholeCallRecording:
 
     # ------------------------------------------------------------------ start, watch, finish
 
+    def resume(self, earlier: int, covers_from: datetime | None) -> None:
+        """An adopted call: `earlier` parts exist (sealed by the adoption); the next part is
+        number `earlier + 1`, over the span the first part started."""
+        self.earlier, self.covers_from = earlier, covers_from
+
     async def start(self) -> None:
-        """Span from now; snoop and part 1. Never raises: a failure is logged and alerted."""
-        self.covers_from = datetime.fromtimestamp(self._now(), UTC)
+        """Span from now (or the resumed span); snoop and the next part. Never raises: a
+        failure is logged and alerted."""
+        if self.covers_from is None:
+            self.covers_from = datetime.fromtimestamp(self._now(), UTC)
         await self._next_part("start")
 
     def _watch(self, why: str) -> None:
@@ -158,7 +168,7 @@ class WholeCallRecording:
         if self._closing or self._caller_gone or self.covers_from is None:
             return
         snoop = self._snoop or self._plan_snoop()
-        number = len(self.parts) + 1
+        number = self.earlier + len(self.parts) + 1
         name = self._keeper.part_name(self._call_id, self.purpose, number)
         index = asyncio.ensure_future(
             self._keeper.open_part(self._call_id, self.purpose, number, snoop, self.covers_from)
@@ -182,7 +192,7 @@ class WholeCallRecording:
 
     def _plan_snoop(self) -> str:
         self._snoops += 1
-        return f"{self._key}-rec{self._snoops}"
+        return f"{self._key}-rec{self.earlier + self._snoops}"  # never a dead process's id
 
     async def _new_snoop(self, snoop: str) -> None:
         self._bind(snoop, self._key)  # before creation: its StasisStart is this call's

@@ -13,6 +13,9 @@ call, owned by its `CallSession`) holds the recordings of that call.
   disk) into the index's incoming folder and moved into the dated layout.
 - A recording that fails to start or to seal is logged at ERROR with its name: the call goes on
   (a caller is never dropped for it) and `ivr recordings orphans` reports the gap.
+- A call adopted after an app crash: `leftovers` finds what the dead process left (`seal_left`
+  stops and seals the open ones, in the background), and its whole-call recording goes on with
+  the next part (`ivr.call.adoption`).
 - The index writes (open, seal, close of the span) are tried again on a passing database fault
   (SQLite busy past its timeout, a lost connection), `INDEX_PAUSES_S` apart, before they count
   as failed: a burst of writes must not leave evidence unindexed.
@@ -24,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
@@ -32,8 +36,8 @@ from ivr import ari
 from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
 from ivr.call.evidence import Alert, Counter, WholeCallRecording
 from ivr.call.records import is_outage, short_error
-from recordings import RecordingIndex, RecordingsError, Source
-from recordings.naming import recording_name
+from recordings import RecordingIndex, RecordingsError, RecordingStatus, Source
+from recordings.naming import parse_name, recording_name
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,15 @@ async def with_retries(
             log.warning("%s: %s; trying again in %g s", what, short_error(exc), pause)
         await asyncio.sleep(pause)
     return await write()
+
+
+@dataclass(frozen=True, slots=True)
+class Leftovers:
+    """The recordings of an adopted or reclaimed call that its dead process left."""
+
+    last_part: int  # the number of the last whole-call part (0: none)
+    covers_from: datetime | None  # the start of that recording's span
+    still_open: tuple[str, ...]  # names of recordings never sealed
 
 
 class RecordingKeeper:
@@ -104,6 +117,32 @@ class RecordingKeeper:
             f"indexing a {purpose} recording",
         )
         return rec.name
+
+    async def leftovers(self, call_id: str, purpose: str | None) -> Leftovers:
+        """What a dead process left of call `call_id`: the number of the last whole-call part
+        of `purpose`, its span's start, and the recordings still open (to `seal_left`)."""
+        try:
+            found = await with_retries(
+                lambda: self.index.search(call_id=call_id, limit=1000),
+                f"finding the recordings of call {call_id}",
+            )
+        except Exception as exc:  # SQL down: the new process starts a new span
+            log.error("recordings of call %s not found: %s", call_id, short_error(exc))
+            return Leftovers(0, None, ())
+        last, covers_from = 0, None
+        for rec in sorted(found, key=lambda r: r.name):
+            parsed = parse_name(rec.name)
+            if purpose is not None and parsed is not None and parsed[1] == purpose:
+                last, covers_from = max(last, parsed[2]), covers_from or rec.covers_from
+        still_open = tuple(r.name for r in found if r.status is RecordingStatus.RECORDING)
+        return Leftovers(last, covers_from, still_open)
+
+    async def seal_left(self, names: tuple[str, ...]) -> None:
+        """Stop (if still running) and seal each recording a dead process left open; a failure
+        is logged (`ivr recordings orphans` shows it)."""
+        for name in names:
+            await self.stop(name)
+            await self.seal(name)
 
     async def stop(self, name: str) -> None:
         try:
@@ -168,6 +207,7 @@ class CallRecordings:
         self._key, self._call_id, self._channel_id = key, call_id, channel_id
         self._app, self._now, self._alert, self._incident = app_name, now, alert, incident
         self.whole: WholeCallRecording | None = None  # the recorded flow's call recording
+        self.earlier: tuple[int, datetime | None] = (0, None)  # adopted: parts before, span
         self._channel: dict[str, str] = {}  # ARI recording name -> engine recording name
         self._seals: set[asyncio.Task[None]] = set()
 
@@ -199,6 +239,7 @@ class CallRecordings:
             channel_id=self._channel_id, app_name=self._app, purpose=purpose, now=self._now,
             alert=self._alert, incident=self._incident,
         )  # fmt: skip
+        self.whole.resume(*self.earlier)
         await self.whole.start()
 
     def on_event(self, event: ari.AriEvent) -> bool:
@@ -219,6 +260,8 @@ class CallRecordings:
                 )
             except RecordingsError as exc:  # still take the message; report the gap
                 log.error("recording purpose=%s not indexed: %s", purpose, exc)
+            except Exception as exc:  # SQL down or broken: never drop the caller for it
+                log.error("recording purpose=%s not indexed: %s", purpose, short_error(exc))
         self._channel[ari_name] = name
         return ari_name
 

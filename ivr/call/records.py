@@ -124,6 +124,7 @@ class CallRecordWriter:
         self._task: asyncio.Task[None] | None = None
         self.written = 0  # records written (tests, bench)
         self._gauge()
+        self._dependency(True)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -182,6 +183,16 @@ class CallRecordWriter:
             return 0
         replaying = len(self._replay) + (len(self._inflight) if self._replayed else 0)
         return self._journal.lines + replaying
+
+    @property
+    def database_up(self) -> bool:
+        """False from a write the database refused as unavailable to the next one it took
+        (`/healthz` lists `database`; `ivr_dependency_up{dependency="database"}`)."""
+        return self._outage_since is None
+
+    def _dependency(self, up: bool) -> None:
+        if self._metrics is not None:
+            self._metrics.dependency("database", up)
 
     def _gauge(self) -> None:
         if self._metrics is not None:
@@ -292,6 +303,7 @@ class CallRecordWriter:
                     return
                 if self._outage_since is None:
                     self._outage_since = loop.time()
+                    self._dependency(False)
                     log.warning(
                         "call records: database unavailable (%s); buffering, journal when full",
                         short_error(exc),
@@ -308,6 +320,7 @@ class CallRecordWriter:
                     loop.time() - self._outage_since,
                 )
                 self._outage_since = None
+                self._dependency(True)
             return
 
     async def _write_batch(self, batch: list[JournalLine]) -> None:
@@ -390,6 +403,18 @@ class CallRecordWriter:
         self._ids[key] = cid
         self._seq[cid] = max((t.seq for t in found.trace), default=0)
         return found.call
+
+    async def row_of(self, channel_id: str, wait_s: float = 30.0) -> CallSummary | None:
+        """The row of call `channel_id` once every record before it is written; None when there
+        is none, or the database does not answer within `wait_s`."""
+        try:
+            async with asyncio.timeout(wait_s):
+                await self.flush()
+                found = await self._store.find_by_channel(channel_id)
+        except Exception as exc:  # an outage or a timeout
+            log.warning("call=%s row not found (%s)", channel_id, short_error(exc))
+            return None
+        return None if found is None else found.call
 
     def lost(self, channel_id: str, cause: str) -> None:
         """Close the open row of call `channel_id` as `lost` (reclaimed after its instance

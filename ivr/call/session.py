@@ -9,16 +9,14 @@ including the call policy of the settings (default flow, recorded flows), is `Se
 
 Rules:
 - The engine decides, the session only executes. No menu logic here.
-- Every wait has a limit: timers are clock sleeps, lookups run under `timeout_s`, the clean-up
-  is bounded.
+- Every wait has a limit: timers are clock sleeps, lookups `timeout_s`, the clean-up bounded.
 - Hang-up at any moment: timers cancelled, lookups cancelled, playbacks stopped, the queue entry
   removed, the call row closed with its cause. `ChannelGone` (404) means the caller left.
 - ARI failing (5xx or timeout after the client's retries): the caller hears the fallback prompt
   and the call ends cleanly; never a call stuck in silence.
 - The queue store down at `Enqueue` (`StoreUnavailable`): the queue node takes the flow's own
   fallback (`on_overflow`, else `on_timeout`); a node without either ends with the fallback prompt.
-- No PIN or account digits in logs: the engine masks trace entries; lookup params are never
-  logged (their repr masks secrets).
+- No PIN or account digits in logs: the engine masks trace entries, lookup params' repr too.
 - A call adopted after an app crash (`resume`, `ivr.call.resumed`) keeps its row and trace;
   after a lost events websocket, prompts that finished meanwhile are finished (`resynced`).
 """
@@ -183,6 +181,8 @@ class CallSession(SessionInputs):
         started = ev.CallStarted(self.caller, self.dialed, r.language, self.deps.clock.now())
         if r.mode == "bridged":
             self.outcome, self._queued = "answered", r.queue
+            if (purpose := self.deps.recorded_flows.get(r.flow)) is not None:
+                await self.recordings.record_call(purpose)  # goes on with the next part
             await self._connected()
             return None
         if r.mode == "queued" and r.queue is not None:

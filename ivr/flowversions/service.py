@@ -36,6 +36,7 @@ from ivr.engine.validate import Context, check_files
 from ivr.errors import ErrorList
 from ivr.flowversions.check import check_texts, unified_diff
 from ivr.flowversions.context import flow_context
+from ivr.outage import Outage
 from ivr.settings import Settings
 from ivr.store.flowversions import (
     MAX_ATTEMPTS,
@@ -102,6 +103,7 @@ class FlowVersions:
         self._live: Live | None = None
         self._failed_generation: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self.vocabulary_check = vocabulary_check  # publish also refuses words ASR lacks
         # called with a flow set before it goes live (at start, publish, rollback and reload):
         # the app renders its static prompts then, so no caller waits for the voice
@@ -205,27 +207,37 @@ class FlowVersions:
         return True
 
     async def poll(self) -> None:
-        """Poll the generation forever (every `poll_interval_s`, each poll bounded)."""
-        while True:
-            await asyncio.sleep(self.poll_interval_s)
+        """Poll the generation until `aclose` (every `poll_interval_s`, each poll bounded). An
+        outage of the database is logged once each way and the pause grows (`ivr.outage`)."""
+        outage = Outage("flow versions poll")
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):  # a swallowed cancel: `_stopping` ends it
+                async with asyncio.timeout(outage.pause_s(self.poll_interval_s)):
+                    await self._stopping.wait()
+            if self._stopping.is_set():
+                return
             try:
                 async with asyncio.timeout(POLL_TIMEOUT_S):
                     await self.refresh()
+                outage.ok()
             except (TimeoutError, SQLAlchemyError, OSError) as exc:
-                log.warning("flow versions poll failed: %s", type(exc).__name__)
+                outage.failed(exc)
             except Exception:  # keep polling: the next poll may succeed
                 log.exception("flow versions poll failed")
 
     def start_polling(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self.poll(), name="flow-versions-poll")
 
     async def aclose(self) -> None:
         task, self._task = self._task, None
+        self._stopping.set()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            done, _ = await asyncio.wait({task}, timeout=POLL_TIMEOUT_S + 1.0)
+            if not done:  # a refresh stuck past its own bound
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
 
     # ---- changing
 

@@ -6,8 +6,9 @@ kind's `escalate_after_min` -> alert `followup_escalated` (the supervisors' queu
 level 2. Each step appends a history row. `start()` runs a pass every `interval_s` of clock
 time; `aclose()` stops it within a bounded wait.
 
-Rules: a pass never raises (a store failure is logged and the next pass retries); levels only
-go up, so a restart never alerts twice for the same step.
+Rules: a pass never raises (a store outage is logged once when it starts and once when it
+ends, `ivr.outage`, and the next pass retries); levels only go up, so a restart never alerts
+twice for the same step.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ivr.clock import Clock
 from ivr.errors import IvrError
 from ivr.followups.promises import Promises
+from ivr.outage import Outage
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,16 @@ class Escalator:
                 self._task.cancel()
 
     async def _forever(self) -> None:
+        outage = Outage("follow-up escalation")
         while not self._stop.is_set():
             try:
                 await self.run_once()
+                outage.ok()
             except (SQLAlchemyError, OSError, IvrError) as exc:
-                log.warning("follow-up escalation pass failed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._clock.wall_seconds(self._interval_s)):
+                outage.failed(exc)
+            pause_s = outage.pause_s(self._clock.wall_seconds(self._interval_s))
+            with contextlib.suppress(TimeoutError):  # a swallowed cancel: `_stop` ends it
+                async with asyncio.timeout(pause_s):
                     await self._stop.wait()
 
     async def run_once(self) -> list[int]:

@@ -18,7 +18,7 @@ deadline (a margin notice's) has passed when its turn comes is not dialled: `exp
 
 Rules: state is in SQL (`OutboundStore`) at every step; at start, calls a previous run left
 `dialing` are ended `failed` (cause `restart`) and retried per policy. SQL down or locked: one
-warning (`ivr.queue.outage`), passes back off, an attempt's close is retried until it is
+warning (`ivr.outage`), passes back off, an attempt's close is retried until it is
 written (a confirmation is kept on the leg and written with it), never a traceback flood.
 Time: `wall()` gives the aware local time the windows use and its epoch seconds for `next_at`.
 `aclose` is bounded.
@@ -43,10 +43,10 @@ from ivr.ari import AriError, AriRest
 from ivr.engine.calendar import TradingCalendar
 from ivr.engine.phones import InvalidPhone, dial_string
 from ivr.errors import IvrError
+from ivr.outage import Outage
 from ivr.outbound.escalation import Escalation, Unconfirmed
 from ivr.outbound.policy import ESCALATED, KindPolicy, NoMoreAttempts, after_attempt, deadline_of
 from ivr.outbound.schedule import Due, Pacer, Pacing, choose, result_of_cause
-from ivr.queue.outage import Outage
 from ivr.store.outbound import OutboundStore, ToDial
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ Owns:
 - interval reports of the queues from the call records' trace facts (`intervals`, pure) and
   the wallboard's colour thresholds (`thresholds`: `config/wallboard.yaml`; docs/reports.md);
 - the queue store's start for the app (`boot`), its health watch (`health`: `/healthz`, the
-  `ivr_dependency_up` gauge), and how background loops report an outage (`outage`).
+  `ivr_dependency_up` gauge); background loops report an outage with `ivr.outage`.
 
 Must not import `ivr.call`, `ivr.outbound`, `ivr.web`, `ivr.app` or `ivr.commands` (above it),
 nor its sibling `ivr.flowversions` (held by the import-linter layers contract). `waiting`,

@@ -14,7 +14,7 @@ Rules:
 - `exit_for(key, digit)` answers from the exits last announced; before the first announcement
   (or with no prompts wired) only the flow's own callback offer is open.
 - A store or ARI failure skips one announcement; it never ends the loop. A store outage is
-  logged once for all callers (`ivr.queue.outage`), an ARI failure per announcement.
+  logged once for all callers (`ivr.outage`), an ARI failure per announcement.
 - The wait for `PlaybackFinished` is an `asyncio.timeout`: a cancel swallowed there (3.11) is
   harmless, `stop` clears `line.task` first and the loop ends once it is not its own task.
 - With no prompts wired (`prompts is None`) nothing is said: music on hold only.
@@ -33,9 +33,9 @@ from ivr.ari import AriError, AriRest, ChannelId
 from ivr.clock import Clock
 from ivr.engine.commands import Prompt, TtsPrompt
 from ivr.engine.phones import dialable
+from ivr.outage import Outage
 from ivr.queue import announce
 from ivr.queue.handoff import QueuedCall
-from ivr.queue.outage import Outage
 from queueing.config import ExitOption
 from queueing.errors import QueueStoreError
 from queueing.policy import CallKey

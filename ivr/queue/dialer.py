@@ -17,7 +17,7 @@ with a number `ivr.engine.phones` validated: anything else is not dialled).
 
 Rules: a pass runs when woken (`wake()`) or every `ROUTE_INTERVAL_S` of clock time (the
 reaper at most that often: a busy router is woken many times a second); a store
-outage is logged once when it starts and once when it ends (`ivr.queue.outage`), the passes
+outage is logged once when it starts and once when it ends (`ivr.outage`), the passes
 meanwhile backing off; `aclose` stops the task within a bounded wait.
 A leg that ARI refuses to originate is answered with `AgentDialFailed`/`ClientDialFailed`
 (`dial_failed`) for the lifecycle to decide.
@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from ivr.ari import AriError, AriRest
 from ivr.clock import Clock
 from ivr.engine.phones import InvalidPhone, dial_string
-from ivr.queue.outage import Outage
+from ivr.outage import Outage
 from ivr.queue.waiting import AgentDialFailed, AgentLeg, ClientDialFailed, DialAgent, DialClient
 from queueing.errors import QueueStoreError
 from queueing.model import Offer

@@ -13,7 +13,7 @@ Rules:
   `verification_incomplete`, `emergency_order`, ...).
 - A subscriber that does not keep up loses its oldest messages (logged), never blocks the tail.
 - The tail survives store errors: an outage is logged once when it starts and once when it
-  ends (`ivr.queue.outage`), the reads meanwhile backing off; no tracebacks.
+  ends (`ivr.outage`), the reads meanwhile backing off; no tracebacks.
 - Nobody subscribed: the tail reads nothing; the next subscriber fixes a new tail position.
 - Its waits are `asyncio.timeout`s on `_closing`: a cancel swallowed there (3.11) is harmless,
   `aclose` sets `_closing` first and re-cancels until the task is done.
@@ -33,7 +33,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ivr.engine.masking import mask_account as engine_mask_account
-from ivr.queue.outage import Outage
+from ivr.outage import Outage
 from queueing.config import PriorityClass
 from queueing.errors import QueueingError
 from queueing.model import AgentRecord, CallRecord, QueueEvent

@@ -3,7 +3,7 @@ answer for `/healthz` and the `ivr_dependency_up{dependency="redis"}` gauge.
 
 Rules: one ping every `interval_s` (wall seconds), each bounded by `PING_TIMEOUT_S`; a failed
 or late ping marks Redis down at once, the next good one marks it up again; the change is
-logged once each way (`ivr.queue.outage`), never a traceback. `aclose` stops the task within a
+logged once each way (`ivr.outage`), never a traceback. `aclose` stops the task within a
 bounded wait; a cancel swallowed by the ping's `asyncio.timeout` (3.11) is harmless, the loop
 checks its `_stopping` flag.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
-from ivr.queue.outage import Outage
+from ivr.outage import Outage
 from queueing.store import RedisQueueStore
 
 PING_TIMEOUT_S = 1.0

@@ -8,7 +8,8 @@ Rules:
 - `GET /healthz`: 200 `{"status": "ok", "active_calls": n}` while every dependency answers;
   503 `{"status": "degraded", "failing": [...], "active_calls": n}` while one does not
   (`redis`: the queue store; `ari`: the events websocket is down, or stopped for good because
-  another process took the app name). Load balancers read the code.
+  another process took the app name; `database`: the call-record writer meets an SQL outage).
+  Load balancers read the code.
 - `GET /metrics`: the Prometheus text of `ivr.metrics`. Neither route needs a token.
 """
 

@@ -68,8 +68,8 @@ async def _spawn(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
 
 
 @contextlib.asynccontextmanager
-async def switch_process() -> AsyncIterator[str]:
-    proc, ready = await _spawn("-m", "bench.calls", "--switch-only", "--speed", str(SPEED))
+async def switch_process(*extra: str) -> AsyncIterator[str]:
+    proc, ready = await _spawn("-m", "bench.calls", "--switch-only", "--speed", str(SPEED), *extra)
     try:
         yield ready[0]
     finally:

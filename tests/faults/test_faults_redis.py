@@ -1,6 +1,6 @@
 """Redis failing under the app: callers take the flow's own fallback, `/healthz` says so, the
-state is back once Redis restarts on its AOF; the local redis-server is one per data dir and
-restarted when it dies.
+state is back once Redis restarts on its AOF (the callers waiting in their order, routed in it);
+the local redis-server is one per data dir and restarted when it dies.
 
 Real sockets throughout: the sandbox switch, a real `redis-server` of this module's own (so it
 can be killed), SQLite.
@@ -27,7 +27,8 @@ from ivr.app import App
 from ivr.queue.local_redis import stale_pid, start_local_redis
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox.model import Bridge, BridgeId
-from queueing.policy import CallKey
+from queueing.model import AgentProfile, QueueCallState
+from queueing.policy import AgentId, CallKey
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
 from tests.integration.call.driver import CallDriver
@@ -35,6 +36,7 @@ from tests.integration.call.driver import CallDriver
 ROOT = Path(__file__).resolve().parents[2]
 IVR = str(Path(sys.executable).parent / "ivr")  # the console script
 DESK = "Local/desk@agents"
+WAITING = 3  # callers waiting in the english queue when Redis dies
 LOGIN = "12345678#,123456"  # sample account 12345678 and its trading PIN
 
 
@@ -106,13 +108,20 @@ async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
     redis_proc: RedisProcess,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="ivr.queue.outage")
-    async with app_factory(speed=20.0) as app:  # the english queue's 300 s max wait: 15 s
+    caplog.set_level(logging.INFO, logger="ivr.outage")
+    async with app_factory(speed=10.0) as app:  # the english queue's 300 s max wait: 30 s
         assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
         await app.queue_store.client.config_set("appendfsync", "always")  # no loss at kill -9
-        waiting = await CallDriver.dial(app, caller="13900000001")
-        await waiting.run("2,0")  # waits in the english queue (no agent logged in)
-        await until(lambda: app.queue_store.get_call(CallKey(waiting.channel_id)), what="queued")
+        waiting = [await CallDriver.dial(app, caller=f"1390000000{n}") for n in range(WAITING)]
+        # each waits in the english queue (no agent logged in); the store gives their order
+        await asyncio.gather(*(caller.run("2,0") for caller in waiting))
+
+        async def all_queued() -> bool:
+            return len(await app.queue_store.waiting_calls(["english"])) == WAITING
+
+        await until(all_queued, what="every caller waiting")
+        line = [str(c.call_id) for c in await app.queue_store.waiting_calls(["english"])]
+        assert sorted(line) == sorted(c.channel_id for c in waiting)
         redis_proc.kill()
         await until(_answers(app, 503), what="redis seen down")
         status, body = await healthz(app)
@@ -140,17 +149,35 @@ async def test_redis_down_callers_take_the_flows_fallback_and_healthz_says_so(
 
         redis_proc.start()  # same dir, same AOF
         await until(_answers(app, 200), what="redis seen up")
-        assert await healthz(app) == (200, {"status": "ok", "active_calls": 1})
-        back = await app.queue_store.get_call(CallKey(waiting.channel_id))  # from the AOF
-        assert back is not None
-        assert back.queue == "english"
-        assert waiting.session.state is not None
-        assert waiting.session.state.phase == "queued"  # still waiting, on music on hold
-        waiting.hang_up()
-        await waiting.ended()
+        assert await healthz(app) == (200, {"status": "ok", "active_calls": WAITING})
+        for caller in waiting:  # from the AOF
+            back = await app.queue_store.get_call(CallKey(caller.channel_id))
+            assert back is not None
+            assert back.queue == "english"
+            assert caller.session.state is not None
+            assert caller.session.state.phase == "queued"  # still waiting, on music on hold
+        after = [str(c.call_id) for c in await app.queue_store.waiting_calls(["english"])]
+        assert after == line  # the same callers, in their order
+        store, now = app.queue_store, app.clock.now_s()
+        agent = AgentProfile(AgentId("en-1"), "Emma", "PJSIP/8001", {"english": 2})
+        await store.add_agent(agent, now)
+        await store.login(agent.agent_id, now, ready=True)
+
+        async def first_taken() -> bool:
+            record = await store.get_call(CallKey(line[0]))
+            return record is not None and record.state is not QueueCallState.WAITING
+
+        await until(first_taken, timeout_s=20, what="the first in line offered to the agent")
+        for later in line[1:]:  # the others still wait behind it
+            record = await store.get_call(CallKey(later))
+            assert record is not None
+            assert record.state is QueueCallState.WAITING
+        for caller in waiting:
+            caller.hang_up()
+            await caller.ended()
 
         def router_lines() -> list[str]:
-            lines = [r.getMessage() for r in caplog.records if r.name == "ivr.queue.outage"]
+            lines = [r.getMessage() for r in caplog.records if r.name == "ivr.outage"]
             return [line for line in lines if line.startswith("queue router:")]
 
         await until(lambda: len(router_lines()) == 2, timeout_s=20, what="the router recovered")

@@ -7,15 +7,19 @@ real SQLite file). Afterwards every call row and every trace entry is present ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from unittest.mock import ANY
 
+import aiohttp
 import pytest
 
 from ivr.app import App
@@ -23,6 +27,7 @@ from ivr.engine.commands import TraceEntry
 from tests.faults.sql_calls import rows, run_calls, sqlite_locked
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory, app_factory, tts_cache  # noqa: F401
+from tests.integration.call.driver import CallDriver
 
 ROOT = Path(__file__).resolve().parents[2]
 CALLS = 50
@@ -43,6 +48,16 @@ def spy_traces(app: App) -> dict[str, list[str]]:
 
     writer.trace = trace  # type: ignore[method-assign]
     return reported
+
+
+async def healthz(app: App) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(f"{app.http_url}/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+async def metrics_text(app: App) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"{app.http_url}/metrics") as resp:
+        return await resp.text()
 
 
 def assert_each_call_once(db: Path, channels: list[str], reported: dict[str, list[str]]) -> None:
@@ -71,6 +86,15 @@ async def test_sqlite_locked_for_10s_during_50_calls_loses_nothing(
             locked_at = loop.time()
             calls = asyncio.create_task(run_calls(app, CALLS))
             await until(lambda: app.call_records.journaled > 0, timeout_s=60, what="a spill")
+
+            async def degraded() -> bool:  # once a write has waited out the busy timeout
+                return (await healthz(app))[0] == 503
+
+            await until(degraded, timeout_s=LOCK_S, what="/healthz 503")
+            assert await healthz(app) == (
+                503, {"status": "degraded", "failing": ["database"], "active_calls": ANY}
+            )  # fmt: skip
+            assert 'ivr_dependency_up{dependency="database"} 0.0' in await metrics_text(app)
             channels = await calls
             await until(lambda: loop.time() - locked_at >= LOCK_S, timeout_s=LOCK_S + 5)
             assert app.call_records.written == 0  # nothing got through the lock
@@ -78,6 +102,8 @@ async def test_sqlite_locked_for_10s_during_50_calls_loses_nothing(
             await app.call_records.flush()
         assert_each_call_once(db, channels, reported)
         assert app.call_records.journaled == 0
+        assert await healthz(app) == (200, {"status": "ok", "active_calls": 0})
+        assert 'ivr_dependency_up{dependency="database"} 1.0' in await metrics_text(app)
         assert (tmp_path / "var" / "journal" / "calls.jsonl").stat().st_size == 0
     messages = [r.getMessage() for r in caplog.records]
     assert sum("database unavailable" in m for m in messages) == 1
@@ -186,3 +212,31 @@ async def test_app_killed_with_rows_in_the_journal_replays_them_at_next_start(
         lost - set(whole)
     )
     assert all(outcomes[cid] == "lost" for cid in lost - set(whole))
+
+
+async def test_an_sql_error_opening_a_recording_never_drops_the_caller(
+    app_factory: AppFactory,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async with app_factory() as app:
+        switch = app.switch
+        assert switch is not None
+        with contextlib.closing(sqlite3.connect(tmp_path / "ivr.db")) as con:
+            con.execute(
+                "ALTER TABLE recordings RENAME TO recordings_gone"
+            )  # every index write fails
+        driver = await CallDriver.dial(app)
+        await driver.run("1,4,1")  # Mandarin, complaints, a complaint: a `record` node
+        record = f"/channels/{driver.channel_id}/record"
+
+        def recorded() -> bool:
+            return any(r.method == "POST" and r.path == record for r in switch.requests)
+
+        await until(recorded, timeout_s=30, what="the complaint recorded all the same")
+        session = driver.session
+        assert session.state is not None
+        assert session.state.node == "complaint_record"
+        assert driver.channel_id in app.sessions  # still there, recording: not dropped
+        driver.hang_up()
+        await driver.ended()
+        assert session.outcome != "error"

@@ -186,6 +186,46 @@ async def test_backoff_delays_are_capped_jittered_and_growing(fake_ari: FakeAri,
     assert max(delays[2:]) > 2.0  # grows beyond the first caps
 
 
+async def test_an_outage_logs_one_warning_when_it_starts_and_one_line_when_it_ends(
+    fake_ari: FakeAri, harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ivr.ari.events")
+    h = harness()
+    h.start()
+    await until(lambda: h.connected_calls == 1, what="first connection")
+    fake_ari.ws_reject = [503] * 7
+    await fake_ari.drop()
+    await until(lambda: h.connected_calls == 2, what="reconnected after 7 refusals")
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ivr.ari.events"]
+    assert lines[0] == ("INFO", "ARI events app=futures-ivr connected")
+    assert lines[1][0] == "WARNING"
+    assert lines[1][1].startswith("ARI events app=futures-ivr: socket lost (")
+    assert lines[1][1].endswith("); reconnecting")
+    assert lines[2][0] == "INFO"
+    assert lines[2][1].startswith(
+        "ARI events app=futures-ivr reconnected after 7 refused tries in "
+    )
+    assert len(lines) == 3  # the refused tries between: DEBUG only
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_refused_from_the_start_logs_one_warning_then_connected(
+    fake_ari: FakeAri, harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ivr.ari.events")
+    fake_ari.ws_reject = [503] * 5
+    h = harness()
+    h.start()
+    await until(lambda: h.connected_calls == 1, what="connected after 5 refusals")
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ivr.ari.events"]
+    assert lines[0] == (
+        "WARNING",
+        "ARI events app=futures-ivr: upgrade refused with status 503; retrying with backoff",
+    )
+    assert lines[1][1].startswith("ARI events app=futures-ivr connected after 5 refused tries in ")
+    assert len(lines) == 2
+
+
 async def test_a_server_that_drops_every_socket_at_once_never_makes_the_client_spin(
     fake_ari: FakeAri, harness
 ) -> None:

@@ -3,9 +3,12 @@ audit, listing, reload by another service on the same database, races, immutabil
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ivr.flowversions.service import AlreadyLive, FlowRejected, FlowVersions
 from ivr.store import CallStore
@@ -119,3 +122,35 @@ async def test_versions_and_audit_rows_are_immutable(service: FlowVersions, stor
         with pytest.raises(IntegrityError, match="rows are immutable"):
             async with store.engine.begin() as conn:  # one transaction each (PostgreSQL)
                 await conn.execute(text(statement))
+
+
+async def test_a_database_outage_while_polling_is_logged_once_each_way(
+    service: FlowVersions, store: CallStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    real, failed = service.store.generation, [0]
+    locked = sqlite3.OperationalError("database is locked")
+
+    async def generation() -> int:  # the database refuses, as a locked or lost one does
+        if failed[0] < 6:
+            failed[0] += 1
+            raise OperationalError("SELECT generation FROM flow_live", {}, locked)
+        return await real()
+
+    service.store.generation = generation  # type: ignore[method-assign]
+    service.start_polling()
+    other = make_service(store)
+    await other.start(None)
+    await other.publish_text("hotline", hotline_with("goodbye"), "ann")
+    await until(lambda: next_of_option_1(service) == "goodbye", what="reloaded after the outage")
+    assert failed[0] == 6
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ivr.outage"]
+    assert lines[0] == (
+        "WARNING",
+        "flow versions poll: OperationalError: (sqlite3.OperationalError) database is locked;"
+        " retrying with backoff",
+    )
+    assert lines[1][1].startswith("flow versions poll: recovered after 6 failures in ")
+    assert len(lines) == 2
+    assert not [r for r in caplog.records if r.exc_info]
+    await service.aclose()  # stops at once, mid-pause

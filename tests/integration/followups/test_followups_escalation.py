@@ -5,10 +5,16 @@ Real SQLite (migrated), the shipped policy; time is a list the test moves forwar
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.exc import OperationalError
 
 from ivr.clock import Clock
 from ivr.engine.tradingcal import load_trading_calendar
@@ -19,6 +25,7 @@ from ivr.followups.store import FollowupStore, NewFollowup
 from ivr.followups.unconfirmed import FollowupEscalation
 from ivr.outbound.escalation import Unconfirmed
 from ivr.store.engine import open_engine
+from tests.helpers import until
 
 ROOT = Path(__file__).resolve().parents[3]
 SH = ZoneInfo("Asia/Shanghai")
@@ -104,3 +111,43 @@ async def test_an_unconfirmed_margin_notice_becomes_an_urgent_item(tmp_path: Pat
         assert dialer_alerts == [notice]
     finally:
         await engine.dispose()
+
+
+async def test_a_database_outage_is_logged_once_each_way_and_passes_go_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    engine = await open_engine(f"sqlite+aiosqlite:///{tmp_path}/f.db")
+    store = FollowupStore(engine, now=lambda: datetime(2026, 1, 5, 10, 0, tzinfo=SH))
+
+    async def alert(kind: str, fields: Mapping[str, str]) -> None:
+        pass
+
+    promises = Promises(store, load_followup_policy(ROOT / "config/followups.yaml"), alert=alert)
+    real, failed, passes = store.search, [0], [0]
+    locked = sqlite3.OperationalError("database is locked")
+
+    async def search(**kw: Any) -> Any:  # the database refuses, as a locked or lost one does
+        passes[0] += 1
+        if failed[0] < 4:
+            failed[0] += 1
+            raise OperationalError("SELECT followups", {}, locked)
+        return await real(**kw)
+
+    store.search = search  # type: ignore[method-assign]
+    escalator = Escalator(promises, Clock(), interval_s=0.01)
+    escalator.start()
+    try:
+        await until(lambda: passes[0] >= 6, timeout_s=30, what="passes after the outage")
+    finally:
+        await escalator.aclose()
+        await engine.dispose()
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "ivr.outage"]
+    assert lines[0] == (
+        "WARNING",
+        "follow-up escalation: OperationalError: (sqlite3.OperationalError) database is locked;"
+        " retrying with backoff",
+    )
+    assert lines[1][1].startswith("follow-up escalation: recovered after 4 failures in ")
+    assert len(lines) == 2
+    assert not [r for r in caplog.records if r.exc_info]

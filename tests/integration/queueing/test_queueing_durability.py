@@ -194,3 +194,22 @@ async def test_a_redis_still_loading_past_the_deadline_is_unavailable(tmp_path: 
             assert await is_loading(url)  # ... while Redis was indeed still loading
         finally:
             await store.close()
+
+
+async def test_the_first_command_after_a_restart_does_not_fail_on_a_stale_connection(
+    tmp_path: Path,
+) -> None:
+    """The pooled connection still points at the killed server: taken from the pool, it is
+    found closed and connected again (redis-py's check at checkout); the command runs once."""
+    prefix = "ivr:"
+    async with redis_on(tmp_path, crash) as url:
+        store = RedisQueueStore.from_url(url, CONFIG, prefix=prefix)
+        await store.add_agent(AgentProfile(AgentId("d1"), "Desk", "PJSIP/8001", {}), T0)
+        await store.login(AgentId("d1"), T0, ready=True)
+    try:
+        async with redis_on(tmp_path, terminate):  # same dir, same socket path, same AOF
+            agent = await store.get_agent(AgentId("d1"))
+            assert agent is not None
+            assert agent.state is AgentState.READY
+    finally:
+        await store.close()

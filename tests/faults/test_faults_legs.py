@@ -1,4 +1,5 @@
-"""Legs the app originates are tagged and routed to their owner, never taken for new calls.
+"""Fault case 6, and the rule behind it: legs the app originates are tagged and routed to their
+owner, never taken for new calls.
 
 A callback's agent leg and client leg are dialled after the requester hung up (the caller's
 session has ended): they must still reach the queue hand-off (bridged, hearing each other) and
@@ -18,7 +19,7 @@ from queueing.model import AgentProfile, QueueCallState
 from queueing.policy import AgentId, CallKey
 from tests.helpers import until
 from tests.integration.call.driver import CallDriver
-from tests.integration.waiting.conftest import WaitingApp
+from tests.integration.waiting.conftest import WaitingApp, app_factory, tts_cache, waiting_app
 from tests.integration.waiting.test_waiting_callers import (
     ANNOUNCEMENT,
     CALLER,
@@ -26,6 +27,8 @@ from tests.integration.waiting.test_waiting_callers import (
     handoff_of,
     media_of,
 )
+
+__all__ = ["app_factory", "tts_cache", "waiting_app"]  # the fixtures of the waiting-caller tests
 
 
 def touched(app: App, channel: str) -> list[str]:
