@@ -138,7 +138,8 @@ async def build_services(
     calls = FollowupCalls(fu.store, rest, clock, queue_store, app=s.ari.app,
         outbound_dial=s.calls.outbound_dial, bind=router.dispatcher.bind,
         open_lane=router.dispatcher.open_call, close_lane=router.dispatcher.finish,
-        keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert)  # fmt: skip
+        keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert,
+        incident=metrics.recording_incident)  # fmt: skip
     router.followups = calls
     closers.add(calls.aclose)
     web_app = build_web_app(settings, root, sql, flow_versions, queue_store, clock)
