@@ -14,10 +14,13 @@ import aiohttp
 from ivr.app import App
 from tests.helpers import until
 from tests.integration.call.conftest import AppFactory
+from tests.integration.call.test_call_recording import STOPPED_SPEED, seams
 from tests.integration.followups.test_followups_api import item, users
 from tests.integration.followups.test_followups_desk import Staff
 
-SPEED = 20.0  # as the other recording tests: coverage is judged in call seconds
+# the app's reaction to a stopped part is wall time; at 5x, 1 s of call time is 200 ms of it
+# (as `test_call_recording.py`'s stopped part)
+SPEED = STOPPED_SPEED
 
 
 async def parts(app: App, call_id: str) -> list[str]:
@@ -57,6 +60,8 @@ async def test_a_stopped_callback_part_is_followed_alerted_and_counted(
             (second, "sealed", "snoop", "callback"),
         ]
         assert {r.covers_from for r in found} == {found[0].covers_from}  # one call, linked
+        [seam] = seams(app, [first, second])
+        assert 0.0 <= seam <= 1.0  # part 2 started within 1 s of part 1's end
         alerts = [e.fields for e in await app.queue_store.events() if e.type == "alert"]
         gaps = [a for a in alerts if a["kind"] == "recording_gap"]
         assert [(a["reason"], a["recording"], a["call_id"]) for a in gaps] == [
