@@ -143,7 +143,8 @@ async def build_services(
         outbound_dial=s.calls.outbound_dial, bind=router.dispatcher.bind,
         open_lane=router.dispatcher.open_call, close_lane=router.dispatcher.finish,
         keeper=RecordingKeeper(sql.recordings, rest), alert=fu.promises.alert,
-        recorded_kinds=fu.promises.policy.recorded_kinds())  # fmt: skip
+        recorded_kinds=fu.promises.policy.recorded_kinds(),
+        incident=metrics.recording_incident)  # fmt: skip
     router.followups = calls
     closers.add(calls.aclose)
     web_app = build_web_app(settings, root, sql, flow_versions, queue_store, clock)

@@ -22,6 +22,7 @@ from asr.intent import Thresholds
 from asr.models import ModelRegistry
 from asr.recognizer import FREEFORM_PASSES, RecognizerPool
 from ivr.ari import AriObserver, AriRest, Dispatcher
+from ivr.call.followup_call import PURPOSE as CALLBACK_PURPOSE
 from ivr.call.records import CallRecordWriter
 from ivr.call.router import CallRouter
 from ivr.call.speech import Guard, SpeechService, media_base_url, unknown_phrase_words
@@ -134,8 +135,28 @@ async def open_sql(s: Settings, root: Path, clock: Clock, m: Metrics, closers: C
     closers.add(call_records.aclose)
     users = UserStore(store.engine)  # tables migrated by CallStore.open
     recordings_config = load_recordings_config(config_dir / "recordings.yaml")
+    check_recorded_purposes(
+        s.calls.recorded_flows, recordings_config.policy.rules, config_dir / "recordings.yaml"
+    )
     recordings = RecordingIndex(store.engine, under(root, s.paths.recordings), recordings_config)
     return SqlParts(store, providers, call_records, users, recordings)
+
+
+def check_recorded_purposes(
+    recorded_flows: Mapping[str, str], kept: Mapping[str, object], path: Path
+) -> None:
+    """Every purpose a whole call is recorded for (`calls.recorded_flows`, the callbacks'
+    `callback`) has a retention in `recordings.yaml`: otherwise each such call would find out
+    alone, at answer, that its recording cannot be opened."""
+    needed = {f"calls.recorded_flows.{flow}": purpose for flow, purpose in recorded_flows.items()}
+    needed["recorded callbacks (docs/followups.md)"] = CALLBACK_PURPOSE
+    for where, purpose in sorted(needed.items()):
+        if purpose not in kept:
+            raise ConfigError(
+                f"{where}: recording purpose '{purpose}' has no retention in {path} "
+                f"(it keeps: {', '.join(sorted(kept))}): add it under 'retention:' or use one "
+                "of those"
+            )
 
 
 def build_web_app(

@@ -15,13 +15,13 @@ Lifecycle (one `WholeCallRecording` per recorded call, owned by its `CallRecordi
   notice and the read-backs are evidence too.
 - The watchdog: a part that finishes (or fails) while the call is up, or a snoop that leaves
   the app while the caller is still there, is an incident: the next part (`-2`, `-3`, ...; a
-  new snoop if the old one is gone) starts at once, the ended part is sealed, a supervisor
-  alert `recording_gap` is raised and `ivr_recording_incidents_total` counts it.
+  new snoop if the old one is gone) starts at once, a supervisor alert `recording_gap` is
+  raised, `ivr_recording_incidents_total` counts it, and then the ended part is sealed.
 - An adopted call (`resume`): the parts the dead process left are sealed by the adoption;
   numbering goes on after them (`-3` after `-1`, `-2`) and the span keeps its start.
-- `finish(ended_at)`: stop the current part, seal every part, close the span (`covers_to`)
-  of all parts in the index, hang up the snoop. `ivr recordings verify|coverage` compare what
-  the parts hold with that span.
+- `finish()`: stop the current part, seal every part, close the span (`covers_to`: when the
+  caller went, `caller_gone()`, else now) of all parts in the index, hang up the snoop.
+  `ivr recordings verify|coverage` compare what the parts hold with that span.
 - Nothing here ever drops the caller: a failure is logged at ERROR (with the recording name),
   alerted, and shows in `ivr recordings coverage`.
 """
@@ -94,12 +94,17 @@ class WholeCallRecording:
         self._snoop_up = asyncio.Event()
         self._closing = False
         self._caller_gone = False
+        self._gone_s: float | None = None  # when the caller went (clock seconds)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ events of the call
 
     def caller_gone(self) -> None:
-        """The caller hung up: a part ending from now on is the call ending, not an incident."""
+        """The caller hung up (or the app hangs up): a part ending from now on is the call
+        ending, not an incident, and the span the parts had to cover ends now, not when the
+        call's clean-up gets to `finish`."""
+        if not self._caller_gone:
+            self._gone_s = self._now()
         self._caller_gone = True
 
     def on_event(self, event: ari.AriEvent) -> bool:
@@ -116,13 +121,11 @@ class WholeCallRecording:
                 return True
             case ari.RecordingFinished(recording=rec) if rec.name == self.current:
                 self.current = None
-                self._spawn(self._seal(rec.name))
-                self._watch("ended_early")
+                self._part_ended(rec.name, "ended_early")
                 return True
             case ari.RecordingFailed(recording=rec) if rec.name == self.current:
                 self.current = None
-                self._spawn(self._seal(rec.name))
-                self._watch("failed")
+                self._part_ended(rec.name, "failed")
                 return True
             case ari.RecordingFinished(recording=rec) | ari.RecordingFailed(recording=rec) if (
                 rec.name in self.parts
@@ -149,20 +152,30 @@ class WholeCallRecording:
             return
         self._spawn(self._incident_of(why))
 
-    async def _incident_of(self, why: str) -> None:
-        ended = self.parts[-1] if self.parts else ""
-        log.error("call recording %s while the call is up (%s): starting the next part", why, ended)
+    def _part_ended(self, name: str, why: str) -> None:
+        """Part `name` ended: the call's end, or an incident (then sealed after the next part
+        started: fetching a long file must not delay the next part)."""
+        if self._closing or self._caller_gone:
+            self._spawn(self._seal(name))
+        else:
+            self._spawn(self._incident_of(why, ended=name))
+
+    async def _incident_of(self, why: str, ended: str | None = None) -> None:
+        name = ended or (self.parts[-1] if self.parts else "")
+        log.error("call recording %s while the call is up (%s): starting the next part", why, name)
         if self._incident is not None:
             self._incident(why)
         if self.current is None:
             await self._next_part(why)
         if self._alert is not None:
-            fields = {"reason": why, "recording": ended, "call_id": self._call_id}
+            fields = {"reason": why, "recording": name, "call_id": self._call_id}
             fields["purpose"] = self.purpose
             try:
                 await self._alert("recording_gap", fields)
             except IvrError as exc:  # the next part runs; the alert is best effort
                 log.error("recording gap alert not posted: %s", exc)
+        if ended is not None:
+            await self._seal(ended)
 
     async def _next_part(self, why: str) -> None:
         if self._closing or self._caller_gone or self.covers_from is None:
@@ -208,7 +221,8 @@ class WholeCallRecording:
     async def finish(self) -> None:
         """The call ended: stop the current part, seal every part, close the span."""
         self._closing = True
-        ended_at = datetime.fromtimestamp(self._now(), UTC)
+        gone_s = self._now() if self._gone_s is None else self._gone_s
+        ended_at = datetime.fromtimestamp(gone_s, UTC)
         name, self.current = self.current, None
         if name is not None:
             await self._keeper.stop(name)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from ivr import ari
 from ivr.ari import AriError, AriRest, ChannelId
-from ivr.call.evidence import EvidenceKeeper, WholeCallRecording
+from ivr.call.evidence import Counter, EvidenceKeeper, WholeCallRecording
 from ivr.clock import Clock
 from ivr.engine.phones import InvalidPhone, dial_string
 from ivr.errors import Conflict, IvrError
@@ -97,11 +97,13 @@ class FollowupCalls:
         keeper: EvidenceKeeper | None = None,
         alert: Alert | None = None,
         recorded_kinds: frozenset[str] = frozenset(),
+        incident: Counter | None = None,
     ) -> None:
         self._store, self._rest, self._clock, self._agents = store, rest, clock, agents
         self._app, self._dial = app, outbound_dial
         self._bind, self._open_lane, self._close_lane = bind, open_lane, close_lane
-        self._keeper, self._alert, self._recorded = keeper, alert, recorded_kinds
+        self._keeper, self._alert = keeper, alert
+        self._recorded, self._incident = recorded_kinds, incident
         self._attempts: dict[str, _Attempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -276,7 +278,7 @@ class FollowupCalls:
             self._keeper, self._rest, self._bind, key=attempt.key,
             call_id=attempt.key.replace("-", "_"),  # recordings' call ids have no '-'
             channel_id=ChannelId(attempt.client_leg), app_name=self._app, purpose=PURPOSE,
-            now=self._clock.now_s, alert=self._alert,
+            now=self._clock.now_s, alert=self._alert, incident=self._incident,
         )  # fmt: skip
         attempt.whole = whole
         await whole.start()

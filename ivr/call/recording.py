@@ -35,7 +35,7 @@ from typing import TypeVar
 from ivr import ari
 from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
 from ivr.call.evidence import Alert, Counter, WholeCallRecording
-from ivr.call.records import is_outage, short_error
+from ivr.store.engine import is_outage, short_error
 from recordings import RecordingIndex, RecordingsError, RecordingStatus, Source
 from recordings.naming import parse_name, recording_name
 

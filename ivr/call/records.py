@@ -35,13 +35,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from ivr.call.record_journal import Journal
 from ivr.engine.commands import TraceEntry
 from ivr.metrics import Metrics
 from ivr.store import CallRowId, CallStore
 from ivr.store.calls import CallSummary, CallWrites, scrub_detail
+from ivr.store.engine import is_outage, short_error
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +56,6 @@ def _now() -> datetime:
 def _take(records: deque[JournalLine]) -> list[JournalLine]:
     """The oldest `BATCH` records (or all), removed from `records`."""
     return [records.popleft() for _ in range(min(BATCH, len(records)))]
-
-
-def is_outage(exc: BaseException) -> bool:
-    """True for errors that mean "try again later" (locked, unreachable, connection lost)."""
-    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def short_error(exc: BaseException) -> str:
-    """`Class: first line` of the driver's error: no SQL text, no bound values."""
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).splitlines()[0][:120] if str(orig) else ""
-    return f"{type(orig).__name__}: {text}" if text else type(orig).__name__
 
 
 class _Entry:

@@ -46,18 +46,24 @@ class Switchboard(SwitchCore):
     # ---- scenario calls ----------------------------------------------------------------------
 
     async def place_call(
-        self, scenario: Scenario, channel_ids: tuple[str, str] | None = None
+        self,
+        scenario: Scenario,
+        channel_ids: tuple[str, str] | None = None,
+        at_s: float | None = None,
     ) -> ScenarioCall:
         """Ring a scenario call into the dialplan (Local ;2 half enters Stasis in Ring);
-        `channel_ids`: the ids of its `;1` and `;2` halves (default: generated)."""
+        `channel_ids`: the ids of its `;1` and `;2` halves (default: generated); `at_s`: the
+        switch time the call was planned for (its script's schedule starts there, even if a
+        loaded machine places it late; default: now)."""
         self.endpoints.update(scenario.endpoints)
         ops = self.channel_ops
+        start_s = self.clock.now_s() if at_s is None else at_s
         l1, l2 = ops.inbound_pair(
             scenario.dialed, scenario.caller, scenario.caller_name, channel_ids or (None, None)
         )
         l2.language = scenario.language or self.config.language
         l2.idle_audio = scenario.idle_audio
-        call = ScenarioCall(self, scenario, l2.id)
+        call = ScenarioCall(self, scenario, l2.id, start_s=start_s)
         self.calls[call.call_id] = call
         self.observers[l2.id] = call
         ops.enter_dialplan_stasis(l1, l2)

@@ -7,12 +7,13 @@ hangup -> the dialplan hangup sequence) and keeps the caller's `Transcript`: wha
 how the call ended. The switch tells the call what happens to its channel (it is the
 switch's `CallObserver`).
 
-Rules: all times are switch seconds. Steps follow a planned schedule (each one starts when
-the previous one was due to end; `wait_for` re-bases it on the moment waited for), so a late
-event loop never makes a script drift, and what the caller does is stamped with its planned
-time. The call ends when the caller hangs up, when the app hangs up or continues the channel,
-or after `max_duration_s`; `finished()` never waits forever. The switch is reached through the
-`Switch` protocol (no import of the switch).
+Rules: all times are switch seconds. Steps follow a planned schedule that starts when the
+call was placed (or at its planned `start_s`), each step when the previous one was due to end
+(`wait_for` re-bases it on the moment waited for), so a late event loop never makes a script
+drift, and what the caller does is stamped with its planned time (speech goes into the
+switch's media timeline at its planned slots). The call ends when the caller hangs up,
+when the app hangs up or continues the channel, or after `max_duration_s`; `finished()` never
+waits forever. The switch is reached through the `Switch` protocol (no import of the switch).
 """
 
 from __future__ import annotations
@@ -109,7 +110,14 @@ def _load_frames(path: Path) -> list[audio.AudioFrame]:
 class ScenarioCall:
     """One scenario call: runs its steps as the caller and records the transcript."""
 
-    def __init__(self, switch: Switch, scenario: Scenario, channel_id: str) -> None:
+    def __init__(
+        self,
+        switch: Switch,
+        scenario: Scenario,
+        channel_id: str,
+        *,
+        start_s: float | None = None,
+    ) -> None:
         self.switch = switch
         self.scenario = scenario
         self.channel_id = channel_id
@@ -120,7 +128,7 @@ class ScenarioCall:
             dialed=scenario.dialed,
             caller=scenario.caller,
             language=scenario.language,
-            started_s=switch.clock.now_s(),
+            started_s=switch.clock.now_s() if start_s is None else start_s,
         )
         self._done = asyncio.Event()
         self._changed = asyncio.Event()
@@ -155,7 +163,9 @@ class ScenarioCall:
         speak_paths = {s.path for s in self.scenario.steps if isinstance(s, Speak)}
         for path in speak_paths:  # decode before the call runs: speaking must not lag
             self._frames[path] = await asyncio.to_thread(_load_frames, path)
-        self._plan_s = self.switch.clock.now_s()
+        # the schedule starts with the call, not when this task got to run (nor after the
+        # decoding, which a loaded machine makes slow)
+        self._plan_s = self.transcript.started_s
         for step in self.scenario.steps:
             if self.done:
                 return

@@ -75,17 +75,25 @@ def span_mask(spans: Iterable[Span], a: int, b: int) -> Mask:
 def span_frames(span: Span, a: int, b: int) -> Frames:
     """A frame in every slot `span` covers: its clip's audio, then silence."""
     out = Frames.empty(b - a)
+    mix_span(out, span, a, b)
+    return out
+
+
+def mix_span(out: Frames, span: Span, a: int, b: int, *, override: bool = False) -> None:
+    """Mix `span_frames(span, a, b)` into `out` (slots `[a, b)`; `override`: replace what
+    `out` holds where the span has frames), touching only the slots the span covers: a long
+    call's many spans must not each cost a whole call's worth of memory."""
     s, e = max(span.start, a), min(b if span.end is None else span.end, b)
     if e <= s:
-        return out
+        return
     out.present[s - a : e - a] = True
+    if override:
+        out.pcm[s - a : e - a] = 0.0
     if span.clip is not None:
         first = (s - span.start) * SAMPLES_PER_SLOT
         chunk = span.clip[first : first + (e - s) * SAMPLES_PER_SLOT]
-        flat = np.zeros((e - s) * SAMPLES_PER_SLOT, dtype=np.float32)
-        flat[: len(chunk)] = chunk
-        out.pcm[s - a : e - a] = flat.reshape(-1, SAMPLES_PER_SLOT)
-    return out
+        flat = out.pcm[s - a : e - a].reshape(-1)  # a view: `pcm` is C-contiguous
+        flat[: len(chunk)] += chunk
 
 
 class Mixer:
@@ -98,7 +106,7 @@ class Mixer:
         """Frames the far end of `channel_id` sent: speech, else steady silence if it does."""
         out = Frames.empty(b - a)
         for span in self.tl.idle.get(channel_id, ()):
-            out.add(span_frames(span, a, b))
+            mix_span(out, span, a, b)
         for slot, pcm in self.tl.voice.get(channel_id, {}).items():
             if a <= slot < b:
                 out.present[slot - a] = True
@@ -153,9 +161,9 @@ class Mixer:
         for bridge_id in self.tl.bridges_of(channel_id):
             out.add(self.received(bridge_id, channel_id, a, b, depth))
         for span in self.tl.moh.get(channel_id, ()):
-            out.add(span_frames(span, a, b))
+            mix_span(out, span, a, b)
         for span in self.tl.played.get(channel_id, ()):
-            out.override(span_frames(span, a, b))
+            mix_span(out, span, a, b, override=True)
         if whisper:
             out.add(self.whispered(channel_id, ("out", "both"), a, b, depth))
         return out

@@ -22,7 +22,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from ivr.errors import IvrError
@@ -107,3 +113,17 @@ async def open_engine(url: str, *, migrate: bool = True) -> AsyncEngine:
             await engine.dispose()
             raise
     return engine
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for errors that mean "try again later" (locked, unreachable, connection lost)."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def short_error(exc: BaseException) -> str:
+    """`Class: first line` of the driver's error: no SQL text, no bound values."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).splitlines()[0][:120] if str(orig) else ""
+    return f"{type(orig).__name__}: {text}" if text else type(orig).__name__
