@@ -9,30 +9,14 @@ tests that check read-back prompts by ear.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
-from ivr.prompts.tts import TtsError
+from ivr.prompts.tts import TtsError, run_espeak
 
 PHONEMES_TIMEOUT_S = 10.0
 
 
 def phonemes(text: str, voice: str) -> str:
     """espeak-ng's phonemes of `text` read by `voice`, one line per clause, stripped."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise TtsError("espeak-ng is not installed; apt-get install espeak-ng")
-    command = [exe, "-v", voice, "-x", "-q", "--stdin"]  # the text on stdin, as tts.py does
-    try:
-        done = subprocess.run(
-            command,
-            input=text.encode("utf-8"),
-            capture_output=True,
-            timeout=PHONEMES_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise TtsError(f"espeak-ng took longer than {PHONEMES_TIMEOUT_S:g} s") from None
+    done = run_espeak(["-v", voice, "-x", "-q"], text, PHONEMES_TIMEOUT_S)
     problem = done.stderr.decode(errors="replace").strip()
     if done.returncode != 0 or problem:
         raise TtsError(f"espeak-ng failed for voice {voice!r}: {problem or done.returncode}")

@@ -179,31 +179,41 @@ class Pyttsx3Synthesizer:
             raise NoAudio(f"pyttsx3 produced no audio for voice {voice!r}")
 
 
+def espeak_exe() -> str:
+    """The espeak-ng program; `TtsError` with the fix when it is not installed."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise TtsError("espeak-ng is not installed; apt-get install espeak-ng")
+    return exe
+
+
+def run_espeak(args: list[str], text: str, timeout_s: float) -> subprocess.CompletedProcess[bytes]:
+    """Run espeak-ng with `args`, the text on stdin, never as an argument: a command line is
+    readable by every local user (`ps`, /proc/<pid>/cmdline), and private prompts hold a
+    caller's data. A run over `timeout_s` is a `TtsError`."""
+    try:
+        return subprocess.run(
+            [espeak_exe(), *args, "--stdin"],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TtsError(f"espeak-ng took longer than {timeout_s:g} s") from None
+
+
 class EspeakCliSynthesizer:
     """The `espeak-ng` command line (fallback when pyttsx3 cannot run)."""
 
     name = "espeak-ng"
 
     def __init__(self) -> None:
-        exe = shutil.which("espeak-ng")
-        if exe is None:
-            raise TtsError("espeak-ng is not installed; apt-get install espeak-ng")
-        self._exe = exe
+        espeak_exe()  # not installed: fail at start, with the fix
 
     def synthesize(self, text: str, voice: str, rate_wpm: int, out: Path) -> None:
-        # The text goes in on stdin, never as an argument: a command line is readable by every
-        # local user (`ps`, /proc/<pid>/cmdline), and private prompts hold a caller's data.
-        command = [self._exe, "-v", voice, "-s", str(rate_wpm), "-w", str(out), "--stdin"]
-        try:
-            done = subprocess.run(
-                command,
-                input=text.encode("utf-8"),
-                capture_output=True,
-                timeout=ESPEAK_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise TtsError(f"espeak-ng took longer than {ESPEAK_TIMEOUT_S:g} s") from None
+        args = ["-v", voice, "-s", str(rate_wpm), "-w", str(out)]
+        done = run_espeak(args, text, ESPEAK_TIMEOUT_S)
         if done.returncode != 0 or not out.exists():
             problem = done.stderr.decode(errors="replace").strip() or f"exit {done.returncode}"
             raise TtsError(f"espeak-ng failed for voice {voice!r}: {problem}")

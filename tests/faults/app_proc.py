@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.calls import PASSWORD
 from ivr.app import App
-from ivr.app.loop import run, settle_heap
+from ivr.app.loop import loop_name, run, settle_heap
 from ivr.clock import Clock
 from ivr.log import setup_logging
 from ivr.settings import Settings, load_settings
@@ -50,8 +50,7 @@ async def main(root: Path, settings: Settings, speed: float) -> None:
     settle_heap()
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    loop = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
-    sys.stdout.write(f"READY {app.http_url} {loop}\n")
+    sys.stdout.write(f"READY {app.http_url} {loop_name(asyncio.get_running_loop())}\n")
     sys.stdout.flush()
     try:
         await stop.wait()
