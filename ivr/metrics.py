@@ -69,6 +69,11 @@ class Metrics:
             ["where"],
             registry=r,
         )
+        self.calls_ringing = Gauge(
+            "ivr_calls_ringing",
+            "New calls not yet answered: waiting for a setup slot (calls.setup_concurrency)",
+            registry=r,
+        )
 
     def dependency(self, name: str, up: bool) -> None:
         """Set `ivr_dependency_up{dependency=name}`."""

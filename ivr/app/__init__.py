@@ -42,6 +42,7 @@ from ivr.app.parts import (
     vocabulary_check,
 )
 from ivr.ari import AriEvents, AriRest, Dispatcher
+from ivr.call.admission import Admission
 from ivr.call.adoption import Adoption
 from ivr.call.deps import SessionDeps
 from ivr.call.followup_call import FollowupCalls
@@ -132,7 +133,8 @@ async def build_services(
     redis, queue_store, redis_health = queue.redis, queue.store, queue.health
     switch, (ari_url, username, password) = await start_switch(settings, root, closers)
     observer = MetricsObserver(metrics)
-    rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer)
+    rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer,
+        max_connections=s.ari.max_connections)  # fmt: skip
     closers.add(rest.close)
     router = CallRouter(rest, s.ari.app)
     pin_alerts = AlertingProviders(sql.providers, queue_store, clock)  # pin_locked alerts
@@ -162,6 +164,8 @@ async def build_services(
     handoff.start()
     closers.add(handoff.aclose)
     speech = speech_service(models, rest, router.dispatcher, settings, ari_url, closers)
+    admission = Admission(s.calls.setup_concurrency)
+    metrics.calls_ringing.set_function(lambda: admission.waiting)
     deps = SessionDeps(
         rest=rest, flows=flow_versions.live, prompts=prompts, providers=fu.providers,
         handoff=handoff, records=sql.call_records, clock=clock, metrics=metrics, app_name=s.ari.app,
@@ -169,7 +173,7 @@ async def build_services(
         survey_flow=s.calls.survey_flow, transfer_context=s.calls.transfer_context,
         keeper=RecordingKeeper(sql.recordings, rest), bind=router.dispatcher.bind, speech=speech,
         alert=supervisor_alerts(queue_store, clock), unverified=s.security.unverified_emergency,
-        surveys=SurveyStore(sql.store.engine),
+        surveys=SurveyStore(sql.store.engine), admission=admission,
     )  # fmt: skip
     events = AriEvents(ari_url, username, password, s.ari.app,
         on_connected=router.on_connected, observer=observer)  # fmt: skip

@@ -54,6 +54,7 @@ class AriRest:
         retry_delay_s: float = 0.1,
         observer: AriObserver = NULL_OBSERVER,
         sleep: Sleep = asyncio.sleep,
+        max_connections: int = 40,
     ) -> None:
         self._t = AriTransport(
             base_url,
@@ -64,6 +65,7 @@ class AriRest:
             retry_delay_s=retry_delay_s,
             observer=observer,
             sleep=sleep,
+            max_connections=max_connections,
         )
         self.timeout_s = timeout_s
 

@@ -5,7 +5,11 @@ body) and returns the body bytes; `json` and `model` decode it. `ivr.ari.rest.Ar
 the requests; this module knows nothing of particular routes.
 
 Rules:
-- Every attempt has a deadline (`aiohttp.ClientTimeout(total=timeout_s)`).
+- Every attempt has a deadline (`aiohttp.ClientTimeout(total=timeout_s)`), the wait for a free
+  connection included.
+- At most `max_connections` connections at once (setting `ari.max_connections`): Asterisk's
+  HTTP server closes every session beyond its `sessionlimit` (http.conf, default 100, the events
+  websocket included) without an answer (docs/asterisk-behaviour.md, "HTTP sessions").
 - A request marked `retry` (repeating is harmless) is retried at most `retries` times with a
   short doubling pause after a timeout, a broken connection or a 5xx; a refused connection is
   retried for any request (nothing was sent).
@@ -122,8 +126,10 @@ class AriTransport:
         retry_delay_s: float = 0.1,
         observer: AriObserver = NULL_OBSERVER,
         sleep: Sleep = asyncio.sleep,
+        max_connections: int = 40,
     ) -> None:
         self.root = ari_root(base_url)
+        self._max_connections = max_connections
         self._headers = auth_header(username, password)
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.timeout_s = timeout_s
@@ -144,8 +150,9 @@ class AriTransport:
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(
-                headers=self._headers, raise_for_status=False, json_serialize=_dumps
-            )
+                headers=self._headers, raise_for_status=False, json_serialize=_dumps,
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+            )  # fmt: skip
         return self._http
 
     async def call(self, req: Request) -> bytes:

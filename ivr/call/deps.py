@@ -10,10 +10,11 @@ imports the SQL or HTTP code behind them: `PromptMedia` (`ivr.call.media.HttpPro
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ivr.ari import AriRest
+from ivr.call.admission import Admission
 from ivr.call.recording import RecordingKeeper
 from ivr.call.speech import SpeechService
 from ivr.call.survey import SurveyAnswers
@@ -97,3 +98,5 @@ class SessionDeps:
     outbound: OutboundCalls | None = None  # None: no automated outbound calls
     unverified: str = "desk"  # security.unverified_emergency: the policy, desk | normal
     surveys: SurveyAnswers | None = None  # None: no satisfaction surveys (docs/surveys.md)
+    # new calls set up at once (settings.calls.setup_concurrency; the others ring meanwhile)
+    admission: Admission = field(default_factory=lambda: Admission(4))

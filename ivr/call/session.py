@@ -135,8 +135,14 @@ class CallSession(SessionInputs):
             if adopted is None:
                 return
             state, commands = adopted
-        else:
-            state, commands = await self._begin(flows)
+        else:  # set up once admitted (`ivr.call.admission`): answer, the first commands
+            async with self.deps.admission.admitted(first=self._admitted_first(flows)):
+                state, commands = await self._begin(flows)
+                if self._gone and self.outbound is None:  # hung up as it rang: no prompt
+                    self.outcome = "caller_hangup"
+                    return
+                await self._apply(state, commands)
+            commands = []
         await self._steps(flows, state, commands)
         if self.outcome == "answered":
             await self._connected()
@@ -151,6 +157,12 @@ class CallSession(SessionInputs):
             self.events_handled += 1
             await self._apply(state, commands)
 
+    def _admitted_first(self, flows: FlowSet) -> bool:
+        """An outbound leg (already answered) or a call to a recorded line (the emergency
+        hotline) is set up before the other new calls."""
+        flow = flows.flow_for_number(self.dialed) or self.deps.default_flow
+        return self.outbound is not None or flow in self.deps.recorded_flows
+
     async def _begin(self, flows: FlowSet) -> Started:
         flow_name = flows.flow_for_number(self.dialed) or self.deps.default_flow
         facts: dict[str, str] = {}
@@ -163,9 +175,10 @@ class CallSession(SessionInputs):
             dialed=self.dialed, language=self.language, flow=flow_name,
         )  # fmt: skip
         log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
-        if self.outbound is None:
+        if self.outbound is None and not self._gone:
             await self.deps.rest.answer(self.channel_id)
-        self.deps.records.answered(self.key)
+        if not self._gone or self.outbound is not None:
+            self.deps.records.answered(self.key)
         if self.outbound is not None and flow_name == self.deps.survey_flow:
             subject = surveyed(facts, self.call_id)  # an outbound survey: about the call it names
             self.survey = await start_survey(self.deps.surveys, self.deps.clock.now, *subject)
@@ -280,26 +293,6 @@ class CallSession(SessionInputs):
                 await self._ari(self.deps.rest.hangup(self.channel_id, reason="normal"))
                 self.hangup_cause = self.hangup_cause or f"ivr:{reason}"
                 self._gone = True
-
-    def _start_recognition(self, language: str, grammar: tuple[str, ...]) -> None:
-        """Listen for the menu's phrases (`ivr.call.speech`); no speech service: DTMF-only."""
-        service = self.deps.speech
-        if service is None:
-            return
-        if self.speech is None:
-            self.speech = service.for_call(
-                self.key, self.channel_id, self._post, self._speech_started
-            )
-        self.speech.start(language, grammar)
-
-    async def _speech_started(self) -> None:
-        """Barge-in: the caller started speaking, so the prompts stop (the final result, if
-        any, then goes to the engine as `SpeechRecognised`)."""
-        if self._gone:
-            return
-        for ari_id in list(self._playbacks):
-            with contextlib.suppress(AriError):
-                await self.deps.rest.stop_playback(ari_id)
 
     async def _ari(self, request: Awaitable[object]) -> object:
         """Await one ARI request; the first one after an event records event->action latency."""
@@ -433,7 +426,7 @@ class CallSession(SessionInputs):
 
     async def _stop_live_media(self) -> None:
         if not self._gone:
-            await self._speech_started()  # stops the prompts
+            await self._stop_prompts()
             await self.recordings.stop_channel_recordings()
 
     # ------------------------------------------------------------------ introspection

@@ -9,13 +9,15 @@ channel gone), and from then on the call's recordings treat a part's end as the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from ivr import ari
-from ivr.ari import ChannelId
+from ivr.ari import AriError, ChannelId
 from ivr.call.deps import SessionDeps
 from ivr.call.recording import CallRecordings
 from ivr.call.session_parts import Pending, cause_text, finished_meanwhile
+from ivr.call.speech import CallSpeech
 from ivr.engine import events as ev
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,9 @@ class SessionInputs:
     """Mixin of `CallSession`: its event inputs (the attributes are set by the session)."""
 
     deps: SessionDeps
+    key: str
     channel_id: ChannelId
+    speech: CallSpeech | None
     recordings: CallRecordings
     hangup_cause: str | None
     _mailbox: asyncio.Queue[Pending]
@@ -85,3 +89,30 @@ class SessionInputs:
                 self.hangup_cause = self.hangup_cause or "normal"
                 return ev.CallerHungUp(self.hangup_cause)
         return None
+
+    # ------------------------------------------------------------------ speech
+
+    def _start_recognition(self, language: str, grammar: tuple[str, ...]) -> None:
+        """Listen for the menu's phrases (`ivr.call.speech`); no speech service: DTMF-only."""
+        service = self.deps.speech
+        if service is None:
+            return
+        if self.speech is None:
+            self.speech = service.for_call(
+                self.key, self.channel_id, self._post, self._speech_started
+            )
+        self.speech.start(language, grammar)
+
+    async def _speech_started(self) -> None:
+        """Barge-in: the caller started speaking, so the engine holds the menu's no-input timer
+        for the utterance and the prompts stop (the final result, if any, then goes to the
+        engine as `SpeechRecognised`)."""
+        if self._gone:
+            return
+        self._post(ev.SpeechStarted())
+        await self._stop_prompts()
+
+    async def _stop_prompts(self) -> None:
+        for ari_id in list(self._playbacks):
+            with contextlib.suppress(AriError):
+                await self.deps.rest.stop_playback(ari_id)

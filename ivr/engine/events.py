@@ -7,6 +7,8 @@ translates what happened on the channel into one of these and never anything els
   local wall time supplied by the shell; the engine never reads a clock.
 - `DigitPressed(digit)`: one DTMF key, `0-9 * #`.
 - `SpeechRecognised(text, confidence)`: a final recognition result (confidence 0.0-1.0).
+- `SpeechStarted()`: the recogniser hears the caller begin to speak (its final result follows);
+  a menu waiting for input then gives the utterance `SPEECH_HOLD_S` to be decided.
 - `NoInput()`: the recogniser heard nothing before its own deadline (same as the `input` timer).
 - `PromptFinished(playback_id)`: a `PlayPrompt` ended (played out or stopped).
 - `TimerFired(name)`: a `StartTimer` ran out (not sent for cancelled/replaced timers).
@@ -55,6 +57,11 @@ class SpeechRecognised:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class NoInput:
     pass
 
@@ -100,6 +107,7 @@ Event: TypeAlias = (
     CallStarted
     | DigitPressed
     | SpeechRecognised
+    | SpeechStarted
     | NoInput
     | PromptFinished
     | TimerFired

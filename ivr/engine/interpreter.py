@@ -30,6 +30,7 @@ from ivr.engine.events import (
     QueueOutcome,
     RecordingDone,
     SpeechRecognised,
+    SpeechStarted,
     TimerFired,
 )
 from ivr.engine.input import (
@@ -42,6 +43,8 @@ from ivr.engine.input import (
     replay,
 )
 from ivr.engine.run import INPUT_TIMER, LOOKUP_TIMER, Run
+
+SPEECH_HOLD_S = 10.0  # the longest a started utterance holds a menu's no-input timer
 from ivr.engine.speakable import raw_text
 from ivr.engine.state import CallState
 from ivr.engine.transitions import decide, end_call, enqueue, go, local, start_recording
@@ -123,6 +126,8 @@ def dispatch(run: Run, event: Event) -> None:
             digit_pressed(run, digit)
         case SpeechRecognised():
             speech(run, event)
+        case SpeechStarted():
+            speech_started(run, event)
         case NoInput():
             no_input(run)
         case LookupResult():
@@ -166,8 +171,9 @@ def prompts_done(run: Run, node: m.Node) -> None:
         case m.SayNode():
             go(run, decide(run, node.next))
         case m.MenuNode() | m.CollectNode():
-            run.update(phase="input")
-            run.start_timer(INPUT_TIMER, node.timeout_s)
+            hold = SPEECH_HOLD_S if run.state.speaking else 0.0  # an utterance under way
+            run.update(phase="input", speaking=False)
+            run.start_timer(INPUT_TIMER, max(node.timeout_s, hold))
         case m.QueueNode():
             enqueue(run, node)
         case m.RecordNode():
@@ -229,10 +235,26 @@ def digit_shown(run: Run, digit: str) -> str:
 
 def speech(run: Run, event: SpeechRecognised) -> None:
     node = run.node
+    run.update(speaking=False)
     if isinstance(node, m.MenuNode) and run.state.phase in ("prompt", "input"):
         go_to(run, menu_speech(run, node, event.text, event.confidence, event.unsure))
     else:
         ignore(run, event, "no speech wanted")
+
+
+def speech_started(run: Run, event: SpeechStarted) -> None:
+    """The caller began speaking while a menu waits: the no-input timer must not end the menu
+    before the recogniser decides, so it restarts for at least `SPEECH_HOLD_S` (bounded: an
+    utterance never decided ends as no input, as silence would)."""
+    node, phase = run.node, run.state.phase
+    if isinstance(node, m.MenuNode) and phase == "input" and INPUT_TIMER in run.state.timers:
+        run.trace("input", event="speech_started")
+        run.start_timer(INPUT_TIMER, max(node.timeout_s, SPEECH_HOLD_S))
+    elif isinstance(node, m.MenuNode) and phase == "prompt":
+        run.trace("input", event="speech_started")  # barge-in: the timer starts after the prompt
+        run.update(speaking=True)
+    else:
+        ignore(run, event, "no menu waiting for input")
 
 
 def no_input(run: Run) -> None:

@@ -59,6 +59,7 @@ class CallState:
     masked: Mapping[str, MaskMode] = field(default_factory=dict)
     playing: tuple[PlaybackId, ...] = ()
     timers: frozenset[TimerName] = frozenset()
+    speaking: bool = False  # the caller began an utterance not yet decided (a menu's prompt)
     recognizing: bool = False
     digits: str = ""
     request_id: RequestId | None = None

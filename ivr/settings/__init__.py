@@ -45,6 +45,7 @@ class AriSettings:
     password: str | None = field(default=None, repr=False)
     app: str = "futures-ivr"
     timeout_s: float = 5.0  # per-request deadline of ARI REST calls
+    max_connections: int = 40  # REST connections at once (Asterisk's sessionlimit: 100 in all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class CallSettings:
     desk_fallback_dial: str | None = None  # the trading desk's ring group, dialled if Redis is down
     record_buffer: int = 1000  # call-record reports held in memory before the journal
     monitor_visible: bool = True
+    setup_concurrency: int = 4  # new calls set up at once; the others ring (ivr.call.admission)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,7 @@ _KEYS: dict[str, _Key] = {
     "ari.password": _Key(_optional(_text), "IVR_ARI_PASSWORD", secret=True),
     "ari.app": _Key(_text, "IVR_ARI_APP"),
     "ari.timeout_s": _Key(_positive_float, "IVR_ARI_TIMEOUT_S"),
+    "ari.max_connections": _Key(_positive_int, "IVR_ARI_MAX_CONNECTIONS"),
     "database_url": _Key(_db_url, "IVR_DATABASE_URL"),
     "redis_url": _Key(
         _optional(_url("redis", "rediss", "unix", "redis+sentinel")), "IVR_REDIS_URL"
@@ -241,6 +244,7 @@ _KEYS: dict[str, _Key] = {
     "calls.desk_fallback_dial": _Key(_optional(_text), "IVR_CALLS_DESK_FALLBACK_DIAL"),
     "calls.record_buffer": _Key(_positive_int, "IVR_CALLS_RECORD_BUFFER"),
     "calls.monitor_visible": _Key(_bool, "IVR_CALLS_MONITOR_VISIBLE"),
+    "calls.setup_concurrency": _Key(_positive_int, "IVR_CALLS_SETUP_CONCURRENCY"),
     "dialer.trunk_dial": _Key(_dial_template, "IVR_DIALER_TRUNK_DIAL"),
     "dialer.max_concurrent": _Key(_positive_int, "IVR_DIALER_MAX_CONCURRENT"),
     "dialer.calls_per_s": _Key(_positive_float, "IVR_DIALER_CALLS_PER_S"),

@@ -18,9 +18,11 @@ from ivr.engine.events import (
     RecordingDone,
     RequestId,
     SpeechRecognised,
+    SpeechStarted,
     TimerFired,
     TimerName,
 )
+from ivr.engine.interpreter import SPEECH_HOLD_S
 from ivr.engine.transitions import MAX_HOPS
 from tests.unit.engine.helpers_engine import Call, actions, flows_from, texts, traces
 
@@ -113,6 +115,50 @@ def test_barge_in_by_speech(menu_call: Call) -> None:
     assert actions(out)[0] == c.StopPlayback(PlaybackId("pb-1"))
     assert menu_call.state.node == "desk"
     assert menu_call.state.phase == "queued"
+
+
+def test_speech_started_while_waiting_holds_the_no_input_timer_for_the_utterance(
+    menu_call: Call,
+) -> None:
+    menu_call.send(PromptFinished(PlaybackId("pb-1")))
+    assert menu_call.state.phase == "input"
+    out = menu_call.send(SpeechStarted())
+    assert actions(out) == [c.StartTimer(INPUT, SPEECH_HOLD_S)]  # restarted, not 4 s
+    assert [t.detail for t in traces(out)] == [{"event": "speech_started"}]
+    decided = menu_call.send(SpeechRecognised("我要紧急下单", 0.8))
+    assert menu_call.state.node == "desk"
+    assert c.CancelTimer(INPUT) in decided
+
+
+def test_an_utterance_never_decided_ends_as_no_input_after_the_hold(menu_call: Call) -> None:
+    menu_call.send(PromptFinished(PlaybackId("pb-1")))
+    menu_call.send(SpeechStarted())
+    out = menu_call.send(TimerFired(INPUT))
+    assert texts(out) == ["没听到。", "请选择。"]
+    assert menu_call.state.retries == 1
+
+
+def test_speech_started_during_the_prompt_makes_the_input_timer_wait_for_the_utterance(
+    menu_call: Call,
+) -> None:
+    out = menu_call.send(SpeechStarted())  # barge-in: the session stops the prompt
+    assert actions(out) == []
+    assert menu_call.state.speaking
+    out = menu_call.send(PromptFinished(PlaybackId("pb-1")))
+    assert actions(out) == [c.StartTimer(INPUT, SPEECH_HOLD_S)]
+    assert not menu_call.state.speaking
+    menu_call.send(TimerFired(INPUT))  # nothing decided: no input, the menu again
+    for playback in menu_call.state.playing:
+        menu_call.send(PromptFinished(playback))
+    assert menu_call.state.timers == frozenset({INPUT})
+    assert actions(menu_call.all)[-1] == c.StartTimer(INPUT, 4.0)  # the next attempt: 4 s
+
+
+def test_speech_started_where_no_menu_listens_is_ignored(menu_call: Call) -> None:
+    menu_call.send(DigitPressed("9"))  # to the desk queue
+    out = menu_call.send(SpeechStarted())
+    assert actions(out) == []
+    assert traces(out)[0].kind == "ignored"
 
 
 def test_queue_enqueue_carries_priority_skills_and_screen_pop(menu_call: Call) -> None:
