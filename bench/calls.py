@@ -1,27 +1,30 @@
 """Benchmark: N concurrent scenario calls through the sandbox switch over real sockets.
 
-The switch runs in its own process (`--switch-only`), the app (ARI client, sessions, engine,
-SQLite records, Redis queues) in this one, as in production. Each caller waits for the
-language menu, presses 1, presses 0 in the main menu, waits in the general queue (no agents)
-and hangs up. Measured:
+The switch runs in its own process (`--switch-only`) and places the calls itself (callers belong
+to the telephone network); the app (ARI client, sessions, engine, SQLite records, Redis queues)
+runs in this one, as in production. Each caller waits for the language menu, presses 1, presses
+0 in the main menu, waits in the general queue (no agents) and hangs up. Measured:
 - DTMF -> next ARI action: in the switch process, from the moment it sends a
   `ChannelDtmfReceived` to the first REST request about that call that follows it.
 - answer -> first prompt: in the switch process, from the app's `answer` request of a call to
   its first `play` request (`first_prompt_p50_ms`, `first_prompt_p99_ms`); `--cold` starts the
   app on an empty prompt cache, so these include whatever rendering happens before a prompt
   can play.
+- answer wait: from the switch's `StasisStart` of a call to the app's `answer`: how long a new
+  call rang while the app admitted the calls before it (`calls.setup_concurrency`).
 - CPU seconds per call and per event the app handled (events the switch delivered), and peak
   RSS of the app process (getrusage).
 The last line printed is one JSON object: calls, p50_ms, p99_ms, cpu_s_per_call,
-cpu_ms_per_event, first_prompt_p50_ms, first_prompt_p99_ms, peak_mb. The switch hands its
-figures over in a file (any size; a pipe line is limited to 64 KiB).
+cpu_ms_per_event, first_prompt_p50_ms, first_prompt_p99_ms, answer_wait_p50_ms,
+answer_wait_p99_ms, peak_mb. The switch hands its figures over in a file (any size; a pipe line
+is limited to 64 KiB).
 
     .venv/bin/python -m bench.calls --calls 1000 --speed 10 [--ramp 5]
 
-All calls are in progress together (each lasts ~6 s of wall time at speed 10; one HTTP
-connection each, no pool limit: figures before 2026-12-05 were taken with aiohttp's default of
-100 connections, i.e. at most 100 calls at a time); `--ramp` spreads their arrivals, as real
-traffic is, instead of a synchronised burst.
+All calls are in progress together (each lasts ~6 s of wall time at speed 10); `--ramp` spreads
+their arrivals, as real traffic is, instead of a synchronised burst. Both processes run on the
+`--event-loop` chosen (uvloop by default, as `ivr serve`). Figures before 2026-12-05 18:00 had
+the callers' HTTP client in the app's process and the switch on asyncio's loop.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
+TUNABLE = ("IVR_CALLS_SETUP_CONCURRENCY", "IVR_ARI_MAX_CONNECTIONS")  # taken from the environment
 STEPS = [
     {"wait_for": "prompt_start", "timeout_s": 60},  # language menu (language first)
     {"press": "1"},
@@ -81,10 +85,11 @@ async def _switch_main(speed: float, report: Path, recordings: Path | None = Non
         def append(self, record: Any) -> None:
             super().append(record)
             now = time.perf_counter()
-            for channel_id in list(dtmf_at):
-                if channel_id in record.path:
-                    latencies_ms.append((now - dtmf_at.pop(channel_id)) * 1000)
-            parts = record.path.split("/")  # /channels/{id}/answer, /channels/{id}/play
+            parts = record.path.split("/")  # /channels/{id}/answer, /playbacks/{id}-pb-2
+            if len(parts) > 2 and parts[1] in ("channels", "playbacks"):
+                about = parts[2].partition("-")[0]  # the app names playbacks after the call
+                if about in dtmf_at:
+                    latencies_ms.append((now - dtmf_at.pop(about)) * 1000)
             if len(parts) > 3 and parts[1] == "channels":
                 if parts[3] == "answer":
                     answered_at[parts[2]] = now
@@ -185,6 +190,9 @@ async def _bench(calls: int, speed: float, ramp_s: float, cold: bool) -> dict[st
             "IVR_CONFIG_DIR": str(ROOT / "config"),
             "IVR_LOG_LEVEL": "WARNING",
         }
+        for name in TUNABLE:  # try other values: e.g. IVR_CALLS_SETUP_CONCURRENCY=8
+            if name in os.environ:
+                env[name] = os.environ[name]
         settings = load_settings(ROOT / "config" / "settings.yaml", env)
         monday = datetime(2026, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
         app = await App.start(settings, Path(tmp), clock=Clock(speed=speed, fixed_now=monday))

@@ -65,6 +65,7 @@ from ivr.ari.models import (
 )
 from ivr.ari.observer import AriObserver
 from ivr.ari.rest import AriRest
+from ivr.ari.transport import urgent
 
 __all__ = [
     "DEFAULT_QUEUE_SIZE",
@@ -119,4 +120,5 @@ __all__ = [
     "parse_event",
     "resync",
     "routing_ids",
+    "urgent",
 ]

@@ -7,7 +7,9 @@ the requests; this module knows nothing of particular routes.
 Rules:
 - Every attempt has a deadline (`aiohttp.ClientTimeout(total=timeout_s)`), the wait for a free
   connection included.
-- At most `max_connections` connections at once (setting `ari.max_connections`): Asterisk's
+- At most `max_connections` requests (connections) at once (setting `ari.max_connections`);
+  requests sent under `urgent()` (a caller's key or speech answered) wait ahead of the others
+  when all are busy; the wait counts against the deadline. Asterisk's
   HTTP server closes every session beyond its `sessionlimit` (http.conf, default 100, the events
   websocket included) without an answer (docs/asterisk-behaviour.md, "HTTP sessions").
 - A request marked `retry` (repeating is harmless) is retried at most `retries` times with a
@@ -26,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -44,6 +48,7 @@ from ivr.ari.errors import (
     ChannelGone,
     NotInStasis,
 )
+from ivr.ari.gate import PriorityGate
 from ivr.ari.observer import NULL_OBSERVER, AriObserver
 from ivr.ari.reading import Json, ModelError
 
@@ -70,6 +75,20 @@ class _Transient(Exception):
         super().__init__(str(error))
         self.error = error
         self.sent = sent
+
+
+_URGENT: ContextVar[bool] = ContextVar("ari_urgent", default=False)
+
+
+@contextmanager
+def urgent() -> Iterator[None]:
+    """Requests sent within (by this task) answer a caller's key or speech: when every
+    connection is busy they go before the others (announcements, music on hold, clean-up)."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
 
 
 def _path(route: str, ids: tuple[str, ...]) -> str:
@@ -130,6 +149,7 @@ class AriTransport:
     ) -> None:
         self.root = ari_root(base_url)
         self._max_connections = max_connections
+        self._slots = PriorityGate(max_connections)  # requests in flight; urgent ones first
         self._headers = auth_header(username, password)
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.timeout_s = timeout_s
@@ -159,7 +179,11 @@ class AriTransport:
         path = _path(req.route, req.ids)
         for attempt in range(self._retries + 1):
             try:
-                return await self._attempt(req, path)
+                await self._slot(req.method, path)
+                try:
+                    return await self._attempt(req, path)
+                finally:
+                    self._slots.release()
             except _Transient as exc:
                 repeatable = req.retry or not exc.sent  # nothing sent: always safe
                 if attempt == self._retries or not repeatable:
@@ -171,6 +195,15 @@ class AriTransport:
                 self._observer.request_failed(req.method, req.route, type(exc).__name__)
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _slot(self, method: str, path: str) -> None:
+        """Wait (bounded by the request deadline) for one of the `max_connections` slots."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._slots.acquire(urgent=_URGENT.get())
+        except TimeoutError:
+            detail = f"no free connection within {self.timeout_s:g} s"
+            raise _Transient(AriUnavailable(detail, method=method, path=path), sent=False) from None
 
     async def _attempt(self, req: Request, path: str) -> bytes:
         status: int | None = None

@@ -14,67 +14,38 @@ Rules:
 - Calls given `first=True` are admitted before every waiting call without it; each kind in
   arrival order. The app passes `first` for calls already answered (an outbound leg, a call
   adopted after a restart: their callers would hear silence) and for the emergency line.
-- A waiter cancelled (the call's task ended) leaves no slot taken.
+- A waiter cancelled (the call's task ended) leaves no slot taken (`ivr.ari.gate.PriorityGate`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from ivr.ari.gate import PriorityGate
+
 
 class Admission:
-    """A bounded, two-class FIFO gate for call setups (see the module docstring)."""
+    """How many new calls are set up at once (see the module docstring)."""
 
     def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        self.limit = limit
-        self.busy = 0  # setups running
-        self._first: deque[asyncio.Future[None]] = deque()
-        self._rest: deque[asyncio.Future[None]] = deque()
+        self._gate = PriorityGate(limit)
+
+    @property
+    def limit(self) -> int:
+        return self._gate.limit
+
+    @property
+    def busy(self) -> int:
+        """Setups running."""
+        return self._gate.busy
 
     @property
     def waiting(self) -> int:
         """Calls ringing until a setup slot frees."""
-        return sum(not f.done() for f in (*self._first, *self._rest))
+        return self._gate.waiting
 
     @asynccontextmanager
     async def admitted(self, *, first: bool = False) -> AsyncIterator[None]:
-        await self._acquire(first)
-        try:
+        async with self._gate.held(urgent=first):
             yield
-        finally:
-            self._release()
-
-    async def _acquire(self, first: bool) -> None:
-        if self.busy < self.limit and not self._first and not (self._rest and not first):
-            self.busy += 1
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        (self._first if first else self._rest).append(waiter)
-        try:
-            await waiter  # the slot is handed over with the result (busy already counts it)
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self._release()  # granted as it was cancelled: pass the slot on
-            else:
-                self._discard(waiter)
-            raise
-
-    def _discard(self, waiter: asyncio.Future[None]) -> None:
-        for line in (self._first, self._rest):
-            if waiter in line:
-                line.remove(waiter)
-
-    def _release(self) -> None:
-        self.busy -= 1
-        for line in (self._first, self._rest):
-            while line:
-                waiter = line.popleft()
-                if not waiter.done():
-                    self.busy += 1
-                    waiter.set_result(None)
-                    return

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ivr.call.record_batch import write_grouped
 from ivr.call.record_journal import Journal
 from ivr.engine.commands import TraceEntry
 from ivr.metrics import Metrics
@@ -310,8 +311,11 @@ class CallRecordWriter:
 
     async def _write_batch(self, batch: list[JournalLine]) -> None:
         async with self._store.writes() as w:
-            for record in batch:
-                await self._write(w, record)
+            if len(batch) == 1:
+                await self._write(w, batch[0])
+            else:
+                for kind in await write_grouped(w, batch):  # a few statements for the batch
+                    log.error("call-record journal: unknown record kind %r skipped", kind)
 
     async def _write(self, w: CallWrites, r: JournalLine) -> None:
         cid = CallRowId(r["call_id"])

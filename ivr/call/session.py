@@ -29,6 +29,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Coroutine
+from contextlib import nullcontext
 from typing import Any
 
 from ivr import ari
@@ -62,6 +63,8 @@ from ivr.queue.handoff import QueuedCall, store_down_outcome, unverified_emergen
 from queueing.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+CALLER_INPUT = (ev.DigitPressed, ev.SpeechRecognised)  # its ARI requests go first (`ari.urgent`)
 
 
 class CallSession(SessionInputs):
@@ -155,7 +158,8 @@ class CallSession(SessionInputs):
             self._arrived = pending.arrived
             state, commands = step(flows, state, pending.event)
             self.events_handled += 1
-            await self._apply(state, commands)
+            with ari.urgent() if isinstance(pending.event, CALLER_INPUT) else nullcontext():
+                await self._apply(state, commands)  # answering the caller goes first
 
     def _admitted_first(self, flows: FlowSet) -> bool:
         """An outbound leg (already answered) or a call to a recorded line (the emergency

@@ -109,8 +109,9 @@ class SessionInputs:
         engine as `SpeechRecognised`)."""
         if self._gone:
             return
-        self._post(ev.SpeechStarted())
-        await self._stop_prompts()
+        self._post(ev.UtteranceStarted())
+        with ari.urgent():
+            await self._stop_prompts()
 
     async def _stop_prompts(self) -> None:
         for ari_id in list(self._playbacks):

@@ -7,7 +7,7 @@ translates what happened on the channel into one of these and never anything els
   local wall time supplied by the shell; the engine never reads a clock.
 - `DigitPressed(digit)`: one DTMF key, `0-9 * #`.
 - `SpeechRecognised(text, confidence)`: a final recognition result (confidence 0.0-1.0).
-- `SpeechStarted()`: the recogniser hears the caller begin to speak (its final result follows);
+- `UtteranceStarted()`: the recogniser hears the caller begin to speak (its final result follows);
   a menu waiting for input then gives the utterance `SPEECH_HOLD_S` to be decided.
 - `NoInput()`: the recogniser heard nothing before its own deadline (same as the `input` timer).
 - `PromptFinished(playback_id)`: a `PlayPrompt` ended (played out or stopped).
@@ -57,7 +57,7 @@ class SpeechRecognised:
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechStarted:
+class UtteranceStarted:
     pass
 
 
@@ -107,7 +107,7 @@ Event: TypeAlias = (
     CallStarted
     | DigitPressed
     | SpeechRecognised
-    | SpeechStarted
+    | UtteranceStarted
     | NoInput
     | PromptFinished
     | TimerFired

@@ -30,8 +30,8 @@ from ivr.engine.events import (
     QueueOutcome,
     RecordingDone,
     SpeechRecognised,
-    SpeechStarted,
     TimerFired,
+    UtteranceStarted,
 )
 from ivr.engine.input import (
     collect_digit,
@@ -43,11 +43,11 @@ from ivr.engine.input import (
     replay,
 )
 from ivr.engine.run import INPUT_TIMER, LOOKUP_TIMER, Run
-
-SPEECH_HOLD_S = 10.0  # the longest a started utterance holds a menu's no-input timer
 from ivr.engine.speakable import raw_text
 from ivr.engine.state import CallState
 from ivr.engine.transitions import decide, end_call, enqueue, go, local, start_recording
+
+SPEECH_HOLD_S = 10.0  # the longest a started utterance holds a menu's no-input timer
 
 
 def start(
@@ -126,7 +126,7 @@ def dispatch(run: Run, event: Event) -> None:
             digit_pressed(run, digit)
         case SpeechRecognised():
             speech(run, event)
-        case SpeechStarted():
+        case UtteranceStarted():
             speech_started(run, event)
         case NoInput():
             no_input(run)
@@ -242,7 +242,7 @@ def speech(run: Run, event: SpeechRecognised) -> None:
         ignore(run, event, "no speech wanted")
 
 
-def speech_started(run: Run, event: SpeechStarted) -> None:
+def speech_started(run: Run, event: UtteranceStarted) -> None:
     """The caller began speaking while a menu waits: the no-input timer must not end the menu
     before the recogniser decides, so it restarts for at least `SPEECH_HOLD_S` (bounded: an
     utterance never decided ends as no input, as silence would)."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
-from sqlalchemy import Insert, Table, func, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -239,6 +239,60 @@ class CallWrites:
         ]
         if rows:
             await conn.execute(stmt, rows)
+
+    async def create_calls(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Several new call rows (keys as `create_call`'s, `id` the call id) in one statement
+        where the database can skip rows stored already; else one by one."""
+        stmt = self._insert_new(_CALLS)
+        if stmt is None:
+            for row in rows:
+                await self.create_call(
+                    **{("call_id" if k == "id" else k): v for k, v in row.items()}
+                )
+        elif rows:
+            await self._conn.execute(stmt, [dict(row) for row in rows])
+
+    async def append_traces(
+        self, parts: Sequence[tuple[CallRowId, Sequence[TraceLike], int]]
+    ) -> None:
+        """Trace entries of several calls, each (call id, entries, first seq), in one statement
+        where the database can skip entries stored already; else call by call."""
+        stmt = self._insert_new(_TRACE)
+        if stmt is None:
+            for call_id, entries, first_seq in parts:
+                await self.append_trace(call_id, entries, first_seq=first_seq)
+            return
+        stamp = self._now()
+        rows = [
+            {
+                "call_id": call_id,
+                "seq": first_seq + n,
+                "at": getattr(entry, "at", None) or stamp,
+                "flow": getattr(entry, "flow", None),
+                "node": entry.node,
+                "kind": entry.kind,
+                "detail": scrub_detail(entry.detail),
+            }
+            for call_id, entries, first_seq in parts
+            for n, entry in enumerate(entries)
+        ]
+        if rows:
+            await self._conn.execute(stmt, rows)
+
+    async def update_calls(self, changes: Sequence[tuple[CallRowId, Mapping[str, Any]]]) -> None:
+        """Column values of several call rows: one statement per set of columns, rows in their
+        order (a later value of the same column wins)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for call_id, values in changes:
+            row = {"row_id": call_id, **{f"v_{c}": v for c, v in values.items()}}
+            groups.setdefault(tuple(values), []).append(row)
+        for columns, rows in groups.items():
+            stmt = (
+                update(_CALLS)
+                .where(_CALLS.c.id == bindparam("row_id"))
+                .values({c: bindparam(f"v_{c}") for c in columns})
+            )
+            await self._conn.execute(stmt, rows)
 
 
 class CallStore:

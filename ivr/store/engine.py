@@ -41,11 +41,11 @@ class StoreError(IvrError):
     """The call-record database cannot be used (bad URL, missing driver, unreachable)."""
 
 
-
 def _json_text(value: Any) -> str:
     """JSON columns (trace details) as text, through orjson: the standard codec cost more than
     the rest of a batched trace write (measured in a burst of 1,000 calls)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
 
 def database_url_in(url: str, root: Path) -> str:
     """`url` with a relative SQLite file made relative to `root` (other URLs unchanged)."""

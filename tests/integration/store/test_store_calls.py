@@ -160,3 +160,52 @@ async def test_bad_url_and_missing_driver_are_store_errors() -> None:
     with pytest.raises(StoreError) as caught:
         await CallStore.open("postgresql+nosuchdriver://u@h/d")
     assert str(caught.value).startswith("cannot use database URL for postgresql+nosuchdriver:")
+
+
+async def test_a_batch_of_records_is_written_as_grouped_statements(store: CallStore) -> None:
+    """The write-behind writer's batch (`ivr.call.record_batch`): new rows, every call's trace
+    entries and the column changes in a few statements, on SQLite and PostgreSQL; written twice
+    (a replay), nothing is stored twice and the later value of a column wins."""
+    from ivr.call.record_batch import write_grouped
+
+    def at(s: int) -> str:
+        return (T0 + timedelta(seconds=s)).isoformat()
+
+    batch: list[dict[str, Any]] = []
+    for n in (1, 2):
+        cid = f"call-g{n}"
+        batch += [
+            {"kind": "start", "call_id": cid, "at": at(0), "channel_id": f"chan-g{n}",
+             "caller": "13800000001", "dialed": "95555", "language": "zh-CN", "flow": "hotline"},
+            {"kind": "answered", "call_id": cid, "at": at(1)},
+            {"kind": "trace", "call_id": cid, "at": at(2), "first_seq": 1, "entries": [
+                {"node": "welcome", "kind": "enter", "detail": {}, "at": at(2)},
+                {"node": "menu", "kind": "input", "detail": {"digits": "1"}, "at": at(3)}]},
+            {"kind": "queued", "call_id": cid, "at": at(4), "queue": "general",
+             "priority": "normal"},
+            {"kind": "queued", "call_id": cid, "at": at(5), "queue": "vip", "priority": "vip"},
+            {"kind": "trace", "call_id": cid, "at": at(6), "first_seq": 3, "entries": [
+                {"node": "agent", "kind": "enter", "detail": {}, "at": at(6)}]},
+            {"kind": "ended", "call_id": cid, "at": at(9), "outcome": "queued", "cause": "normal"},
+        ]  # fmt: skip
+    batch.append({"kind": "mystery", "call_id": "call-g1", "at": at(9)})
+    for _ in range(2):  # the second time: a replay of the same batch
+        async with store.writes() as w:
+            assert await write_grouped(w, batch) == ["mystery"]
+    for n in (1, 2):
+        detail = await store.get_call(f"call-g{n}")
+        assert detail is not None
+        call = detail.call
+        assert (call.channel_id, call.queue, call.priority, call.outcome) == (
+            f"chan-g{n}", "vip", "vip", "queued",
+        )  # fmt: skip
+        assert (call.answered_at, call.ended_at) == (
+            T0 + timedelta(seconds=1),
+            T0 + timedelta(seconds=9),
+        )
+        assert [(t.seq, t.node, t.kind, dict(t.detail)) for t in detail.trace] == [
+            (1, "welcome", "enter", {}),
+            (2, "menu", "input", {"digits": "1"}),
+            (3, "agent", "enter", {}),
+        ]  # fmt: skip
+        assert detail.trace[1].at == T0 + timedelta(seconds=3)

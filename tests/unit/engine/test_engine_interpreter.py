@@ -18,9 +18,9 @@ from ivr.engine.events import (
     RecordingDone,
     RequestId,
     SpeechRecognised,
-    SpeechStarted,
     TimerFired,
     TimerName,
+    UtteranceStarted,
 )
 from ivr.engine.interpreter import SPEECH_HOLD_S
 from ivr.engine.transitions import MAX_HOPS
@@ -122,7 +122,7 @@ def test_speech_started_while_waiting_holds_the_no_input_timer_for_the_utterance
 ) -> None:
     menu_call.send(PromptFinished(PlaybackId("pb-1")))
     assert menu_call.state.phase == "input"
-    out = menu_call.send(SpeechStarted())
+    out = menu_call.send(UtteranceStarted())
     assert actions(out) == [c.StartTimer(INPUT, SPEECH_HOLD_S)]  # restarted, not 4 s
     assert [t.detail for t in traces(out)] == [{"event": "speech_started"}]
     decided = menu_call.send(SpeechRecognised("我要紧急下单", 0.8))
@@ -132,7 +132,7 @@ def test_speech_started_while_waiting_holds_the_no_input_timer_for_the_utterance
 
 def test_an_utterance_never_decided_ends_as_no_input_after_the_hold(menu_call: Call) -> None:
     menu_call.send(PromptFinished(PlaybackId("pb-1")))
-    menu_call.send(SpeechStarted())
+    menu_call.send(UtteranceStarted())
     out = menu_call.send(TimerFired(INPUT))
     assert texts(out) == ["没听到。", "请选择。"]
     assert menu_call.state.retries == 1
@@ -141,7 +141,7 @@ def test_an_utterance_never_decided_ends_as_no_input_after_the_hold(menu_call: C
 def test_speech_started_during_the_prompt_makes_the_input_timer_wait_for_the_utterance(
     menu_call: Call,
 ) -> None:
-    out = menu_call.send(SpeechStarted())  # barge-in: the session stops the prompt
+    out = menu_call.send(UtteranceStarted())  # barge-in: the session stops the prompt
     assert actions(out) == []
     assert menu_call.state.speaking
     out = menu_call.send(PromptFinished(PlaybackId("pb-1")))
@@ -156,7 +156,7 @@ def test_speech_started_during_the_prompt_makes_the_input_timer_wait_for_the_utt
 
 def test_speech_started_where_no_menu_listens_is_ignored(menu_call: Call) -> None:
     menu_call.send(DigitPressed("9"))  # to the desk queue
-    out = menu_call.send(SpeechStarted())
+    out = menu_call.send(UtteranceStarted())
     assert actions(out) == []
     assert traces(out)[0].kind == "ignored"
 
