@@ -208,6 +208,7 @@ async def start_switch(
         speed=s.sandbox.speed,
         recordings_dir=recordings,
         stasis_app=s.ari.app,
+        http_session_limit=100,  # as Asterisk's default: the app must stay below it
         endpoints={
             name: EndpointBehavior(
                 answer_after_s=e.answer_after_s or 0.0, never_answer=e.never_answer, busy=e.busy

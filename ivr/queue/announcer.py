@@ -29,7 +29,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ivr.ari import AriError, AriRest, ChannelId
+from ivr.ari import AriError, AriNotFound, AriRest, ChannelId
 from ivr.clock import Clock
 from ivr.engine.commands import Prompt, TtsPrompt
 from ivr.engine.phones import dialable
@@ -164,6 +164,9 @@ class Announcer:
                 self._outage.ok()
             except QueueStoreError as exc:  # one warning per outage, not per caller
                 self._outage.failed(exc)
+            except AriNotFound:  # the caller hung up: the queue is told by the channel's events
+                log.info("waiting announcements end: the caller's channel is gone")
+                return
             except AriError as exc:
                 log.warning("waiting announcement skipped: %s", exc)
             if line.task is not me:

@@ -91,6 +91,9 @@ class SandboxConfig:
     http_fetch_timeout_s: float = 5.0
     # Unconnected chan_websocket channels are destroyed after this (cause 19).
     media_connect_timeout_s: float = 30.0
+    # Asterisk's http.conf `sessionlimit` (default 100): connections beyond it are closed at
+    # once, unanswered. None: no limit (a benchmark's callers are not Asterisk's clients).
+    http_session_limit: int | None = None
     dtmf_duration_ms: int = 100
     dtmf_gap_ms: int = 100
 

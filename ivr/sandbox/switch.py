@@ -13,6 +13,7 @@ task is owned by the switch and cancelled on stop; timings use the switch clock
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -27,13 +28,24 @@ from ivr.sandbox.state import Fault
 log = logging.getLogger(__name__)
 
 
+class _Refused(asyncio.Protocol):
+    """A connection over the session limit: closed as soon as it is accepted."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.close()
+
+
 class SandboxSwitch(Switchboard):
     """The switch. `await start()`, then point an ARI client at `ari_url` (+ `/ari`)."""
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         super().__init__(config)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
         self.port = 0
+        self.session_limit = self.config.http_session_limit  # tests may change it
+        self.peak_sessions = 0  # most HTTP connections open at once (ARI, websockets, ...)
+        self.sessions_refused = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -42,18 +54,41 @@ class SandboxSwitch(Switchboard):
         """HTTP base like Asterisk's `http://127.0.0.1:8088`; clients add `/ari`."""
         return f"http://{self.config.host}:{self.port}"
 
+    @property
+    def open_sessions(self) -> int:
+        """HTTP connections open now (REST keep-alive and websockets)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
     async def start(self) -> None:
         self._runner = web.AppRunner(build_app(self), handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.config.port
+        handlers = self._runner.server
+        assert handlers is not None
+
+        def protocol() -> asyncio.BaseProtocol:
+            """As Asterisk's HTTP server: a connection beyond `session_limit` is closed at
+            once, before any request is read (the client sees it drop, no answer)."""
+            limit = self.session_limit
+            if limit is not None and len(handlers.connections) >= limit:
+                self.sessions_refused += 1
+                log.warning("HTTP session count exceeded %d sessions.", limit)
+                return _Refused()
+            self.peak_sessions = max(self.peak_sessions, len(handlers.connections) + 1)
+            return handlers()
+
+        loop = asyncio.get_running_loop()
+        self._listener = await loop.create_server(
+            protocol, self.config.host, self.config.port, reuse_address=True, backlog=128
+        )
+        self.port = self._listener.sockets[0].getsockname()[1]
         log.info("sandbox switch listening url=%s", self.ari_url)
 
     async def stop(self) -> None:
         await super().stop()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -20,8 +21,10 @@ from ivr.ari import (
     NotInStasis,
     Playback,
     PlaybackId,
+    urgent,
 )
 from ivr.errors import ConfigError
+from tests.helpers import until
 from tests.integration.ari.ari_fake import HANG, PASSWORD, USERNAME, FakeAri, channel_json
 
 CH = ChannelId("caller-1")
@@ -302,3 +305,36 @@ def test_credentials_in_the_url_are_refused_without_echoing_them() -> None:
     assert str(caught.value) == (
         "ARI URL must not contain credentials: set IVR_ARI_USERNAME and IVR_ARI_PASSWORD"
     )
+
+
+async def test_with_every_connection_busy_a_callers_request_goes_first(fake_ari: FakeAri) -> None:
+    """`max_connections` bounds the requests in flight (Asterisk's sessionlimit); waiting ones
+    go in order, except that a request sent under `urgent()` (answering a caller's key) goes
+    before every other waiting one."""
+    fake_ari.reply("POST", "/channels/caller-1/answer", (HANG, None))
+    fake_ari.reply("DELETE", "/channels/other-1", (204, None))
+    fake_ari.reply("DELETE", "/channels/other-2", (204, None))
+    fake_ari.reply("DELETE", "/playbacks/caller-1-pb-1", (204, None))
+    async with client(fake_ari, max_connections=1, timeout_s=10) as ari:
+        held = asyncio.create_task(ari.answer(CH))  # takes the only connection and hangs
+        await until(lambda: len(fake_ari.seen) == 1, what="the first request sent")
+        first = asyncio.create_task(ari.hangup(ChannelId("other-1")))
+        second = asyncio.create_task(ari.hangup(ChannelId("other-2")))
+        await asyncio.sleep(0)
+
+        async def caller_key() -> None:
+            with urgent():
+                await ari.stop_playback("caller-1-pb-1")
+
+        key = asyncio.create_task(caller_key())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert len(fake_ari.seen) == 1  # nothing else is sent while the connection is busy
+        fake_ari._release.set()  # the hanging answer returns: the connection frees
+        await asyncio.gather(held, first, second, key)
+    assert [s.path for s in fake_ari.seen] == [
+        "/channels/caller-1/answer",
+        "/playbacks/caller-1-pb-1",
+        "/channels/other-1",
+        "/channels/other-2",
+    ]

@@ -80,3 +80,27 @@ async def test_a_burst_rings_until_a_slot_frees_emergency_line_first(
         assert (row.call.answered_at, row.call.outcome) == (None, "caller_hangup")
         assert row.call.ended_at is not None
         assert (gate.busy, gate.waiting) == (0, 0)
+
+
+async def test_a_burst_stays_within_the_switch_http_session_limit(app_factory: AppFactory) -> None:
+    """Asterisk closes, unanswered, every HTTP session beyond its `sessionlimit`; the app keeps
+    its REST connections to `ari.max_connections`, so a burst is served without one refused."""
+    steps = [
+        {"wait_for": "prompt_start", "timeout_s": 60},
+        {"press": "1"},
+        {"wait_for": "prompt_start", "timeout_s": 60},
+        {"hangup": True},
+    ]
+    async with app_factory(IVR_ARI_MAX_CONNECTIONS="3", IVR_CALLS_SETUP_CONCURRENCY="8") as app:
+        assert app.switch is not None
+        app.switch.session_limit = 4  # three REST connections and the events websocket
+        calls = []
+        for i in range(30):
+            data = {"dialed": "95555", "caller": f"13900001{i:03d}", "steps": steps}
+            calls.append(await app.switch.place_call(scenario_from_dict(data)))
+        for call in calls:
+            transcript = await call.finished(60)
+            assert transcript.ended_by == "caller"
+            assert len(transcript.prompts) >= 2  # the language menu, then the next prompt
+        assert app.switch.sessions_refused == 0
+        assert app.switch.peak_sessions <= 4

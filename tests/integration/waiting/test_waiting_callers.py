@@ -8,6 +8,10 @@ with one logged-in agent and a 120 s handle-time history: position 3, estimate 1
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from ivr.app import App
 from ivr.queue.runtime import RedisQueueHandoff
 from ivr.sandbox.model import BridgeId
@@ -197,3 +201,32 @@ async def test_hash_leaves_a_voice_message_once_the_queue_offers_it(
         ]
         driver.hang_up()
         await driver.ended()
+
+
+async def test_a_caller_gone_as_an_announcement_starts_ends_them_without_a_warning(
+    waiting_app: WaitingApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A caller who hangs up while waiting makes the next announcement's `play` answer 404
+    (Channel not found): normal in a busy queue, so no warning per caller, and no more tries."""
+    async with waiting_app() as app:
+        assert app.switch is not None
+        await crowd_general(app)
+        driver = await CallDriver.dial(app, caller=CALLER)
+        await driver.run("1,0")
+        stem = media_of(app, ANNOUNCEMENT)
+        await until(
+            lambda: any(stem in m for m in driver.call.transcript.heard), what="an announcement"
+        )
+        caplog.set_level(logging.INFO, logger="ivr.queue.announcer")
+        app.switch.fail_next("POST", "/channels/*/play", status=404, count=3)
+        await until(
+            lambda: any("the caller's channel is gone" in r.message for r in caplog.records),
+            timeout_s=20,
+            what="the announcements ending",
+        )
+        plays = [r for r in app.switch.requests if r.path.endswith("/play")]
+        driver.hang_up()
+        await driver.ended()
+        announcer = [r for r in caplog.records if r.name == "ivr.queue.announcer"]
+        assert [r for r in announcer if r.levelno >= logging.WARNING] == []
+        assert [r for r in app.switch.requests if r.path.endswith("/play")] == plays  # no retry
