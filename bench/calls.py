@@ -44,7 +44,11 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
-TUNABLE = ("IVR_CALLS_SETUP_CONCURRENCY", "IVR_ARI_MAX_CONNECTIONS")  # taken from the environment
+TUNABLE = (
+    "IVR_CALLS_SETUP_CONCURRENCY",
+    "IVR_ARI_MAX_CONNECTIONS",
+    "IVR_CALLS_RECORD_BUFFER",
+)  # taken from the environment
 STEPS = [
     {"wait_for": "prompt_start", "timeout_s": 60},  # language menu (language first)
     {"press": "1"},

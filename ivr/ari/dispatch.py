@@ -17,6 +17,8 @@ Rules:
   is closed, its handler task cancelled (its cleanup runs), ERROR is logged with the call key, and
   `on_overflow(key)` runs so the app can hang the call up safely. Other calls are unaffected.
 - Handler exceptions are logged with the call key and never end the lane or the reader.
+- `idle(key)`: nothing queued and the handler not running, so a caller may hand an event whose
+  handling never awaits straight to the call (saving the lane task's turn of the event loop).
 - `finish(key)` ends a lane after the events already queued (so a StasisEnd is handled); it may
   be called from the call's own handler. `aclose()` cancels every lane (bounded wait).
 """
@@ -53,6 +55,7 @@ class _Lane:
         self.queue: asyncio.Queue[AriEvent | _End] = asyncio.Queue(queue_size)
         self.task: asyncio.Task[None] | None = None
         self.closed = False
+        self.busy = False  # the handler is running on one of its events
 
 
 class Dispatcher:
@@ -127,6 +130,16 @@ class Dispatcher:
             return None
         return key
 
+    def idle(self, key: CallKey) -> bool:
+        """Call `key`'s lane is open with nothing queued and its handler not running: an event
+        handed to the call directly now keeps the call's order (the router's fast path)."""
+        lane = self._lanes.get(key)
+        return lane is not None and not lane.closed and not lane.busy and lane.queue.empty()
+
+    def route(self, event: AriEvent) -> CallKey | None:
+        """The call that owns `event` (first bound id of `routing_ids`), or None."""
+        return self._route(event)
+
     def _route(self, event: AriEvent) -> CallKey | None:
         for some_id in routing_ids(event):
             key = self._bindings.get(some_id)
@@ -165,7 +178,11 @@ class Dispatcher:
                 item = await lane.queue.get()
                 if isinstance(item, _End):
                     break
-                await self._handle(lane.key, item)
+                lane.busy = True
+                try:
+                    await self._handle(lane.key, item)
+                finally:
+                    lane.busy = False
         finally:
             self._forget(lane)
 

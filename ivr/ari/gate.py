@@ -43,9 +43,15 @@ class PriorityGate:
         finally:
             self.release()
 
-    async def acquire(self, *, urgent: bool = False) -> None:
+    def try_acquire(self, *, urgent: bool = False) -> bool:
+        """Take a slot now if one is free and no waiter comes first; False otherwise."""
         if self.busy < self.limit and not self._urgent and not (self._rest and not urgent):
             self.busy += 1
+            return True
+        return False
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if self.try_acquire(urgent=urgent):
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         (self._urgent if urgent else self._rest).append(waiter)

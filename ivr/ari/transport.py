@@ -198,9 +198,12 @@ class AriTransport:
 
     async def _slot(self, method: str, path: str) -> None:
         """Wait (bounded by the request deadline) for one of the `max_connections` slots."""
+        urgent = _URGENT.get()
+        if self._slots.try_acquire(urgent=urgent):
+            return  # the usual case: no wait, no timer
         try:
             async with asyncio.timeout(self.timeout_s):
-                await self._slots.acquire(urgent=_URGENT.get())
+                await self._slots.acquire(urgent=urgent)
         except TimeoutError:
             detail = f"no free connection within {self.timeout_s:g} s"
             raise _Transient(AriUnavailable(detail, method=method, path=path), sent=False) from None

@@ -22,7 +22,9 @@ Rules:
 - A call's lane stays open while the queue holds the call (a callback kept in line after its
   requester hung up); it is finished once neither the session nor the queue holds it.
 - In a lane, an event the queue owns (agent legs, waiting announcements, a waiting caller's
-  exit keys) goes to the queue; any other event goes to the session.
+  exit keys) goes to the queue; any other event goes to the session. An event for the session
+  of a call whose lane is idle (nothing queued, nothing being handled) goes to the session at
+  once, without the lane task's turn: the same order, one loop turn sooner.
 - A lane that overflows ends its call safely (cause `overflow`); when a call's task ends, its
   session is forgotten and its lane finished.
 - After a websocket reconnect, calls are resynced (docs/asterisk-behaviour.md, "Losing the
@@ -141,7 +143,10 @@ class CallRouter:
     # ------------------------------------------------------------------ events
 
     def on_event(self, event: ari.AriEvent) -> None:
-        key = self.dispatcher.dispatch(event)
+        owner = self.dispatcher.route(event)
+        if owner is not None and self._deliver_now(owner, event):
+            return
+        key = self.dispatcher.dispatch(event, owner) if owner is not None else None
         if key is not None:
             return
         if not isinstance(event, ari.StasisStart):
@@ -217,6 +222,21 @@ class CallRouter:
         self.dispatcher.finish(key)
         for listener in self.closed:
             listener(key)
+
+    def _deliver_now(self, key: str, event: ari.AriEvent) -> bool:
+        """The fast path: an event for a call's session, whose lane is idle, goes straight to
+        the session's mailbox (`deliver` never awaits), one turn of the event loop sooner."""
+        if not self.dispatcher.idle(key):
+            return False
+        if self.followups is not None and self.followups.holds(key):
+            return False
+        if self._queue is not None and self._queue.owns(event):
+            return False
+        session = self.sessions.get(key)
+        if session is None:
+            return False
+        session.deliver(event)
+        return True
 
     async def _lane(self, key: str, event: ari.AriEvent) -> None:
         if self.followups is not None and self.followups.holds(key):

@@ -199,3 +199,24 @@ async def test_lane_context_runs_in_each_calls_task() -> None:
     assert sorted(seen) == [("a", "a"), ("b", "b")]
     assert current.get() == "-"
     await dispatcher.aclose()
+
+
+async def test_a_lane_is_idle_only_with_nothing_queued_and_no_event_being_handled() -> None:
+    """`idle` lets the router hand an event straight to a call without reordering it."""
+    rec = Recorder()
+    rec.gates["c1"] = asyncio.Event()
+    dispatcher = Dispatcher(rec)
+    assert not dispatcher.idle("c1")  # no such call
+    dispatcher.open_call("c1")
+    assert dispatcher.idle("c1")
+    assert dispatcher.route(dtmf("c1", "1")) == "c1"
+    dispatcher.dispatch(dtmf("c1", "1"))
+    assert not dispatcher.idle("c1")  # queued
+    await until(lambda: "c1" in rec.waiting, what="the handler running")
+    assert not dispatcher.idle("c1")  # being handled
+    rec.gates["c1"].set()
+    await until(lambda: rec.seen.get("c1") == ["1"], what="handled")
+    await until(lambda: dispatcher.idle("c1"), what="idle again")
+    dispatcher.finish("c1")
+    assert not dispatcher.idle("c1")  # finishing
+    await dispatcher.aclose()
