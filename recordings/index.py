@@ -85,6 +85,7 @@ class RecordingIndex:
         *,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
+        self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.storage = RecordingStorage(storage_root)
         self.config = config or RecordingsConfig()

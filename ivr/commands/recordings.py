@@ -6,7 +6,8 @@ Rules:
 - `verify` prints one line per problem (`MISMATCH <id> <path>: sha256 ... != sealed ...`,
   `MISSING ...`, `EMPTY <id> <path>: no audio`, `SHORT <id>: covers 12.0 s of a 118.4 s call`)
   and exits 1 if there is any; `coverage [--since DAY]` lists the recorded calls whose
-  recordings cover less than 95 % of the call (`recordings.coverage`) and exits 1 if any;
+  recordings cover less than 95 % of the call (`recordings.coverage`) and the answered calls of
+  a recorded flow (`calls.recorded_flows`) with no recording at all, and exits 1 if any;
   `orphans` exits 1 if it finds any. All suit cron.
 - `purge` previews with `--dry-run`; deleting needs `--yes` and a `--reason` (audited).
   `hold` needs a `--reason` (audited with the operator's login name, or `--by`).
@@ -31,7 +32,8 @@ from zoneinfo import ZoneInfo
 from ivr.engine.sim import LOCAL_ZONE
 from ivr.errors import InputError
 from ivr.settings import load_settings
-from ivr.store import create_engine, migrate_engine
+from ivr.store import CallStore, create_engine, migrate_engine
+from ivr.store.calls import CallSummary
 from recordings import (
     CallCoverage,
     EmptyRecording,
@@ -43,7 +45,7 @@ from recordings import (
     VerifyProblem,
     load_recordings_config,
 )
-from recordings.coverage import MIN_RATIO
+from recordings.coverage import GRACE_S, MIN_RATIO
 
 T = TypeVar("T")
 
@@ -183,19 +185,37 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_coverage(args: argparse.Namespace) -> int:
     since = _since(args.since)
+    settings = load_settings(args.settings, os.environ)
+    flows = settings.calls.recorded_flows  # flow -> purpose: calls that must have recordings
 
-    async def work(index: RecordingIndex) -> list[CallCoverage]:
-        return await index.coverage(since)
+    async def work(index: RecordingIndex) -> tuple[list[CallCoverage], list[CallSummary]]:
+        covered = await index.coverage(since)
+        seen = {c.call_id for c in covered}
+        calls = CallStore(index.engine)  # the call rows: a recorded-flow call with no recording
+        answered = await calls.answered_calls(flows, since)
+        return covered, [c for c in answered if c.id not in seen and _span_s(c) > GRACE_S]
 
-    calls = _run(args, work)
-    short = [c for c in calls if c.is_short(args.min_ratio)]
+    covered, unrecorded = _run(args, work)
+    short = [c for c in covered if c.is_short(args.min_ratio)]
     for call in short:
         print(call.report_line())
-    if short:
-        print(f"{len(short)} of {len(calls)} recorded calls covered below {args.min_ratio:.0%}")
+    for row in unrecorded:
+        started = row.started_at.isoformat(timespec="seconds")
+        purpose, span_s = flows[row.flow], _span_s(row)
+        print(f"{started} call {row.id} {purpose}: no recording of a {span_s:.1f} s call")
+    total, below = len(covered) + len(unrecorded), len(short) + len(unrecorded)
+    if below:
+        print(f"{below} of {total} recorded calls covered below {args.min_ratio:.0%}")
         return 1
-    print(f"OK: {len(calls)} recorded calls covered at {args.min_ratio:.0%} or more")
+    print(f"OK: {total} recorded calls covered at {args.min_ratio:.0%} or more")
     return 0
+
+
+def _span_s(call: CallSummary) -> float:
+    """From answer to hang-up: what the call's recordings had to cover."""
+    if call.answered_at is None or call.ended_at is None:
+        return 0.0
+    return (call.ended_at - call.answered_at).total_seconds()
 
 
 def _since(text: str | None) -> datetime | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
@@ -379,6 +379,25 @@ class CallStore:
     async def list_calls(self, limit: int = 50, since: datetime | None = None) -> list[CallSummary]:
         """The newest calls first (at most `limit`); with `since`, only those started since."""
         query = select(CallRow).order_by(CallRow.started_at.desc(), CallRow.id).limit(limit)
+        if since is not None:
+            query = query.where(CallRow.started_at >= since)
+        async with self._sessions() as session:
+            return [_summary(row) for row in (await session.scalars(query)).all()]
+
+    async def answered_calls(
+        self, flows: Collection[str], since: datetime | None = None
+    ) -> list[CallSummary]:
+        """Ended, answered calls that started in one of `flows` (since `since`), oldest first:
+        what `ivr recordings coverage` expects recordings of."""
+        query = (
+            select(CallRow)
+            .where(
+                CallRow.flow.in_(list(flows)),
+                CallRow.answered_at.is_not(None),
+                CallRow.ended_at.is_not(None),
+            )
+            .order_by(CallRow.started_at, CallRow.id)
+        )
         if since is not None:
             query = query.where(CallRow.started_at >= since)
         async with self._sessions() as session:

@@ -89,3 +89,5 @@ async def test_notices_verification_read_back_and_desk_talk_are_all_recorded(
         [call] = await app.recordings.coverage()
         assert call.recording_ids == (whole[0].id,)
         assert call.ratio >= 0.95
+        await app.call_records.flush()  # the call row is the recording's call (`coverage` joins)
+        assert [c.id for c in await app.store.answered_calls(["emergency"])] == [call.call_id]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import ivr.cli
-from ivr.store import create_engine, migrate_engine
+from ivr.store import CallStore, create_engine, migrate_engine
 from recordings import Recording, RecordingIndex, Source, load_recordings_config
 
 from .conftest import ROOT, T0, write_wav
@@ -215,3 +215,34 @@ def test_coverage_since_must_be_a_date(setup: Setup, capsys: pytest.CaptureFixtu
     assert err == (
         "ivr: --since 'yesterday' is not a date; use e.g. 2026-12-01 or 2026-12-01T09:00+08:00\n"
     )
+
+
+async def test_coverage_lists_an_answered_emergency_call_with_no_recording_at_all(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A call of a recorded flow (`calls.recorded_flows`) that was answered and has no
+    recording row is the worst gap of all: `coverage` names it and exits 1. A hotline call
+    (not recorded) and an emergency caller who hung up before the answer are not listed."""
+    await _call_recording(setup, "c5", 59.5, 60.0)  # recorded and covered
+    engine = create_engine(os.environ["IVR_DATABASE_URL"])
+    try:
+        calls = CallStore(engine)
+        for call_id, flow, answered in (("c7", "emergency", True), ("c8", "hotline", True),
+                                        ("c9", "emergency", False)):  # fmt: skip
+            cid = await calls.create_call(
+                channel_id=f"ch-{call_id}", caller="13800000001", dialed="95556",
+                language="zh-CN", flow=flow, call_id=call_id, started_at=T0,
+            )  # fmt: skip
+            if answered:
+                await calls.mark_answered(cid, at=T0 + timedelta(seconds=1))
+            await calls.close_call(cid, "hangup", "normal", at=T0 + timedelta(seconds=63))
+    finally:
+        await engine.dispose()
+    status, out, _ = await asyncio.to_thread(
+        run, setup, ["coverage", "--since", "2026-11-25"], capsys
+    )
+    assert status == 1
+    assert out.splitlines() == [
+        f"{T0.isoformat(timespec='seconds')} call c7 emergency: no recording of a 62.0 s call",
+        "1 of 2 recorded calls covered below 95%",
+    ]
