@@ -17,6 +17,8 @@ Rules:
 - The queue store down at `Enqueue` (`StoreUnavailable`): the queue node takes the flow's own
   fallback (`on_overflow`, else `on_timeout`); a node without either ends with the fallback prompt.
 - No PIN or account digits in logs: the engine masks trace entries, lookup params' repr too.
+- A new call is answered once admitted (`ivr.call.admission`); one whose caller hung up while
+  it rang is never answered (row `caller_hangup`). Commands after a key or speech go first.
 - A call adopted after an app crash (`resume`, `ivr.call.resumed`) keeps its row and trace;
   after a lost events websocket, prompts that finished meanwhile are finished (`resynced`).
 """
