@@ -39,8 +39,8 @@ from ivr.call.record_batch import write_grouped
 from ivr.call.record_journal import Journal
 from ivr.engine.commands import TraceEntry
 from ivr.metrics import Metrics
-from ivr.store import CallRowId, CallStore
-from ivr.store.calls import CallSummary, CallWrites, scrub_detail
+from ivr.store import CallStore
+from ivr.store.calls import CallSummary, scrub_detail
 from ivr.store.engine import is_outage, short_error
 
 log = logging.getLogger(__name__)
@@ -57,15 +57,6 @@ def _now() -> datetime:
 def _take(records: deque[JournalLine]) -> list[JournalLine]:
     """The oldest `BATCH` records (or all), removed from `records`."""
     return [records.popleft() for _ in range(min(BATCH, len(records)))]
-
-
-class _Entry:
-    """A trace entry as `CallStore.append_trace` reads it."""
-
-    __slots__ = ("at", "detail", "kind", "node")
-
-    def __init__(self, node: str, kind: str, detail: dict[str, Any], at: datetime) -> None:
-        self.node, self.kind, self.detail, self.at = node, kind, detail, at
 
 
 class CallRecordWriter:
@@ -311,37 +302,8 @@ class CallRecordWriter:
 
     async def _write_batch(self, batch: list[JournalLine]) -> None:
         async with self._store.writes() as w:
-            if len(batch) == 1:
-                await self._write(w, batch[0])
-            else:
-                for kind in await write_grouped(w, batch):  # a few statements for the batch
-                    log.error("call-record journal: unknown record kind %r skipped", kind)
-
-    async def _write(self, w: CallWrites, r: JournalLine) -> None:
-        cid = CallRowId(r["call_id"])
-        at = datetime.fromisoformat(r["at"])
-        kind = r["kind"]
-        if kind == "start":
-            await w.create_call(
-                channel_id=r["channel_id"], caller=r["caller"], dialed=r["dialed"],
-                language=r["language"], flow=r["flow"], call_id=cid, started_at=at,
-            )  # fmt: skip
-        elif kind == "answered":
-            await w.update(cid, answered_at=at)
-        elif kind == "queued":
-            await w.update(cid, queue=r["queue"], priority=r["priority"])
-        elif kind == "trace":
-            entries = [
-                _Entry(e["node"], e["kind"], e["detail"], datetime.fromisoformat(e["at"]))
-                for e in r["entries"]
-            ]
-            await w.append_trace(cid, entries, first_seq=int(r["first_seq"]))
-        elif kind == "ended":
-            await w.update(cid, ended_at=at, outcome=r["outcome"], hangup_cause=r["cause"])
-        elif kind == "lost":
-            await w.close_lost(r["channel_id"], r["cause"], at)
-        else:
-            log.error("call-record journal: unknown record kind %r skipped", kind)
+            for kind in await write_grouped(w, batch):  # a few statements for the batch
+                log.error("call-record journal: unknown record kind %r skipped", kind)
 
     # ------------------------------------------------------------------ CallRecords
 

@@ -100,6 +100,7 @@ class CallSession(SessionInputs):
         self._queued: str | None = None
         self._rejoin = resume is not None and resume.mode == "queued"
         self._gone = False
+        self._rang_out = False  # the caller hung up before the call was answered
         self._hung_up_sent = False
         self._arrived: float | None = None
         self._provider = deps.providers.for_call(self.call_id, self.caller)  # PIN failures count
@@ -143,7 +144,7 @@ class CallSession(SessionInputs):
         else:  # set up once admitted (`ivr.call.admission`): answer, the first commands
             async with self.deps.admission.admitted(first=self._admitted_first(flows)):
                 state, commands = await self._begin(flows)
-                if self._gone and self.outbound is None:  # hung up as it rang: no prompt
+                if self._rang_out:  # hung up while it rang: never answered, no prompt
                     self.outcome = "caller_hangup"
                     return
                 await self._apply(state, commands)
@@ -181,9 +182,10 @@ class CallSession(SessionInputs):
             dialed=self.dialed, language=self.language, flow=flow_name,
         )  # fmt: skip
         log.info("call started flow=%s dialed=%s", flow_name, self.dialed)
-        if self.outbound is None and not self._gone:
+        self._rang_out = self.outbound is None and self._gone  # decided once, before answering
+        if self.outbound is None and not self._rang_out:
             await self.deps.rest.answer(self.channel_id)
-        if not self._gone or self.outbound is not None:
+        if not self._rang_out:
             self.deps.records.answered(self.key)
         if self.outbound is not None and flow_name == self.deps.survey_flow:
             subject = surveyed(facts, self.call_id)  # an outbound survey: about the call it names

@@ -133,6 +133,19 @@ _CALLS: Table = CallRow.__table__  # type: ignore[assignment]
 _TRACE: Table = TraceRow.__table__  # type: ignore[assignment]
 
 
+def _trace_row(call_id: CallRowId, seq: int, entry: TraceLike, stamp: datetime) -> dict[str, Any]:
+    """One trace table row (its detail scrubbed); `stamp` when the entry has no time."""
+    return {
+        "call_id": call_id,
+        "seq": seq,
+        "at": getattr(entry, "at", None) or stamp,
+        "flow": getattr(entry, "flow", None),
+        "node": entry.node,
+        "kind": entry.kind,
+        "detail": scrub_detail(entry.detail),
+    }
+
+
 class CallWrites:
     """The call-record writes of one transaction (`CallStore.writes()`); each is replayable.
 
@@ -224,18 +237,11 @@ class CallWrites:
                     select(_TRACE.c.seq).where(_TRACE.c.call_id == call_id, _TRACE.c.seq.in_(seqs))
                 )
                 stored = set(found)
+        first = int(last or 0) + 1
         rows = [
-            {
-                "call_id": call_id,
-                "seq": int(last or 0) + n,
-                "at": getattr(entry, "at", None) or stamp,
-                "flow": getattr(entry, "flow", None),
-                "node": entry.node,
-                "kind": entry.kind,
-                "detail": scrub_detail(entry.detail),
-            }
-            for n, entry in enumerate(entries, start=1)
-            if int(last or 0) + n not in stored
+            _trace_row(call_id, first + n, entry, stamp)
+            for n, entry in enumerate(entries)
+            if first + n not in stored
         ]
         if rows:
             await conn.execute(stmt, rows)
@@ -264,15 +270,7 @@ class CallWrites:
             return
         stamp = self._now()
         rows = [
-            {
-                "call_id": call_id,
-                "seq": first_seq + n,
-                "at": getattr(entry, "at", None) or stamp,
-                "flow": getattr(entry, "flow", None),
-                "node": entry.node,
-                "kind": entry.kind,
-                "detail": scrub_detail(entry.detail),
-            }
+            _trace_row(call_id, first_seq + n, entry, stamp)
             for call_id, entries, first_seq in parts
             for n, entry in enumerate(entries)
         ]
