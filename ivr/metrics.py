@@ -69,6 +69,8 @@ class Metrics:
             ["where"],
             registry=r,
         )
+        self.records_in_memory = self.call_records_pending.labels("memory")  # set per record
+        self.records_journaled = self.call_records_pending.labels("journal")
         self.calls_ringing = Gauge(
             "ivr_calls_ringing",
             "New calls not yet answered: waiting for a setup slot (calls.setup_concurrency)",

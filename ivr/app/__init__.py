@@ -134,7 +134,7 @@ async def build_services(
     switch, (ari_url, username, password) = await start_switch(settings, root, closers)
     observer = MetricsObserver(metrics)
     rest = AriRest(ari_url, username, password, timeout_s=s.ari.timeout_s, observer=observer,
-        max_connections=s.ari.max_connections)  # fmt: skip
+        max_connections=s.ari.max_connections, keepalive_s=s.ari.keepalive_s)  # fmt: skip
     closers.add(rest.close)
     router = CallRouter(rest, s.ari.app)
     pin_alerts = AlertingProviders(sql.providers, queue_store, clock)  # pin_locked alerts

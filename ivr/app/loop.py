@@ -10,7 +10,13 @@ but not installed is a configuration error with its fix; it never falls back sil
 every object still alive (modules, settings, flows, the prompt catalogue: hundreds of thousands
 of them) out of the cyclic collector's reach (`gc.freeze`). Without it each full collection
 walks them all: measured 200-330 ms pauses of the event loop, several per minute under load,
-which is the tail of the call latency. Objects created afterwards are collected as usual.
+which is the tail of the call latency. Objects created afterwards are collected as usual, with
+the youngest generation collected every `YOUNG_THRESHOLD` new container objects instead of
+Python's 700: with a thousand calls in progress the app creates some 70,000 of them a second,
+and at 700 a full collection (every object of every call in progress, 10-30 ms of standing
+still) came every 1-2 s; at 10,000 it comes about ten times less often, and the young
+collections, though larger, cost less in all (measured in `bench.calls`: the burst's key-to-
+action p99 went from 46-81 ms to 33 ms). Cyclic garbage waits a little longer to be freed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from typing import Any, TypeVar
 from ivr.errors import ConfigError
 
 T = TypeVar("T")
+
+YOUNG_THRESHOLD = 10_000  # new container objects between two young collections (Python: 700)
 
 
 def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -60,7 +68,9 @@ def run(choice: str, main: Coroutine[Any, Any, T]) -> T:
 
 
 def settle_heap() -> int:
-    """Collect start-up garbage, then freeze what is alive; the objects frozen (metric)."""
+    """Collect start-up garbage, freeze what is alive, collect the young generation every
+    `YOUNG_THRESHOLD` objects; the objects frozen (metric)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     return gc.get_freeze_count()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from asr.errors import AsrError
@@ -70,6 +71,7 @@ log = logging.getLogger(__name__)
 class MetricsObserver(AriObserver):
     def __init__(self, metrics: Metrics) -> None:
         self.m = metrics
+        self._events: dict[str, Counter] = {}
 
     def request_done(self, method: str, route: str, status: int | None, elapsed_s: float) -> None:
         self.m.ari_request_latency.observe(elapsed_s)
@@ -78,7 +80,10 @@ class MetricsObserver(AriObserver):
         self.m.ari_errors.labels(error).inc()
 
     def event_received(self, event_type: str) -> None:
-        self.m.events_total.labels(event_type).inc()
+        counter = self._events.get(event_type)
+        if counter is None:  # labels() checks its arguments: once per event type
+            counter = self._events[event_type] = self.m.events_total.labels(event_type)
+        counter.inc()
 
     def connected(self, reconnect: bool) -> None:
         self.m.dependency("ari", True)

@@ -75,6 +75,7 @@ class Dispatcher:
         self._lane_context = lane_context
         self._lanes: dict[CallKey, _Lane] = {}
         self._bindings: dict[str, CallKey] = {}
+        self._bound: dict[CallKey, set[str]] = {}  # the ids bound to each call (its lane's end)
         self._background: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------ calls and bindings
@@ -86,14 +87,18 @@ class Dispatcher:
         lane = _Lane(key, self._queue_size)
         lane.task = asyncio.create_task(self._run_lane(lane), name=f"call-{key}")
         self._lanes[key] = lane
-        self._bindings[key] = key
+        self.bind(key, key)
 
     def bind(self, other_id: str, key: CallKey) -> None:
         """Route events about `other_id` (a channel, playback or bridge id) to call `key`."""
+        self.unbind(other_id)
         self._bindings[other_id] = key
+        self._bound.setdefault(key, set()).add(other_id)
 
     def unbind(self, other_id: str) -> None:
-        self._bindings.pop(other_id, None)
+        key = self._bindings.pop(other_id, None)
+        if key is not None:
+            self._bound[key].discard(other_id)
 
     def owner(self, some_id: str) -> CallKey | None:
         return self._bindings.get(some_id)
@@ -195,7 +200,7 @@ class Dispatcher:
     def _forget(self, lane: _Lane) -> None:
         if self._lanes.get(lane.key) is lane:
             del self._lanes[lane.key]
-        for some_id in [i for i, k in self._bindings.items() if k == lane.key]:
+        for some_id in self._bound.pop(lane.key, ()):
             del self._bindings[some_id]
 
     async def wait_finished(self, key: CallKey, timeout_s: float = 5.0) -> None:

@@ -322,6 +322,8 @@ def routing_ids(event: AriEvent) -> tuple[str, ...]:
     Channel events give the channel id; Dial the peer then the caller; playbacks and recordings
     their target (`channel:ID` -> ID) then their own id; bridge events the channel then the bridge.
     """
+    if event is _LAST.event:  # each listener of one event asks (the router, queue, ...)
+        return _LAST.ids
     ids: list[str] = []
     channel = getattr(event, "channel", None)
     if isinstance(channel, Channel):
@@ -337,4 +339,15 @@ def routing_ids(event: AriEvent) -> tuple[str, ...]:
     bridge = getattr(event, "bridge", None)
     if isinstance(bridge, Bridge):
         ids.append(bridge.id)
-    return tuple(ids)
+    _LAST.event, _LAST.ids = event, tuple(ids)
+    return _LAST.ids
+
+
+class _LastRouted:
+    """The last event `routing_ids` was asked about, and its ids (events are frozen)."""
+
+    event: AriEvent | None = None
+    ids: tuple[str, ...] = ()
+
+
+_LAST = _LastRouted()

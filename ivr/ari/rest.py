@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from ivr.ari.errors import AriError
+from ivr.ari.http11 import IDLE_S
 from ivr.ari.models import (
     Application,
     AsteriskInfo,
@@ -55,6 +56,7 @@ class AriRest:
         observer: AriObserver = NULL_OBSERVER,
         sleep: Sleep = asyncio.sleep,
         max_connections: int = 40,
+        keepalive_s: float = IDLE_S,
     ) -> None:
         self._t = AriTransport(
             base_url,
@@ -66,6 +68,7 @@ class AriRest:
             observer=observer,
             sleep=sleep,
             max_connections=max_connections,
+            keepalive_s=keepalive_s,
         )
         self.timeout_s = timeout_s
 

@@ -5,8 +5,8 @@ body) and returns the body bytes; `json` and `model` decode it. `ivr.ari.rest.Ar
 the requests; this module knows nothing of particular routes.
 
 Rules:
-- Every attempt has a deadline (`aiohttp.ClientTimeout(total=timeout_s)`), the wait for a free
-  connection included.
+- Requests go over keep-alive HTTP/1.1 connections (`ivr.ari.http11.HttpPool`). Every attempt
+  has a deadline (`timeout_s`), the wait for a free connection included.
 - At most `max_connections` requests (connections) at once (setting `ari.max_connections`);
   requests sent under `urgent()` (a caller's key or speech answered) wait ahead of the others
   when all are busy; the wait counts against the deadline. Asterisk's
@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import aiohttp
 import orjson
 
 from ivr.ari._http import ari_root, auth_header
@@ -49,6 +48,7 @@ from ivr.ari.errors import (
     NotInStasis,
 )
 from ivr.ari.gate import PriorityGate
+from ivr.ari.http11 import IDLE_S, HttpFailure, HttpPool
 from ivr.ari.observer import NULL_OBSERVER, AriObserver
 from ivr.ari.reading import Json, ModelError
 
@@ -99,18 +99,15 @@ def _path(route: str, ids: tuple[str, ...]) -> str:
     return out
 
 
-def _query(params: Params | None) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _query(params: Params | None) -> str:
+    """`?key=value&...` (every reserved character %-encoded: a `+` stays a plus), or ''."""
+    out: list[str] = []
     for key, value in (params or {}).items():
         if value is None:
             continue
-        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    return out
-
-
-def _dumps(body: Any) -> str:
-    """Request bodies as JSON (orjson: several times faster than the standard codec)."""
-    return orjson.dumps(body).decode()
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out.append(f"{quote(key, safe='')}={quote(text, safe='')}")
+    return "?" + "&".join(out) if out else ""
 
 
 def _reason(data: bytes) -> str:
@@ -132,7 +129,7 @@ _STATUS_ERRORS: dict[int, type[AriError]] = {
 
 
 class AriTransport:
-    """Sends ARI requests over one aiohttp session (created on first use)."""
+    """Sends ARI requests over one pool of keep-alive connections (opened on first use)."""
 
     def __init__(
         self,
@@ -146,18 +143,19 @@ class AriTransport:
         observer: AriObserver = NULL_OBSERVER,
         sleep: Sleep = asyncio.sleep,
         max_connections: int = 40,
+        keepalive_s: float = IDLE_S,
     ) -> None:
         self.root = ari_root(base_url)
-        self._max_connections = max_connections
         self._slots = PriorityGate(max_connections)  # requests in flight; urgent ones first
         self._headers = auth_header(username, password)
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._prefix = self.root.raw_path
+        self._keepalive_s = keepalive_s
         self.timeout_s = timeout_s
         self._retries = max(0, retries)
         self._retry_delay_s = retry_delay_s
         self._observer = observer
         self._sleep = sleep
-        self._http: aiohttp.ClientSession | None = None
+        self._http: HttpPool | None = None
 
     def __repr__(self) -> str:
         return f"AriTransport({str(self.root)!r})"
@@ -167,12 +165,9 @@ class AriTransport:
             await self._http.close()
             self._http = None
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(
-                headers=self._headers, raise_for_status=False, json_serialize=_dumps,
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
-            )  # fmt: skip
+    def _pool(self) -> HttpPool:
+        if self._http is None:
+            self._http = HttpPool(self.root, self._headers, idle_s=self._keepalive_s)
         return self._http
 
     async def call(self, req: Request) -> bytes:
@@ -222,27 +217,22 @@ class AriTransport:
         raise self._status_error(req, path, status, data)
 
     async def _send(self, req: Request, path: str) -> tuple[int, bytes]:
-        url = self.root.with_path(self.root.raw_path + path, encoded=True)
-        method, params = req.method, _query(req.params)
+        method, target = req.method, self._prefix + path + _query(req.params)
+        body = None if req.body is None else orjson.dumps(req.body)
         try:
-            async with self._session().request(
-                method, url, params=params, json=req.body, timeout=self._timeout
-            ) as resp:
-                return resp.status, await resp.read()
+            async with asyncio.timeout(self.timeout_s):
+                return await self._pool().request(
+                    method, target, body, "application/json" if body is not None else ""
+                )
         except TimeoutError:
             error = AriUnavailable(
                 f"no answer within {self.timeout_s:g} s", method=method, path=path
             )
             raise _Transient(error, sent=True) from None
-        except aiohttp.ClientConnectorError as exc:
-            reason = exc.os_error.strerror or type(exc.os_error).__name__
-            error = AriUnavailable(f"cannot connect ({reason})", method=method, path=path)
-            raise _Transient(error, sent=False) from None
-        except aiohttp.ClientError as exc:
-            error = AriUnavailable(
-                f"connection failed ({type(exc).__name__})", method=method, path=path
-            )
-            raise _Transient(error, sent=True) from None
+        except HttpFailure as exc:
+            text = f"connection failed ({exc})" if exc.sent else f"cannot connect ({exc})"
+            error = AriUnavailable(text, method=method, path=path)
+            raise _Transient(error, sent=exc.sent) from None
 
     def _status_error(self, req: Request, path: str, status: int, data: bytes) -> Exception:
         reason = _reason(data)

@@ -173,8 +173,8 @@ class CallRecordWriter:
 
     def _gauge(self) -> None:
         if self._metrics is not None:
-            self._metrics.call_records_pending.labels("memory").set(len(self._pending))
-            self._metrics.call_records_pending.labels("journal").set(self.journaled)
+            self._metrics.records_in_memory.set(len(self._pending))
+            self._metrics.records_journaled.set(self.journaled)
 
     # ------------------------------------------------------------------ buffer
 

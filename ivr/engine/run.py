@@ -8,7 +8,6 @@ with masked variables masked and typed slots spoken (`ivr.engine.speakable`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ivr.engine import commands as c
@@ -43,7 +42,7 @@ class Run:
         return self.flow.nodes[self.state.node]
 
     def update(self, **changes: Any) -> None:
-        self.state = replace(self.state, **changes)
+        self.state = self.state.evolve(changes)
 
     def next_id(self, prefix: str) -> str:
         seq = self.state.seq + 1

@@ -15,6 +15,8 @@ Rules:
   out-of-bounds read, now and then a segfault): replaced by `_synth_in_bounds` on first use.
 - Cache: file `<sha256 of (text, voice, rate)>.wav` in the cache dir, written atomically
   (temp file + rename). A hit returns at once; concurrent requests for one key render once.
+  A file found is remembered for `FOUND_RECHECK_S` (no hash, no stat on each play); a cache
+  emptied by hand is noticed within that time and the prompt rendered again.
 - `timings_s` keeps the wall time of each fresh render (synthesis + resampling).
 - `render_private` renders a caller-specific text WITHOUT the cache: in a fresh owner-only
   temporary directory that is removed before it returns the WAV bytes (ivr.prompts.private).
@@ -267,6 +269,10 @@ class RenderJob:
     target: Path
 
 
+FOUND_RECHECK_S = 10.0  # a cached file seen this recently is not looked for again
+FOUND_LIMIT = 10_000  # prompt texts remembered as found (static texts: a flow's few hundred)
+
+
 class PromptRenderer:
     """Renders prompt texts to cached telephony WAVs on one dedicated worker thread."""
 
@@ -276,9 +282,10 @@ class PromptRenderer:
         voices: Mapping[str, str],
         rate_wpm: int = 160,
         synthesizer: str | Callable[[], Synthesizer] = "auto",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`synthesizer`: "auto" (pyttsx3, else espeak-ng), "pyttsx3", "espeak-ng", or a
-        factory called once in the worker thread."""
+        factory called once in the worker thread; `clock` (seconds) times `FOUND_RECHECK_S`."""
         self.cache_dir = cache_dir
         self.voices = dict(voices)
         self.rate_wpm = rate_wpm
@@ -286,6 +293,10 @@ class PromptRenderer:
         self._choice = synthesizer
         self._synth: Synthesizer | None = None
         self._pending: dict[str, asyncio.Future[Path]] = {}
+        self._clock = clock
+        self._found: dict[
+            tuple[str, str, bool, int], tuple[Path, float]
+        ] = {}  # -> (file, seen until)
 
     @property
     def backend(self) -> str | None:
@@ -330,9 +341,17 @@ class PromptRenderer:
         if not text.strip():
             raise TtsError("cannot render an empty prompt text")
         voice_name = self.voice_for(language, voice)
+        memo = (text, voice_name, slow, self.rate_wpm)
+        found = self._found.get(memo)
+        now = self._clock()
+        if found is not None and found[1] > now:
+            return found[0]  # seen on disk a moment ago: no hash, no stat on every play
         key = self.cache_key(text, voice_name, slow)
         target = self.cache_dir / f"{key}.wav"
         if target.is_file():
+            if len(self._found) >= FOUND_LIMIT:
+                self._found.clear()
+            self._found[memo] = (target, now + FOUND_RECHECK_S)
             return target
         pending = self._pending.get(key)
         if pending is None:

@@ -46,6 +46,7 @@ class AriSettings:
     app: str = "futures-ivr"
     timeout_s: float = 5.0  # per-request deadline of ARI REST calls
     max_connections: int = 40  # REST connections at once (Asterisk's sessionlimit: 100 in all)
+    keepalive_s: float = 10.0  # an idle REST connection is closed (below session_keep_alive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +223,7 @@ _KEYS: dict[str, _Key] = {
     "ari.app": _Key(_text, "IVR_ARI_APP"),
     "ari.timeout_s": _Key(_positive_float, "IVR_ARI_TIMEOUT_S"),
     "ari.max_connections": _Key(_positive_int, "IVR_ARI_MAX_CONNECTIONS"),
+    "ari.keepalive_s": _Key(_positive_float, "IVR_ARI_KEEPALIVE_S"),
     "database_url": _Key(_db_url, "IVR_DATABASE_URL"),
     "redis_url": _Key(
         _optional(_url("redis", "rediss", "unix", "redis+sentinel")), "IVR_REDIS_URL"

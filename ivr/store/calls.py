@@ -17,6 +17,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
@@ -91,22 +92,32 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    return _SECRET_DETAIL.search(key) is not None
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def scrub_detail(detail: Mapping[str, object]) -> dict[str, Any]:
     """A JSON-ready copy of `detail` with secret-named values masked."""
     clean: dict[str, Any] = {}
     for key, value in detail.items():
-        if _SECRET_DETAIL.search(str(key)) and value not in (None, ""):
-            clean[str(key)] = "****"
+        name = key if type(key) is str else str(key)
+        kind = type(value)
+        if _secret_key(name) and value not in (None, ""):
+            clean[name] = "****"
+        elif kind in _PLAIN:  # the usual case; exact types (an enum of str goes below)
+            clean[name] = value
         elif isinstance(value, Mapping):
-            clean[str(key)] = scrub_detail(value)
-        elif isinstance(value, str | int | float | bool) or value is None:
-            clean[str(key)] = value
+            clean[name] = scrub_detail(value)
+        elif isinstance(value, str | int | float | bool):
+            clean[name] = value
         elif isinstance(value, list | tuple):
-            clean[str(key)] = [
-                v if isinstance(v, str | int | float | bool) else str(v) for v in value
-            ]
+            clean[name] = [v if isinstance(v, str | int | float | bool) else str(v) for v in value]
         else:
-            clean[str(key)] = str(value)
+            clean[name] = str(value)
     return clean
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ivr.prompts.tts import PromptRenderer, TtsError
+from ivr.prompts.tts import FOUND_RECHECK_S, PromptRenderer, TtsError
 
 VOICES = {"zh-CN": "cmn-latn-pinyin", "en": "en"}
 ZH = "您好，欢迎致电期货客服热线。"
@@ -74,6 +74,25 @@ async def test_cache_hit_does_not_render_again(renderer: PromptRenderer) -> None
         assert fresh.backend is None  # never even started a synthesizer
     finally:
         await fresh.close()
+
+
+async def test_a_cache_emptied_by_hand_is_noticed_after_the_recheck_time(tmp_path: Path) -> None:
+    now = [100.0]
+    r = PromptRenderer(tmp_path / "cache", VOICES, rate_wpm=160, clock=lambda: now[0])
+    try:
+        first = await r.render(EN, "en")
+        assert await r.render(EN, "en") == first  # found on disk: remembered
+        first.unlink()
+        now[0] += FOUND_RECHECK_S - 0.5
+        assert await r.render(EN, "en") == first  # still trusted: no stat on each play
+        assert len(r.timings_s) == 1
+        now[0] += 1.0
+        again = await r.render(EN, "en")
+        assert again == first
+        assert again.is_file()
+        assert len(r.timings_s) == 2
+    finally:
+        await r.close()
 
 
 async def test_concurrent_requests_for_one_key_render_once(renderer: PromptRenderer) -> None:

@@ -62,11 +62,14 @@ def test_settle_heap_freezes_what_is_alive_and_collects_the_rest() -> None:
 
     Cycle()  # garbage in a cycle: only the collector frees it
     alive = Cycle()
+    before = gc.get_threshold()
     try:
         frozen = loop.settle_heap()
         assert frozen == gc.get_freeze_count() > 0
         assert not any(isinstance(o, Cycle) for o in gc.get_objects())  # frozen or freed
         assert alive.me is alive
+        assert gc.get_threshold() == (loop.YOUNG_THRESHOLD, *before[1:]) == (10_000, 10, 10)
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
     assert sum(isinstance(o, Cycle) for o in gc.get_objects()) == 1  # only the live one

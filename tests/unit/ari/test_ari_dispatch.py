@@ -124,6 +124,28 @@ async def test_finish_handles_queued_events_then_drops_the_call_and_its_bindings
     assert dispatcher.owner("snoop-1") is None
 
 
+async def test_an_id_bound_again_to_another_call_stays_with_it_when_the_first_call_ends() -> None:
+    dispatcher = Dispatcher(Recorder())
+    dispatcher.open_call("c1")
+    dispatcher.open_call("c2")
+    dispatcher.bind("bridge-1", "c1")
+    dispatcher.bind("agent-7", "c1")
+    dispatcher.bind("bridge-1", "c2")  # the bridge passed to the other call
+    dispatcher.unbind("agent-7")
+    dispatcher.bind("agent-7", "c1")
+    dispatcher.finish("c1")
+    await dispatcher.wait_finished("c1", timeout_s=2)
+    assert dispatcher.owner("bridge-1") == "c2"
+    assert dispatcher.owner("agent-7") is None
+    assert dispatcher.owner("c1") is None
+    assert dispatcher.owner("c2") == "c2"
+    dispatcher.finish("c2")
+    await dispatcher.wait_finished("c2", timeout_s=2)
+    assert dispatcher.owner("bridge-1") is None
+    assert dispatcher.owner("c2") is None
+    await dispatcher.aclose()
+
+
 async def test_a_handler_may_finish_its_own_call() -> None:
     dispatcher: Dispatcher
 
