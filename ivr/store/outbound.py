@@ -114,8 +114,9 @@ class OutboundStore:
                 refused = c.phone in blocked
                 db.add(
                     OutboundCallRow(
-                        campaign_id=campaign.id, kind=kind, line=c.line, account=c.account,
-                        phone=c.phone, facts=json.dumps(c.facts, ensure_ascii=False),
+                        campaign_id=campaign.id, kind=kind, line=c.line,
+                        account=mask_account(c.account), phone=c.phone,
+                        facts=json.dumps(c.facts, ensure_ascii=False),
                         status="refused" if refused else "queued", next_at=now_s, attempts=0,
                         last_result="do_not_call" if refused else None, updated_at=now,
                     )

@@ -5,7 +5,9 @@ Rules:
 - `outbound_calls` is the dialer's whole state: a restart reads it back and loses nothing.
   `status` is `queued` (waiting for `next_at`, epoch seconds), `dialing` (a leg is out),
   or final: `confirmed`, `handed_to_agent`, `unconfirmed` (escalated), `refused`, `cancelled`.
-- `account` is kept clear (a business record) and shown masked everywhere (API, CLI, logs).
+- `account` is stored masked (`****5678`, the one masking policy): the campaign file had the
+  full number, nothing after it needs more than the last 4 digits, and account numbers are
+  never stored in clear (migration 0011 masked rows stored before).
 - `outbound_attempts` is append-only: one row per leg, with its result, hang-up cause and the
   call id of the recorded call (`ivr_call_id`, the recordings' call id) when it was answered.
 - A confirmation keeps the digit, the time and the attempt on the call row.
