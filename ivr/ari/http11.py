@@ -159,7 +159,7 @@ class HttpPool:
         self._ssl: ssl.SSLContext | None = (
             ssl.create_default_context() if root.scheme == "https" else None
         )
-        host = root.raw_host or root.host
+        host = f"[{root.host}]" if ":" in root.host else (root.raw_host or root.host)  # IPv6
         default_port = root.port is None or root.port == (443 if root.scheme == "https" else 80)
         authority = host if default_port else f"{host}:{root.port}"
         lines = [f"Host: {authority}", "User-Agent: futures-ivr"]

@@ -11,7 +11,8 @@ Rules:
 - The file holds caller numbers: it is created readable by its owner only (0600).
 - Appends and `clear` run in the writer's one journal thread, in order (`ivr.call.records`);
   reads run on the event loop only while no append or clear is in flight, so they never
-  interleave; a read stops at the last complete line.
+  interleave; a read stops at the last complete line, and takes a line longer than its size
+  whole (else the replay would stand still on it).
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class Journal:
             with self.path.open("rb") as f:
                 f.seek(self.offset)
                 chunk = f.read(limit_bytes)
+                while b"\n" not in chunk and (more := f.read(limit_bytes)):
+                    chunk += more  # one line longer than the limit: read to its end
         except FileNotFoundError:
             return []
         end = chunk.rfind(b"\n")

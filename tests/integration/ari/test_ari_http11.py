@@ -269,3 +269,17 @@ def test_a_connection_closed_as_it_was_accepted_fails_as_not_sent(loop: str) -> 
         assert transport.written == []
 
     run(loop, scenario())
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://127.0.0.1:8088/ari", "127.0.0.1:8088"),
+        ("http://[::1]:8088/ari", "[::1]:8088"),
+        ("http://pbx.example/ari", "pbx.example"),
+        ("https://pbx.example:443/ari", "pbx.example"),
+    ],
+)
+def test_the_host_header_names_the_server_as_http_says(url: str, host: str) -> None:
+    head = HttpPool(URL(url), {})._head
+    assert head.startswith(f"Host: {host}\r\n".encode())
