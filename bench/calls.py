@@ -26,10 +26,11 @@ over in a file (any size; a pipe line is limited to 64 KiB).
 
 All calls are in progress together (each lasts ~6 s of wall time at speed 10); `--ramp` spreads
 their arrivals, as real traffic is, instead of a synchronised burst. Both processes run on the
-`--event-loop` chosen (uvloop by default, as `ivr serve`), and both settle their heaps once
-started (`ivr.app.loop.settle_heap`): the switch stands in for Asterisk, which has no garbage
-collector, and its own full collections (75-160 ms with a thousand calls) were measured as the
-app's latency before 2026-12-05 22:00. Figures before 2026-12-05 18:00 had the callers' HTTP
+`--event-loop` chosen (uvloop by default, as `ivr serve`); the app settles its heap once
+started, as `ivr serve` does (`ivr.app.loop.settle_heap`). The switch stands in for Asterisk,
+which has no garbage collector: it runs with its collector off, as its own collections (full
+ones of 75-160 ms, young ones of ~20 ms with a thousand calls) were measured as the app's
+latency before 2026-12-05 22:00. Figures before 2026-12-05 18:00 had the callers' HTTP
 client in the app's process and the switch on asyncio's loop.
 """
 
@@ -120,7 +121,8 @@ async def _switch_main(speed: float, report: Path, recordings: Path | None = Non
     switch.requests = Requests()
     switch.hub.listeners.append(count)
     await switch.start()
-    settle_heap()  # it stands in for Asterisk (no collector): its pauses are not the app's
+    settle_heap()
+    gc.disable()  # it stands in for Asterisk (no collector): its pauses are not the app's
     print(f"READY {switch.ari_url}", flush=True)
     while (line := await asyncio.to_thread(sys.stdin.readline)).split()[:1] == ["place"]:
         _, n, ramp_s = line.split()

@@ -99,14 +99,18 @@ def _path(route: str, ids: tuple[str, ...]) -> str:
     return out
 
 
+_QUERY_SAFE = ":/@,"  # left as they are in a query value (media=sound:http://...); RFC 3986
+
+
 def _query(params: Params | None) -> str:
-    """`?key=value&...` (every reserved character %-encoded: a `+` stays a plus), or ''."""
+    """`?key=value&...`, or ''. Every other reserved character is %-encoded: a `+` stays a plus,
+    a space is `%20`, `&`, `=` and `#` cannot end the value early."""
     out: list[str] = []
     for key, value in (params or {}).items():
         if value is None:
             continue
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-        out.append(f"{quote(key, safe='')}={quote(text, safe='')}")
+        out.append(f"{quote(key, safe='')}={quote(text, safe=_QUERY_SAFE)}")
     return "?" + "&".join(out) if out else ""
 
 

@@ -271,6 +271,7 @@ class RenderJob:
 
 FOUND_RECHECK_S = 10.0  # a cached file seen this recently is not looked for again
 FOUND_LIMIT = 10_000  # prompt texts remembered as found (static texts: a flow's few hundred)
+_FoundKey = tuple[str, str, bool, int]  # text, voice, slow, words per minute
 
 
 class PromptRenderer:
@@ -294,9 +295,7 @@ class PromptRenderer:
         self._synth: Synthesizer | None = None
         self._pending: dict[str, asyncio.Future[Path]] = {}
         self._clock = clock
-        self._found: dict[
-            tuple[str, str, bool, int], tuple[Path, float]
-        ] = {}  # -> (file, seen until)
+        self._found: dict[_FoundKey, tuple[Path, float]] = {}  # -> (file, seen until)
 
     @property
     def backend(self) -> str | None:

@@ -3,7 +3,8 @@
 
 For each call `open`ed here, `start` runs one loop task: an announcement of position, estimated
 wait and open exits now, then every `periodic_every_s` of the queue (clock time). Music on hold
-stops for each announcement (a TTS prompt) and comes back once it has played. `stop` ends the
+stops for each announcement (a TTS prompt: Asterisk suspends a channel's music when a play
+starts, `docs/asterisk-behaviour.md`) and is started again once it has played. `stop` ends the
 loop; `confirm_callback` tells a caller their callback is booked.
 
 Rules:
@@ -187,14 +188,13 @@ class Announcer:
             await self._say(line, text, restart_moh=True)
 
     async def _say(self, line: _Line, text: str, *, restart_moh: bool) -> None:
-        """Stop MOH, play `text` (TTS) to the caller, wait for it, restart MOH if asked and
-        still announcing."""
+        """Play `text` (TTS) to the caller, wait for it, restart MOH if asked and still
+        announcing. No stop of the music first: Asterisk suspends a channel's music on hold
+        when a play starts (and never resumes it by itself); a play refused leaves it on."""
         assert self.prompts is not None
         slow = line.call.request.attributes.get("speech_rate") == "slow"
         media = await self.prompts.media_uri(TtsPrompt(text, line.language, slow=slow))
         pb_id = f"{line.call.key}-wait-{next(self._seq)}"
-        with contextlib.suppress(AriError):
-            await self._rest.stop_moh(line.channel)
         line.played.clear()
         line.playback_id = pb_id
         self._playbacks[pb_id] = line.call.key

@@ -3,7 +3,8 @@
 Role: one queue per target (Asterisk plays a channel's media one after another; a bridge's
 queue is its own, so a bridge prompt during a channel prompt starts at once): 201 `queued`,
 `PlaybackStarted`, then `PlaybackFinished` `done` (after the media's duration, exactly, in
-switch time) or `failed` (see `media.py`); `DELETE /playbacks/{id}` stops it (`done`, at
+switch time; a channel's music on hold stops when a play to it starts and does not come back:
+the api-docs' note on `POST /channels/{id}/moh`) or `failed` (see `media.py`); `DELETE /playbacks/{id}` stops it (`done`, at
 once). A bridge playback is an announcer member of the bridge while it plays
 (`ChannelVarset BRIDGEPEER`, then `PlaybackStarted`, then `ChannelConnectedLine`); a
 playback's audio goes into the media timeline (`docs/asterisk-behaviour.md`, "Playback").
@@ -28,7 +29,7 @@ from ivr.sandbox.config import AriErrorReply
 from ivr.sandbox.events import Json
 from ivr.sandbox.hangup import SwitchCore
 from ivr.sandbox.media import Playable, Unplayable
-from ivr.sandbox.model import Bridge, BridgeId, Channel, Playback, PlaybackId
+from ivr.sandbox.model import Bridge, BridgeId, Channel, ChannelId, Playback, PlaybackId
 from ivr.sandbox.timeline import Samples, Span
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ class Player:
             sw.join_other(bridge, member)
             span = sw.timeline.members[bridge.id][-1].span
         elif kind == "channel":
+            channel = sw.channels.get(ChannelId(target_id))
+            if channel is not None and channel.moh_class is not None:
+                sw.end_moh(channel)  # as Asterisk: a play suspends the channel's MOH for good
             at, before = sw.slot(), sw.timeline.played.get(target_id)
             if queued and before and before[-1].end is not None:
                 at = min(at, before[-1].end)

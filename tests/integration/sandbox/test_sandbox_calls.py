@@ -202,6 +202,23 @@ async def test_continue_moh_and_transcript(switch: SandboxSwitch, ari: Ari) -> N
     assert (transcript.ended_by, transcript.outcome) == ("dialplan", "continued in dialplan")
 
 
+async def test_a_play_suspends_channel_moh_and_it_does_not_come_back(
+    switch: SandboxSwitch, ari: Ari
+) -> None:
+    events = await ari.events()
+    call = await switch.place_call(scenario_from_dict({"dialed": "95555", "caller": "1"}))
+    channel_id = (await events.next("StasisStart"))["channel"]["id"]
+    await ari.req("POST", f"/channels/{channel_id}/answer")
+    assert (await ari.req("POST", f"/channels/{channel_id}/moh", mohClass="queue"))[0] == 204
+    await ari.req("POST", f"/channels/{channel_id}/play", media="sound:hello-world")
+    await events.next("PlaybackFinished", timeout_s=10)
+    assert call.transcript.heard == ["moh:queue", "sound:hello-world"]  # no music after it
+    assert (await ari.req("POST", f"/channels/{channel_id}/moh", mohClass="queue"))[0] == 204
+    await ari.req("DELETE", f"/channels/{channel_id}")
+    transcript = await call.finished(5)
+    assert transcript.heard == ["moh:queue", "sound:hello-world", "moh:queue"]  # started again
+
+
 async def test_created_channel_dial_busy(switch: SandboxSwitch, ari: Ari) -> None:
     switch.endpoints["PJSIP/8003"] = EndpointBehavior(busy=True)
     events = await ari.events()
