@@ -5,9 +5,10 @@ queue is its own, so a bridge prompt during a channel prompt starts at once): 20
 `PlaybackStarted`, then `PlaybackFinished` `done` (after the media's duration, exactly, in
 switch time) or `failed` (see `media.py`); `DELETE /playbacks/{id}` stops it (`done`, at
 once). A channel's music on hold stops when a play to it starts and does not come back (the
-api-docs' note on `POST /channels/{id}/moh`). A bridge playback is an announcer member of the bridge while it plays
-(`ChannelVarset BRIDGEPEER`, then `PlaybackStarted`, then `ChannelConnectedLine`); a
-playback's audio goes into the media timeline (`docs/asterisk-behaviour.md`, "Playback").
+api-docs' note on `POST /channels/{id}/moh`). A bridge playback is an announcer member of the
+bridge while it plays (`ChannelVarset BRIDGEPEER`, then `PlaybackStarted`, then
+`ChannelConnectedLine`); a playback's audio goes into the media timeline
+(`docs/asterisk-behaviour.md`, "Playback").
 Hang-ups, bridge deletion and `removeChannel` end playbacks through `BridgeCore`.
 
 Rules: playback tasks are never cancelled; they end through `BridgeCore.end_playback` (or,
