@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.sandbox import EndpointBehavior, SandboxSwitch, scenario_from_dict
+from ivr.sandbox import EndpointBehavior, SandboxSwitch, ScenarioCall, scenario_from_dict
 from tests.helpers import until
-from tests.integration.sandbox.conftest import SPEED, Ari
+from tests.integration.sandbox.conftest import SPEED, Ari, Events
+
+
+async def answered_call(switch: SandboxSwitch, ari: Ari) -> tuple[Events, ScenarioCall, str]:
+    """A scenario call in the app, answered: (its events, the call, its channel id)."""
+    events = await ari.events()
+    call = await switch.place_call(scenario_from_dict({"dialed": "95555", "caller": "1"}))
+    channel_id = (await events.next("StasisStart"))["channel"]["id"]
+    await ari.req("POST", f"/channels/{channel_id}/answer")
+    return events, call, channel_id
 
 
 async def test_dialplan_call_event_order_matches_asterisk(switch: SandboxSwitch, ari: Ari) -> None:
@@ -84,10 +93,7 @@ async def test_rest_hangup_mid_prompt_fails_playback_no_destroyed(
     switch: SandboxSwitch, ari: Ari
 ) -> None:
     """A prompt still playing at hang-up ends `failed`, before `StasisEnd`."""
-    events = await ari.events()
-    call = await switch.place_call(scenario_from_dict({"dialed": "95555", "caller": "1"}))
-    channel_id = (await events.next("StasisStart"))["channel"]["id"]
-    await ari.req("POST", f"/channels/{channel_id}/answer")
+    events, call, channel_id = await answered_call(switch, ari)
     await ari.req("POST", f"/channels/{channel_id}/play", media="sound:hello-world")
     await events.next("PlaybackStarted")
     assert (await ari.req("DELETE", f"/channels/{channel_id}"))[0] == 204
@@ -183,10 +189,7 @@ async def test_scenario_call_fails_while_app_disconnected(switch: SandboxSwitch,
 
 
 async def test_continue_moh_and_transcript(switch: SandboxSwitch, ari: Ari) -> None:
-    events = await ari.events()
-    call = await switch.place_call(scenario_from_dict({"dialed": "95555", "caller": "1"}))
-    channel_id = (await events.next("StasisStart"))["channel"]["id"]
-    await ari.req("POST", f"/channels/{channel_id}/answer")
+    events, call, channel_id = await answered_call(switch, ari)
     assert (await ari.req("POST", f"/channels/{channel_id}/moh", mohClass="queue"))[0] == 204
     assert (await ari.req("DELETE", f"/channels/{channel_id}/moh"))[0] == 204
     await ari.req("POST", f"/channels/{channel_id}/variable", variable="IVR_NODE", value="main")
@@ -205,10 +208,7 @@ async def test_continue_moh_and_transcript(switch: SandboxSwitch, ari: Ari) -> N
 async def test_a_play_suspends_channel_moh_and_it_does_not_come_back(
     switch: SandboxSwitch, ari: Ari
 ) -> None:
-    events = await ari.events()
-    call = await switch.place_call(scenario_from_dict({"dialed": "95555", "caller": "1"}))
-    channel_id = (await events.next("StasisStart"))["channel"]["id"]
-    await ari.req("POST", f"/channels/{channel_id}/answer")
+    events, call, channel_id = await answered_call(switch, ari)
     assert (await ari.req("POST", f"/channels/{channel_id}/moh", mohClass="queue"))[0] == 204
     await ari.req("POST", f"/channels/{channel_id}/play", media="sound:hello-world")
     await events.next("PlaybackFinished", timeout_s=10)
