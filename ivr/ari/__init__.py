@@ -1,14 +1,16 @@
-"""The ARI client: thin, typed, over aiohttp (REST, events websocket, per-call dispatch).
+"""The ARI client: thin, typed (REST over our keep-alive HTTP/1.1 pool, the events websocket over
+aiohttp, per-call dispatch).
 
 Owns: talking to Asterisk 22's ARI (its api-docs, and the behaviour in
 `docs/asterisk-behaviour.md`): `rest` (one typed method per operation) over `transport`
-(deadlines, retries, statuses -> typed `errors`), `events` (the websocket: reconnect, resync),
+(deadlines, retries, statuses -> typed `errors`) over `http11` (connections, HTTP/1.1 parsed by
+httptools), `events` (the websocket: reconnect, resync),
 `dispatch` (per-call ordered lanes), and ARI's JSON converted to typed `models` and
 `event_models` once (`reading` holds the field readers).
 
 Must not import: any other part of the app (`ivr.call`, `ivr.queue`, `ivr.engine`, `ivr.store`,
-`ivr.sandbox`, `ivr.web`, ...): only `ivr.errors` and aiohttp/yarl. Callers depend on it, never
-the reverse; metrics come in through the `AriObserver` hooks.
+`ivr.sandbox`, `ivr.web`, ...): only `ivr.errors` and aiohttp/yarl/httptools. Callers depend on
+it, never the reverse; metrics come in through the `AriObserver` hooks.
 """
 
 from ivr.ari.dispatch import DEFAULT_QUEUE_SIZE, CallKey, Dispatcher
