@@ -55,7 +55,7 @@ class ConnectionLost(HttpFailure):
     """The connection failed after the request was sent (its fate is unknown)."""
 
 
-def _reason(exc: OSError) -> str:
+def _connect_error_text(exc: OSError) -> str:
     """`Connection refused`, `TLS: CERTIFICATE_VERIFY_FAILED`, ... (no address, no secret)."""
     if isinstance(exc, ssl.SSLError):
         return f"TLS: {exc.reason or type(exc).__name__}"
@@ -221,6 +221,6 @@ class HttpPool:
                 _Connection, self._host, self._port, ssl=self._ssl
             )
         except OSError as exc:  # refused, unreachable, DNS, TLS (ssl.SSLError is an OSError)
-            raise ConnectFailed(_reason(exc)) from None
+            raise ConnectFailed(_connect_error_text(exc)) from None
         self.opened += 1
         return conn

@@ -177,10 +177,11 @@ class AriTransport:
     async def call(self, req: Request) -> bytes:
         path = _path(req.route, req.ids)
         for attempt in range(self._retries + 1):
+            deadline = asyncio.get_running_loop().time() + self.timeout_s  # slot wait included
             try:
-                await self._slot(req.method, path)
+                await self._slot(req.method, path, deadline)
                 try:
-                    return await self._attempt(req, path)
+                    return await self._attempt(req, path, deadline)
                 finally:
                     self._slots.release()
             except _Transient as exc:
@@ -195,23 +196,23 @@ class AriTransport:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _slot(self, method: str, path: str) -> None:
-        """Wait (bounded by the request deadline) for one of the `max_connections` slots."""
+    async def _slot(self, method: str, path: str, deadline: float) -> None:
+        """Wait (bounded by the attempt's deadline) for one of the `max_connections` slots."""
         urgent = _URGENT.get()
         if self._slots.try_acquire(urgent=urgent):
             return  # the usual case: no wait, no timer
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout_at(deadline):
                 await self._slots.acquire(urgent=urgent)
         except TimeoutError:
             detail = f"no free connection within {self.timeout_s:g} s"
             raise _Transient(AriUnavailable(detail, method=method, path=path), sent=False) from None
 
-    async def _attempt(self, req: Request, path: str) -> bytes:
+    async def _attempt(self, req: Request, path: str, deadline: float) -> bytes:
         status: int | None = None
         started = time.perf_counter()
         try:
-            status, data = await self._send(req, path)
+            status, data = await self._send(req, path, deadline)
         finally:
             elapsed_s = time.perf_counter() - started
             self._observer.request_done(req.method, req.route, status, elapsed_s)
@@ -220,11 +221,11 @@ class AriTransport:
             return data
         raise self._status_error(req, path, status, data)
 
-    async def _send(self, req: Request, path: str) -> tuple[int, bytes]:
+    async def _send(self, req: Request, path: str, deadline: float) -> tuple[int, bytes]:
         method, target = req.method, self._prefix + path + _query(req.params)
         body = None if req.body is None else orjson.dumps(req.body)
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout_at(deadline):
                 return await self._pool().request(
                     method, target, body, "application/json" if body is not None else ""
                 )

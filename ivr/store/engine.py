@@ -87,18 +87,18 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate_engine(engine: AsyncEngine) -> None:
-    """Upgrade the schema behind `engine` to the newest revision (idempotent)."""
+async def migrate_engine(engine: AsyncEngine, revision: str = "head") -> None:
+    """Upgrade the schema behind `engine` to `revision`, the newest by default (idempotent)."""
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, revision)
     except (OSError, SQLAlchemyError) as exc:
         raise StoreError(f"cannot migrate the database ({type(exc).__name__}: {exc})") from None
 

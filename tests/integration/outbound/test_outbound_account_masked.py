@@ -3,27 +3,14 @@ and migration 0011 masks rows stored before (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
-from ivr.store.engine import MIGRATIONS_DIR, create_engine, migrate_engine
+from ivr.store.engine import create_engine, migrate_engine
 from ivr.store.outbound import NewCall, OutboundStore
 
 NOW = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
-
-
-def _upgrade_to(revision: str) -> Callable[[Connection], None]:
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    return run
 
 
 async def _accounts(url: str) -> list[str]:
@@ -58,8 +45,8 @@ async def test_a_campaign_stores_only_the_masked_account(db_url: str) -> None:
 async def test_migration_0011_masks_accounts_stored_in_clear_before(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
+        await migrate_engine(engine, "0010")
         async with engine.begin() as db:
-            await db.run_sync(_upgrade_to("0010"))
             await db.execute(
                 text(
                     "INSERT INTO outbound_campaigns (id, kind, name, created_by, created_at)"
